@@ -1,0 +1,343 @@
+// Package codebook reads socap codebooks: the YAML files that say, for every
+// canonical variable, where it comes from in each source file, what type it
+// has, which codes are valid, which mean "missing", how it is labelled in
+// Norwegian and English, and which dimension of social capital it measures.
+// Codebooks are validated against schemas/codebook.schema.json and then
+// checked for consistency across variables.
+package codebook
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"socap/pipeline/yamlschema"
+	"socap/schemas"
+)
+
+// Type is a variable's measurement type.
+type Type string
+
+// The variable types a codebook may use.
+const (
+	ID          Type = "id"
+	Weight      Type = "weight"
+	Design      Type = "design" // strata, PSU, fpc …
+	Binary      Type = "binary"
+	Ordinal     Type = "ordinal"
+	Count       Type = "count"
+	Continuous  Type = "continuous"
+	Categorical Type = "categorical"
+	TextType    Type = "text"
+)
+
+// Numeric reports whether values of this type are stored as DOUBLE.
+func (t Type) Numeric() bool {
+	switch t {
+	case Weight, Design, Binary, Ordinal, Count, Continuous:
+		return true
+	}
+	return false
+}
+
+// Text is a label in Norwegian Bokmål and English.
+type Text struct {
+	NB string `yaml:"nb"`
+	EN string `yaml:"en"`
+}
+
+// In returns the text in lang ("nb" or "en"), falling back to English.
+func (t Text) In(lang string) string {
+	if lang == "nb" && t.NB != "" {
+		return t.NB
+	}
+	return t.EN
+}
+
+// Code is a value code as written in the codebook, in canonical text form
+// (integers without decimals: 2, not 2.0).
+type Code string
+
+// UnmarshalYAML accepts numbers and strings.
+func (c *Code) UnmarshalYAML(unmarshal func(any) error) error {
+	var v any
+	if err := unmarshal(&v); err != nil {
+		return err
+	}
+	*c = Code(FormatValue(v))
+	return nil
+}
+
+// FormatValue writes a YAML scalar in canonical code form.
+func FormatValue(v any) string {
+	switch v := v.(type) {
+	case uint64:
+		return strconv.FormatUint(v, 10)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case int:
+		return strconv.Itoa(v)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+// Float is the numeric value of the code.
+func (c Code) Float() (float64, bool) {
+	f, err := strconv.ParseFloat(string(c), 64)
+	return f, err == nil
+}
+
+// Value is one labelled code.
+type Value struct {
+	Code Code   `yaml:"code"`
+	NB   string `yaml:"nb"`
+	EN   string `yaml:"en"`
+}
+
+// Variable is one canonical variable.
+type Variable struct {
+	Name      string            `yaml:"name"`
+	Type      Type              `yaml:"type"`
+	Label     Text              `yaml:"label"`
+	Question  Text              `yaml:"question"`
+	Source    string            `yaml:"source"`
+	Columns   map[string]string `yaml:"columns"`
+	Values    []Value           `yaml:"values"`
+	Missing   []Code            `yaml:"missing"`
+	Range     []float64         `yaml:"range"`
+	Reverse   bool              `yaml:"reverse"`
+	Dimension string            `yaml:"dimension"`
+	Required  *bool             `yaml:"required"`
+}
+
+// Column is the name of the variable's column in the given source.
+func (v *Variable) Column(sourceID string) string {
+	if c, ok := v.Columns[sourceID]; ok {
+		return c
+	}
+	return v.Name
+}
+
+// IsRequired reports whether a source must have the variable's column.
+func (v *Variable) IsRequired() bool {
+	if v.Required != nil {
+		return *v.Required
+	}
+	return v.Type == ID || v.Type == Weight
+}
+
+// Bounds is the valid interval [lo, hi] when the codebook gives a range.
+func (v *Variable) Bounds() (lo, hi float64, ok bool) {
+	if len(v.Range) == 2 {
+		return v.Range[0], v.Range[1], true
+	}
+	return 0, 0, false
+}
+
+// RestrictedToLabels reports whether only labelled codes are valid: true for
+// binary and categorical variables with labels, and ordinal ones without a
+// range.
+func (v *Variable) RestrictedToLabels() bool {
+	if len(v.Values) == 0 {
+		return false
+	}
+	switch v.Type {
+	case Binary, Categorical:
+		return true
+	case Ordinal:
+		return len(v.Range) == 0
+	}
+	return false
+}
+
+// Codebook is a parsed, checked codebook.
+type Codebook struct {
+	Name        string      `yaml:"name"`
+	Version     any         `yaml:"version"`
+	Title       Text        `yaml:"title"`
+	Description Text        `yaml:"description"`
+	References  []Reference `yaml:"references"`
+	Variables   []Variable  `yaml:"variables"`
+}
+
+// Reference is a cited instrument an item is based on.
+type Reference struct {
+	ID       string `yaml:"id"`
+	Citation string `yaml:"citation"`
+	URL      string `yaml:"url"`
+}
+
+// Variable returns the variable with the canonical name, or nil.
+func (cb *Codebook) Variable(name string) *Variable {
+	for i := range cb.Variables {
+		if cb.Variables[i].Name == name {
+			return &cb.Variables[i]
+		}
+	}
+	return nil
+}
+
+// IDVariable is the respondent id variable.
+func (cb *Codebook) IDVariable() *Variable { return cb.firstOfType(ID) }
+
+// WeightVariable is the design weight variable, or nil when unweighted.
+func (cb *Codebook) WeightVariable() *Variable { return cb.firstOfType(Weight) }
+
+func (cb *Codebook) firstOfType(t Type) *Variable {
+	for i := range cb.Variables {
+		if cb.Variables[i].Type == t {
+			return &cb.Variables[i]
+		}
+	}
+	return nil
+}
+
+var schema = yamlschema.Compile("codebook.schema.json", schemas.CodebookSchema)
+
+// BuiltinPrefix marks a built-in codebook reference, e.g. "builtin:ilag".
+const BuiltinPrefix = "builtin:"
+
+// Load reads a codebook file, or a built-in one when ref is "builtin:NAME".
+func Load(ref string) (*Codebook, error) {
+	if name, ok := strings.CutPrefix(ref, BuiltinPrefix); ok {
+		data, err := fs.ReadFile(schemas.Codebooks, path.Join("codebooks", name+".yaml"))
+		if err != nil {
+			return nil, fmt.Errorf("codebook %s: no built-in codebook %q (have: %s)", ref, name, strings.Join(Builtins(), ", "))
+		}
+		return Parse(ref, data)
+	}
+	data, err := os.ReadFile(ref)
+	if err != nil {
+		return nil, fmt.Errorf("codebook: %w", err)
+	}
+	return Parse(ref, data)
+}
+
+// Builtins lists the names of the built-in codebooks.
+func Builtins() []string {
+	entries, _ := fs.ReadDir(schemas.Codebooks, "codebooks")
+	var names []string
+	for _, e := range entries {
+		if n, ok := strings.CutSuffix(e.Name(), ".yaml"); ok {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// Parse validates and decodes a codebook; file names it in errors.
+func Parse(file string, data []byte) (*Codebook, error) {
+	var cb Codebook
+	if err := schema.Decode(file, data, &cb); err != nil {
+		return nil, err
+	}
+	if err := cb.check(file); err != nil {
+		return nil, err
+	}
+	return &cb, nil
+}
+
+// check enforces what the schema cannot: unique names, one id variable, at
+// most one weight, no two variables read from one column of one source,
+// sensible ranges and codes.
+func (cb *Codebook) check(file string) error {
+	var errs []string
+	names := map[string]bool{}
+	for _, v := range cb.Variables {
+		if names[v.Name] {
+			errs = append(errs, fmt.Sprintf("variable %q is defined twice", v.Name))
+		}
+		names[v.Name] = true
+		if len(v.Range) == 2 && v.Range[0] > v.Range[1] {
+			errs = append(errs, fmt.Sprintf("variable %q: range [%g, %g] has min > max", v.Name, v.Range[0], v.Range[1]))
+		}
+		if v.Reverse && len(v.Range) != 2 && len(v.Values) == 0 {
+			errs = append(errs, fmt.Sprintf("variable %q: reverse coding needs a range or value labels", v.Name))
+		}
+		if v.Type.Numeric() {
+			for _, val := range v.Values {
+				if _, ok := val.Code.Float(); !ok {
+					errs = append(errs, fmt.Sprintf("variable %q: code %q is not a number but the type %s is numeric", v.Name, val.Code, v.Type))
+				}
+			}
+		}
+	}
+	if n := cb.count(ID); n != 1 {
+		errs = append(errs, fmt.Sprintf("a codebook needs exactly one variable of type id, found %d", n))
+	}
+	if n := cb.count(Weight); n > 1 {
+		errs = append(errs, fmt.Sprintf("at most one variable of type weight, found %d", n))
+	}
+	errs = append(errs, cb.columnClashes()...)
+	if len(errs) > 0 {
+		return fmt.Errorf("codebook %s: %s", file, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+func (cb *Codebook) count(t Type) int {
+	n := 0
+	for _, v := range cb.Variables {
+		if v.Type == t {
+			n++
+		}
+	}
+	return n
+}
+
+// columnClashes finds two variables that read the same column of one source.
+// The default column (the canonical name) applies to every source not listed
+// in a variable's columns map.
+func (cb *Codebook) columnClashes() []string {
+	sources := map[string]bool{"": true} // "" stands for any unlisted source
+	for _, v := range cb.Variables {
+		for s := range v.Columns {
+			sources[s] = true
+		}
+	}
+	var errs []string
+	for _, s := range sortedKeys(sources) {
+		users := map[string][]string{}
+		for _, v := range cb.Variables {
+			col := v.Name
+			if s != "" {
+				col = v.Column(s)
+			}
+			users[col] = append(users[col], v.Name)
+		}
+		for _, col := range sortedKeys(users) {
+			if vs := users[col]; len(vs) > 1 {
+				where := "every source"
+				if s != "" {
+					where = "source " + s
+				}
+				errs = append(errs, fmt.Sprintf("variables %s all read column %q in %s", strings.Join(quoteAll(vs), " and "), col, where))
+			}
+		}
+	}
+	return errs
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strconv.Quote(s)
+	}
+	return out
+}

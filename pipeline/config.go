@@ -1,0 +1,98 @@
+// Package pipeline holds socap's project file (socap.yaml), the Stage
+// interface and the runner that executes stages against the store.
+package pipeline
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"socap/pipeline/yamlschema"
+	"socap/schemas"
+)
+
+// Config is the decoded socap.yaml.
+type Config struct {
+	Project  string   `yaml:"project"`
+	Store    string   `yaml:"store"`
+	Codebook string   `yaml:"codebook"`
+	Output   string   `yaml:"output"`
+	Language string   `yaml:"language"`
+	Engine   Engine   `yaml:"engine"`
+	Sources  []Source `yaml:"sources"`
+
+	// Dir is the directory of socap.yaml; relative paths resolve against it.
+	Dir string `yaml:"-"`
+	// Hash is the SHA-256 of the file's bytes, recorded with every run.
+	Hash string `yaml:"-"`
+}
+
+// Engine bounds the database engine.
+type Engine struct {
+	Threads     int    `yaml:"threads"`
+	MemoryLimit string `yaml:"memory_limit"`
+}
+
+// Source is one input file: one wave of one survey.
+type Source struct {
+	ID        string `yaml:"id"`
+	Path      string `yaml:"path"`
+	Wave      int    `yaml:"wave"`
+	Format    string `yaml:"format"`
+	Sheet     string `yaml:"sheet"`
+	Encoding  string `yaml:"encoding"`
+	Delimiter string `yaml:"delimiter"`
+	Decimal   string `yaml:"decimal"`
+}
+
+var configSchema = yamlschema.Compile("socap.schema.json", schemas.ConfigSchema)
+
+// LoadConfig reads and validates socap.yaml. Errors name file:line:column;
+// an unknown key comes with the closest valid key.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return ParseConfig(path, data)
+}
+
+// ParseConfig validates and decodes the contents of a socap.yaml at path.
+func ParseConfig(path string, data []byte) (*Config, error) {
+	var c Config
+	if err := configSchema.Decode(path, data, &c); err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, s := range c.Sources {
+		if seen[s.ID] {
+			return nil, fmt.Errorf("%s: source id %q is used twice", path, s.ID)
+		}
+		seen[s.ID] = true
+	}
+	sum := sha256.Sum256(data)
+	c.Hash = hex.EncodeToString(sum[:])
+	c.Dir = filepath.Dir(path)
+	if c.Store == "" {
+		c.Store = "socap.duckdb"
+	}
+	if c.Output == "" {
+		c.Output = "out"
+	}
+	if c.Language == "" {
+		c.Language = "nb"
+	}
+	return &c, nil
+}
+
+// Resolve makes a path from socap.yaml absolute-or-relative to the working
+// directory, leaving "builtin:" references alone.
+func (c *Config) Resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) || strings.HasPrefix(p, "builtin:") || p == ":memory:" {
+		return p
+	}
+	return filepath.Join(c.Dir, p)
+}

@@ -1,0 +1,92 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"socap/pipeline/codebook"
+	"socap/pipeline/store"
+)
+
+// Version is socap's version, recorded with every run; set at build time
+// with -ldflags "-X socap/pipeline.Version=…".
+var Version = "0.1.0-dev"
+
+// Env is what a stage works with.
+type Env struct {
+	Store    *store.Store
+	Config   *Config
+	Codebook *codebook.Codebook
+	// Log receives human-readable progress; io.Discard when quiet.
+	Log io.Writer
+	// Progress is true when a progress bar may be drawn on Log.
+	Progress bool
+	// Now is the clock (injected for deterministic tests).
+	Now func() time.Time
+}
+
+// Stage is one step of the flow. Run replaces the stage's own output inside
+// one transaction, so re-running is safe.
+type Stage interface {
+	Name() string
+	Run(ctx context.Context, env *Env) error
+}
+
+// RowCounter is implemented by stages that report rows read and written by
+// their last Run, for the runs table.
+type RowCounter interface {
+	RowCounts() (in, out int64)
+}
+
+// Run executes the stages in order, recording each in the runs table. The
+// first failure stops the run; its error is wrapped with the stage name.
+func Run(ctx context.Context, env *Env, stages ...Stage) error {
+	if env.Now == nil {
+		env.Now = time.Now
+	}
+	if env.Log == nil {
+		env.Log = io.Discard
+	}
+	db := env.Store.DB()
+	var runID int64
+	if err := db.QueryRowContext(ctx, `SELECT coalesce(max(run_id), 0) + 1 FROM runs`).Scan(&runID); err != nil {
+		return fmt.Errorf("runner: %w", err)
+	}
+	hash := ""
+	if env.Config != nil {
+		hash = env.Config.Hash
+	}
+	for _, st := range stages {
+		started := env.Now()
+		err := st.Run(ctx, env)
+		status, msg := "ok", ""
+		if err != nil {
+			status, msg = "failed", err.Error()
+		}
+		var in, out any
+		if rc, ok := st.(RowCounter); ok && err == nil {
+			i, o := rc.RowCounts()
+			in, out = i, o
+		}
+		_, recErr := db.ExecContext(context.WithoutCancel(ctx),
+			`INSERT INTO runs (run_id, stage, version, config_hash, started_at, finished_at, rows_in, rows_out, status, error)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			runID, st.Name(), Version, hash, started.UTC(), env.Now().UTC(), in, out, status, nullIfEmpty(msg))
+		if err != nil {
+			return fmt.Errorf("%s: %w", st.Name(), err)
+		}
+		if recErr != nil {
+			return fmt.Errorf("%s: record run: %w", st.Name(), recErr)
+		}
+	}
+	return nil
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
