@@ -1,0 +1,357 @@
+package spss
+
+import (
+	"bufio"
+	"bytes"
+	"compress/zlib"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+)
+
+// Batch holds up to Cap() cases column by column; Columns[i] belongs to
+// Variables[i]. Next overwrites it.
+type Batch struct {
+	Len     int
+	Columns []Column
+}
+
+// Column holds one variable's values for the cases of a batch. Floats is
+// used by every kind but String, Strings by String. Valid[i] is false for
+// system-missing values and, unless Options.KeepUserMissing, for
+// user-missing ones.
+type Column struct {
+	Floats  []float64
+	Strings []string
+	Valid   []bool
+}
+
+// NewBatch allocates a batch for up to capacity cases (8k to 64k suits
+// most callers).
+func (r *Reader) NewBatch(capacity int) *Batch {
+	b := &Batch{Columns: make([]Column, len(r.Variables))}
+	for i, v := range r.Variables {
+		c := &b.Columns[i]
+		c.Valid = make([]bool, capacity)
+		if v.Kind == String {
+			c.Strings = make([]string, capacity)
+		} else {
+			c.Floats = make([]float64, capacity)
+		}
+	}
+	return b
+}
+
+// Cap is the number of cases the batch can hold.
+func (b *Batch) Cap() int {
+	if len(b.Columns) == 0 {
+		return 0
+	}
+	return len(b.Columns[0].Valid)
+}
+
+// Next fills b with the next cases and returns how many it read. At the end
+// of the data it returns 0, io.EOF. On a read error it returns the cases
+// decoded before the error together with the error. A batch of a file with
+// no variables holds no cases.
+func (r *Reader) Next(b *Batch) (int, error) {
+	n := 0
+	capacity := b.Cap()
+	for n < capacity {
+		if r.rowsLeft == 0 {
+			break
+		}
+		ok, err := r.src.readRow(r.row)
+		if err != nil {
+			b.Len = n
+			return n, err
+		}
+		if !ok {
+			if r.rowsLeft > 0 {
+				b.Len = n
+				return n, r.src.truncated(fmt.Sprintf("%d more cases announced by the header", r.rowsLeft))
+			}
+			r.rowsLeft = 0
+			break
+		}
+		if r.rowsLeft > 0 {
+			r.rowsLeft--
+		}
+		r.decodeRow(b, n)
+		n++
+	}
+	b.Len = n
+	if n == 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+func (r *Reader) decodeRow(b *Batch, i int) {
+	for vi := range r.Variables {
+		v := &r.Variables[vi]
+		c := &b.Columns[vi]
+		segs := r.layout[vi]
+		if v.Kind == String {
+			var raw []byte
+			if len(segs) == 1 {
+				raw = r.row[segs[0].off : segs[0].off+segs[0].n]
+			} else {
+				r.long = r.long[:0]
+				for _, s := range segs {
+					r.long = append(r.long, r.row[s.off:s.off+s.n]...)
+				}
+				raw = r.long[:min(len(r.long), v.Width)]
+			}
+			s := r.text.decode(bytes.TrimRight(raw, " \x00"))
+			c.Strings[i] = s
+			c.Valid[i] = r.opts.KeepUserMissing || len(v.Missing.Strings) == 0 || !v.Missing.hasString(s)
+			continue
+		}
+		bits := r.order.Uint64(r.row[segs[0].off:])
+		x := math.Float64frombits(bits)
+		valid := bits != sysmisBits && !math.IsNaN(x)
+		if valid && !r.opts.KeepUserMissing && !v.Missing.empty() && v.Missing.hasNumber(x) {
+			valid = false
+		}
+		switch v.Kind {
+		case Date:
+			x = (x - spssEpochOffset) / 86400
+		case DateTime:
+			x -= spssEpochOffset
+		}
+		c.Floats[i] = x
+		c.Valid[i] = valid
+	}
+}
+
+// rowSource yields raw cases: nslots 8-byte units laid out as in an
+// uncompressed file.
+type rowSource interface {
+	// readRow fills row and reports false at a clean end of data.
+	readRow(row []byte) (bool, error)
+	// truncated builds the error for data that ends early.
+	truncated(expected string) error
+}
+
+// countingReader counts the bytes read through it, to name offsets.
+type countingReader struct {
+	r   *bufio.Reader
+	off int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.off += int64(n)
+	return n, err
+}
+
+// openData positions the reader at the data record, which starts at off.
+func (r *Reader) openData(ra io.ReaderAt, size, off int64, dict *rawDict) error {
+	r.rowsLeft = r.File.Rows
+	if r.rowBytes == 0 {
+		r.rowsLeft = 0
+	}
+	if r.rowsLeft > 0 && r.rowsLeft > (size-off)*8 {
+		// A compressed case takes at least one command byte per 8 units:
+		// more cases than that cannot be in the file.
+		return &FormatError{File: r.name, Offset: 80, Expected: "a case count the file can hold",
+			Err: fmt.Errorf("%w: %d cases in %d bytes of data", ErrFormat, r.rowsLeft, size-off)}
+	}
+	switch dict.compression {
+	case 0:
+		cr := &countingReader{r: bufio.NewReaderSize(io.NewSectionReader(ra, off, size-off), 1<<16), off: off}
+		r.src = &plainRows{in: cr, name: r.name}
+	case 1:
+		cr := &countingReader{r: bufio.NewReaderSize(io.NewSectionReader(ra, off, size-off), 1<<16), off: off}
+		r.src = &bytecodeRows{in: cr, name: r.name, bias: dict.bias, order: r.order, cmdPos: 8}
+	case 2:
+		src, err := r.openZlib(ra, size, off, dict)
+		if err != nil {
+			return err
+		}
+		r.src = src
+	}
+	return nil
+}
+
+// openZlib reads the ZLIB data header (PSPP "System File Format", ZLIB
+// Compressed Data Record): zheader_ofs, ztrailer_ofs and ztrailer_len as
+// int64. The blocks between the header and the trailer are zlib streams
+// whose concatenated output is bytecode-compressed data.
+func (r *Reader) openZlib(ra io.ReaderAt, size, off int64, dict *rawDict) (rowSource, error) {
+	d := &decoder{r: bufio.NewReader(io.NewSectionReader(ra, off, size-off)), file: r.name, off: off, size: size, order: r.order}
+	zheader := d.i64("zlib data header offset")
+	ztrailer := d.i64("zlib trailer offset")
+	d.i64("zlib trailer length")
+	if d.err != nil {
+		return nil, d.err
+	}
+	if zheader != off || ztrailer < off+24 || ztrailer > size {
+		return nil, &FormatError{File: r.name, Offset: off, Expected: "zlib header pointing inside the file",
+			Err: fmt.Errorf("%w: header at %d, trailer at %d, file size %d", ErrFormat, zheader, ztrailer, size)}
+	}
+	start := off + 24
+	raw := &byteCounter{r: io.NewSectionReader(ra, start, ztrailer-start)}
+	z := &zlibChain{raw: raw, in: bufio.NewReader(raw), name: r.name, start: start}
+	cr := &countingReader{r: bufio.NewReaderSize(z, 1<<16)}
+	return &bytecodeRows{in: cr, name: r.name, bias: dict.bias, order: r.order, cmdPos: 8, decompressed: true}, nil
+}
+
+// plainRows reads uncompressed cases (compression 0): each case is the
+// 8-byte units back to back.
+type plainRows struct {
+	in   *countingReader
+	name string
+}
+
+func (p *plainRows) readRow(row []byte) (bool, error) {
+	n, err := io.ReadFull(p.in, row)
+	if err == io.EOF {
+		return false, nil
+	}
+	if err != nil {
+		return false, &FormatError{File: p.name, Offset: p.in.off - int64(n), Expected: fmt.Sprintf("case of %d bytes", len(row)), Err: io.ErrUnexpectedEOF}
+	}
+	return true, nil
+}
+
+func (p *plainRows) truncated(expected string) error {
+	return &FormatError{File: p.name, Offset: p.in.off, Expected: expected, Err: io.ErrUnexpectedEOF}
+}
+
+// bytecodeRows decodes bytecode compression (PSPP "System File Format",
+// Data Record): blocks of 8 command bytes, each followed by the 8-byte
+// literals its commands call for. 0 is padding; 1–251 is the number
+// code-bias; 252 ends the data; 253 is a literal unit; 254 is 8 spaces; 255
+// is system-missing. A number code in a string unit gives its float bytes
+// (bias itself gives 8 NUL bytes, as PSPP documents).
+type bytecodeRows struct {
+	in           *countingReader
+	name         string
+	bias         float64
+	order        interface{ PutUint64([]byte, uint64) }
+	cmd          [8]byte
+	cmdPos       int
+	ended        bool
+	decompressed bool
+}
+
+func (b *bytecodeRows) readRow(row []byte) (bool, error) {
+	if b.ended {
+		return false, nil
+	}
+	units := len(row) / 8
+	for i := 0; i < units; {
+		if b.cmdPos == 8 {
+			n, err := io.ReadFull(b.in, b.cmd[:])
+			if err == io.EOF && i == 0 {
+				b.ended = true
+				return false, nil
+			}
+			if err != nil {
+				return false, b.fail(int64(n), "command block of 8 bytes", err)
+			}
+			b.cmdPos = 0
+		}
+		code := b.cmd[b.cmdPos]
+		b.cmdPos++
+		u := row[i*8 : i*8+8]
+		switch {
+		case code == 0:
+			continue
+		case code <= 251:
+			b.order.PutUint64(u, math.Float64bits(float64(code)-b.bias))
+		case code == 252:
+			if i != 0 {
+				return false, b.fail(0, fmt.Sprintf("%d more units of the current case", units-i), fmt.Errorf("%w: end of data code inside a case", ErrFormat))
+			}
+			b.ended = true
+			return false, nil
+		case code == 253:
+			if n, err := io.ReadFull(b.in, u); err != nil {
+				return false, b.fail(int64(n), "8-byte literal", err)
+			}
+		case code == 254:
+			copy(u, "        ")
+		default: // 255
+			b.order.PutUint64(u, sysmisBits)
+		}
+		i++
+	}
+	return true, nil
+}
+
+func (b *bytecodeRows) fail(back int64, expected string, err error) error {
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	var fe *FormatError
+	if errors.As(err, &fe) {
+		return err
+	}
+	return &FormatError{File: b.name, Offset: b.in.off - back, Decompressed: b.decompressed, Expected: expected, Err: err}
+}
+
+func (b *bytecodeRows) truncated(expected string) error {
+	return b.fail(0, expected, io.ErrUnexpectedEOF)
+}
+
+// zlibChain reads the zlib streams between the ZLIB header and trailer
+// back to back.
+type zlibChain struct {
+	raw   *byteCounter
+	in    *bufio.Reader
+	name  string
+	start int64 // file offset of the first stream
+	at    int64 // file offset of the current stream, for errors
+	zr    io.ReadCloser
+}
+
+// byteCounter counts the bytes read from r.
+type byteCounter struct {
+	r io.Reader
+	n int64
+}
+
+func (c *byteCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func (z *zlibChain) Read(p []byte) (int, error) {
+	for {
+		if z.zr == nil {
+			if _, err := z.in.Peek(1); err != nil {
+				return 0, io.EOF
+			}
+			z.at = z.start + z.raw.n - int64(z.in.Buffered())
+			zr, err := zlib.NewReader(z.in)
+			if err != nil {
+				return 0, z.fail(err)
+			}
+			z.zr = zr
+		}
+		n, err := z.zr.Read(p)
+		if err == io.EOF {
+			z.zr = nil
+			if n > 0 {
+				return n, nil
+			}
+			continue
+		}
+		if err != nil {
+			return n, z.fail(err)
+		}
+		return n, nil
+	}
+}
+
+func (z *zlibChain) fail(err error) error {
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return &FormatError{File: z.name, Offset: z.at, Expected: "zlib-compressed data block", Err: fmt.Errorf("%w: %w", ErrFormat, err)}
+}

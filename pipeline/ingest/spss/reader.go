@@ -1,0 +1,712 @@
+// Package spss reads SPSS system files: .sav (uncompressed or
+// bytecode-compressed) and .zsav (zlib-compressed), streaming their cases in
+// columnar batches.
+//
+// The layout follows the PSPP developers' guide, chapter "System File
+// Format" (https://www.gnu.org/software/pspp/pspp-dev/html_node/System-File-Format.html):
+// a 176-byte file header record; a dictionary of variable records (type 2),
+// value label records (types 3 and 4), a document record (type 6) and
+// extension records (type 7); the dictionary termination record (type 999);
+// then the data. The reader is pure Go and reads a file once, front to back;
+// memory is bounded by the dictionary plus one batch.
+package spss
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Options control how values are delivered.
+type Options struct {
+	// KeepUserMissing keeps values declared user-missing as ordinary values,
+	// like haven's read_sav(user_na = TRUE). By default they are null.
+	KeepUserMissing bool
+	// Encoding overrides the file's character encoding (an IANA or Windows
+	// name such as "windows-1252"). Empty means: the encoding record, else
+	// the code page of the machine integer info record, else windows-1252.
+	Encoding string
+}
+
+// FileInfo is the file-level metadata.
+type FileInfo struct {
+	Label     string   // file label from the header, trimmed
+	Documents []string // lines of the document record, trimmed
+	Encoding  string   // the character encoding the text was decoded from
+	// Rows is the number of cases the header or the extended case count
+	// record announces, or -1 when the file does not say.
+	Rows        int64
+	Compression string // "none", "bytecode" or "zlib"
+	Product     string // the writing program, from the header
+	Created     string // creation date and time as written, e.g. "16 Aug 18 17:22:37"
+}
+
+// Variable describes one variable (a very long string counts once).
+type Variable struct {
+	Name      string // long variable name
+	ShortName string // the 8-byte name in the variable record
+	Label     string
+	Kind      Kind
+	Width     int    // string width in bytes; 0 for numeric kinds
+	Format    string // print format, e.g. F8.2, A20, DATE11
+	Measure   Measure
+	// ValueLabels are in file order. Numeric keys are in file units (for a
+	// date variable, seconds since 1582-10-14).
+	ValueLabels []ValueLabel
+	Missing     Missing
+}
+
+// ValueLabel labels one value: Value for numeric variables, String for
+// string variables.
+type ValueLabel struct {
+	Value  float64
+	String string
+	Label  string
+}
+
+// Missing lists a variable's user-missing values: up to three discrete
+// values, or a range plus at most one discrete value (PSPP "System File
+// Format", Variable Record, n_missing_values). Ranges open at LO or HI have
+// an infinite bound.
+type Missing struct {
+	Values  []float64
+	Ranges  []Range
+	Strings []string
+}
+
+// Range is an inclusive numeric range.
+type Range struct{ Lo, Hi float64 }
+
+func (m Missing) empty() bool {
+	return len(m.Values) == 0 && len(m.Ranges) == 0 && len(m.Strings) == 0
+}
+
+func (m Missing) hasNumber(v float64) bool {
+	for _, x := range m.Values {
+		if v == x {
+			return true
+		}
+	}
+	for _, r := range m.Ranges {
+		if v >= r.Lo && v <= r.Hi {
+			return true
+		}
+	}
+	return false
+}
+
+func (m Missing) hasString(s string) bool {
+	for _, x := range m.Strings {
+		if s == x {
+			return true
+		}
+	}
+	return false
+}
+
+// Special values of the flt64 format (PSPP "System File Format", System
+// File Record Types): SYSMIS is -DBL_MAX, HIGHEST DBL_MAX and LOWEST the
+// next value above -DBL_MAX; the last two only appear as bounds of missing
+// value ranges.
+const (
+	sysmisBits  = 0xffefffffffffffff
+	highestBits = 0x7fefffffffffffff
+	lowestBits  = 0xffeffffffffffffe
+)
+
+const headerSize = 176
+
+// Reader streams the cases of one system file. Create it with Open or
+// NewReader, read File and Variables, then call Next until io.EOF.
+type Reader struct {
+	File      FileInfo
+	Variables []Variable
+
+	opts     Options
+	name     string
+	closer   io.Closer
+	order    binary.ByteOrder
+	text     textDecoder
+	rowBytes int
+	layout   [][]segment // per variable: where its bytes lie in a case
+	rowsLeft int64       // cases still to read, or -1 when unknown
+	src      rowSource
+	row      []byte
+	long     []byte // scratch for assembling very long strings
+}
+
+// segment is a run of bytes inside a case: a numeric value (8 bytes) or
+// one segment of a string.
+type segment struct{ off, n int }
+
+// Open opens the system file at path. Close releases it.
+func Open(path string, opts Options) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	r, err := NewReader(f, st.Size(), path, opts)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r.closer = f
+	return r, nil
+}
+
+// Close closes the file opened by Open; it does nothing for NewReader.
+func (r *Reader) Close() error {
+	if r.closer == nil {
+		return nil
+	}
+	return r.closer.Close()
+}
+
+// NewReader reads the dictionary of the size-byte system file in ra. name
+// is used in error messages.
+func NewReader(ra io.ReaderAt, size int64, name string, opts Options) (*Reader, error) {
+	r := &Reader{opts: opts, name: name}
+	d := &decoder{r: bufio.NewReader(io.NewSectionReader(ra, 0, size)), file: name, size: size}
+	dict, err := readDictionary(d)
+	if err != nil {
+		return nil, err
+	}
+	r.order = d.order
+	if err := r.build(dict); err != nil {
+		return nil, err
+	}
+	r.row = make([]byte, r.rowBytes)
+	if err := r.openData(ra, size, d.off, dict); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// rawVar is a variable record (type 2) before the text is decoded.
+type rawVar struct {
+	slot      int // index of its first 8-byte unit in a case
+	width     int // 0 numeric, else string width (1..255)
+	nslots    int
+	name      string
+	label     []byte
+	print     int32
+	nMissing  int32
+	missing   [][]byte
+	measure   int32
+	longName  []byte
+	vlsWidth  int // width from the very long string record, 0 if none
+	valLabels []rawLabel
+	longMiss  [][]byte // long string missing values (subtype 22)
+}
+
+type rawLabel struct{ value, label []byte }
+
+type rawDict struct {
+	magic       string
+	product     []byte
+	compression int32
+	ncases      int64
+	bias        float64
+	created     string
+	label       []byte
+	docs        [][]byte
+	vars        []*rawVar
+	slots       int
+	codePage    int32
+	encoding    string
+	display     []int32
+	longNames   []byte
+	vls         []byte
+	labelSets   []labelSet
+	longLabels    [][]byte
+	longLabelsAt  []int64
+	longMissing   [][]byte
+	longMissingAt []int64
+}
+
+type labelSet struct {
+	labels []rawLabel
+	slots  []int32
+	at     int64
+}
+
+func readDictionary(d *decoder) (*rawDict, error) {
+	dict := &rawDict{}
+	if d.size < headerSize {
+		d.fail("file header record (176 bytes)", io.ErrUnexpectedEOF)
+		return nil, d.err
+	}
+	// The layout code (offset 64) is 2 or 3 in the writer's byte order; it
+	// tells the byte order of every other integer and float.
+	d.order = binary.LittleEndian
+	magic := d.bytes(4, "file header record")
+	dict.magic = string(magic)
+	if dict.magic != "$FL2" && dict.magic != "$FL3" {
+		d.off = 0
+		d.failf(`"$FL2" or "$FL3" signature`, "found %q", magic)
+		return nil, d.err
+	}
+	dict.product = d.bytes(60, "product name")
+	layout := d.bytes(4, "layout code")
+	if d.err != nil {
+		return nil, d.err
+	}
+	switch {
+	case binary.LittleEndian.Uint32(layout) == 2 || binary.LittleEndian.Uint32(layout) == 3:
+	case binary.BigEndian.Uint32(layout) == 2 || binary.BigEndian.Uint32(layout) == 3:
+		d.order = binary.BigEndian
+	default:
+		d.off -= 4
+		d.failf("layout code 2 or 3", "found % x", layout)
+		return nil, d.err
+	}
+	d.i32("nominal case size")
+	dict.compression = d.i32("compression code")
+	if d.err == nil && (dict.compression < 0 || dict.compression > 2 || (dict.compression == 2) != (dict.magic == "$FL3")) {
+		d.off -= 4
+		d.failf("compression 0 or 1 ($FL2) or 2 ($FL3)", "found %d with %s", dict.compression, dict.magic)
+	}
+	d.i32("weight index")
+	dict.ncases = int64(d.i32("number of cases"))
+	dict.bias = d.f64("compression bias")
+	date := d.bytes(9, "creation date")
+	tm := d.bytes(8, "creation time")
+	dict.created = strings.TrimSpace(string(date) + " " + string(tm))
+	dict.label = d.bytes(64, "file label")
+	d.skip(3, "header padding")
+
+	for d.err == nil {
+		at := d.off
+		rec := d.i32("record type")
+		if d.err != nil {
+			break
+		}
+		switch rec {
+		case 2:
+			readVariable(d, dict)
+		case 3:
+			readValueLabels(d, dict)
+		case 6:
+			n := d.count(80, "document line count")
+			for i := 0; i < n && d.err == nil; i++ {
+				dict.docs = append(dict.docs, d.bytes(80, "document line"))
+			}
+		case 7:
+			readExtension(d, dict)
+		case 999:
+			d.i32("dictionary termination filler")
+			return dict, d.err
+		default:
+			d.off = at
+			d.failf("record type 2, 3, 6, 7 or 999", "found %d", rec)
+		}
+	}
+	return nil, d.err
+}
+
+// readVariable reads a variable record (type 2). A record of type -1
+// continues the preceding string variable: one record per 8 bytes of width.
+func readVariable(d *decoder, dict *rawDict) {
+	at := d.off
+	typ := d.i32("variable type")
+	hasLabel := d.i32("variable label flag")
+	nMissing := d.i32("missing value count")
+	print := d.i32("print format")
+	d.i32("write format")
+	name := d.bytes(8, "variable name")
+	if d.err != nil {
+		return
+	}
+	slot := dict.slots
+	dict.slots++
+	if typ == -1 {
+		if len(dict.vars) == 0 || dict.vars[len(dict.vars)-1].width == 0 {
+			d.off = at
+			d.failf("variable record", "continuation record without a preceding string variable")
+			return
+		}
+		dict.vars[len(dict.vars)-1].nslots++
+		return
+	}
+	if typ < 0 || typ > 255 {
+		d.off = at
+		d.failf("variable type 0..255 or -1", "found %d", typ)
+		return
+	}
+	v := &rawVar{slot: slot, width: int(typ), nslots: 1, name: strings.TrimRight(string(name), " "), print: print, nMissing: nMissing}
+	if hasLabel == 1 {
+		n := d.count(1, "variable label length")
+		v.label = d.bytes(int64(n), "variable label")
+		d.skip(int64((4-n%4)%4), "variable label padding")
+	}
+	switch nMissing {
+	case 0, 1, 2, 3, -2, -3:
+	default:
+		d.off = at + 12
+		d.failf("missing value count 0..3, -2 or -3", "found %d", nMissing)
+		return
+	}
+	if typ > 0 && nMissing < 0 {
+		d.off = at + 12
+		d.failf("discrete missing values for a string variable", "found a range")
+		return
+	}
+	for i := int32(0); i < abs32(nMissing) && d.err == nil; i++ {
+		v.missing = append(v.missing, d.bytes(8, "missing value"))
+	}
+	dict.vars = append(dict.vars, v)
+}
+
+func abs32(x int32) int32 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// readValueLabels reads a value label record (type 3) and the variable
+// index record (type 4) that must follow it. Each label is an 8-byte value,
+// a length byte and the label, padded so that length byte plus label fill a
+// multiple of 8 bytes.
+func readValueLabels(d *decoder, dict *rawDict) {
+	set := labelSet{at: d.off}
+	n := d.count(16, "value label count")
+	for i := 0; i < n && d.err == nil; i++ {
+		value := d.bytes(8, "label value")
+		lb := d.bytes(1, "label length")
+		if d.err != nil {
+			return
+		}
+		l := int64(lb[0])
+		label := d.bytes(l, "value label")
+		d.skip((8-(l+1)%8)%8, "value label padding")
+		set.labels = append(set.labels, rawLabel{value: value, label: label})
+	}
+	at := d.off
+	if rec := d.i32("value label variables record"); d.err == nil && rec != 4 {
+		d.off = at
+		d.failf("record type 4 after a value label record", "found %d", rec)
+		return
+	}
+	m := d.count(4, "value label variable count")
+	for i := 0; i < m && d.err == nil; i++ {
+		set.slots = append(set.slots, d.i32("value label variable index"))
+	}
+	dict.labelSets = append(dict.labelSets, set)
+}
+
+// readExtension reads an extension record (type 7): subtype, element size,
+// element count, then size*count bytes. Subtypes that carry nothing socap
+// uses (multiple response sets, attributes, XML, …) are skipped.
+func readExtension(d *decoder, dict *rawDict) {
+	subtype := d.i32("extension subtype")
+	size := d.i32("extension element size")
+	at := d.off
+	count := d.i32("extension element count")
+	if d.err != nil {
+		return
+	}
+	if size < 0 || count < 0 || int64(size)*int64(count) > d.remaining() {
+		d.off = at
+		d.failf(fmt.Sprintf("extension record %d of at most %d bytes", subtype, d.remaining()), "size %d × count %d", size, count)
+		return
+	}
+	start := d.off
+	data := d.bytes(int64(size)*int64(count), fmt.Sprintf("extension record %d", subtype))
+	if d.err != nil {
+		return
+	}
+	sub := &decoder{r: bufio.NewReader(bytes.NewReader(data)), file: d.file, off: start, size: start + int64(len(data)), order: d.order}
+	switch subtype {
+	case 3: // machine integer info: 8 int32, the last is the character code
+		if size == 4 && count == 8 {
+			for i := 0; i < 7; i++ {
+				sub.i32("machine integer info")
+			}
+			dict.codePage = sub.i32("character code")
+		}
+	case 11: // variable display parameters: measure, [width,] alignment
+		if size == 4 {
+			for i := int32(0); i < count; i++ {
+				dict.display = append(dict.display, sub.i32("display parameter"))
+			}
+		}
+	case 13:
+		dict.longNames = data
+	case 14:
+		dict.vls = data
+	case 16: // extended number of cases: int64 1, then int64 ncases
+		if size == 8 && count == 2 {
+			sub.i64("extended case count")
+			if n := sub.i64("extended case count"); n >= 0 {
+				dict.ncases = n
+			}
+		}
+	case 20:
+		dict.encoding = string(data)
+	case 21:
+		dict.longLabels = append(dict.longLabels, data)
+		dict.longLabelsAt = append(dict.longLabelsAt, start)
+	case 22:
+		dict.longMissing = append(dict.longMissing, data)
+		dict.longMissingAt = append(dict.longMissingAt, start)
+	}
+	if sub.err != nil {
+		d.err = sub.err
+	}
+}
+
+// build decodes the dictionary into File and Variables and computes where
+// each variable lies in a case.
+func (r *Reader) build(dict *rawDict) error {
+	encName := r.opts.Encoding
+	switch {
+	case encName != "":
+	case dict.encoding != "":
+		encName = strings.TrimRight(dict.encoding, "\x00 ")
+	case codePages[dict.codePage] != "":
+		encName = codePages[dict.codePage]
+	default:
+		encName = "windows-1252"
+	}
+	text, err := lookupEncoding(encName)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", r.name, err)
+	}
+	r.text = text
+	str := func(b []byte) string { return r.text.decode(bytes.TrimRight(b, " \x00")) }
+
+	r.File = FileInfo{
+		Label:    strings.TrimSpace(str(dict.label)),
+		Encoding: encName,
+		Rows:     dict.ncases,
+		Product:  strings.TrimSpace(strings.TrimPrefix(string(bytes.TrimRight(dict.product, " \x00")), "@(#)")),
+		Created:  dict.created,
+	}
+	if r.File.Rows < 0 {
+		r.File.Rows = -1
+	}
+	r.File.Compression = [...]string{"none", "bytecode", "zlib"}[dict.compression]
+	for _, line := range dict.docs {
+		r.File.Documents = append(r.File.Documents, str(line))
+	}
+
+	// Display parameters come one per variable record that is not a
+	// continuation, with or without the width field.
+	if n := len(dict.vars); n > 0 {
+		per := 0
+		switch len(dict.display) {
+		case 3 * n:
+			per = 3
+		case 2 * n:
+			per = 2
+		}
+		for i, v := range dict.vars {
+			if per > 0 {
+				v.measure = dict.display[i*per]
+			}
+		}
+	}
+
+	byShort := make(map[string]*rawVar, len(dict.vars))
+	for _, v := range dict.vars {
+		byShort[strings.ToUpper(v.name)] = v
+	}
+	for _, kv := range splitPairs(dict.longNames) {
+		if v := byShort[strings.ToUpper(kv[0])]; v != nil {
+			v.longName = []byte(kv[1])
+		}
+	}
+	// Very long strings: SHORT=width pairs (PSPP "Very Long String Record").
+	// The named variable is the first of n = (width+251)/252 segments; each
+	// segment but the last is 255 bytes wide and the data is packed 255
+	// bytes per segment.
+	vars := dict.vars
+	merged := make(map[*rawVar]bool)
+	for _, kv := range splitPairs(dict.vls) {
+		v := byShort[strings.ToUpper(kv[0])]
+		w, err := strconv.Atoi(strings.TrimLeft(kv[1], "0"))
+		if v == nil || err != nil || w <= 255 {
+			return fmt.Errorf("read %s: %w: very long string record entry %q=%q names no string variable or gives a width of 255 or less", r.name, ErrFormat, kv[0], kv[1])
+		}
+		v.vlsWidth = w
+	}
+
+	slotVar := make(map[int32]int) // 1-based slot of a variable's first unit -> index in Variables
+	for i := 0; i < len(vars); i++ {
+		v := vars[i]
+		if merged[v] {
+			continue
+		}
+		out := Variable{
+			ShortName: v.name,
+			Name:      v.name,
+			Label:     str(v.label),
+			Format:    formatString(v.print),
+		}
+		if v.longName != nil {
+			out.Name = str(v.longName)
+		}
+		switch v.measure {
+		case 1, 2, 3:
+			out.Measure = Measure(v.measure)
+		}
+		var segs []segment
+		if v.width == 0 {
+			out.Kind = kindOfFormat(byte(v.print >> 16))
+			segs = []segment{{off: v.slot * 8, n: 8}}
+			for _, m := range v.missing {
+				out.Missing.Values = append(out.Missing.Values, math.Float64frombits(r.order.Uint64(m)))
+			}
+			if v.nMissing < 0 {
+				lo, hi := out.Missing.Values[0], out.Missing.Values[1]
+				if math.Float64bits(lo) == lowestBits {
+					lo = math.Inf(-1)
+				}
+				if math.Float64bits(hi) == highestBits {
+					hi = math.Inf(1)
+				}
+				out.Missing.Ranges = []Range{{lo, hi}}
+				out.Missing.Values = out.Missing.Values[2:]
+			}
+		} else {
+			out.Kind = String
+			out.Width = v.width
+			segs = []segment{{off: v.slot * 8, n: v.width}}
+			if v.vlsWidth > 0 {
+				nseg := (v.vlsWidth + 251) / 252
+				if i+nseg > len(vars) {
+					return fmt.Errorf("read %s: %w: very long string %s of width %d needs %d segments, the dictionary has %d more variables", r.name, ErrFormat, v.name, v.vlsWidth, nseg, len(vars)-i-1)
+				}
+				out.Width = v.vlsWidth
+				segs[0].n = 255
+				for k := 1; k < nseg; k++ {
+					s := vars[i+k]
+					if s.width == 0 {
+						return fmt.Errorf("read %s: %w: segment %d of very long string %s is numeric", r.name, ErrFormat, k, v.name)
+					}
+					merged[s] = true
+					n := 255
+					if k == nseg-1 {
+						n = s.width
+					}
+					segs = append(segs, segment{off: s.slot * 8, n: n})
+				}
+			}
+			for _, m := range v.missing {
+				out.Missing.Strings = append(out.Missing.Strings, str(m))
+			}
+		}
+		slotVar[int32(v.slot+1)] = len(r.Variables)
+		r.Variables = append(r.Variables, out)
+		r.layout = append(r.layout, segs)
+	}
+	r.rowBytes = dict.slots * 8
+
+	for _, set := range dict.labelSets {
+		for _, s := range set.slots {
+			vi, ok := slotVar[s]
+			if !ok {
+				return fmt.Errorf("read %s: offset %d: %w: value labels for dictionary index %d, which starts no variable", r.name, set.at, ErrFormat, s)
+			}
+			v := &r.Variables[vi]
+			for _, l := range set.labels {
+				vl := ValueLabel{Label: str(l.label)}
+				if v.Kind == String {
+					vl.String = str(l.value)
+				} else {
+					vl.Value = math.Float64frombits(r.order.Uint64(l.value))
+				}
+				v.ValueLabels = append(v.ValueLabels, vl)
+			}
+		}
+	}
+	byName := make(map[string]int, len(r.Variables))
+	for i, v := range r.Variables {
+		byName[strings.ToUpper(v.ShortName)] = i
+		byName[strings.ToUpper(v.Name)] = i
+	}
+	for k, data := range dict.longLabels {
+		if err := r.longStringLabels(data, dict.longLabelsAt[k], byName, str); err != nil {
+			return err
+		}
+	}
+	for k, data := range dict.longMissing {
+		if err := r.longStringMissing(data, dict.longMissingAt[k], byName, str); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// splitPairs splits the tab-separated KEY=VALUE list of the long variable
+// names (subtype 13) and very long string (subtype 14) records. Entries of
+// the latter end in NUL bytes.
+func splitPairs(data []byte) [][2]string {
+	var out [][2]string
+	for _, item := range strings.Split(string(data), "\t") {
+		item = strings.Trim(item, "\x00 ")
+		if k, v, ok := strings.Cut(item, "="); ok {
+			out = append(out, [2]string{k, v})
+		}
+	}
+	return out
+}
+
+// longStringLabels reads a long string value labels record (subtype 21):
+// per variable, name length, name, width, label count, then per label the
+// value length, value, label length and label.
+func (r *Reader) longStringLabels(data []byte, at int64, byName map[string]int, str func([]byte) string) error {
+	d := &decoder{r: bufio.NewReader(bytes.NewReader(data)), file: r.name, off: at, size: at + int64(len(data)), order: r.order}
+	for d.remaining() > 0 && d.err == nil {
+		name := d.bytes(int64(d.count(1, "variable name length")), "variable name")
+		d.i32("variable width")
+		n := d.count(8, "label count")
+		if d.err != nil {
+			break
+		}
+		vi, ok := byName[strings.ToUpper(string(name))]
+		for i := 0; i < n && d.err == nil; i++ {
+			value := d.bytes(int64(d.count(1, "value length")), "value")
+			label := d.bytes(int64(d.count(1, "label length")), "label")
+			if ok && r.Variables[vi].Kind == String {
+				r.Variables[vi].ValueLabels = append(r.Variables[vi].ValueLabels, ValueLabel{String: str(value), Label: str(label)})
+			}
+		}
+	}
+	return d.err
+}
+
+// longStringMissing reads a long string missing values record (subtype
+// 22): per variable, name length, name, a one-byte count, the value length
+// (8) and the values.
+func (r *Reader) longStringMissing(data []byte, at int64, byName map[string]int, str func([]byte) string) error {
+	d := &decoder{r: bufio.NewReader(bytes.NewReader(data)), file: r.name, off: at, size: at + int64(len(data)), order: r.order}
+	for d.remaining() > 0 && d.err == nil {
+		name := d.bytes(int64(d.count(1, "variable name length")), "variable name")
+		nb := d.bytes(1, "missing value count")
+		vlen := d.count(1, "missing value length")
+		if d.err != nil {
+			break
+		}
+		vi, ok := byName[strings.ToUpper(string(name))]
+		for i := 0; i < int(nb[0]) && d.err == nil; i++ {
+			value := d.bytes(int64(vlen), "missing value")
+			if ok && r.Variables[vi].Kind == String {
+				r.Variables[vi].Missing.Strings = append(r.Variables[vi].Missing.Strings, str(value))
+			}
+		}
+	}
+	return d.err
+}
