@@ -62,8 +62,9 @@ func lookupEncoding(name string) (textDecoder, error) {
 	return textDecoder{dec: enc.NewDecoder()}, nil
 }
 
-// decode converts b to UTF-8. ASCII needs no conversion; invalid bytes in a
-// UTF-8 file become U+FFFD.
+// decode converts b to UTF-8. ASCII needs no conversion. In a UTF-8 file a
+// multi-byte character cut off by the end of a fixed-width field is
+// dropped (as ReadStat does) and other invalid bytes become U+FFFD.
 func (t textDecoder) decode(b []byte) string {
 	ascii := true
 	for _, c := range b {
@@ -76,11 +77,30 @@ func (t textDecoder) decode(b []byte) string {
 		return string(b)
 	}
 	if t.utf8 || t.dec == nil {
-		return strings.ToValidUTF8(string(b), "\uFFFD")
+		return strings.ToValidUTF8(string(trimPartialRune(b)), "\uFFFD")
 	}
 	out, err := t.dec.Bytes(b)
 	if err != nil {
 		return strings.ToValidUTF8(string(b), "\uFFFD")
 	}
 	return string(out)
+}
+
+// trimPartialRune drops an incomplete UTF-8 sequence at the end of b: at
+// most the last three bytes, when they start a multi-byte character that
+// needs more bytes than remain.
+func trimPartialRune(b []byte) []byte {
+	for k := 1; k <= 3 && k <= len(b); k++ {
+		c := b[len(b)-k]
+		if c < utf8.RuneSelf {
+			return b
+		}
+		if utf8.RuneStart(c) {
+			if r, _ := utf8.DecodeRune(b[len(b)-k:]); r == utf8.RuneError && !utf8.FullRune(b[len(b)-k:]) {
+				return b[:len(b)-k]
+			}
+			return b
+		}
+	}
+	return b
 }

@@ -550,8 +550,8 @@ func (r *Reader) build(dict *rawDict) error {
 			continue
 		}
 		out := Variable{
-			ShortName: v.name,
-			Name:      v.name,
+			ShortName: str([]byte(v.name)),
+			Name:      str([]byte(v.name)),
 			Label:     str(v.label),
 			Format:    formatString(v.print),
 		}
@@ -590,6 +590,7 @@ func (r *Reader) build(dict *rawDict) error {
 					return fmt.Errorf("read %s: %w: very long string %s of width %d needs %d segments, the dictionary has %d more variables", r.name, ErrFormat, v.name, v.vlsWidth, nseg, len(vars)-i-1)
 				}
 				out.Width = v.vlsWidth
+				out.Format = "A" + strconv.Itoa(v.vlsWidth)
 				segs[0].n = 255
 				for k := 1; k < nseg; k++ {
 					s := vars[i+k]
