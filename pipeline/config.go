@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"socap/pipeline/yamlschema"
@@ -66,12 +67,15 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 	if err := configSchema.Decode(path, data, &c); err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
-	for _, s := range c.Sources {
-		if seen[s.ID] {
-			return nil, fmt.Errorf("%s: source id %q is used twice", path, s.ID)
+	first := map[string]int{}
+	for i, s := range c.Sources {
+		if j, ok := first[s.ID]; ok {
+			earlier := yamlschema.At(path, data, sourceIDAt(j), "")
+			return nil, &yamlschema.Error{Problems: []yamlschema.Problem{
+				yamlschema.At(path, data, sourceIDAt(i), "source id %q is used twice (first at line %d)", s.ID, earlier.Line),
+			}}
 		}
-		seen[s.ID] = true
+		first[s.ID] = i
 	}
 	sum := sha256.Sum256(data)
 	c.Hash = hex.EncodeToString(sum[:])
@@ -86,6 +90,11 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		c.Language = "nb"
 	}
 	return &c, nil
+}
+
+// sourceIDAt locates the id of the i-th source in socap.yaml.
+func sourceIDAt(i int) []string {
+	return []string{"sources", strconv.Itoa(i), "id"}
 }
 
 // Resolve makes a path from socap.yaml absolute-or-relative to the working

@@ -29,13 +29,19 @@ type Problem struct {
 	Column  int
 	Path    string // JSON pointer of the offending value, e.g. /sources/0/wave
 	Message string
+	// Excerpt shows the offending lines of a YAML syntax error; "" otherwise.
+	Excerpt string
 }
 
 func (p Problem) Error() string {
+	msg := fmt.Sprintf("%s: %s", p.File, p.Message)
 	if p.Line > 0 {
-		return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Line, p.Column, p.Message)
+		msg = fmt.Sprintf("%s:%d:%d: %s", p.File, p.Line, p.Column, p.Message)
 	}
-	return fmt.Sprintf("%s: %s", p.File, p.Message)
+	if p.Excerpt != "" {
+		msg += "\n" + p.Excerpt
+	}
+	return msg
 }
 
 // Error lists all problems of one document.
@@ -82,11 +88,11 @@ func Compile(name string, schemaJSON []byte) *Schema {
 func (s *Schema) Decode(file string, data []byte, out any) error {
 	astFile, err := parser.ParseBytes(data, 0)
 	if err != nil {
-		return fmt.Errorf("%s: %s", file, yaml.FormatError(err, false, true))
+		return syntaxError(file, err)
 	}
 	var generic any
 	if err := yaml.Unmarshal(data, &generic); err != nil {
-		return fmt.Errorf("%s: %s", file, yaml.FormatError(err, false, true))
+		return syntaxError(file, err)
 	}
 	instance, err := toJSONValue(generic)
 	if err != nil {
@@ -100,9 +106,38 @@ func (s *Schema) Decode(file string, data []byte, out any) error {
 		return s.problems(file, astFile, ve)
 	}
 	if err := yaml.UnmarshalWithOptions(data, out, yaml.Strict()); err != nil {
-		return fmt.Errorf("%s: %s", file, yaml.FormatError(err, false, true))
+		return syntaxError(file, err)
 	}
 	return nil
+}
+
+// syntaxError turns a go-yaml error into a positioned *Error whose excerpt
+// shows the offending lines.
+func syntaxError(file string, err error) error {
+	var ye yaml.Error
+	if !errors.As(err, &ye) || ye.GetToken() == nil || ye.GetToken().Position == nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	pos := ye.GetToken().Position
+	excerpt := yaml.FormatError(err, false, true)
+	if _, rest, ok := strings.Cut(excerpt, "\n"); ok {
+		excerpt = strings.TrimRight(rest, "\n")
+	} else {
+		excerpt = ""
+	}
+	return &Error{Problems: []Problem{{File: file, Line: pos.Line, Column: pos.Column, Message: ye.GetMessage(), Excerpt: excerpt}}}
+}
+
+// At returns a Problem placed at the value with the location loc (keys and
+// array indices, e.g. "sources", "1", "id") in the YAML document data, for
+// checks made after schema validation. The position is 0:0 when loc is not
+// in data.
+func At(file string, data []byte, loc []string, format string, args ...any) Problem {
+	p := Problem{File: file, Path: pointer(loc), Message: fmt.Sprintf(format, args...)}
+	if f, err := parser.ParseBytes(data, 0); err == nil {
+		p.Line, p.Column = position(f, loc, false)
+	}
+	return p
 }
 
 // toJSONValue round-trips through encoding/json so the validator sees plain
@@ -130,9 +165,35 @@ func (s *Schema) problems(file string, astFile *ast.File, root *jsonschema.Valid
 		}
 	}
 	walk(root)
+	// An unknown key that looks like a typo of a required one ("codebok")
+	// explains the "missing property" error for the intended key; report
+	// the typo only.
+	suggested := map[string]bool{}
+	for _, leaf := range leaves {
+		if ap, ok := leaf.ErrorKind.(*kind.AdditionalProperties); ok {
+			allowed := s.allowedKeys(leaf.SchemaURL)
+			for _, key := range ap.Properties {
+				if best := Closest(key, allowed); best != "" {
+					suggested[pointer(append(append([]string{}, leaf.InstanceLocation...), best))] = true
+				}
+			}
+		}
+	}
 	out := &Error{}
 	seen := map[string]bool{}
 	for _, leaf := range leaves {
+		if req, ok := leaf.ErrorKind.(*kind.Required); ok {
+			var missing []string
+			for _, m := range req.Missing {
+				if !suggested[pointer(append(append([]string{}, leaf.InstanceLocation...), m))] {
+					missing = append(missing, m)
+				}
+			}
+			if len(missing) == 0 {
+				continue
+			}
+			req.Missing = missing
+		}
 		for _, p := range s.describe(file, astFile, leaf) {
 			key := p.Error()
 			if !seen[key] {
@@ -238,6 +299,10 @@ func position(f *ast.File, loc []string, wantKey bool) (int, int) {
 		return 0, 0
 	}
 	tok := node.GetToken()
+	if m, ok := node.(*ast.MappingNode); ok && len(m.Values) > 0 {
+		// A mapping's own token is its first ':'; point at its first key.
+		tok = m.Values[0].Key.GetToken()
+	}
 	if wantKey {
 		// The value's token follows "key:"; walk back to the key token.
 		for t := tok; t != nil; t = t.Prev {
