@@ -238,7 +238,7 @@ func Parse(file string, data []byte) (*Codebook, error) {
 	if err := schema.Decode(file, data, &cb); err != nil {
 		return nil, err
 	}
-	if err := cb.check(file); err != nil {
+	if err := cb.check(file, data); err != nil {
 		return nil, err
 	}
 	return &cb, nil
@@ -246,83 +246,112 @@ func Parse(file string, data []byte) (*Codebook, error) {
 
 // check enforces what the schema cannot: unique names, one id variable, at
 // most one weight, no two variables read from one column of one source,
-// sensible ranges and codes.
-func (cb *Codebook) check(file string) error {
-	var errs []string
-	names := map[string]bool{}
-	for _, v := range cb.Variables {
-		if names[v.Name] {
-			errs = append(errs, fmt.Sprintf("variable %q is defined twice", v.Name))
+// sensible ranges, codes and reverse coding. Problems are placed at their
+// line in data and returned as a *yamlschema.Error.
+func (cb *Codebook) check(file string, data []byte) error {
+	var ps []yamlschema.Problem
+	at := func(loc []string, format string, args ...any) {
+		ps = append(ps, yamlschema.At(file, data, loc, format, args...))
+	}
+	line := func(loc []string) int { return yamlschema.At(file, data, loc, "").Line }
+	first := map[string]int{}
+	for i, v := range cb.Variables {
+		if j, ok := first[v.Name]; ok {
+			at(varAt(i, "name"), "variable %q is defined twice (first at line %d)", v.Name, line(varAt(j, "name")))
+		} else {
+			first[v.Name] = i
 		}
-		names[v.Name] = true
 		if len(v.Range) == 2 && v.Range[0] > v.Range[1] {
-			errs = append(errs, fmt.Sprintf("variable %q: range [%g, %g] has min > max", v.Name, v.Range[0], v.Range[1]))
+			at(varAt(i, "range"), "variable %q: range [%g, %g] has min > max", v.Name, v.Range[0], v.Range[1])
 		}
-		if v.Reverse && len(v.Range) != 2 && len(v.Values) == 0 {
-			errs = append(errs, fmt.Sprintf("variable %q: reverse coding needs a range or value labels", v.Name))
+		if v.Reverse && !v.Type.Numeric() {
+			at(varAt(i, "reverse"), "variable %q: reverse coding needs a numeric type, not %s", v.Name, v.Type)
+		} else if v.Reverse && len(v.Range) != 2 && len(v.Values) == 0 {
+			at(varAt(i, "reverse"), "variable %q: reverse coding needs a range or value labels", v.Name)
 		}
 		if v.Type.Numeric() {
-			for _, val := range v.Values {
+			for k, val := range v.Values {
 				if _, ok := val.Code.Float(); !ok {
-					errs = append(errs, fmt.Sprintf("variable %q: code %q is not a number but the type %s is numeric", v.Name, val.Code, v.Type))
+					at(varAt(i, "values", strconv.Itoa(k), "code"), "variable %q: code %q is not a number but the type %s is numeric", v.Name, val.Code, v.Type)
 				}
 			}
 		}
 	}
-	if n := cb.count(ID); n != 1 {
-		errs = append(errs, fmt.Sprintf("a codebook needs exactly one variable of type id, found %d", n))
+	if ids := cb.ofType(ID); len(ids) != 1 {
+		loc := []string{"variables"}
+		if len(ids) > 1 {
+			loc = varAt(ids[1], "type")
+		}
+		at(loc, "a codebook needs exactly one variable of type id, found %d", len(ids))
 	}
-	if n := cb.count(Weight); n > 1 {
-		errs = append(errs, fmt.Sprintf("at most one variable of type weight, found %d", n))
+	if ws := cb.ofType(Weight); len(ws) > 1 {
+		at(varAt(ws[1], "type"), "at most one variable of type weight, found %d", len(ws))
 	}
-	errs = append(errs, cb.columnClashes()...)
-	if len(errs) > 0 {
-		return fmt.Errorf("codebook %s: %s", file, strings.Join(errs, "; "))
+	for _, c := range cb.columnClashes() {
+		at(c.loc, "variables %q and %q both read column %q of source %s", cb.Variables[c.first].Name, cb.Variables[c.second].Name, c.column, c.source)
 	}
-	return nil
+	if len(ps) == 0 {
+		return nil
+	}
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Line < ps[j].Line })
+	return &yamlschema.Error{Problems: ps}
 }
 
-func (cb *Codebook) count(t Type) int {
-	n := 0
-	for _, v := range cb.Variables {
+// varAt locates a key of the i-th variable.
+func varAt(i int, keys ...string) []string {
+	return append([]string{"variables", strconv.Itoa(i)}, keys...)
+}
+
+// ofType lists the indices of the variables of type t.
+func (cb *Codebook) ofType(t Type) []int {
+	var idx []int
+	for i, v := range cb.Variables {
 		if v.Type == t {
-			n++
+			idx = append(idx, i)
 		}
 	}
-	return n
+	return idx
 }
 
-// columnClashes finds two variables that read the same column of one source.
-// The default column (the canonical name) applies to every source not listed
-// in a variable's columns map.
-func (cb *Codebook) columnClashes() []string {
-	sources := map[string]bool{"": true} // "" stands for any unlisted source
+// clash is two variables reading one column of one source.
+type clash struct {
+	source, column string
+	first, second  int      // variable indices, first < second
+	loc            []string // where to report it
+}
+
+// columnClashes finds two variables that read the same column of one of the
+// sources named in any columns map. A variable not mapped for a source reads
+// the column named like the variable; unlisted sources read every variable
+// by its (unique) canonical name and cannot clash.
+func (cb *Codebook) columnClashes() []clash {
+	sources := map[string]bool{}
 	for _, v := range cb.Variables {
 		for s := range v.Columns {
 			sources[s] = true
 		}
 	}
-	var errs []string
+	var out []clash
 	for _, s := range sortedKeys(sources) {
-		users := map[string][]string{}
-		for _, v := range cb.Variables {
-			col := v.Name
-			if s != "" {
-				col = v.Column(s)
+		reader := map[string]int{}
+		for i := range cb.Variables {
+			v := &cb.Variables[i]
+			col := v.Column(s)
+			j, taken := reader[col]
+			if !taken {
+				reader[col] = i
+				continue
 			}
-			users[col] = append(users[col], v.Name)
-		}
-		for _, col := range sortedKeys(users) {
-			if vs := users[col]; len(vs) > 1 {
-				where := "every source"
-				if s != "" {
-					where = "source " + s
-				}
-				errs = append(errs, fmt.Sprintf("variables %s all read column %q in %s", strings.Join(quoteAll(vs), " and "), col, where))
+			loc := varAt(i, "name")
+			if _, explicit := v.Columns[s]; explicit {
+				loc = varAt(i, "columns", s)
+			} else if _, explicit := cb.Variables[j].Columns[s]; explicit {
+				loc = varAt(j, "columns", s)
 			}
+			out = append(out, clash{source: s, column: col, first: j, second: i, loc: loc})
 		}
 	}
-	return errs
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -332,12 +361,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-func quoteAll(ss []string) []string {
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = strconv.Quote(s)
-	}
-	return out
 }
