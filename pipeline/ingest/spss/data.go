@@ -28,8 +28,9 @@ type Column struct {
 }
 
 // NewBatch allocates a batch for up to capacity cases (8k to 64k suits
-// most callers).
+// most callers), fewer when the file cannot hold that many.
 func (r *Reader) NewBatch(capacity int) *Batch {
+	capacity = int(min(int64(capacity), r.maxRows))
 	b := &Batch{Columns: make([]Column, len(r.Variables))}
 	for i, v := range r.Variables {
 		c := &b.Columns[i]
@@ -147,17 +148,34 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// openData positions the reader at the data record, which starts at off.
+// maxZlibRatio bounds how much a zlib stream can expand: deflate's longest
+// match (258 bytes) costs at least two bits, about 1032:1.
+const maxZlibRatio = 1032
+
+// openData positions the reader at the data record, which starts at off,
+// and bounds the number of cases by what the data can hold: a case takes
+// rowBytes bytes uncompressed and at least one command byte per 8-byte unit
+// compressed.
 func (r *Reader) openData(ra io.ReaderAt, size, off int64, dict *rawDict) error {
+	units := int64(r.rowBytes / 8)
 	r.rowsLeft = r.File.Rows
-	if r.rowBytes == 0 {
-		r.rowsLeft = 0
+	if units == 0 {
+		r.rowsLeft, r.maxRows = 0, 0
+		return nil
 	}
-	if r.rowsLeft > 0 && r.rowsLeft > (size-off)*8 {
-		// A compressed case takes at least one command byte per 8 units:
-		// more cases than that cannot be in the file.
+	r.maxRows = (size - off) / units
+	switch dict.compression {
+	case 0:
+		r.maxRows /= 8
+	case 2:
+		r.maxRows *= maxZlibRatio
+	}
+	if r.rowsLeft > r.maxRows {
 		return &FormatError{File: r.name, Offset: 80, Expected: "a case count the file can hold",
-			Err: fmt.Errorf("%w: %d cases in %d bytes of data", ErrFormat, r.rowsLeft, size-off)}
+			Err: fmt.Errorf("%w: %d cases of %d bytes in %d bytes of data", ErrFormat, r.rowsLeft, r.rowBytes, size-off)}
+	}
+	if r.rowsLeft >= 0 {
+		r.maxRows = r.rowsLeft
 	}
 	switch dict.compression {
 	case 0:
@@ -184,13 +202,14 @@ func (r *Reader) openZlib(ra io.ReaderAt, size, off int64, dict *rawDict) (rowSo
 	d := &decoder{r: bufio.NewReader(io.NewSectionReader(ra, off, size-off)), file: r.name, off: off, size: size, order: r.order}
 	zheader := d.i64("zlib data header offset")
 	ztrailer := d.i64("zlib trailer offset")
-	d.i64("zlib trailer length")
+	zlen := d.i64("zlib trailer length")
 	if d.err != nil {
 		return nil, d.err
 	}
-	if zheader != off || ztrailer < off+24 || ztrailer > size {
+	// The trailer holds a 24-byte header and a 24-byte entry per block.
+	if zheader != off || ztrailer < off+24 || zlen < 24 || ztrailer > size-zlen {
 		return nil, &FormatError{File: r.name, Offset: off, Expected: "zlib header pointing inside the file",
-			Err: fmt.Errorf("%w: header at %d, trailer at %d, file size %d", ErrFormat, zheader, ztrailer, size)}
+			Err: fmt.Errorf("%w: header at %d, trailer of %d bytes at %d, file size %d", ErrFormat, zheader, zlen, ztrailer, size)}
 	}
 	start := off + 24
 	raw := &byteCounter{r: io.NewSectionReader(ra, start, ztrailer-start)}

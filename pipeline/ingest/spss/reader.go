@@ -136,6 +136,7 @@ type Reader struct {
 	rowBytes int
 	layout   [][]segment // per variable: where its bytes lie in a case
 	rowsLeft int64       // cases still to read, or -1 when unknown
+	maxRows  int64       // most cases the data can hold
 	src      rowSource
 	row      []byte
 	long     []byte // scratch for assembling very long strings
@@ -195,8 +196,9 @@ func NewReader(ra io.ReaderAt, size int64, name string, opts Options) (*Reader, 
 
 // rawVar is a variable record (type 2) before the text is decoded.
 type rawVar struct {
-	slot      int // index of its first 8-byte unit in a case
-	width     int // 0 numeric, else string width (1..255)
+	at        int64 // file offset of the record
+	slot      int   // index of its first 8-byte unit in a case
+	width     int   // 0 numeric, else string width (1..255)
 	nslots    int
 	name      string
 	label     []byte
@@ -213,22 +215,24 @@ type rawVar struct {
 type rawLabel struct{ value, label []byte }
 
 type rawDict struct {
-	magic       string
-	product     []byte
-	compression int32
-	ncases      int64
-	bias        float64
-	created     string
-	label       []byte
-	docs        [][]byte
-	vars        []*rawVar
-	slots       int
-	codePage    int32
-	encoding    string
-	display     []int32
-	longNames   []byte
-	vls         []byte
-	labelSets   []labelSet
+	magic         string
+	product       []byte
+	compression   int32
+	ncases        int64
+	bias          float64
+	created       string
+	label         []byte
+	docs          [][]byte
+	vars          []*rawVar
+	slots         int
+	codePage      int32
+	encoding      string
+	display       []int32
+	longNames     []byte
+	vls           []byte
+	vlsAt         int64
+	encodingAt    int64
+	labelSets     []labelSet
 	longLabels    [][]byte
 	longLabelsAt  []int64
 	longMissing   [][]byte
@@ -344,7 +348,7 @@ func readVariable(d *decoder, dict *rawDict) {
 		d.failf("variable type 0..255 or -1", "found %d", typ)
 		return
 	}
-	v := &rawVar{slot: slot, width: int(typ), nslots: 1, name: strings.TrimRight(string(name), " "), print: print, nMissing: nMissing}
+	v := &rawVar{at: at, slot: slot, width: int(typ), nslots: 1, name: strings.TrimRight(string(name), " "), print: print, nMissing: nMissing}
 	if hasLabel == 1 {
 		n := d.count(1, "variable label length")
 		v.label = d.bytes(int64(n), "variable label")
@@ -445,7 +449,7 @@ func readExtension(d *decoder, dict *rawDict) {
 	case 13:
 		dict.longNames = data
 	case 14:
-		dict.vls = data
+		dict.vls, dict.vlsAt = data, start
 	case 16: // extended number of cases: int64 1, then int64 ncases
 		if size == 8 && count == 2 {
 			sub.i64("extended case count")
@@ -454,7 +458,7 @@ func readExtension(d *decoder, dict *rawDict) {
 			}
 		}
 	case 20:
-		dict.encoding = string(data)
+		dict.encoding, dict.encodingAt = string(data), start
 	case 21:
 		dict.longLabels = append(dict.longLabels, data)
 		dict.longLabelsAt = append(dict.longLabelsAt, start)
@@ -482,7 +486,7 @@ func (r *Reader) build(dict *rawDict) error {
 	}
 	text, err := lookupEncoding(encName)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", r.name, err)
+		return r.invalid(dict.encodingAt, "a supported character encoding", "%v", err)
 	}
 	r.text = text
 	str := func(b []byte) string { return r.text.decode(bytes.TrimRight(b, " \x00")) }
@@ -538,11 +542,16 @@ func (r *Reader) build(dict *rawDict) error {
 		v := byShort[strings.ToUpper(kv[0])]
 		w, err := strconv.Atoi(strings.TrimLeft(kv[1], "0"))
 		if v == nil || err != nil || w <= 255 {
-			return fmt.Errorf("read %s: %w: very long string record entry %q=%q names no string variable or gives a width of 255 or less", r.name, ErrFormat, kv[0], kv[1])
+			return r.invalid(dict.vlsAt, "very long string entries naming a string variable and a width over 255", "found %q=%q", kv[0], kv[1])
 		}
 		v.vlsWidth = w
 	}
 
+	for _, v := range vars {
+		if v.width > 0 && v.nslots != (v.width+7)/8 {
+			return r.invalid(v.at, fmt.Sprintf("%d continuation records for string variable %s of width %d", (v.width+7)/8-1, v.name, v.width), "found %d", v.nslots-1)
+		}
+	}
 	slotVar := make(map[int32]int) // 1-based slot of a variable's first unit -> index in Variables
 	for i := 0; i < len(vars); i++ {
 		v := vars[i]
@@ -587,7 +596,7 @@ func (r *Reader) build(dict *rawDict) error {
 			if v.vlsWidth > 0 {
 				nseg := (v.vlsWidth + 251) / 252
 				if i+nseg > len(vars) {
-					return fmt.Errorf("read %s: %w: very long string %s of width %d needs %d segments, the dictionary has %d more variables", r.name, ErrFormat, v.name, v.vlsWidth, nseg, len(vars)-i-1)
+					return r.invalid(v.at, fmt.Sprintf("%d segment variables for very long string %s of width %d", nseg, v.name, v.vlsWidth), "the dictionary has %d more variables", len(vars)-i-1)
 				}
 				out.Width = v.vlsWidth
 				out.Format = "A" + strconv.Itoa(v.vlsWidth)
@@ -595,7 +604,7 @@ func (r *Reader) build(dict *rawDict) error {
 				for k := 1; k < nseg; k++ {
 					s := vars[i+k]
 					if s.width == 0 {
-						return fmt.Errorf("read %s: %w: segment %d of very long string %s is numeric", r.name, ErrFormat, k, v.name)
+						return r.invalid(s.at, fmt.Sprintf("string segment %d of very long string %s", k, v.name), "found a numeric variable")
 					}
 					merged[s] = true
 					n := 255
@@ -619,7 +628,7 @@ func (r *Reader) build(dict *rawDict) error {
 		for _, s := range set.slots {
 			vi, ok := slotVar[s]
 			if !ok {
-				return fmt.Errorf("read %s: offset %d: %w: value labels for dictionary index %d, which starts no variable", r.name, set.at, ErrFormat, s)
+				return r.invalid(set.at, "value labels for the first dictionary index of a variable", "found index %d", s)
 			}
 			v := &r.Variables[vi]
 			for _, l := range set.labels {
@@ -649,6 +658,11 @@ func (r *Reader) build(dict *rawDict) error {
 		}
 	}
 	return nil
+}
+
+// invalid reports a dictionary whose records are readable but inconsistent.
+func (r *Reader) invalid(at int64, expected, format string, args ...any) error {
+	return &FormatError{File: r.name, Offset: at, Expected: expected, Err: fmt.Errorf("%w: "+format, append([]any{ErrFormat}, args...)...)}
 }
 
 // splitPairs splits the tab-separated KEY=VALUE list of the long variable

@@ -97,4 +97,3 @@ func TestReadstatFixtures(t *testing.T) {
 		t.Run(rel, func(t *testing.T) { compareWithReadstat(t, f) })
 	}
 }
-

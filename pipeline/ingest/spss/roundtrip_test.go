@@ -1,0 +1,143 @@
+package spss
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math"
+	"testing"
+)
+
+var roundTripVars = []testVar{
+	{Name: "age_in_years", Label: "Age", Missing: []float64{-9, 999}},
+	{Name: "trust", Label: "Trust in people", Format: 5<<16 | 2<<8, Labels: map[float64]string{0: "None", 10: "Complete"}},
+	{Name: "city", Width: 20, Label: "Bergen / Tromsø"},
+	{Name: "born", Format: 20<<16 | 11<<8},
+	{Name: "code", Width: 3},
+}
+
+func roundTripCell(r, c int) any {
+	switch c {
+	case 0:
+		return []float64{34, -9, 999, 1e6 + 0.25, math.NaN()}[r%5]
+	case 1:
+		return float64(r % 11)
+	case 2:
+		return []string{"Tromsø", "", "Ålesund på vestlandet"[:20]}[r%3]
+	case 3:
+		return spssEpochOffset + float64(r)*86400
+	}
+	return []string{"abc", "x", ""}[r%3]
+}
+
+func writeRoundTrip(t testing.TB, rows int, compression int32) []byte {
+	var buf bytes.Buffer
+	writeSav(t, &buf, roundTripVars, rows, compression, roundTripCell)
+	return buf.Bytes()
+}
+
+// TestRoundTrip writes files with every compression and reads back the
+// metadata and every value.
+func TestRoundTrip(t *testing.T) {
+	for _, comp := range []int32{0, 1, 2} {
+		for _, keep := range []bool{false, true} {
+			data := writeRoundTrip(t, 23, comp)
+			r, err := NewReader(bytes.NewReader(data), int64(len(data)), "rt.sav", Options{KeepUserMissing: keep})
+			if err != nil {
+				t.Fatalf("compression %d: %v", comp, err)
+			}
+			if got := r.File.Compression; got != []string{"none", "bytecode", "zlib"}[comp] {
+				t.Errorf("compression %d reported as %q", comp, got)
+			}
+			if r.File.Rows != 23 || r.File.Label != "socap test file" || r.File.Encoding != "UTF-8" {
+				t.Errorf("file info %+v", r.File)
+			}
+			if len(r.Variables) != len(roundTripVars) {
+				t.Fatalf("%d variables", len(r.Variables))
+			}
+			v := r.Variables
+			if v[0].Name != "age_in_years" || v[0].ShortName != "V1" || v[0].Label != "Age" || v[0].Format != "F8.2" || len(v[0].Missing.Values) != 2 {
+				t.Errorf("variable 0: %+v", v[0])
+			}
+			if v[1].Format != "F2.0" || len(v[1].ValueLabels) != 2 {
+				t.Errorf("variable 1: %+v", v[1])
+			}
+			if v[2].Kind != String || v[2].Width != 20 || v[2].Format != "A20" || v[2].Label != "Bergen / Tromsø" {
+				t.Errorf("variable 2: %+v", v[2])
+			}
+			if v[3].Kind != Date || v[3].Format != "DATE11" {
+				t.Errorf("variable 3: %+v", v[3])
+			}
+			b := r.NewBatch(10)
+			total := 0
+			for {
+				n, err := r.Next(b)
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := 0; i < n; i++ {
+					row := total + i
+					want := roundTripCell(row, 0).(float64)
+					wantValid := !math.IsNaN(want) && (keep || (want != -9 && want != 999))
+					if b.Columns[0].Valid[i] != wantValid || (wantValid && b.Columns[0].Floats[i] != want) {
+						t.Errorf("compression %d row %d age: %v %v, want %v", comp, row, b.Columns[0].Floats[i], b.Columns[0].Valid[i], want)
+					}
+					if got := b.Columns[2].Strings[i]; got != roundTripCell(row, 2) {
+						t.Errorf("compression %d row %d city %q", comp, row, got)
+					}
+					if got := b.Columns[3].Floats[i]; got != float64(row) {
+						t.Errorf("compression %d row %d date %v, want %d days", comp, row, got, row)
+					}
+					if got := b.Columns[4].Strings[i]; got != roundTripCell(row, 4) {
+						t.Errorf("compression %d row %d code %q", comp, row, got)
+					}
+				}
+				total += n
+			}
+			if total != 23 {
+				t.Errorf("compression %d: %d rows", comp, total)
+			}
+		}
+	}
+}
+
+// TestTruncated cuts files at every length: each prefix must fail with a
+// FormatError that places the problem inside the prefix.
+func TestTruncated(t *testing.T) {
+	for _, comp := range []int32{0, 1, 2} {
+		data := writeRoundTrip(t, 7, comp)
+		for n := 0; n < len(data); n++ {
+			err := readErr(data[:n])
+			var fe *FormatError
+			if !errors.As(err, &fe) {
+				t.Fatalf("compression %d, %d of %d bytes: got %v, want a FormatError", comp, n, len(data), err)
+			}
+			if fe.File != "cut.sav" || fe.Offset < 0 || (!fe.Decompressed && fe.Offset > int64(n)) || fe.Expected == "" {
+				t.Fatalf("compression %d, %d bytes: badly placed error %q", comp, n, err)
+			}
+			if !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, ErrFormat) {
+				t.Fatalf("compression %d, %d bytes: %v wraps neither io.ErrUnexpectedEOF nor ErrFormat", comp, n, err)
+			}
+		}
+	}
+}
+
+// readErr reads a whole file and returns the first error (nil at io.EOF).
+func readErr(data []byte) error {
+	r, err := NewReader(bytes.NewReader(data), int64(len(data)), "cut.sav", Options{})
+	if err != nil {
+		return err
+	}
+	b := r.NewBatch(4)
+	for {
+		if _, err := r.Next(b); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
+}
