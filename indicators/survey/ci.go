@@ -1,0 +1,68 @@
+package survey
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// qt is the Student t quantile with df degrees of freedom (R's qt); df = +Inf gives the
+// normal quantile and df ≤ 0 or NaN gives NaN.
+func qt(p, df float64) float64 {
+	switch {
+	case math.IsNaN(df) || df <= 0:
+		return math.NaN()
+	case math.IsInf(df, 1):
+		return distuv.UnitNormal.Quantile(p)
+	}
+	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(p)
+}
+
+// tInterval is survey's tconfint: est + SE·qt(α/2, df), est + SE·qt(1−α/2, df).
+func tInterval(est, se, df, level float64) (lo, hi float64) {
+	a := (1 - level) / 2
+	return est + se*qt(a, df), est + se*qt(1-a, df)
+}
+
+func expit(x float64) float64 { return math.Exp(x) / (1 + math.Exp(x)) }
+
+// propCI is svyciprop's interval for a proportion p with variance v, design df and n
+// rows in the domain (Lumley 2010, sec. 2.4.1; Korn & Graubard 1998 for beta):
+//
+//	logit, xlogit: expit(logit(p) ± t·√v/(p(1−p)))
+//	mean:          p ± t·√v
+//	asin:          sin²(asin(√p) ± t·√v/(2√(p(1−p))))
+//	beta:          n* = p(1−p)/v·(qt(α/2, n−1)/qt(α/2, df))²,
+//	               [qbeta(α/2, n*p, n*(1−p)+1), qbeta(1−α/2, n*p+1, n*(1−p))]
+func propCI(m PropCI, p, v, df, n, level float64) (lo, hi float64) {
+	se := math.Sqrt(v)
+	switch m {
+	case CIMean:
+		return tInterval(p, se, df, level)
+	case CIAsin:
+		a, b := tInterval(math.Asin(math.Sqrt(p)), se/(2*math.Sqrt(p*(1-p))), df, level)
+		return math.Pow(math.Sin(a), 2), math.Pow(math.Sin(b), 2)
+	case CIBeta:
+		alpha := 1 - level
+		neff := p * (1 - p) / v
+		r := qt(alpha/2, n-1) / qt(alpha/2, df)
+		neff *= r * r
+		return qbeta(alpha/2, neff*p, neff*(1-p)+1), qbeta(1-alpha/2, neff*p+1, neff*(1-p))
+	}
+	a, b := tInterval(math.Log(p/(1-p)), se/(p*(1-p)), df, level)
+	return expit(a), expit(b)
+}
+
+// qbeta is R's qbeta(p, a, b), with the limits R uses for a zero shape: all mass at 0
+// when a = 0, at 1 when b = 0.
+func qbeta(p, a, b float64) float64 {
+	switch {
+	case math.IsNaN(a) || math.IsNaN(b) || math.IsInf(a, 0) || math.IsInf(b, 0):
+		return math.NaN()
+	case a == 0:
+		return 0
+	case b == 0:
+		return 1
+	}
+	return distuv.Beta{Alpha: a, Beta: b}.Quantile(p)
+}

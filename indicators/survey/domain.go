@@ -1,0 +1,89 @@
+package survey
+
+import (
+	"fmt"
+	"sort"
+)
+
+// domains codes every row by its crossing of the by-variables, as svyby: one domain per
+// combination present in the data, ordered by the first variable's levels, then the
+// second's, and so on (levels sorted numerically when all numeric). A row with a
+// missing by-value belongs to no domain (code −1).
+type domains struct {
+	code   []int32
+	labels [][]string // per domain, the value of each by-variable
+	by     []string
+}
+
+func (d *Design) domains(by []string) (*domains, error) {
+	n := d.n
+	dm := &domains{code: make([]int32, n), by: by}
+	if len(by) == 0 {
+		dm.labels = [][]string{nil}
+		return dm, nil
+	}
+	key := make([]uint64, n)
+	var levels [][]string
+	radix := uint64(1)
+	for _, name := range by {
+		s, err := d.frame.Strings(name)
+		if err != nil {
+			return nil, fmt.Errorf("by: %w", err)
+		}
+		c, labs := codes(s)
+		size := uint64(len(labs))
+		if size > 0 && radix > (1<<62)/size {
+			return nil, fmt.Errorf("by: too many crossings of %v", by)
+		}
+		for i, x := range c {
+			if x < 0 || key[i] == ^uint64(0) {
+				key[i] = ^uint64(0)
+				continue
+			}
+			key[i] = key[i]*size + uint64(x)
+		}
+		radix *= max(size, 1)
+		levels = append(levels, labs)
+	}
+	present := map[uint64]int32{}
+	for _, k := range key {
+		if k != ^uint64(0) {
+			present[k] = 0
+		}
+	}
+	keys := make([]uint64, 0, len(present))
+	for k := range present {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	for i, k := range keys {
+		present[k] = int32(i)
+		lab := make([]string, len(by))
+		for j := len(by) - 1; j >= 0; j-- {
+			size := uint64(len(levels[j]))
+			lab[j] = levels[j][k%size]
+			k /= size
+		}
+		dm.labels = append(dm.labels, lab)
+	}
+	for i, k := range key {
+		if k == ^uint64(0) {
+			dm.code[i] = -1
+		} else {
+			dm.code[i] = present[k]
+		}
+	}
+	return dm, nil
+}
+
+// byMap returns domain dd's by-values keyed by variable (nil without by-variables).
+func (dm *domains) byMap(dd int) map[string]string {
+	if len(dm.by) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(dm.by))
+	for j, name := range dm.by {
+		m[name] = dm.labels[dd][j]
+	}
+	return m
+}

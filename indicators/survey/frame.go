@@ -1,0 +1,230 @@
+package survey
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// ErrUnknownColumn is wrapped by every error about a column name the Frame does not hold.
+var ErrUnknownColumn = errors.New("unknown column")
+
+// ErrNotNumeric is wrapped when a numeric column (weights, fpc, replicate weights,
+// analysis variables) is given as text.
+var ErrNotNumeric = errors.New("column is not numeric")
+
+// Frame is a set of equally long named columns: numeric ([]float64, NaN = missing) or
+// categorical ([]string, "" = missing). It is the engine's only input; callers fill it
+// from any source (CSV, DuckDB, Arrow) and the engine never touches files.
+type Frame struct {
+	n     int
+	order []string
+	num   map[string][]float64
+	str   map[string][]string
+}
+
+// NewFrame returns an empty Frame.
+func NewFrame() *Frame {
+	return &Frame{n: -1, num: map[string][]float64{}, str: map[string][]string{}}
+}
+
+// AddFloat adds a numeric column; NaN marks a missing value. The slice is not copied.
+func (f *Frame) AddFloat(name string, v []float64) error {
+	if err := f.checkNew(name, len(v)); err != nil {
+		return err
+	}
+	f.num[name] = v
+	f.order = append(f.order, name)
+	return nil
+}
+
+// AddString adds a categorical column; "" marks a missing value. The slice is not copied.
+func (f *Frame) AddString(name string, v []string) error {
+	if err := f.checkNew(name, len(v)); err != nil {
+		return err
+	}
+	f.str[name] = v
+	f.order = append(f.order, name)
+	return nil
+}
+
+func (f *Frame) checkNew(name string, n int) error {
+	if name == "" {
+		return errors.New("frame: empty column name")
+	}
+	if f.Has(name) {
+		return fmt.Errorf("frame: column %q added twice", name)
+	}
+	if f.n >= 0 && n != f.n {
+		return fmt.Errorf("frame: column %q has %d rows, others have %d", name, n, f.n)
+	}
+	f.n = n
+	return nil
+}
+
+// Rows returns the number of rows (0 for an empty Frame).
+func (f *Frame) Rows() int { return max(f.n, 0) }
+
+// Names returns the column names in the order they were added.
+func (f *Frame) Names() []string { return append([]string(nil), f.order...) }
+
+// Has reports whether the Frame holds a column called name.
+func (f *Frame) Has(name string) bool {
+	_, a := f.num[name]
+	_, b := f.str[name]
+	return a || b
+}
+
+// IsNumeric reports whether name is a numeric column.
+func (f *Frame) IsNumeric(name string) bool { _, ok := f.num[name]; return ok }
+
+// Float returns the numeric column name. A text column whose every non-empty value parses
+// as a number is not converted: the caller chose its type.
+func (f *Frame) Float(name string) ([]float64, error) {
+	if v, ok := f.num[name]; ok {
+		return v, nil
+	}
+	if _, ok := f.str[name]; ok {
+		return nil, fmt.Errorf("column %q: %w", name, ErrNotNumeric)
+	}
+	return nil, f.unknown(name)
+}
+
+// Strings returns column name as text: categorical columns as stored, numeric columns
+// formatted with strconv.FormatFloat(v, 'g', -1, 64) and NaN as "" (missing).
+func (f *Frame) Strings(name string) ([]string, error) {
+	if v, ok := f.str[name]; ok {
+		return v, nil
+	}
+	v, ok := f.num[name]
+	if !ok {
+		return nil, f.unknown(name)
+	}
+	out := make([]string, len(v))
+	for i, x := range v {
+		if !math.IsNaN(x) {
+			out[i] = strconv.FormatFloat(x, 'g', -1, 64)
+		}
+	}
+	return out, nil
+}
+
+func (f *Frame) unknown(name string) error {
+	close := closeMatches(name, f.order, 3)
+	if len(close) == 0 {
+		return fmt.Errorf("column %q: %w", name, ErrUnknownColumn)
+	}
+	return fmt.Errorf("column %q: %w (did you mean %s?)", name, ErrUnknownColumn, strings.Join(quoteAll(close), ", "))
+}
+
+func quoteAll(s []string) []string {
+	out := make([]string, len(s))
+	for i, x := range s {
+		out[i] = strconv.Quote(x)
+	}
+	return out
+}
+
+// closeMatches returns up to k names within edit distance max(2, len(name)/3) of name,
+// nearest first, ties in name order; a case-insensitive match counts as distance 0.
+func closeMatches(name string, names []string, k int) []string {
+	type cand struct {
+		s string
+		d int
+	}
+	limit := max(2, len(name)/3)
+	var cs []cand
+	for _, s := range names {
+		d := editDistance(strings.ToLower(name), strings.ToLower(s))
+		if d <= limit || strings.Contains(strings.ToLower(s), strings.ToLower(name)) {
+			cs = append(cs, cand{s, d})
+		}
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].d < cs[j].d })
+	out := make([]string, 0, k)
+	for i := 0; i < len(cs) && i < k; i++ {
+		out = append(out, cs[i].s)
+	}
+	return out
+}
+
+// editDistance is the Levenshtein distance between a and b, counted in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// codes maps a text column to dense integer codes 0..k-1 in sorted order of the labels
+// (so results are deterministic); missing values ("") get code -1.
+func codes(v []string) (code []int32, labels []string) {
+	seen := map[string]int32{}
+	for _, s := range v {
+		if s != "" {
+			seen[s] = 0
+		}
+	}
+	labels = make([]string, 0, len(seen))
+	for s := range seen {
+		labels = append(labels, s)
+	}
+	sortLabels(labels)
+	for i, s := range labels {
+		seen[s] = int32(i)
+	}
+	code = make([]int32, len(v))
+	for i, s := range v {
+		if s == "" {
+			code[i] = -1
+		} else {
+			code[i] = seen[s]
+		}
+	}
+	return code, labels
+}
+
+// sortLabels sorts numerically when every label is a number (so "2" < "10", as R sorts
+// the levels of a numeric factor), otherwise as strings.
+func sortLabels(labels []string) {
+	vals := make([]float64, len(labels))
+	numeric := true
+	for i, s := range labels {
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			numeric = false
+			break
+		}
+		vals[i] = x
+	}
+	if !numeric {
+		sort.Strings(labels)
+		return
+	}
+	idx := make([]int, len(labels))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return vals[idx[a]] < vals[idx[b]] })
+	out := make([]string, len(labels))
+	for i, j := range idx {
+		out[i] = labels[j]
+	}
+	copy(labels, out)
+}
