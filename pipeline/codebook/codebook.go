@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -244,6 +245,11 @@ func Parse(file string, data []byte) (*Codebook, error) {
 	return &cb, nil
 }
 
+// Reserved are the names of the columns that identify a respondent row in
+// the respondents table besides the codebook variables; no variable may use
+// them.
+var Reserved = []string{"source_id", "wave"}
+
 // check enforces what the schema cannot: unique names, one id variable, at
 // most one weight, no two variables read from one column of one source,
 // sensible ranges, codes and reverse coding. Problems are placed at their
@@ -260,6 +266,9 @@ func (cb *Codebook) check(file string, data []byte) error {
 			at(varAt(i, "name"), "variable %q is defined twice (first at line %d)", v.Name, line(varAt(j, "name")))
 		} else {
 			first[v.Name] = i
+		}
+		if slices.Contains(Reserved, v.Name) {
+			at(varAt(i, "name"), "variable name %q is reserved for a column every respondent has (%s)", v.Name, strings.Join(Reserved, ", "))
 		}
 		if len(v.Range) == 2 && v.Range[0] > v.Range[1] {
 			at(varAt(i, "range"), "variable %q: range [%g, %g] has min > max", v.Name, v.Range[0], v.Range[1])

@@ -1,0 +1,110 @@
+package harmonize
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"socap/pipeline/store"
+)
+
+// Count accounts for the rows of one source: every raw row is either a
+// respondent or a row-level reject. RejectedCells counts cells set to NULL
+// in kept rows.
+type Count struct {
+	Source        string
+	Raw           int64
+	Respondents   int64
+	RejectedRows  int64
+	RejectedCells int64
+}
+
+// Balanced reports whether raw rows = respondent rows + rejected rows.
+func (c Count) Balanced() bool { return c.Raw == c.Respondents+c.RejectedRows }
+
+// queryer is what both *sql.DB and *sql.Tx offer.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// Accounting counts, for every source in the store's sources table (sorted
+// by id), its raw rows, respondents, rejected rows and rejected cells. It
+// needs a harmonised store: the respondents table must exist. A source that
+// was ingested but not harmonised (no longer in socap.yaml) shows no
+// respondents and no rejects, and so is not Balanced.
+func Accounting(ctx context.Context, s *store.Store) ([]Count, error) {
+	return accounting(ctx, s.DB(), nil)
+}
+
+// accounting counts the sources with the given ids, in that order; all
+// sources, sorted by id, when ids is nil.
+func accounting(ctx context.Context, q queryer, ids []string) ([]Count, error) {
+	rows, err := q.QueryContext(ctx, `SELECT source_id, raw_table,
+		EXISTS (SELECT 1 FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'respondents')
+		FROM sources ORDER BY source_id`)
+	if err != nil {
+		return nil, fmt.Errorf("accounting: %w", err)
+	}
+	type entry struct {
+		id, table  string
+		harmonised bool
+	}
+	entries, err := scanAll(rows, func(r *sql.Rows, e *entry) error { return r.Scan(&e.id, &e.table, &e.harmonised) })
+	if err != nil {
+		return nil, fmt.Errorf("accounting: %w", err)
+	}
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	if !entries[0].harmonised {
+		return nil, errors.New("accounting: there is no respondents table yet; run harmonize first")
+	}
+	tables := map[string]string{}
+	for _, e := range entries {
+		tables[e.id] = e.table
+	}
+	if ids == nil {
+		for _, e := range entries {
+			ids = append(ids, e.id)
+		}
+	}
+	raw := make([]string, len(ids))
+	for k, id := range ids {
+		table, ok := tables[id]
+		if !ok {
+			return nil, fmt.Errorf("accounting: source %s is not in the sources table", id)
+		}
+		raw[k] = fmt.Sprintf("SELECT %s AS source_id, %d AS ord, count(*) AS n FROM %s", lit(id), k, store.QuoteIdent(table))
+	}
+	query := `WITH raw AS (` + strings.Join(raw, " UNION ALL ") + `),
+		kept AS (SELECT source_id, count(*) AS n FROM respondents GROUP BY source_id),
+		rej AS (SELECT source_id, count(*) FILTER (level = 'row') AS r, count(*) FILTER (level = 'cell') AS c FROM rejects GROUP BY source_id)
+		SELECT raw.source_id, raw.n, coalesce(kept.n, 0), coalesce(rej.r, 0), coalesce(rej.c, 0)
+		FROM raw LEFT JOIN kept USING (source_id) LEFT JOIN rej USING (source_id) ORDER BY raw.ord`
+	if rows, err = q.QueryContext(ctx, query); err != nil {
+		return nil, fmt.Errorf("accounting: %w", err)
+	}
+	counts, err := scanAll(rows, func(r *sql.Rows, c *Count) error {
+		return r.Scan(&c.Source, &c.Raw, &c.Respondents, &c.RejectedRows, &c.RejectedCells)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("accounting: %w", err)
+	}
+	return counts, nil
+}
+
+// scanAll reads every row with scan and closes rows.
+func scanAll[T any](rows *sql.Rows, scan func(*sql.Rows, *T) error) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var v T
+		if err := scan(rows, &v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,97 @@
+package harmonize
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"socap/pipeline"
+	"socap/pipeline/codebook"
+	"socap/pipeline/store"
+)
+
+// rawSource is a source as the ingest stage would have loaded it.
+type rawSource struct {
+	id      string
+	wave    int
+	decimal string // "." or ","
+	csv     string // header and records; a record with the wrong number of fields is ragged
+}
+
+// openStore opens an in-memory store for a test.
+func openStore(t testing.TB) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), "", store.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// loadRaw writes src into raw_<id> and sources in the layout of the ingest
+// stage: every file column VARCHAR, then _source, _sha256, _row and
+// _problem, which is set for a ragged record (whose cells stay NULL).
+func loadRaw(t testing.TB, s *store.Store, src rawSource) {
+	t.Helper()
+	r := csv.NewReader(strings.NewReader(src.csv))
+	r.FieldsPerRecord = -1
+	records, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := records[0]
+	table := "raw_" + src.id
+	var defs []string
+	for _, h := range header {
+		defs = append(defs, store.QuoteIdent(h)+" VARCHAR")
+	}
+	defs = append(defs, "_source VARCHAR", "_sha256 VARCHAR", "_row BIGINT", "_problem VARCHAR")
+	db := s.DB()
+	if _, err := db.Exec(fmt.Sprintf("CREATE OR REPLACE TABLE %s (%s)", store.QuoteIdent(table), strings.Join(defs, ", "))); err != nil {
+		t.Fatal(err)
+	}
+	insert := fmt.Sprintf("INSERT INTO %s VALUES (%s)", store.QuoteIdent(table), strings.TrimSuffix(strings.Repeat("?, ", len(header)+4), ", "))
+	for k, rec := range records[1:] {
+		vals := make([]any, len(header), len(header)+4)
+		var problem any
+		if len(rec) != len(header) {
+			problem = fmt.Sprintf("record has %d fields, the header has %d", len(rec), len(header))
+		} else {
+			for j, f := range rec {
+				vals[j] = f
+			}
+		}
+		vals = append(vals, src.id, "sha", k+1, problem)
+		if _, err := db.Exec(insert, vals...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	decimal := src.decimal
+	if decimal == "" {
+		decimal = "."
+	}
+	if _, err := db.Exec(`INSERT OR REPLACE INTO sources (source_id, path, sha256, format, decimal_sep, raw_table, row_count, loaded_at)
+		VALUES (?, ?, 'sha', 'csv', ?, ?, ?, ?)`, src.id, src.id+".csv", decimal, table, len(records)-1, time.Unix(0, 0).UTC()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// env loads the sources into s and returns the Env for harmonising them
+// with the codebook given as YAML.
+func env(t testing.TB, s *store.Store, codebookYAML string, srcs ...rawSource) *pipeline.Env {
+	t.Helper()
+	cb, err := codebook.Parse("codebook.yaml", []byte(codebookYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &pipeline.Config{Project: "test"}
+	for _, src := range srcs {
+		loadRaw(t, s, src)
+		cfg.Sources = append(cfg.Sources, pipeline.Source{ID: src.id, Path: src.id + ".csv", Wave: src.wave, Decimal: src.decimal})
+	}
+	return &pipeline.Env{Store: s, Config: cfg, Codebook: cb, Log: &strings.Builder{}, Now: func() time.Time { return time.Unix(0, 0) }}
+}
