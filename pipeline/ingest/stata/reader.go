@@ -1,0 +1,594 @@
+// Package stata reads Stata .dta files, formats 113 to 119 (Stata 8 to
+// Stata 18), streaming their observations in columnar batches.
+//
+// The layout follows Stata's "dta" manual entry (help dta; "Description of
+// .dta file format"): formats 113–115 start with a binary header, then the
+// descriptors (type, name, sort, format and value-label lists), variable
+// labels, expansion fields, the data and the value label tables. Formats
+// 117–119 wrap the same parts in <tags> and add strLs, long strings stored
+// once in their own section (<strls>) and referenced from the data. The
+// reader is pure Go and memory is bounded by the metadata plus one batch:
+// strL contents are read on demand.
+package stata
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/ianaindex"
+)
+
+// Kind says how a variable's values are delivered in a Batch.
+type Kind uint8
+
+const (
+	// Numeric values are float64 as stored.
+	Numeric Kind = iota
+	// String values are UTF-8, cut at the first NUL byte.
+	String
+	// Date values are days since 1970-01-01 (%td formats, stored as days
+	// since 1960-01-01).
+	Date
+	// DateTime values are seconds since 1970-01-01T00:00:00 UTC (%tc and
+	// %tC formats, stored as milliseconds since 1960-01-01; leap seconds
+	// of %tC are ignored, as R's haven does).
+	DateTime
+	// Time values are a duration in seconds: %tc formats that display only
+	// the time of day, such as %tcHH:MM:SS.
+	Time
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Numeric:
+		return "numeric"
+	case String:
+		return "string"
+	case Date:
+		return "date"
+	case DateTime:
+		return "datetime"
+	case Time:
+		return "time"
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Options control how values are read.
+type Options struct {
+	// Encoding is the character encoding of formats 113–117, which Stata
+	// wrote in the machine's code page; empty means windows-1252 (a
+	// superset of the Latin-1 of most such files). Formats 118 and 119 are
+	// UTF-8 and ignore it.
+	Encoding string
+}
+
+// FileInfo is the file-level metadata.
+type FileInfo struct {
+	Version   int    // format: 113, 114, 115, 117, 118 or 119
+	Label     string // dataset label
+	Timestamp string // as written, e.g. "17 Dec 2018 14:53"
+	Encoding  string // the encoding text was decoded from
+	Rows      int64  // number of observations
+}
+
+// Variable describes one variable.
+type Variable struct {
+	Name    string
+	Label   string
+	Kind    Kind
+	Storage string // byte, int, long, float, double, str1…str2045 or strL
+	Width   int    // width of a strN variable; 0 otherwise
+	Format  string // display format, e.g. %9.0g, %td, %-12s
+	// LabelSet names the value label table attached to the variable;
+	// ValueLabels are its entries in file order.
+	LabelSet    string
+	ValueLabels []ValueLabel
+}
+
+// ValueLabel labels one value. When Missing is not 0 the labelled value
+// is the missing value it names ('.' or 'a'–'z' for .a–.z) and Value is
+// unused.
+type ValueLabel struct {
+	Value   float64
+	Missing byte
+	Label   string
+}
+
+// storage types, normalised over the old (113–115) and new (117–119)
+// type codes.
+type storage uint8
+
+const (
+	stByte storage = iota
+	stInt
+	stLong
+	stFloat
+	stDouble
+	stStr
+	stStrL
+)
+
+var storageSize = [...]int{stByte: 1, stInt: 2, stLong: 4, stFloat: 4, stDouble: 8, stStrL: 8}
+
+type column struct {
+	st    storage
+	off   int
+	width int
+}
+
+// Reader streams the observations of one .dta file. Create it with Open
+// or NewReader, read File and Variables, then call Next until io.EOF.
+type Reader struct {
+	File      FileInfo
+	Variables []Variable
+
+	name     string
+	closer   io.Closer
+	ra       io.ReaderAt
+	order    binary.ByteOrder
+	dec      *encoding.Decoder // nil for UTF-8
+	cols     []column
+	rowLen   int
+	rowsLeft int64
+	in       *bufio.Reader
+	off      int64
+	row      []byte
+	strls    map[[2]uint64]strl
+}
+
+// strl locates the contents of one strL in the file.
+type strl struct {
+	off, n int64
+}
+
+// Open opens the .dta file at path. Close releases it.
+func Open(path string, opts Options) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	r, err := NewReader(f, st.Size(), path, opts)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r.closer = f
+	return r, nil
+}
+
+// Close closes the file opened by Open; it does nothing for NewReader.
+func (r *Reader) Close() error {
+	if r.closer == nil {
+		return nil
+	}
+	return r.closer.Close()
+}
+
+// NewReader reads the metadata of the size-byte .dta file in ra. name is
+// used in error messages.
+func NewReader(ra io.ReaderAt, size int64, name string, opts Options) (*Reader, error) {
+	r := &Reader{name: name, ra: ra}
+	d := &decoder{r: bufio.NewReader(io.NewSectionReader(ra, 0, size)), file: name, size: size}
+	var m *meta
+	if d.peekTag("<stata_dta>") {
+		m = readNewHeader(d)
+	} else {
+		m = readOldHeader(d)
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	r.order = d.order
+	r.File.Version = m.version
+	r.File.Encoding = "UTF-8"
+	if m.version < 118 {
+		r.File.Encoding = "windows-1252"
+		if opts.Encoding != "" {
+			r.File.Encoding = opts.Encoding
+		}
+		enc := encoding.Encoding(charmap.Windows1252)
+		if opts.Encoding != "" {
+			e, err := ianaindex.IANA.Encoding(opts.Encoding)
+			if err != nil || e == nil {
+				return nil, fmt.Errorf("read %s: unsupported character encoding %q", name, opts.Encoding)
+			}
+			enc = e
+		}
+		r.dec = enc.NewDecoder()
+	}
+	if err := r.build(m, d.off, size); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// meta is the raw metadata before text decoding.
+type meta struct {
+	version                 int
+	k                       int
+	n                       uint64
+	label, timestamp        []byte
+	types                   []uint16
+	names, formats, lblsets [][]byte
+	varLabels               [][]byte
+	old                     bool
+}
+
+// readOldHeader reads formats 113–115: ds_format, byteorder (1 HILO, 2
+// LOHI), filetype, padding, nvar (2 bytes), nobs (4 bytes), data_label
+// (81), time_stamp (18); then typlist, varlist (33 each), srtlist,
+// fmtlist (12 bytes in 113, 49 after), lbllist (33), variable labels (81)
+// and the expansion fields, ending at the data.
+func readOldHeader(d *decoder) *meta {
+	m := &meta{old: true}
+	head := d.bytes(4, "file header")
+	if d.err != nil {
+		return m
+	}
+	m.version = int(head[0])
+	if m.version < 113 || m.version > 115 {
+		d.failf(0, "<stata_dta> or format 113–115", "found first byte %d", head[0])
+		return m
+	}
+	switch head[1] {
+	case 1:
+		d.order = binary.BigEndian
+	case 2:
+		d.order = binary.LittleEndian
+	default:
+		d.failf(1, "byte order 1 (HILO) or 2 (LOHI)", "found %d", head[1])
+		return m
+	}
+	m.k = int(d.uint(2, "nvar"))
+	m.n = d.uint(4, "nobs")
+	m.label = d.bytes(81, "data label")
+	m.timestamp = d.bytes(18, "time stamp")
+	fmtLen := int64(49)
+	if m.version == 113 {
+		fmtLen = 12
+	}
+	for i := 0; i < m.k && d.err == nil; i++ {
+		at := d.off
+		t := uint16(d.uint(1, "variable type"))
+		switch {
+		case t >= 1 && t <= 244, t >= 251:
+		default:
+			d.failf(at, "variable type 1–244 or 251–255", "found %d", t)
+		}
+		m.types = append(m.types, t)
+	}
+	m.names = strs(d, m.k, 33, "variable name")
+	d.skip(int64(m.k+1)*2, "sort list")
+	m.formats = strs(d, m.k, fmtLen, "display format")
+	m.lblsets = strs(d, m.k, 33, "value label name")
+	m.varLabels = strs(d, m.k, 81, "variable label")
+	for d.err == nil {
+		typ := d.uint(1, "expansion field type")
+		n := d.uint(4, "expansion field length")
+		if typ == 0 && n == 0 {
+			break
+		}
+		d.skip(int64(min(n, 1<<62)), "expansion field")
+	}
+	return m
+}
+
+// readNewHeader reads formats 117–119 up to <data>.
+func readNewHeader(d *decoder) *meta {
+	m := &meta{}
+	d.order = binary.LittleEndian
+	d.tag("<stata_dta><header><release>")
+	at := d.off
+	rel := d.bytes(3, "release")
+	if d.err != nil {
+		return m
+	}
+	m.version, _ = strconv.Atoi(string(rel))
+	if m.version < 117 || m.version > 119 {
+		d.failf(at, "release 117, 118 or 119", "found %q", rel)
+		return m
+	}
+	d.tag("</release><byteorder>")
+	at = d.off
+	switch bo := string(d.bytes(3, "byte order")); bo {
+	case "LSF":
+	case "MSF":
+		d.order = binary.BigEndian
+	default:
+		d.failf(at, "byte order LSF or MSF", "found %q", bo)
+	}
+	// Field widths that changed between releases.
+	kLen, nLen, labelLen, nameLen, fmtLen, varLabelLen := 2, 8, 2, int64(129), int64(57), int64(321)
+	switch m.version {
+	case 117:
+		nLen, labelLen, nameLen, fmtLen, varLabelLen = 4, 1, 33, 49, 81
+	case 119:
+		kLen = 4
+	}
+	d.tag("</byteorder><K>")
+	m.k = int(d.uint(kLen, "K"))
+	d.tag("</K><N>")
+	m.n = d.uint(nLen, "N")
+	d.tag("</N><label>")
+	m.label = d.bytes(int64(d.uint(labelLen, "label length")), "label")
+	d.tag("</label><timestamp>")
+	m.timestamp = d.bytes(int64(d.uint(1, "timestamp length")), "timestamp")
+	d.tag("</timestamp></header><map>")
+	d.skip(14*8, "map")
+	d.tag("</map><variable_types>")
+	for i := 0; i < m.k && d.err == nil; i++ {
+		at := d.off
+		t := uint16(d.uint(2, "variable type"))
+		switch {
+		case t >= 1 && t <= 2045, t == 32768, t >= 65526 && t <= 65530:
+		default:
+			d.failf(at, "variable type 1–2045, 32768 or 65526–65530", "found %d", t)
+		}
+		m.types = append(m.types, t)
+	}
+	d.tag("</variable_types><varnames>")
+	m.names = strs(d, m.k, nameLen, "variable name")
+	d.tag("</varnames><sortlist>")
+	d.skip(int64(m.k+1)*int64(kLen), "sort list")
+	d.tag("</sortlist><formats>")
+	m.formats = strs(d, m.k, fmtLen, "display format")
+	d.tag("</formats><value_label_names>")
+	m.lblsets = strs(d, m.k, nameLen, "value label name")
+	d.tag("</value_label_names><variable_labels>")
+	m.varLabels = strs(d, m.k, varLabelLen, "variable label")
+	d.tag("</variable_labels><characteristics>")
+	for d.err == nil && d.peekTag("<ch>") {
+		d.tag("<ch>")
+		d.skip(int64(min(d.uint(4, "characteristic length"), 1<<62)), "characteristic")
+		d.tag("</ch>")
+	}
+	d.tag("</characteristics><data>")
+	return m
+}
+
+// strs reads k fixed-width, NUL-terminated fields.
+func strs(d *decoder, k int, width int64, what string) [][]byte {
+	if int64(k)*width > d.remaining() {
+		d.fail(fmt.Sprintf("%d %ss of %d bytes", k, what, width), io.ErrUnexpectedEOF)
+		return nil
+	}
+	out := make([][]byte, 0, k)
+	for i := 0; i < k && d.err == nil; i++ {
+		out = append(out, cstr(d.bytes(width, what)))
+	}
+	return out
+}
+
+// cstr cuts b at its first NUL byte.
+func cstr(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i]
+	}
+	return b
+}
+
+// text decodes file text to UTF-8. In UTF-8 files a character cut off by
+// the end of a fixed-width field is dropped and invalid bytes become
+// U+FFFD.
+func (r *Reader) text(b []byte) string {
+	ascii := true
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return string(b)
+	}
+	if r.dec != nil {
+		if out, err := r.dec.Bytes(b); err == nil {
+			return string(out)
+		}
+	}
+	if !utf8.FullRune(b[max(0, len(b)-3):]) || !utf8.Valid(b) {
+		for k := 1; k <= 3 && k <= len(b); k++ {
+			if utf8.RuneStart(b[len(b)-k]) {
+				if !utf8.FullRune(b[len(b)-k:]) {
+					b = b[:len(b)-k]
+				}
+				break
+			}
+		}
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}
+
+// build decodes the metadata, locates the data and reads the strL index
+// and value labels that follow it.
+func (r *Reader) build(m *meta, dataStart, size int64) error {
+	r.File.Label = r.text(cstr(m.label))
+	r.File.Timestamp = r.text(cstr(m.timestamp))
+	for i := 0; i < m.k; i++ {
+		t := m.types[i]
+		v := Variable{Name: r.text(m.names[i]), Label: r.text(m.varLabels[i]), Format: r.text(m.formats[i]), LabelSet: r.text(m.lblsets[i])}
+		c := column{off: r.rowLen}
+		switch {
+		case m.old && t <= 244, !m.old && t <= 2045:
+			c.st, c.width = stStr, int(t)
+		case m.old:
+			c.st = storage(t - 251)
+		case t == 32768:
+			c.st = stStrL
+		default:
+			c.st = storage(65530 - t)
+		}
+		if c.st != stStr {
+			c.width = storageSize[c.st]
+		}
+		switch c.st {
+		case stStr:
+			v.Kind, v.Width, v.Storage = String, c.width, "str"+strconv.Itoa(c.width)
+		case stStrL:
+			v.Kind, v.Storage = String, "strL"
+		default:
+			v.Kind = kindOfFormat(v.Format)
+			v.Storage = [...]string{"byte", "int", "long", "float", "double"}[c.st]
+		}
+		r.rowLen += c.width
+		r.cols = append(r.cols, c)
+		r.Variables = append(r.Variables, v)
+	}
+	// The data is n rows of rowLen bytes; it must fit in the file.
+	if r.rowLen > 0 && m.n > uint64(size-dataStart)/uint64(r.rowLen) {
+		return &FormatError{File: r.name, Offset: dataStart, Expected: fmt.Sprintf("%d observations of %d bytes", m.n, r.rowLen),
+			Err: fmt.Errorf("%w: only %d bytes left in file", io.ErrUnexpectedEOF, size-dataStart)}
+	}
+	if r.rowLen == 0 {
+		m.n = 0
+	}
+	r.File.Rows = int64(m.n)
+	r.rowsLeft = r.File.Rows
+	after := dataStart + int64(m.n)*int64(r.rowLen)
+	d := &decoder{r: bufio.NewReader(io.NewSectionReader(r.ra, after, size-after)), file: r.name, off: after, size: size, order: r.order}
+	if m.old {
+		r.readOldLabels(d)
+	} else {
+		d.tag("</data><strls>")
+		r.readStrls(d, m.version)
+		d.tag("</strls><value_labels>")
+		for d.err == nil && d.peekTag("<lbl>") {
+			d.tag("<lbl>")
+			n := d.uint(4, "value label table length")
+			nameLen := int64(129)
+			if m.version == 117 {
+				nameLen = 33
+			}
+			name := r.text(cstr(d.bytes(nameLen, "value label name")))
+			d.skip(3, "value label padding")
+			at := d.off
+			r.labelTable(d, name, d.bytes(int64(min(n, 1<<62)), "value label table"), at)
+			d.tag("</lbl>")
+		}
+		d.tag("</value_labels>")
+	}
+	if d.err != nil {
+		return d.err
+	}
+	r.off = dataStart
+	r.in = bufio.NewReaderSize(io.NewSectionReader(r.ra, dataStart, after-dataStart), 1<<16)
+	r.row = make([]byte, r.rowLen)
+	return nil
+}
+
+// readOldLabels reads the value label tables of formats 113–115, which run
+// to the end of the file: length (4 bytes), name (33), padding (3), table.
+func (r *Reader) readOldLabels(d *decoder) {
+	for d.err == nil && d.remaining() > 0 {
+		n := d.uint(4, "value label table length")
+		name := r.text(cstr(d.bytes(33, "value label name")))
+		d.skip(3, "value label padding")
+		at := d.off
+		r.labelTable(d, name, d.bytes(int64(min(n, 1<<62)), "value label table"), at)
+	}
+}
+
+// labelTable decodes one value label table: n entries, the text length,
+// n text offsets, n values (all 4-byte integers), then the NUL-terminated
+// texts. Values above 2147483620 are the missing values . and .a–.z.
+func (r *Reader) labelTable(d *decoder, name string, t []byte, at int64) {
+	if d.err != nil {
+		return
+	}
+	bad := func(format string, args ...any) {
+		d.failf(at, "value label table "+name, format, args...)
+	}
+	if len(t) < 8 {
+		bad("table of %d bytes", len(t))
+		return
+	}
+	n := uintN(t[0:4], r.order)
+	txtLen := uintN(t[4:8], r.order)
+	if n > uint64(len(t)-8)/8 || 8+8*n+txtLen > uint64(len(t)) {
+		bad("%d entries and %d bytes of text in %d bytes", n, txtLen, len(t))
+		return
+	}
+	offs, vals, txt := t[8:8+4*n], t[8+4*n:8+8*n], t[8+8*n:8+8*n+txtLen]
+	var labels []ValueLabel
+	for i := uint64(0); i < n; i++ {
+		off := uintN(offs[4*i:4*i+4], r.order)
+		if off >= txtLen {
+			bad("text offset %d beyond %d bytes of text", off, txtLen)
+			return
+		}
+		v := int32(uintN(vals[4*i:4*i+4], r.order))
+		l := ValueLabel{Value: float64(v), Label: r.text(cstr(txt[off:]))}
+		if v > 2147483620 {
+			l.Value, l.Missing = 0, missingTag(uint64(v-2147483621))
+		}
+		labels = append(labels, l)
+	}
+	for i := range r.Variables {
+		if r.Variables[i].LabelSet == name && r.Variables[i].Kind != String {
+			r.Variables[i].ValueLabels = labels
+		}
+	}
+}
+
+// readStrls indexes the <strls> section: each GSO entry is "GSO", v (4
+// bytes), o (4 bytes in 117, 8 after), t (1 byte: 129 binary, 130 text
+// with a trailing NUL), len (4 bytes) and the contents, which are read
+// when a row refers to them.
+func (r *Reader) readStrls(d *decoder, version int) {
+	oLen := 8
+	if version == 117 {
+		oLen = 4
+	}
+	r.strls = map[[2]uint64]strl{}
+	for d.err == nil && d.peekTag("GSO") {
+		d.tag("GSO")
+		v := d.uint(4, "strL v")
+		o := d.uint(oLen, "strL o")
+		at := d.off
+		t := d.uint(1, "strL type")
+		n := int64(d.uint(4, "strL length"))
+		if d.err == nil && t != 129 && t != 130 {
+			d.failf(at, "strL type 129 or 130", "found %d", t)
+		}
+		s := strl{off: d.off, n: n}
+		if t == 130 && n > 0 {
+			s.n-- // the trailing NUL
+		}
+		d.skip(n, "strL contents")
+		r.strls[[2]uint64{v, o}] = s
+	}
+}
+
+// kindOfFormat maps a display format to the kind of its values, as haven
+// does: %td (and the %d of old files) are dates, %tc and %tC timestamps;
+// a %tc format that shows only hours, minutes and seconds is a time of
+// day. Weekly, monthly, quarterly, half-yearly and yearly formats stay
+// numeric.
+func kindOfFormat(f string) Kind {
+	f = strings.TrimPrefix(strings.TrimPrefix(f, "%"), "-")
+	switch {
+	case strings.HasPrefix(f, "td"), strings.HasPrefix(f, "d"):
+		return Date
+	case strings.HasPrefix(f, "tc"), strings.HasPrefix(f, "tC"):
+		if rest := f[2:]; rest != "" && strings.Trim(rest, "HhMmSs:.0123456789 ") == "" {
+			return Time
+		}
+		return DateTime
+	}
+	return Numeric
+}
