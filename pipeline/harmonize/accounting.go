@@ -14,11 +14,11 @@ import (
 // respondent or a row-level reject. RejectedCells counts cells set to NULL
 // in kept rows.
 type Count struct {
-	Source        string
-	Raw           int64
-	Respondents   int64
-	RejectedRows  int64
-	RejectedCells int64
+	Source        string `json:"source"`
+	Raw           int64  `json:"raw"`
+	Respondents   int64  `json:"respondents"`
+	RejectedRows  int64  `json:"rejected_rows"`
+	RejectedCells int64  `json:"rejected_cells"`
 }
 
 // Balanced reports whether raw rows = respondent rows + rejected rows.

@@ -248,13 +248,34 @@ func (p *plan) checkColumns(src source) []error {
 			continue
 		}
 		msg := fmt.Sprintf("codebook variable %s needs column %q, which the file lacks", v.Name, col)
-		if best := yamlschema.Closest(col, src.columns); best != "" {
+		if best := closestColumn(col, src.columns); best != "" {
 			msg += fmt.Sprintf(" (closest: %q)", best)
 		}
 		msg += "; the file has columns: " + strings.Join(src.columns, ", ")
-		errs = append(errs, &dataerr.DataError{File: src.cfg.Path, Column: col, Err: errors.New(msg)})
+		errs = append(errs, &dataerr.DataError{File: src.cfg.Path, Err: errors.New(msg)})
 	}
 	return errs
+}
+
+// closestColumn is the file column most like want: the nearest by edit
+// distance when that is a plausible typo, else the only column that
+// contains want or is contained in it, ignoring case ("kommune" and
+// "Kommune_nr"); "" when there is none.
+func closestColumn(want string, columns []string) string {
+	if best := yamlschema.Closest(want, columns); best != "" {
+		return best
+	}
+	var found []string
+	w := strings.ToLower(want)
+	for _, c := range columns {
+		if lc := strings.ToLower(c); strings.Contains(lc, w) || strings.Contains(w, lc) {
+			found = append(found, c)
+		}
+	}
+	if len(found) == 1 {
+		return found[0]
+	}
+	return ""
 }
 
 func (p *plan) sourceIDs() []string {

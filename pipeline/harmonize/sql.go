@@ -81,7 +81,8 @@ func (p *plan) workQuery() string {
 		rule += fmt.Sprintf(" WHEN %s IS NOT NULL THEN %s", col("e", p.weight), col("e", p.weight))
 	}
 	rule += " END"
-	keep := []string{"source_id", "wave", "_ord", "_row", "_problem", "_dups", "_first_source", "_first_row", rule + " AS _rule"}
+	keep := []string{"source_id", "wave", "_ord", "_row", "_problem", "_dups", "_first_source", "_first_row", rule + " AS _rule",
+		col("t", p.id) + " AS _id_text"}
 	if p.weight >= 0 {
 		keep = append(keep, col("t", p.weight)+" AS _weight_text")
 	}
@@ -302,7 +303,7 @@ func (p *plan) fileColumn(v *codebook.Variable) string {
 func (p *plan) rowRejects() string {
 	id := col("x", p.id)
 	idCol := p.fileColumn(&p.cb.Variables[p.id])
-	value := fmt.Sprintf("CASE WHEN _rule IN (%s) THEN %s", lits([]string{RuleDuplicateID, RuleDuplicateRow}), id)
+	value := fmt.Sprintf("CASE WHEN _rule IN (%s) THEN _id_text", lits([]string{RuleMissingID, RuleDuplicateID, RuleDuplicateRow}))
 	msg := fmt.Sprintf(`CASE _rule
 		WHEN %s THEN _problem
 		WHEN %s THEN 'respondent id (column ' || %s || ') is missing'
