@@ -34,7 +34,11 @@ func expit(x float64) float64 { return math.Exp(x) / (1 + math.Exp(x)) }
 //	asin:          sin²(asin(√p) ± t·√v/(2√(p(1−p))))
 //	beta:          n* = p(1−p)/v·(qt(α/2, n−1)/qt(α/2, df))²,
 //	               [qbeta(α/2, n*p, n*(1−p)+1), qbeta(1−α/2, n*p+1, n*(1−p))]
-func propCI(m PropCI, p, v, df, n, level float64) (lo, hi float64) {
+//
+// For a replicate design the logit interval takes the replicate variance of logit(θ_r),
+// as svyglm refitted on each replicate does.
+func (d *Design) propCI(m PropCI, l lin, df, level float64) (lo, hi float64) {
+	p, v, n := l.est, l.v, float64(l.tot.N)
 	se := math.Sqrt(v)
 	switch m {
 	case CIMean:
@@ -49,7 +53,11 @@ func propCI(m PropCI, p, v, df, n, level float64) (lo, hi float64) {
 		neff *= r * r
 		return qbeta(alpha/2, neff*p, neff*(1-p)+1), qbeta(1-alpha/2, neff*p+1, neff*(1-p))
 	}
-	a, b := tInterval(math.Log(p/(1-p)), se/(p*(1-p)), df, level)
+	lse := se / (p * (1 - p))
+	if m == CILogit && d.rep != nil {
+		lse = math.Sqrt(l.logitV)
+	}
+	a, b := tInterval(math.Log(p/(1-p)), lse, df, level)
 	return expit(a), expit(b)
 }
 

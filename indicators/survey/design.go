@@ -209,7 +209,7 @@ func (d *Design) buildStages() error {
 			idc, labels = c, l
 		}
 		nest := k > 0 || sp.Nest
-		if k == 0 && !sp.Nest && sp.Strata != "" {
+		if k == 0 && !sp.Nest && sp.Strata != "" && len(ids) > 0 {
 			if err := checkNested(idc, strata, labels, d.strataLabels, ids[0]); err != nil {
 				return err
 			}

@@ -304,6 +304,9 @@ func (d *Design) proportions(rq Request, dm *domains, opt *Options) ([]Record, e
 type lin struct {
 	est, v, df float64
 	tot        Cell
+	// logitV is, for a replicate design, the replicate variance of logit(θ_r): svyglm's
+	// variance of the intercept, which svyciprop's logit interval uses.
+	logitV float64
 }
 
 // linearStats computes estimate, variance and df of a mean (B == nil and !total), total
@@ -345,6 +348,10 @@ func (d *Design) linearStats(stat Statistic, s *Sums, dd int, tv *taylor) (lin, 
 		}
 		l.v = d.rep.variance(theta, l.est)
 		l.df = d.domainDF(s, dd, nil)
+		for r, th := range theta {
+			theta[r] = math.Log(th / (1 - th))
+		}
+		l.logitV = d.rep.variance(theta, math.Log(l.est/(1-l.est)))
 		return l, nil
 	}
 	e := l.est
@@ -415,7 +422,7 @@ func (d *Design) linear(stat Statistic, name, level string, it Item, dm *domains
 		if l.tot.N > 0 {
 			rec.Deff = d.deff(stat, l)
 			if stat == Prop {
-				rec.CILow, rec.CIHigh = propCI(opt.PropCI, rec.Estimate, l.v, rec.DF, float64(l.tot.N), opt.Level)
+				rec.CILow, rec.CIHigh = d.propCI(opt.PropCI, l, rec.DF, opt.Level)
 			}
 		}
 		rec.flag(opt.Thresholds)

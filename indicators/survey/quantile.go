@@ -71,7 +71,7 @@ func (d *Design) quantiles(rq Request, y []float64, dm *domains, opt *Options) (
 			d.fill(&rec, l, opt)
 			rec.Estimate = qhat[dd]
 			if l.tot.N > 0 {
-				pl, pu := propCI(opt.QuantileCI, l.est, l.v, l.df, float64(l.tot.N), opt.Level)
+				pl, pu := d.propCI(opt.QuantileCI, l, l.df, opt.Level)
 				rec.CILow, rec.CIHigh = math.NaN(), math.NaN()
 				if !(math.IsNaN(pl) || pl < 0) {
 					rec.CILow = rule(xs[dd], ws[dd], pl)
