@@ -66,7 +66,9 @@ func (k Kind) String() string {
 // Options control how values are read.
 type Options struct {
 	// Encoding is the character encoding of formats 113–117, which Stata
-	// wrote in the machine's code page; empty means windows-1252 (a
+	// wrote in the machine's code page. Empty means: text that is valid
+	// UTF-8 is UTF-8 (other programs, R's haven among them, write UTF-8
+	// into these formats, as in ESS9NO.dta), anything else windows-1252 (a
 	// superset of the Latin-1 of most such files). Formats 118 and 119 are
 	// UTF-8 and ignore it.
 	Encoding string
@@ -77,7 +79,10 @@ type FileInfo struct {
 	Version   int    // format: 113, 114, 115, 117, 118 or 119
 	Label     string // dataset label
 	Timestamp string // as written, e.g. "17 Dec 2018 14:53"
-	Encoding  string // the encoding text was decoded from
+	// Encoding is the encoding text was decoded from. For formats 113–117
+	// without Options.Encoding it is "UTF-8" when the labels' text is
+	// valid UTF-8 and "windows-1252" otherwise.
+	Encoding string
 	Rows      int64  // number of observations
 }
 
@@ -137,6 +142,7 @@ type Reader struct {
 	ra       io.ReaderAt
 	order    binary.ByteOrder
 	dec      *encoding.Decoder // nil for UTF-8
+	sniff    bool              // valid UTF-8 is taken as UTF-8 before dec
 	cols     []column
 	rowLen   int
 	rowsLeft int64
@@ -197,17 +203,19 @@ func NewReader(ra io.ReaderAt, size int64, name string, opts Options) (*Reader, 
 	r.File.Version = m.version
 	r.File.Encoding = "UTF-8"
 	if m.version < 118 {
-		r.File.Encoding = "windows-1252"
-		if opts.Encoding != "" {
-			r.File.Encoding = opts.Encoding
-		}
 		enc := encoding.Encoding(charmap.Windows1252)
+		r.File.Encoding = "windows-1252"
 		if opts.Encoding != "" {
 			e, err := ianaindex.IANA.Encoding(opts.Encoding)
 			if err != nil || e == nil {
 				return nil, fmt.Errorf("read %s: unsupported character encoding %q", name, opts.Encoding)
 			}
-			enc = e
+			enc, r.File.Encoding = e, opts.Encoding
+		} else {
+			r.sniff = true
+			if looksUTF8(append([][]byte{m.label}, m.varLabels...)) {
+				r.File.Encoding = "UTF-8"
+			}
 		}
 		r.dec = enc.NewDecoder()
 	}
@@ -396,7 +404,7 @@ func (r *Reader) text(b []byte) string {
 	if ascii {
 		return string(b)
 	}
-	if r.dec != nil {
+	if r.dec != nil && !(r.sniff && utf8.Valid(b)) {
 		if out, err := r.dec.Bytes(b); err == nil {
 			return string(out)
 		}
@@ -412,6 +420,20 @@ func (r *Reader) text(b []byte) string {
 		}
 	}
 	return strings.ToValidUTF8(string(b), "\uFFFD")
+}
+
+// looksUTF8 reports whether the texts hold non-ASCII bytes, all of them
+// in valid UTF-8.
+func looksUTF8(texts [][]byte) bool {
+	nonASCII := false
+	for _, t := range texts {
+		t = cstr(t)
+		if !utf8.Valid(t) {
+			return false
+		}
+		nonASCII = nonASCII || utf8.RuneCount(t) != len(t)
+	}
+	return nonASCII
 }
 
 // build decodes the metadata, locates the data and reads the strL index
