@@ -83,7 +83,7 @@ type FileInfo struct {
 	// without Options.Encoding it is "UTF-8" when the labels' text is
 	// valid UTF-8 and "windows-1252" otherwise.
 	Encoding string
-	Rows      int64  // number of observations
+	Rows     int64 // number of observations
 }
 
 // Variable describes one variable.
