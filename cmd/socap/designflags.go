@@ -1,0 +1,121 @@
+package main
+
+import (
+	"math"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"socap/indicators/survey"
+)
+
+// designFlags are the survey-design flags shared by every command that estimates
+// (estimate, glm, calibrate). Names follow R's svydesign / svrepdesign arguments.
+type designFlags struct {
+	weight      string
+	strata      string
+	psu         []string
+	fpc         []string
+	nest        bool
+	lonely      string
+	adjustLone  bool
+	df          float64
+	repweights  string
+	reptype     string
+	scale       float64
+	rscales     []float64
+	fayRho      float64
+	mse         bool
+	multipliers bool
+}
+
+// add registers the design flags on cmd.
+func (f *designFlags) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.weight, "weight", "", "sampling-weight column (default: every weight 1)")
+	fl.StringVar(&f.strata, "strata", "", "first-stage stratum column")
+	fl.StringSliceVar(&f.psu, "psu", nil, "sampling-unit columns, one per stage, comma separated (default: each row its own PSU)")
+	fl.StringSliceVar(&f.fpc, "fpc", nil, "finite population correction columns, one per stage: population sizes or sampling fractions")
+	fl.BoolVar(&f.nest, "nest", false, "PSU ids are relative to their stratum (R's nest=TRUE)")
+	fl.StringVar(&f.lonely, "lonely-psu", string(survey.LonelyFail), "single-PSU strata: fail, remove, adjust, certainty or average")
+	fl.BoolVar(&f.adjustLone, "adjust-domain-lonely", false, "apply --lonely-psu to strata with one PSU in a domain")
+	fl.Float64Var(&f.df, "df", 0, "design degrees of freedom (default: R's degf; 'inf' for normal intervals)")
+	fl.StringVar(&f.repweights, "repweights", "", "regular expression matching the replicate-weight columns")
+	fl.StringVar(&f.reptype, "reptype", "", "replicate type: JK1, JKn, BRR, Fay, bootstrap or other")
+	fl.Float64Var(&f.scale, "scale", 0, "replicate variance scale (default as svrepdesign for --reptype)")
+	fl.Float64SliceVar(&f.rscales, "rscales", nil, "per-replicate scales, comma separated")
+	fl.Float64Var(&f.fayRho, "fay-rho", 0, "Fay's rho for --reptype Fay")
+	fl.BoolVar(&f.mse, "mse", false, "centre replicates at the full-sample estimate")
+	fl.BoolVar(&f.multipliers, "rep-multipliers", false, "replicate columns multiply --weight (R's combined.weights=FALSE)")
+}
+
+// spec turns the flags into a survey.Spec, refusing combinations that cannot form a
+// design with a usage error.
+func (f *designFlags) spec() (survey.Spec, error) {
+	sp := survey.Spec{
+		Weights:            f.weight,
+		Strata:             f.strata,
+		Clusters:           trimAll(f.psu),
+		FPC:                trimAll(f.fpc),
+		Nest:               f.nest,
+		LonelyPSU:          survey.LonelyPSU(strings.ToLower(f.lonely)),
+		AdjustDomainLonely: f.adjustLone,
+		DF:                 f.df,
+	}
+	if math.IsNaN(f.df) || f.df < 0 {
+		return sp, usageErrorf("--df %v: want a positive number or inf", f.df)
+	}
+	if f.repweights == "" {
+		if f.reptype != "" || f.scale != 0 || f.rscales != nil || f.fayRho != 0 || f.mse || f.multipliers {
+			return sp, usageErrorf("--reptype, --scale, --rscales, --fay-rho, --mse and --rep-multipliers need --repweights")
+		}
+		return sp, nil
+	}
+	if f.strata != "" || len(f.psu) > 0 || len(f.fpc) > 0 {
+		return sp, usageErrorf("--repweights replaces --strata, --psu and --fpc; give one or the other")
+	}
+	if f.reptype == "" {
+		return sp, usageErrorf("--repweights needs --reptype (JK1, JKn, BRR, Fay, bootstrap or other)")
+	}
+	sp.Replicates = &survey.ReplicateSpec{
+		Pattern:     f.repweights,
+		Type:        canonicalRepType(f.reptype),
+		Scale:       f.scale,
+		RScales:     f.rscales,
+		Rho:         f.fayRho,
+		MSE:         f.mse,
+		Multipliers: f.multipliers,
+	}
+	return sp, nil
+}
+
+// canonicalRepType accepts replicate types in any case ("jk1", "fay").
+func canonicalRepType(s string) survey.RepType {
+	for _, t := range []survey.RepType{survey.JK1, survey.JKn, survey.BRR, survey.Fay, survey.Bootstrap, survey.Other} {
+		if strings.EqualFold(s, string(t)) {
+			return t
+		}
+	}
+	return survey.RepType(s)
+}
+
+// columns lists every column the design reads (for loading only what is needed).
+func (f *designFlags) columns() []string {
+	var cols []string
+	for _, c := range append(append([]string{f.weight, f.strata}, f.psu...), f.fpc...) {
+		if c = strings.TrimSpace(c); c != "" {
+			cols = append(cols, c)
+		}
+	}
+	return cols
+}
+
+func trimAll(s []string) []string {
+	var out []string
+	for _, x := range s {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
