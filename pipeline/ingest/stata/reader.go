@@ -502,7 +502,7 @@ func (r *Reader) build(m *meta, dataStart, size int64) error {
 			r.labelTable(d, name, d.bytes(int64(min(n, 1<<62)), "value label table"), at)
 			d.tag("</lbl>")
 		}
-		d.tag("</value_labels>")
+		d.tag("</value_labels></stata_dta>")
 	}
 	if d.err != nil {
 		return d.err

@@ -1,0 +1,143 @@
+package stata
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"math"
+	"strings"
+	"testing"
+)
+
+var formats = []int{113, 114, 115, 117, 118, 119}
+
+// The largest non-missing float and double: the bit patterns just below
+// . (2^127 and 2^1023).
+var (
+	maxFloat  = math.Float32frombits(floatMissing - 1)
+	maxDouble = math.Float64frombits(doubleMissing - 1)
+)
+
+// sampleDta writes a file with every storage type, dates, extended
+// missing values, value labels (including one for .a) and, from format
+// 117, a strL.
+func sampleDta(version int, order binary.ByteOrder) []byte {
+	vars := []dtaVar{
+		{Name: "b", Storage: "byte", Format: "%8.0g", LabelSet: "yesno", Label: "Agree?"},
+		{Name: "i", Storage: "int", Format: "%8.0g"},
+		{Name: "l", Storage: "long", Format: "%12.0g"},
+		{Name: "f", Storage: "float", Format: "%9.0g"},
+		{Name: "d", Storage: "double", Format: "%10.0g"},
+		{Name: "day", Storage: "long", Format: "%td"},
+		{Name: "stamp", Storage: "double", Format: "%tc"},
+		{Name: "s", Storage: "str12", Format: "%12s"},
+	}
+	rows := [][]any{
+		{1.0, -300.0, 100000.0, 1.5, -2.25, 0.0, 1000.0, "Tromsø"},
+		{tagged('a'), tagged('.'), tagged('z'), tagged('b'), tagged('.'), tagged('.'), tagged('c'), ""},
+		{-100.0, 32740.0, 2147483620.0, float64(maxFloat), maxDouble, 3653.0, 315619200000.0, "twelve chars"},
+	}
+	if version >= 117 {
+		vars = append(vars, dtaVar{Name: "long", Storage: "strL", Format: "%9s"})
+		rows[0] = append(rows[0], strings.Repeat("ø", 3000))
+		rows[1] = append(rows[1], "")
+		rows[2] = append(rows[2], "short")
+	}
+	if version < 118 {
+		rows[0][7] = "Troms\xf8" // Latin-1 in old formats
+	}
+	labels := map[string][]dtaLabel{"yesno": {{Value: 1, Label: "yes"}, {Value: -100, Label: "no"}, {Missing: 'a', Label: "refused"}}}
+	return writeDta(version, order, vars, rows, labels)
+}
+
+// TestRoundTrip reads files of every format in both byte orders.
+func TestRoundTrip(t *testing.T) {
+	for _, version := range formats {
+		for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+			data := sampleDta(version, order)
+			r, err := NewReader(bytes.NewReader(data), int64(len(data)), "rt.dta", Options{})
+			if err != nil {
+				t.Fatalf("format %d %v: %v", version, order, err)
+			}
+			name := func(s string) string { return s + " (format " + string(rune('0'+version/100)) + string(rune('0'+version/10%10)) + string(rune('0'+version%10)) + " " + order.String() + ")" }
+			if r.File.Version != version || r.File.Rows != 3 || r.File.Label != "test data" || r.File.Timestamp != "24 Nov 2026 20:00" {
+				t.Errorf("%s: %+v", name("file info"), r.File)
+			}
+			v := r.Variables
+			if v[0].Label != "Agree?" || v[0].Storage != "byte" || len(v[0].ValueLabels) != 3 || v[0].ValueLabels[2] != (ValueLabel{Missing: 'a', Label: "refused"}) || v[0].ValueLabels[1].Value != -100 {
+				t.Errorf("%s: %+v", name("variable b"), v[0])
+			}
+			if v[5].Kind != Date || v[6].Kind != DateTime || v[7].Kind != String || v[7].Width != 12 || v[7].Storage != "str12" {
+				t.Errorf("%s: %+v", name("kinds"), v)
+			}
+			b := drain(t, r)
+			c := b.Columns
+			want := []float64{1, -300, 100000, 1.5, -2.25, -3653, 1 - 315619200}
+			for j, w := range want {
+				if !c[j].Valid[0] || c[j].Floats[0] != w {
+					t.Errorf("%s: %v, want %v", name("row 1 "+v[j].Name), c[j].Floats[0], w)
+				}
+			}
+			for j, tag := range []byte{'a', '.', 'z', 'b', '.', '.', 'c'} {
+				if c[j].Valid[1] || c[j].Tags[1] != tag {
+					t.Errorf("%s: valid %v tag %q, want %q", name("row 2 "+v[j].Name), c[j].Valid[1], c[j].Tags[1], tag)
+				}
+			}
+			for j, w := range []float64{-100, 32740, 2147483620, float64(maxFloat), maxDouble, 0, 0} {
+				if !c[j].Valid[2] || c[j].Floats[2] != w {
+					t.Errorf("%s: %v, want %v", name("row 3 "+v[j].Name), c[j].Floats[2], w)
+				}
+			}
+			if c[7].Strings[0] != "Tromsø" || c[7].Strings[2] != "twelve chars" {
+				t.Errorf("%s: %q", name("strings"), c[7].Strings)
+			}
+			if version >= 117 && (c[8].Strings[0] != strings.Repeat("ø", 3000) || c[8].Strings[1] != "" || c[8].Strings[2] != "short") {
+				t.Errorf("%s: %.20q", name("strL"), c[8].Strings)
+			}
+		}
+	}
+}
+
+// TestTruncated cuts files at every length: each prefix must fail with a
+// FormatError inside the prefix, wrapping io.ErrUnexpectedEOF or
+// ErrFormat. Formats 113–115 end with optional value labels, so a cut
+// at the end of the data or between tables is a valid file.
+func TestTruncated(t *testing.T) {
+	for _, version := range formats {
+		data := sampleDta(version, binary.LittleEndian)
+		for n := 0; n < len(data); n++ {
+			err := readErr(data[:n])
+			if err == nil && version < 117 {
+				continue
+			}
+			var fe *FormatError
+			if !errors.As(err, &fe) {
+				t.Fatalf("format %d, %d of %d bytes: got %v, want a FormatError", version, n, len(data), err)
+			}
+			if fe.File != "cut.dta" || fe.Offset < 0 || fe.Offset > int64(n) || fe.Expected == "" {
+				t.Fatalf("format %d, %d bytes: badly placed error %q", version, n, err)
+			}
+			if !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, ErrFormat) {
+				t.Fatalf("format %d, %d bytes: %v wraps neither io.ErrUnexpectedEOF nor ErrFormat", version, n, err)
+			}
+		}
+	}
+}
+
+// readErr reads a whole file and returns the first error (nil at io.EOF).
+func readErr(data []byte) error {
+	r, err := NewReader(bytes.NewReader(data), int64(len(data)), "cut.dta", Options{})
+	if err != nil {
+		return err
+	}
+	b := r.NewBatch(2)
+	for {
+		if _, err := r.Next(b); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
+}
