@@ -60,7 +60,9 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("format %d %v: %v", version, order, err)
 			}
-			name := func(s string) string { return s + " (format " + string(rune('0'+version/100)) + string(rune('0'+version/10%10)) + string(rune('0'+version%10)) + " " + order.String() + ")" }
+			name := func(s string) string {
+				return s + " (format " + string(rune('0'+version/100)) + string(rune('0'+version/10%10)) + string(rune('0'+version%10)) + " " + order.String() + ")"
+			}
 			if r.File.Version != version || r.File.Rows != 3 || r.File.Label != "test data" || r.File.Timestamp != "24 Nov 2026 20:00" {
 				t.Errorf("%s: %+v", name("file info"), r.File)
 			}
