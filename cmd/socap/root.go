@@ -24,6 +24,7 @@ standard errors, small-cell suppression and self-contained reports.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newVersionCmd(),
+		newSynthCmd(),
 	)
 	return root
 }

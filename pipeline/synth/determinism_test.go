@@ -1,0 +1,33 @@
+package synth
+
+import (
+	"bytes"
+	"testing"
+)
+
+// TestSameSeedSameBytes generates twice with one seed and once with another.
+func TestSameSeedSameBytes(t *testing.T) {
+	opts := Options{Respondents: 2000, Waves: 2, Seed: 42}
+	a, ta := generateCSV(t, opts)
+	b, tb := generateCSV(t, opts)
+	var ja, jb bytes.Buffer
+	if err := ta.WriteJSON(&ja); err != nil {
+		t.Fatal(err)
+	}
+	if err := tb.WriteJSON(&jb); err != nil {
+		t.Fatal(err)
+	}
+	for w := range a {
+		if !bytes.Equal(a[w], b[w]) {
+			t.Errorf("wave %d differs between two runs with seed 42", w+1)
+		}
+	}
+	if !bytes.Equal(ja.Bytes(), jb.Bytes()) {
+		t.Error("truth.json differs between two runs with seed 42")
+	}
+	opts.Seed = 43
+	c, _ := generateCSV(t, opts)
+	if bytes.Equal(a[0], c[0]) {
+		t.Error("seeds 42 and 43 give the same wave 1")
+	}
+}

@@ -1,0 +1,416 @@
+package synth
+
+import (
+	"math"
+	"math/rand/v2"
+	"strconv"
+)
+
+// Latent social capital: dimension d of person i is
+//
+//	η_id = Σ_k β_kd x_ik + u_md + v_ad + (L z_i)_d,   z_i ~ N(0, I₃)
+//
+// with background terms x (latentTerms), a municipality effect u, an area
+// effect v ~ N(0, areaSD²) and L the Cholesky factor of latentCorr.
+const (
+	dimStructural = iota
+	dimRelational
+	dimCognitive
+)
+
+var dimNames = [3]string{"structural", "relational", "cognitive"}
+
+// latentCorr is the correlation of the three dimensions within persons.
+var latentCorr = [3][3]float64{
+	{1, 0.50, 0.45},
+	{0.50, 1, 0.40},
+	{0.45, 0.40, 1},
+}
+
+var latentChol = cholesky3(latentCorr)
+
+// cholesky3 is the lower Cholesky factor of a 3×3 correlation matrix.
+func cholesky3(c [3][3]float64) [3][3]float64 {
+	var l [3][3]float64
+	for i := range 3 {
+		for j := 0; j <= i; j++ {
+			s := c[i][j]
+			for k := range j {
+				s -= l[i][k] * l[j][k]
+			}
+			if i == j {
+				l[i][j] = math.Sqrt(s)
+			} else {
+				l[i][j] = s / l[j][j]
+			}
+		}
+	}
+	return l
+}
+
+// latentTerm is one background term of the latent means: its value for a
+// person and its effect on (S, R, C).
+type latentTerm struct {
+	Name   string `json:"term"`
+	x      func(p *person) float64
+	Effect [3]float64 `json:"effect"`
+}
+
+func indicator(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// latentTerms are the background effects on the latent means; the reference
+// person is a Norway-born man aged 26–66 with upper-secondary education.
+// Immigrant women carry an extra gap beyond the sum of the immigrant and the
+// female gaps (the intersection term).
+var latentTerms = []latentTerm{
+	{"immigrant", func(p *person) float64 { return indicator(p.background == bgImmigant) }, [3]float64{-0.70, -0.30, -0.45}},
+	{"norwegian_born_to_immigrants", func(p *person) float64 { return indicator(p.background == bgNorBorn) }, [3]float64{-0.30, -0.15, -0.10}},
+	{"country_group_2", func(p *person) float64 { return indicator(p.countryGroup == 3) }, [3]float64{-0.20, -0.10, -0.15}},
+	{"female", func(p *person) float64 { return indicator(p.gender == 2) }, [3]float64{-0.05, 0.05, 0.15}},
+	{"immigrant_female", func(p *person) float64 { return indicator(p.background == bgImmigant && p.gender == 2) }, [3]float64{-0.35, -0.10, -0.30}},
+	{"youth_16_25", func(p *person) float64 { return indicator(p.ageGroup == 1) }, [3]float64{0.20, -0.20, -0.10}},
+	{"age_67_79", func(p *person) float64 { return indicator(p.ageGroup == 5) }, [3]float64{-0.15, 0.10, -0.20}},
+	{"education_primary", func(p *person) float64 { return indicator(p.education == 1) }, [3]float64{-0.20, -0.20, -0.10}},
+	{"education_tertiary", func(p *person) float64 { return indicator(p.education == 3) }, [3]float64{0.20, 0.25, 0.10}},
+	{"years_norway_max20", func(p *person) float64 {
+		if p.background != bgImmigant {
+			return 0
+		}
+		return float64(min(p.years, 20))
+	}, [3]float64{0.025, 0.010, 0.015}},
+}
+
+func latentMean(p *person, m *municipality, a *area) [3]float64 {
+	mu := [3]float64{}
+	for d := range 3 {
+		mu[d] = m.effect[d] + a.effect[d]
+	}
+	for _, t := range latentTerms {
+		if x := t.x(p); x != 0 {
+			for d := range 3 {
+				mu[d] += t.Effect[d] * x
+			}
+		}
+	}
+	return mu
+}
+
+// Change between the waves: a common trend everywhere, and in programme
+// municipalities a share of residents (by background) take part in the
+// programme, which raises their latent social capital and, directly, their
+// probit for taking part in local activities.
+var (
+	trend                 = [3]float64{0.03, 0, 0.02}
+	participation         = [nBackground]float64{0.06, 0.35, 0.20}
+	programmeEffect       = [3]float64{0.50, 0.15, 0.10}
+	programmeActivityLift = 0.8
+)
+
+// Items. Ordinal and binary items follow a probit (normal-ogive) graded
+// model: y* = λ η_d + ε, ε ~ N(0, 1), and the category is the number of
+// thresholds below y*. Reversed items are written high-to-low so that, as in
+// the questionnaire, a high code means less social capital.
+const (
+	itemFriends = iota
+	itemFriendsNor
+	itemMeetFriends
+	itemMeetNeighbours
+	itemOrgMember
+	itemVolunteered
+	itemMentor
+	itemTrustPeople
+	itemTrustMunicipality
+	itemHelpNeighbours
+	itemLocalActivities
+	itemBelonging
+	itemConfide
+	itemCrisisHelp
+	itemSafe
+	itemLonely
+	nItems
+)
+
+// item is one questionnaire item's measurement model.
+type item struct {
+	Name       string    `json:"item"`
+	Dimension  string    `json:"dimension"`
+	dim        int       //
+	Model      string    `json:"model"`
+	Loading    float64   `json:"loading"`
+	Intercept  float64   `json:"intercept,omitempty"` // count items: log or logit intercept
+	Thresholds []float64 `json:"thresholds,omitempty"`
+	Min        int       `json:"min"`
+	Reverse    bool      `json:"reverse,omitempty"`
+	Missing    [2]int    `json:"missing"` // don't know, refused
+}
+
+func probitItem(name string, dim int, loading float64, min int, reverse bool, thresholds ...float64) item {
+	miss := [2]int{8, 9}
+	if min+len(thresholds) >= 8 {
+		miss = [2]int{98, 99}
+	}
+	return item{Name: name, Dimension: dimNames[dim], dim: dim, Model: "probit", Loading: loading, Thresholds: thresholds, Min: min, Reverse: reverse, Missing: miss}
+}
+
+// items are the measurement models, indexed by the item constants. The
+// number of friends is Poisson with log mean Intercept + λS; the number of
+// them with a Norwegian background is binomial with logit
+// friendsNorLogit(p) + λS.
+var items = [nItems]item{
+	itemFriends:           {Name: "friends", Dimension: "structural", dim: dimStructural, Model: "poisson-log", Loading: 0.35, Intercept: 1.5, Missing: [2]int{98, 99}},
+	itemFriendsNor:        {Name: "friends_nor", Dimension: "structural", dim: dimStructural, Model: "binomial-logit", Loading: 0.8, Missing: [2]int{98, 99}},
+	itemMeetFriends:       probitItem("meet_friends", dimStructural, 0.9, 1, false, -2.2, -1.5, -1.0, -0.3, 0.4, 1.4),
+	itemMeetNeighbours:    probitItem("meet_neighbours", dimStructural, 0.7, 1, false, -1.3, -0.4, 0.5, 1.8),
+	itemOrgMember:         probitItem("org_member", dimStructural, 0.8, 0, false, -0.4),
+	itemVolunteered:       probitItem("volunteered", dimStructural, 0.8, 0, false, 0.2),
+	itemMentor:            probitItem("mentor", dimStructural, 0.6, 0, false, 1.3),
+	itemTrustPeople:       probitItem("trust_people", dimRelational, 0.8, 0, false, -2.6, -2.3, -1.9, -1.5, -1.0, -0.6, -0.1, 0.6, 1.4, 2.1),
+	itemTrustMunicipality: probitItem("trust_municipality", dimRelational, 0.6, 0, false, -2.5, -2.2, -1.8, -1.3, -0.8, -0.3, 0.3, 0.9, 1.6, 2.3),
+	itemHelpNeighbours:    probitItem("help_neighbours", dimRelational, 0.7, 1, false, -0.8, 0.3, 1.3),
+	itemLocalActivities:   probitItem("local_activities", dimRelational, 0.8, 0, false, 0.4),
+	itemBelonging:         probitItem("belonging", dimRelational, 0.8, 1, false, -1.8, -0.8, 0.6),
+	itemConfide:           probitItem("confide", dimCognitive, 0.8, 0, false, -1.6, -0.9, -0.3, 0.2, 1.2, 1.9),
+	itemCrisisHelp:        probitItem("crisis_help", dimCognitive, 0.9, 0, false, -1.4),
+	itemSafe:              probitItem("safe", dimCognitive, 0.6, 1, true, -2.2, -1.3, 0.2),
+	itemLonely:            probitItem("lonely", dimCognitive, 0.7, 1, true, -2.0, -1.2, -0.2),
+}
+
+// difShift is the non-invariance of trust_municipality: immigrants from
+// country group 2 answer higher at the same relational social capital (a
+// uniform shift of y*, i.e. of all thresholds by −0.5), as the higher
+// institutional trust reported by many immigrants in SSB's living-conditions
+// survey would produce if it did not reflect social capital.
+const difShift = 0.5
+
+// friendsNorLogit is the intercept of the share of Norwegian friends: almost
+// all friends of the majority, fewer for immigrants (more for country group 1
+// and with years in Norway, up to 20 years).
+func friendsNorLogit(p *person) float64 {
+	switch {
+	case p.background == bgNorway:
+		return 3.0
+	case p.background == bgNorBorn && p.countryGroup == 2:
+		return 0.8
+	case p.background == bgNorBorn:
+		return 0.2
+	case p.countryGroup == 2:
+		return -1.2 + 0.06*float64(min(p.years, 20))
+	default:
+		return -1.8 + 0.06*float64(min(p.years, 20))
+	}
+}
+
+func (p *person) drawItems(r *rand.Rand, mw *measured) {
+	s := mw.latent[dimStructural]
+	friends := min(97, poisson(r, math.Exp(items[itemFriends].Intercept+items[itemFriends].Loading*s)))
+	pn := logistic(friendsNorLogit(p) + items[itemFriendsNor].Loading*s)
+	nor := 0
+	for range friends {
+		if r.Float64() < pn {
+			nor++
+		}
+	}
+	mw.items[itemFriends], mw.items[itemFriendsNor] = friends, nor
+	for j := itemMeetFriends; j < nItems; j++ {
+		it := &items[j]
+		y := it.Loading*mw.latent[it.dim] + r.NormFloat64()
+		switch {
+		case j == itemTrustMunicipality && p.background == bgImmigant && p.countryGroup == 3:
+			y += difShift
+		case j == itemLocalActivities && mw.participated:
+			y += programmeActivityLift
+		}
+		k := 0
+		for _, t := range it.Thresholds {
+			if y > t {
+				k++
+			}
+		}
+		if it.Reverse {
+			k = len(it.Thresholds) - k
+		}
+		mw.items[j] = it.Min + k
+	}
+}
+
+// covariates are the observed values the outcome models use.
+type covariates struct {
+	ageGroup, gender, education, countryGroup, background int
+	years, friendsNor, org                                float64
+	employed, confide, trust, lonely, crisis              float64
+}
+
+func (p *person) covariates(mw *measured) covariates {
+	return covariates{
+		ageGroup: p.ageGroup, gender: p.gender, education: p.education, countryGroup: p.countryGroup, background: p.background,
+		years: float64(p.years), friendsNor: float64(mw.items[itemFriendsNor]), org: float64(mw.items[itemOrgMember]),
+		employed: indicator(mw.employed), confide: float64(mw.items[itemConfide]), trust: float64(mw.items[itemTrustPeople]),
+		lonely: float64(mw.items[itemLonely]), crisis: float64(mw.items[itemCrisisHelp]),
+	}
+}
+
+// term is one column of a model's design matrix, named as R names it.
+type term struct {
+	name string
+	x    func(c *covariates) float64
+}
+
+func intercept() term { return term{"(Intercept)", func(*covariates) float64 { return 1 }} }
+
+func numeric(name string, get func(c *covariates) float64) term { return term{name, get} }
+
+func factor(name string, get func(c *covariates) int, level int) term {
+	return term{"factor(" + name + ")" + strconv.Itoa(level), func(c *covariates) float64 { return indicator(get(c) == level) }}
+}
+
+func interaction(a, b term) term {
+	return term{a.name + ":" + b.name, func(c *covariates) float64 { return a.x(c) * b.x(c) }}
+}
+
+func ageGroupOf(c *covariates) int       { return c.ageGroup }
+func genderOf(c *covariates) int         { return c.gender }
+func educationOf(c *covariates) int      { return c.education }
+func countryGroupOf(c *covariates) int   { return c.countryGroup }
+func backgroundOf(c *covariates) int     { return c.background }
+func friendsNorOf(c *covariates) float64 { return c.friendsNor }
+func orgOf(c *covariates) float64        { return c.org }
+
+// Model is a generalised linear model with known coefficients.
+type Model struct {
+	Name       string `json:"name"`
+	Family     string `json:"family"` // binomial (logit link) or gaussian
+	Population string `json:"population"`
+	Formula    string `json:"formula"`
+	// Sigma is the residual standard deviation of a gaussian model before
+	// the outcome is rounded and clipped to its scale.
+	Sigma        float64       `json:"sigma,omitempty"`
+	Coefficients []Coefficient `json:"coefficients"`
+	// MarginalEffects are true average marginal effects in the population.
+	MarginalEffects []Effect `json:"marginal_effects,omitempty"`
+	// Census are the least-squares coefficients of the observed outcome over
+	// the whole finite population, per wave.
+	Census []Effect `json:"census_coefficients,omitempty"`
+	terms  []term
+}
+
+// Coefficient is one term's true value.
+type Coefficient struct {
+	Term     string  `json:"term"`
+	Estimate float64 `json:"estimate"`
+}
+
+func newModel(m Model, terms []term, coef ...float64) *Model {
+	if len(terms) != len(coef) {
+		panic("synth: model " + m.Name + ": terms and coefficients differ in length")
+	}
+	m.terms = terms
+	for i, t := range terms {
+		m.Coefficients = append(m.Coefficients, Coefficient{t.name, coef[i]})
+	}
+	return &m
+}
+
+// eta is the linear predictor.
+func (m *Model) eta(c *covariates) float64 {
+	s := 0.0
+	for i, t := range m.terms {
+		s += m.Coefficients[i].Estimate * t.x(c)
+	}
+	return s
+}
+
+// The outcome models. Employment of immigrants (the programme's target)
+// depends on Norwegian friends and organisation membership by country group;
+// the rest of the population has its own, simpler, model.
+var (
+	employmentImmigrants = newModel(Model{
+		Name: "employment_immigrants", Family: "binomial", Population: "background == 2",
+		Formula: "employed ~ factor(age_group) + factor(gender) + factor(education) + years_norway + factor(country_group) + factor(country_group):friends_nor + factor(country_group):org_member",
+	}, []term{
+		intercept(),
+		factor("age_group", ageGroupOf, 2), factor("age_group", ageGroupOf, 3), factor("age_group", ageGroupOf, 4), factor("age_group", ageGroupOf, 5),
+		factor("gender", genderOf, 2),
+		factor("education", educationOf, 2), factor("education", educationOf, 3),
+		numeric("years_norway", func(c *covariates) float64 { return c.years }),
+		factor("country_group", countryGroupOf, 3),
+		interaction(factor("country_group", countryGroupOf, 2), numeric("friends_nor", friendsNorOf)),
+		interaction(factor("country_group", countryGroupOf, 3), numeric("friends_nor", friendsNorOf)),
+		interaction(factor("country_group", countryGroupOf, 2), numeric("org_member", orgOf)),
+		interaction(factor("country_group", countryGroupOf, 3), numeric("org_member", orgOf)),
+	}, -1.0, 0.9, 1.0, 0.4, -2.5, -0.5, 0.5, 0.9, 0.06, -0.6, 0.08, 0.20, 0.3, 0.7)
+
+	employmentOthers = newModel(Model{
+		Name: "employment_others", Family: "binomial", Population: "background != 2",
+		Formula: "employed ~ factor(age_group) + factor(gender) + factor(education) + factor(background) + friends_nor + org_member",
+	}, []term{
+		intercept(),
+		factor("age_group", ageGroupOf, 2), factor("age_group", ageGroupOf, 3), factor("age_group", ageGroupOf, 4), factor("age_group", ageGroupOf, 5),
+		factor("gender", genderOf, 2),
+		factor("education", educationOf, 2), factor("education", educationOf, 3),
+		factor("background", backgroundOf, 3),
+		numeric("friends_nor", friendsNorOf), numeric("org_member", orgOf),
+	}, 0.2, 1.3, 1.5, 0.9, -2.4, -0.2, 0.6, 1.0, -0.4, 0.03, 0.25)
+
+	jobMatchModel = newModel(Model{
+		Name: "job_match", Family: "binomial", Population: "employed == 1",
+		Formula: "job_match ~ factor(education) * factor(country_group) + friends_nor",
+	}, []term{
+		intercept(),
+		factor("education", educationOf, 2), factor("education", educationOf, 3),
+		factor("country_group", countryGroupOf, 2), factor("country_group", countryGroupOf, 3),
+		numeric("friends_nor", friendsNorOf),
+		interaction(factor("education", educationOf, 2), factor("country_group", countryGroupOf, 2)),
+		interaction(factor("education", educationOf, 3), factor("country_group", countryGroupOf, 2)),
+		interaction(factor("education", educationOf, 2), factor("country_group", countryGroupOf, 3)),
+		interaction(factor("education", educationOf, 3), factor("country_group", countryGroupOf, 3)),
+	}, 1.5, -0.2, -0.3, -0.5, -0.9, 0.06, 0, 0, 0, -0.8)
+
+	qolModel = newModel(Model{
+		Name: "qol", Family: "gaussian", Population: "all", Sigma: 1.5,
+		Formula: "qol ~ employed + confide + trust_people + lonely + crisis_help + factor(country_group) + factor(gender)",
+	}, []term{
+		intercept(),
+		numeric("employed", func(c *covariates) float64 { return c.employed }),
+		numeric("confide", func(c *covariates) float64 { return c.confide }),
+		numeric("trust_people", func(c *covariates) float64 { return c.trust }),
+		numeric("lonely", func(c *covariates) float64 { return c.lonely }),
+		numeric("crisis_help", func(c *covariates) float64 { return c.crisis }),
+		factor("country_group", countryGroupOf, 2), factor("country_group", countryGroupOf, 3),
+		factor("gender", genderOf, 2),
+	}, 6.0, 0.5, 0.25, 0.10, -0.55, 0.3, -0.1, -0.3, 0.1)
+)
+
+// drawOutcomes draws employment, job match and quality of life, and records
+// the employment probability and, for immigrants, the marginal effects of
+// one more Norwegian friend (dp/dx = p(1−p)β) and of organisation
+// membership (p(org=1) − p(org=0)).
+func (p *person) drawOutcomes(r *rand.Rand, mw *measured) {
+	c := p.covariates(mw)
+	em := employmentOthers
+	if p.background == bgImmigant {
+		em = employmentImmigrants
+	}
+	eta := em.eta(&c)
+	mw.pEmployed = logistic(eta)
+	mw.employed = r.Float64() < mw.pEmployed
+	if p.background == bgImmigant {
+		c1 := c
+		c1.friendsNor++
+		mw.dFriends = mw.pEmployed * (1 - mw.pEmployed) * (em.eta(&c1) - eta)
+		c0, c1o := c, c
+		c0.org, c1o.org = 0, 1
+		mw.dOrgDiff = logistic(em.eta(&c1o)) - logistic(em.eta(&c0))
+	}
+	c.employed = indicator(mw.employed)
+	mw.jobMatch = -1
+	if mw.employed {
+		mw.jobMatch = int(indicator(r.Float64() < logistic(jobMatchModel.eta(&c))))
+	}
+	q := math.Round(qolModel.eta(&c) + qolModel.Sigma*r.NormFloat64())
+	mw.qol = int(math.Max(0, math.Min(10, q)))
+}

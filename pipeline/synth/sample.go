@@ -1,0 +1,274 @@
+package synth
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// Sampling design constants.
+const (
+	// allocationPower allocates respondents to municipalities in proportion
+	// to adults^0.7: small municipalities are oversampled, so each has
+	// enough respondents for its own estimates.
+	allocationPower = 0.7
+	// perArea is the expected number of respondents per sampled area.
+	perArea = 10
+	// maxAreaFraction caps the share of a municipality's areas drawn.
+	maxAreaFraction = 0.5
+)
+
+// oversampling is the relative selection probability within an area by
+// background: immigrants and Norwegian-born to immigrant parents threefold.
+var oversampling = [nBackground]float64{1, 3, 3}
+
+const maxOversampling = 3
+
+// responseModel is the probability of responding once selected; it depends
+// on background only, so the data are missing at random given background
+// and the weight, which divides by it, removes the bias. Immigrants, youth,
+// men and the less educated respond less, as in most Norwegian surveys.
+var responseModel = newModel(Model{
+	Name: "response", Family: "binomial", Population: "selected persons",
+	Formula: "responded ~ factor(background) + factor(country_group) + factor(age_group) + factor(education) + factor(gender)",
+}, []term{
+	intercept(),
+	factor("background", backgroundOf, 2), factor("background", backgroundOf, 3),
+	factor("country_group", countryGroupOf, 3),
+	factor("age_group", ageGroupOf, 1), factor("age_group", ageGroupOf, 4), factor("age_group", ageGroupOf, 5),
+	factor("education", educationOf, 1), factor("education", educationOf, 3),
+	factor("gender", genderOf, 2),
+}, 0.35, -0.9, -0.5, -0.3, -0.5, 0.3, 0.3, -0.4, 0.3, 0.15)
+
+// itemNonresponse is the probability that a respondent skips an item: of it,
+// 60 % answer "don't know", 30 % refuse and 10 % leave the item blank.
+const itemNonresponse = 0.025
+
+// plan is the population and sample design before any person is drawn.
+type plan struct {
+	opts   Options
+	scale  int // the population is scale × the real adult population
+	strata []stratum
+}
+
+// stratum is one municipality's part of the plan.
+type stratum struct {
+	m          *municipality
+	population int     // adults
+	expected   float64 // expected respondents per wave
+	meanOR     float64 // E[oversampling × response probability] over persons
+}
+
+// Stratum is the design of one municipality in the truth file.
+type Stratum struct {
+	Municipality int    `json:"municipality"`
+	Name         string `json:"name"`
+	Programme    bool   `json:"programme"`
+	Population   int    `json:"population"`
+	Areas        int    `json:"areas"`
+	// SampledAreas and Rate (the within-area selection probability of a
+	// person without oversampling) per wave.
+	SampledAreas []int     `json:"sampled_areas"`
+	Rate         []float64 `json:"rate"`
+	Expected     float64   `json:"expected_respondents_per_wave"`
+}
+
+// newPlan allocates the expected respondents to municipalities and scales
+// the population up when the sample would otherwise exceed the design caps
+// (at most maxAreaFraction of areas; selection probabilities at most 1).
+func newPlan(opts Options, ms []municipality) *plan {
+	pl := &plan{opts: opts, scale: 1}
+	perWave := float64(opts.Respondents) / float64(opts.Waves)
+	total := 0.0
+	for i := range ms {
+		total += math.Pow(float64(ms[i].adults), allocationPower)
+	}
+	need := 1.0
+	for i := range ms {
+		st := stratum{m: &ms[i], meanOR: meanOversampledResponse(&ms[i])}
+		st.expected = perWave * math.Pow(float64(ms[i].adults), allocationPower) / total
+		need = max(need, st.expected*maxOversampling/(maxAreaFraction*float64(ms[i].adults)*st.meanOR))
+		pl.strata = append(pl.strata, st)
+	}
+	pl.scale = int(math.Ceil(need))
+	for i := range pl.strata {
+		pl.strata[i].population = pl.strata[i].m.adults * pl.scale
+	}
+	return pl
+}
+
+// meanOversampledResponse is E[o·ρ] over the municipality's population
+// composition (ignoring the spread of immigrant shares across areas), used
+// to set the within-area rate that yields the expected respondents.
+func meanOversampledResponse(m *municipality) float64 {
+	sum := 0.0
+	for bg := 1; bg <= nBackground; bg++ {
+		pBg := 1 - m.immShare
+		if bg == bgImmigant {
+			pBg = m.immShare * (1 - nbShare)
+		} else if bg == bgNorBorn {
+			pBg = m.immShare * nbShare
+		}
+		for cg := 1; cg <= nCountryGrp; cg++ {
+			var pCg float64
+			switch {
+			case bg == bgNorway:
+				pCg = indicator(cg == 1)
+			case cg == 2:
+				pCg = m.euShare
+			case cg == 3:
+				pCg = 1 - m.euShare
+			}
+			if pCg == 0 {
+				continue
+			}
+			for g := 1; g <= nGender; g++ {
+				pG := femaleShare[cg-1]
+				if g == 1 {
+					pG = 1 - pG
+				}
+				for ag := 1; ag <= nAgeGroup; ag++ {
+					edu := educationShares[cg-1]
+					if ag == 1 {
+						edu = youthEducation
+					}
+					for e := 1; e <= nEducation; e++ {
+						c := covariates{background: bg, countryGroup: cg, gender: g, ageGroup: ag, education: e}
+						w := pBg * pCg * pG * ageShares[bg-1][ag-1] * edu[e-1]
+						sum += w * oversampling[bg-1] * logistic(responseModel.eta(&c))
+					}
+				}
+			}
+		}
+	}
+	return sum
+}
+
+// splitmix64 is Vigna's SplitMix64 finaliser, used to derive stream seeds.
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// Stream kinds, so that streams for different purposes never share a seed.
+const (
+	streamAreas = iota + 1
+	streamSelect
+	streamPersons
+	streamSample
+)
+
+// stream is the PCG generator for one purpose and place, derived from the
+// root seed.
+func (pl *plan) stream(kind int, parts ...int) *rand.Rand {
+	s := splitmix64(pl.opts.Seed ^ splitmix64(uint64(kind)))
+	for _, p := range parts {
+		s = splitmix64(s ^ uint64(p))
+	}
+	return rand.New(rand.NewPCG(s, splitmix64(s)))
+}
+
+// areaSizes draws the sizes of stratum h's areas: lognormal around
+// meanAreaSize, the last area taking the remainder.
+func (pl *plan) areaSizes(h int) []int32 {
+	r := pl.stream(streamAreas, h)
+	left := pl.strata[h].population
+	var sizes []int32
+	for left > 0 {
+		n := max(50, int(meanAreaSize*math.Exp(0.35*r.NormFloat64()-0.06125)))
+		if n > left || left-n < 50 {
+			n = left
+		}
+		sizes = append(sizes, int32(n))
+		left -= n
+	}
+	return sizes
+}
+
+// selectAreas draws m of n areas by simple random sampling without
+// replacement (a partial Fisher–Yates shuffle).
+func selectAreas(r *rand.Rand, n, m int) []bool {
+	idx := make([]int32, n)
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	chosen := make([]bool, n)
+	for i := range m {
+		j := i + r.IntN(n-i)
+		idx[i], idx[j] = idx[j], idx[i]
+		chosen[idx[i]] = true
+	}
+	return chosen
+}
+
+// waveDesign is the sample design of one stratum in one wave.
+type waveDesign struct {
+	stratum  int // wave × 10000 + municipality number
+	areas    int
+	sampled  int
+	chosen   []bool
+	rate     float64 // within-area selection probability before oversampling
+	areaProb float64
+}
+
+func (pl *plan) design(h, w, areas int) waveDesign {
+	st := &pl.strata[h]
+	d := waveDesign{stratum: (w+1)*10000 + st.m.code, areas: areas}
+	d.sampled = min(max(2, int(math.Round(st.expected/perArea))), max(2, int(maxAreaFraction*float64(areas))), areas)
+	d.areaProb = float64(d.sampled) / float64(areas)
+	d.rate = st.expected / (d.areaProb * float64(st.population) * st.meanOR)
+	d.chosen = selectAreas(pl.stream(streamSelect, h, w), areas, d.sampled)
+	return d
+}
+
+// generateStratum draws every person of stratum h, area by area, adds them
+// to the truth and writes the respondents of each wave.
+func (pl *plan) generateStratum(h int, acc *accumulator, writers []RowWriter) error {
+	st := &pl.strata[h]
+	sizes := pl.areaSizes(h)
+	designs := make([]waveDesign, pl.opts.Waves)
+	for w := range designs {
+		designs[w] = pl.design(h, w, len(sizes))
+	}
+	acc.addStratum(st, designs)
+	var row Row
+	var id []byte
+	for a, size := range sizes {
+		ar := pl.stream(streamPersons, h, a)
+		ap := newArea(ar, st.m, int(size))
+		var samplers [2]*rand.Rand
+		for w := range designs {
+			if designs[w].chosen[a] {
+				samplers[w] = pl.stream(streamSample, h, a, w)
+			}
+		}
+		for i := range int(size) {
+			p := newPerson(ar, st.m, &ap, pl.opts.Waves)
+			acc.add(h, &p)
+			for w, d := range designs {
+				r := samplers[w]
+				if r == nil {
+					continue
+				}
+				c := covariates{background: p.background, countryGroup: p.countryGroup, gender: p.gender, ageGroup: p.ageGroup, education: p.education}
+				pSel := min(1, d.rate*oversampling[p.background-1])
+				pResp := logistic(responseModel.eta(&c))
+				selected, responds := r.Float64() < pSel, r.Float64() < pResp
+				if !selected || !responds {
+					continue
+				}
+				id = appendID(id[:0], w+1, st.m.code, a+1, i+1)
+				row.ID = string(id)
+				row.fill(&p, st.m, w, d.stratum, int64(d.stratum)*1_000_000+int64(a+1), d.areas, 1/(d.areaProb*pSel*pResp))
+				row.skipItems(r)
+				if err := writers[w].WriteRow(&row); err != nil {
+					return fmt.Errorf("synth: write wave %d: %w", w+1, err)
+				}
+				acc.achieved[w]++
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,464 @@
+package synth
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Truth is what the sample should recover: the design, every parameter of
+// the population model, and the population values computed over every
+// person of the finite population (not only the sampled ones).
+type Truth struct {
+	Seed        uint64 `json:"seed"`
+	Respondents int    `json:"respondents_expected"`
+	// Achieved is the number of respondents written per wave.
+	Achieved []int `json:"respondents_achieved"`
+	Waves    int   `json:"waves"`
+	// Scale multiplies the real adult populations when the requested sample
+	// needs a larger population than the municipalities have.
+	Scale      int       `json:"scale"`
+	Population int       `json:"population"`
+	Strata     []Stratum `json:"strata"`
+	Latent     Latent    `json:"latent"`
+	Items      []item    `json:"items"`
+	Programme  Programme `json:"programme"`
+	Models     []Model   `json:"models"`
+	// Values are the population mean of every item, outcome and latent
+	// dimension ("latent:structural" …) per wave and group; codes as written
+	// in the data, before reverse coding.
+	Values  []Value  `json:"values"`
+	Margins []Margin `json:"margins"`
+}
+
+// Latent documents the latent model.
+type Latent struct {
+	Dimensions   [3]string             `json:"dimensions"`
+	Correlation  [3][3]float64         `json:"correlation"`
+	Terms        []latentTerm          `json:"terms"`
+	AreaSD       float64               `json:"area_sd"`
+	Municipality map[string][3]float64 `json:"municipality_effects"`
+	// DIF is the non-invariant item and its shift of y*.
+	DIF struct {
+		Item  string  `json:"item"`
+		Group string  `json:"group"`
+		Shift float64 `json:"shift"`
+	} `json:"dif"`
+}
+
+// Programme documents the programme and its true effects.
+type Programme struct {
+	Trend         [3]float64 `json:"trend"`
+	Participation struct {
+		ByBackground [nBackground]float64 `json:"by_background"`
+	} `json:"participation"`
+	LatentEffect   [3]float64 `json:"latent_effect_on_participants"`
+	ActivityLift   float64    `json:"local_activities_probit_lift"`
+	DiffInDiff     []Effect   `json:"difference_in_differences"`
+	Municipalities []int      `json:"municipalities"`
+}
+
+// Effect is a true population effect: a marginal effect of a model term, or
+// a difference in differences of a variable, in a group and wave.
+type Effect struct {
+	Term     string            `json:"term,omitempty"`
+	Variable string            `json:"variable,omitempty"`
+	Wave     int               `json:"wave,omitempty"`
+	By       map[string]string `json:"by"`
+	Estimate float64           `json:"estimate"`
+}
+
+// Value is a population mean in a group and wave.
+type Value struct {
+	Wave       int               `json:"wave"`
+	Variable   string            `json:"variable"`
+	Statistic  string            `json:"statistic"`
+	By         map[string]string `json:"by"`
+	Value      float64           `json:"value"`
+	Population float64           `json:"population"`
+}
+
+// Margin is a population count, as a calibration margin.
+type Margin struct {
+	Variable string  `json:"variable"`
+	Level    string  `json:"level"`
+	Total    float64 `json:"total"`
+}
+
+// Statistics accumulated per cell and wave.
+var statNames = func() []string {
+	names := []string{"participated"}
+	for _, it := range items {
+		names = append(names, it.Name)
+	}
+	return append(names, "employed", "job_match", "qol",
+		"latent:structural", "latent:relational", "latent:cognitive",
+		"ame:friends_nor", "ame:org_member")
+}()
+
+const (
+	statItems      = 1
+	statEmployed   = statItems + nItems
+	statJobMatch   = statEmployed + 1
+	statQoL        = statJobMatch + 1
+	statLatent     = statQoL + 1
+	statAMEFriends = statLatent + 3
+	statAMEOrg     = statAMEFriends + 1
+	nStats         = statAMEOrg + 1
+)
+
+// Cells cross every grouping variable; the truth of any group is a sum of
+// cells.
+const nCells = nBackground * nOrigin * nGender * nAgeGroup * nEducation
+
+type accumulator struct {
+	waves  int
+	sums   []float64 // [stratum][cell][wave][stat]{sum, n}
+	counts []float64 // [stratum][cell] persons
+	// qolXtX and qolXty accumulate the census least-squares fit of the
+	// observed (rounded, clipped) quality of life.
+	qolXtX   [2][]float64
+	qolXty   [2][]float64
+	strata   []Stratum
+	design   []*stratum
+	achieved []int
+}
+
+func newAccumulator(waves int) *accumulator {
+	h := len(municipalities)
+	acc := &accumulator{
+		waves:    waves,
+		sums:     make([]float64, h*nCells*waves*nStats*2),
+		counts:   make([]float64, h*nCells),
+		achieved: make([]int, waves),
+	}
+	k := len(qolModel.terms)
+	for w := range waves {
+		acc.qolXtX[w], acc.qolXty[w] = make([]float64, k*k), make([]float64, k)
+	}
+	return acc
+}
+
+func (acc *accumulator) addStratum(st *stratum, designs []waveDesign) {
+	s := Stratum{Municipality: st.m.code, Name: st.m.name, Programme: st.m.programme, Population: st.population, Areas: designs[0].areas, Expected: st.expected}
+	for _, d := range designs {
+		s.SampledAreas = append(s.SampledAreas, d.sampled)
+		s.Rate = append(s.Rate, d.rate)
+	}
+	acc.strata = append(acc.strata, s)
+	acc.design = append(acc.design, st)
+}
+
+func cellOf(p *person) int {
+	return ((((p.background-1)*nOrigin+p.origin-1)*nGender+p.gender-1)*nAgeGroup+p.ageGroup-1)*nEducation + p.education - 1
+}
+
+func (acc *accumulator) add(h int, p *person) {
+	cell := h*nCells + cellOf(p)
+	acc.counts[cell]++
+	var xs [16]float64
+	for w := range acc.waves {
+		mw := &p.wave[w]
+		base := (cell*acc.waves + w) * nStats * 2
+		s := acc.sums[base : base+nStats*2]
+		put := func(stat int, v float64) {
+			s[2*stat] += v
+			s[2*stat+1]++
+		}
+		put(0, indicator(mw.participated))
+		for j := range nItems {
+			put(statItems+j, float64(mw.items[j]))
+		}
+		put(statEmployed, indicator(mw.employed))
+		if mw.jobMatch >= 0 {
+			put(statJobMatch, float64(mw.jobMatch))
+		}
+		put(statQoL, float64(mw.qol))
+		for d := range 3 {
+			put(statLatent+d, mw.latent[d])
+		}
+		if p.background == bgImmigant {
+			put(statAMEFriends, mw.dFriends)
+			put(statAMEOrg, mw.dOrgDiff)
+		}
+		c := p.covariates(mw)
+		x := xs[:len(qolModel.terms)]
+		for i, t := range qolModel.terms {
+			x[i] = t.x(&c)
+		}
+		xtx, xty := acc.qolXtX[w], acc.qolXty[w]
+		for i := range x {
+			xty[i] += x[i] * float64(mw.qol)
+			for j := 0; j <= i; j++ {
+				xtx[i*len(x)+j] += x[i] * x[j]
+			}
+		}
+	}
+}
+
+// groupVars are the grouping variables of the truth, as data columns.
+var groupVars = []string{"municipality", "programme", "background", "origin", "country_group", "gender", "age_group", "education"}
+
+// bySets are the groupings the truth reports, including crossings.
+var bySets = [][]string{
+	{}, {"gender"}, {"age_group"}, {"education"}, {"background"}, {"origin"}, {"country_group"},
+	{"municipality"}, {"programme"},
+	{"gender", "background"}, {"gender", "country_group"}, {"age_group", "background"}, {"programme", "background"},
+}
+
+// levels decodes stratum h and cell c into the value of each groupVar.
+func levels(h, c int) map[string]int {
+	e := c % nEducation
+	c /= nEducation
+	ag := c % nAgeGroup
+	c /= nAgeGroup
+	g := c % nGender
+	c /= nGender
+	o := c % nOrigin
+	bg := c / nOrigin
+	m := &municipalities[h]
+	return map[string]int{
+		"municipality": m.code, "programme": int(indicator(m.programme)), "background": bg + 1, "origin": o + 1,
+		"country_group": originGroup(o + 1), "gender": g + 1, "age_group": ag + 1, "education": e + 1,
+	}
+}
+
+// group is the sums of one level combination of a by-set.
+type group struct {
+	levels []int
+	sums   []float64 // [wave][stat]{sum, n}
+	count  float64
+}
+
+// aggregate sums the cells into the groups of one by-set, sorted by level.
+func (acc *accumulator) aggregate(by []string) []*group {
+	idx := map[string]*group{}
+	for h := range acc.design {
+		for c := range nCells {
+			cell := h*nCells + c
+			if acc.counts[cell] == 0 {
+				continue
+			}
+			lv := levels(h, c)
+			key := make([]int, len(by))
+			var sb strings.Builder
+			for i, v := range by {
+				key[i] = lv[v]
+				sb.WriteString(strconv.Itoa(lv[v]) + "|")
+			}
+			g := idx[sb.String()]
+			if g == nil {
+				g = &group{levels: key, sums: make([]float64, acc.waves*nStats*2)}
+				idx[sb.String()] = g
+			}
+			g.count += acc.counts[cell]
+			base := cell * acc.waves * nStats * 2
+			for i := range g.sums {
+				g.sums[i] += acc.sums[base+i]
+			}
+		}
+	}
+	groups := make([]*group, 0, len(idx))
+	for _, g := range idx {
+		groups = append(groups, g)
+	}
+	slices.SortFunc(groups, func(a, b *group) int { return slices.Compare(a.levels, b.levels) })
+	return groups
+}
+
+func byMap(by []string, levels []int) map[string]string {
+	m := make(map[string]string, len(by))
+	for i, v := range by {
+		m[v] = strconv.Itoa(levels[i])
+	}
+	return m
+}
+
+func (acc *accumulator) truth(pl *plan) *Truth {
+	t := &Truth{Seed: pl.opts.Seed, Respondents: pl.opts.Respondents, Waves: pl.opts.Waves, Scale: pl.scale, Strata: acc.strata, Items: items[:], Achieved: acc.achieved}
+	for _, st := range pl.strata {
+		t.Population += st.population
+	}
+	t.Latent = Latent{Dimensions: dimNames, Correlation: latentCorr, Terms: latentTerms, AreaSD: areaSD, Municipality: map[string][3]float64{}}
+	for _, m := range municipalities {
+		t.Latent.Municipality[strconv.Itoa(m.code)] = m.effect
+		if m.programme {
+			t.Programme.Municipalities = append(t.Programme.Municipalities, m.code)
+		}
+	}
+	t.Latent.DIF.Item, t.Latent.DIF.Group, t.Latent.DIF.Shift = "trust_municipality", "background == 2 & country_group == 3", difShift
+	t.Programme.Trend, t.Programme.LatentEffect, t.Programme.ActivityLift = trend, programmeEffect, programmeActivityLift
+	t.Programme.Participation.ByBackground = participation
+
+	for _, by := range bySets {
+		for _, g := range acc.aggregate(by) {
+			for w := range acc.waves {
+				for s, name := range statNames {
+					sum, n := g.sums[(w*nStats+s)*2], g.sums[(w*nStats+s)*2+1]
+					if n == 0 || strings.HasPrefix(name, "ame:") {
+						continue
+					}
+					t.Values = append(t.Values, Value{Wave: w + 1, Variable: name, Statistic: "mean", By: byMap(by, g.levels), Value: sum / n, Population: n})
+				}
+			}
+		}
+	}
+	t.Programme.DiffInDiff = acc.diffInDiff()
+	t.Models = acc.models()
+	t.Margins = acc.margins()
+	return t
+}
+
+// diffInDiff is, per variable, (programme wave 2 − wave 1) − (comparison
+// wave 2 − wave 1), overall and by background.
+func (acc *accumulator) diffInDiff() []Effect {
+	if acc.waves < 2 {
+		return nil
+	}
+	var out []Effect
+	for _, by := range [][]string{{"programme"}, {"programme", "background"}} {
+		groups := acc.aggregate(by)
+		for _, prog := range groups {
+			if prog.levels[0] != 1 {
+				continue
+			}
+			i := slices.IndexFunc(groups, func(g *group) bool {
+				return g.levels[0] == 0 && slices.Equal(g.levels[1:], prog.levels[1:])
+			})
+			comp := groups[i]
+			for s, name := range statNames {
+				if strings.HasPrefix(name, "ame:") {
+					continue
+				}
+				mean := func(g *group, w int) float64 { return g.sums[(w*nStats+s)*2] / g.sums[(w*nStats+s)*2+1] }
+				did := (mean(prog, 1) - mean(prog, 0)) - (mean(comp, 1) - mean(comp, 0))
+				out = append(out, Effect{Variable: name, By: byMap(by[1:], prog.levels[1:]), Estimate: did})
+			}
+		}
+	}
+	return out
+}
+
+// models copies the model definitions and adds the true average marginal
+// effects of the immigrant employment model (by country group) and the
+// census least-squares coefficients of the observed quality of life.
+func (acc *accumulator) models() []Model {
+	var out []Model
+	for _, m := range []*Model{employmentImmigrants, employmentOthers, jobMatchModel, qolModel, responseModel} {
+		c := *m
+		c.Coefficients = slices.Clone(m.Coefficients)
+		switch m {
+		case employmentImmigrants:
+			for _, by := range [][]string{{}, {"country_group"}} {
+				for _, g := range acc.aggregate(by) {
+					for w := range acc.waves {
+						for _, s := range []int{statAMEFriends, statAMEOrg} {
+							sum, n := g.sums[(w*nStats+s)*2], g.sums[(w*nStats+s)*2+1]
+							if n > 0 {
+								c.MarginalEffects = append(c.MarginalEffects, Effect{Term: strings.TrimPrefix(statNames[s], "ame:"), Wave: w + 1, By: byMap(by, g.levels), Estimate: sum / n})
+							}
+						}
+					}
+				}
+			}
+		case qolModel:
+			for w := range acc.waves {
+				beta := solveSymmetric(acc.qolXtX[w], acc.qolXty[w])
+				for i, t := range qolModel.terms {
+					c.Census = append(c.Census, Effect{Term: t.name, Wave: w + 1, By: map[string]string{}, Estimate: beta[i]})
+				}
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// solveSymmetric solves A x = b for a symmetric positive definite A given
+// by its lower triangle (row-major, n×n) by Cholesky decomposition
+// (Golub & Van Loan, Matrix Computations, 4th ed., alg. 4.2.1).
+func solveSymmetric(a, b []float64) []float64 {
+	n := len(b)
+	l := make([]float64, n*n)
+	for i := range n {
+		for j := 0; j <= i; j++ {
+			s := a[i*n+j]
+			for k := range j {
+				s -= l[i*n+k] * l[j*n+k]
+			}
+			if i == j {
+				l[i*n+i] = math.Sqrt(s)
+			} else {
+				l[i*n+j] = s / l[j*n+j]
+			}
+		}
+	}
+	x := slices.Clone(b)
+	for i := range n {
+		for k := range i {
+			x[i] -= l[i*n+k] * x[k]
+		}
+		x[i] /= l[i*n+i]
+	}
+	for i := n - 1; i >= 0; i-- {
+		for k := i + 1; k < n; k++ {
+			x[i] -= l[k*n+i] * x[k]
+		}
+		x[i] /= l[i*n+i]
+	}
+	return x
+}
+
+// marginVars are the variables with calibration margins.
+var marginVars = []string{"municipality", "gender", "age_group", "education", "background", "origin", "country_group"}
+
+func (acc *accumulator) margins() []Margin {
+	var out []Margin
+	for _, v := range marginVars {
+		for _, g := range acc.aggregate([]string{v}) {
+			out = append(out, Margin{Variable: v, Level: strconv.Itoa(g.levels[0]), Total: g.count})
+		}
+	}
+	return out
+}
+
+// WriteMargins writes the population margins as CSV with the header
+// variable,level,total (the format socap's calibration reads). The totals
+// are of one wave's population.
+func (t *Truth) WriteMargins(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write([]string{"variable", "level", "total"}); err != nil {
+		return err
+	}
+	for _, m := range t.Margins {
+		if err := cw.Write([]string{m.Variable, m.Level, strconv.FormatFloat(m.Total, 'f', -1, 64)}); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteJSON writes the truth as indented JSON.
+func (t *Truth) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(t)
+}
+
+// Find returns the true value of variable in wave for the group by (nil for
+// the whole population), and whether there is one.
+func (t *Truth) Find(wave int, variable string, by map[string]string) (Value, bool) {
+	i := slices.IndexFunc(t.Values, func(v Value) bool {
+		return v.Wave == wave && v.Variable == variable && maps.Equal(v.By, by)
+	})
+	if i < 0 {
+		return Value{}, false
+	}
+	return t.Values[i], true
+}
