@@ -2,8 +2,8 @@ package spss
 
 import (
 	"bufio"
-	"bytes"
 	"compress/zlib"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -91,34 +91,42 @@ func (r *Reader) Next(b *Batch) (int, error) {
 	return n, nil
 }
 
+// decodeRow converts the case in r.row into row i of b.
 func (r *Reader) decodeRow(b *Batch, i int) {
-	for vi := range r.Variables {
-		v := &r.Variables[vi]
+	row := r.row
+	for vi := range r.plan {
+		p := &r.plan[vi]
 		c := &b.Columns[vi]
-		segs := r.layout[vi]
-		if v.Kind == String {
-			var raw []byte
-			if len(segs) == 1 {
-				raw = r.row[segs[0].off : segs[0].off+segs[0].n]
-			} else {
+		if p.kind == String {
+			raw := row[p.segs[0].off : p.segs[0].off+p.segs[0].n]
+			if len(p.segs) > 1 {
 				r.long = r.long[:0]
-				for _, s := range segs {
-					r.long = append(r.long, r.row[s.off:s.off+s.n]...)
+				for _, s := range p.segs {
+					r.long = append(r.long, row[s.off:s.off+s.n]...)
 				}
-				raw = r.long[:min(len(r.long), v.Width)]
+				raw = r.long[:min(len(r.long), p.width)]
 			}
-			s := r.text.decode(bytes.TrimRight(raw, " \x00"))
+			end := len(raw)
+			for end > 0 && (raw[end-1] == ' ' || raw[end-1] == 0) {
+				end--
+			}
+			s := r.text.decode(raw[:end])
 			c.Strings[i] = s
-			c.Valid[i] = r.opts.KeepUserMissing || len(v.Missing.Strings) == 0 || !v.Missing.hasString(s)
+			c.Valid[i] = p.miss == nil || !p.miss.hasString(s)
 			continue
 		}
-		bits := r.order.Uint64(r.row[segs[0].off:])
+		var bits uint64
+		if r.bigEndian {
+			bits = binary.BigEndian.Uint64(row[p.segs[0].off:])
+		} else {
+			bits = binary.LittleEndian.Uint64(row[p.segs[0].off:])
+		}
 		x := math.Float64frombits(bits)
-		valid := bits != sysmisBits && !math.IsNaN(x)
-		if valid && !r.opts.KeepUserMissing && !v.Missing.empty() && v.Missing.hasNumber(x) {
+		valid := bits != sysmisBits && x == x // x != x is NaN
+		if valid && p.miss != nil && p.miss.hasNumber(x) {
 			valid = false
 		}
-		switch v.Kind {
+		switch p.kind {
 		case Date:
 			x = (x - spssEpochOffset) / 86400
 		case DateTime:
@@ -138,16 +146,50 @@ type rowSource interface {
 	truncated(expected string) error
 }
 
-// countingReader counts the bytes read through it, to name offsets.
-type countingReader struct {
-	r   *bufio.Reader
-	off int64
+// chunkReader hands out the data in slices of its buffer, counting the
+// offset for error messages. It replaces bufio plus io.ReadFull on the hot
+// path: most reads are 8 bytes.
+type chunkReader struct {
+	r        io.Reader
+	buf      []byte
+	pos, end int
+	off      int64 // offset of buf[pos] in the stream
+	err      error
 }
 
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
+func newChunkReader(r io.Reader, off int64, min int) *chunkReader {
+	return &chunkReader{r: r, buf: make([]byte, max(1<<16, 2*min)), off: off}
+}
+
+// next returns the next n bytes (valid until the next call) or, at the
+// end of the stream, the bytes that are left with io.EOF (none left) or
+// io.ErrUnexpectedEOF (some left).
+func (c *chunkReader) next(n int) ([]byte, error) {
+	for c.end-c.pos < n && c.err == nil {
+		if c.pos > 0 {
+			c.end = copy(c.buf, c.buf[c.pos:c.end])
+			c.pos = 0
+		}
+		var k int
+		k, c.err = c.r.Read(c.buf[c.end:])
+		c.end += k
+	}
+	if c.end-c.pos < n {
+		rest := c.buf[c.pos:c.end]
+		c.off += int64(len(rest))
+		c.pos = c.end
+		if c.err != io.EOF {
+			return rest, c.err
+		}
+		if len(rest) == 0 {
+			return nil, io.EOF
+		}
+		return rest, io.ErrUnexpectedEOF
+	}
+	b := c.buf[c.pos : c.pos+n]
+	c.pos += n
 	c.off += int64(n)
-	return n, err
+	return b, nil
 }
 
 // maxZlibRatio bounds how much a zlib stream can expand: deflate's longest
@@ -181,11 +223,9 @@ func (r *Reader) openData(ra io.ReaderAt, size, off int64, dict *rawDict) error 
 	}
 	switch dict.compression {
 	case 0:
-		cr := &countingReader{r: bufio.NewReaderSize(io.NewSectionReader(ra, off, size-off), 1<<16), off: off}
-		r.src = &plainRows{in: cr, name: r.name}
+		r.src = &plainRows{in: newChunkReader(io.NewSectionReader(ra, off, size-off), off, r.rowBytes), name: r.name}
 	case 1:
-		cr := &countingReader{r: bufio.NewReaderSize(io.NewSectionReader(ra, off, size-off), 1<<16), off: off}
-		r.src = &bytecodeRows{in: cr, name: r.name, bias: dict.bias, order: r.order, cmdPos: 8}
+		r.src = &bytecodeRows{in: newChunkReader(io.NewSectionReader(ra, off, size-off), off, 8), name: r.name, bias: dict.bias, order: r.order, cmdPos: 8}
 	case 2:
 		src, err := r.openZlib(ra, size, off, dict)
 		if err != nil {
@@ -216,25 +256,25 @@ func (r *Reader) openZlib(ra io.ReaderAt, size, off int64, dict *rawDict) (rowSo
 	start := off + 24
 	raw := &byteCounter{r: io.NewSectionReader(ra, start, ztrailer-start)}
 	z := &zlibChain{raw: raw, in: bufio.NewReader(raw), name: r.name, start: start}
-	cr := &countingReader{r: bufio.NewReaderSize(z, 1<<16)}
-	return &bytecodeRows{in: cr, name: r.name, bias: dict.bias, order: r.order, cmdPos: 8, decompressed: true}, nil
+	return &bytecodeRows{in: newChunkReader(z, 0, 8), name: r.name, bias: dict.bias, order: r.order, cmdPos: 8, decompressed: true}, nil
 }
 
 // plainRows reads uncompressed cases (compression 0): each case is the
 // 8-byte units back to back.
 type plainRows struct {
-	in   *countingReader
+	in   *chunkReader
 	name string
 }
 
 func (p *plainRows) readRow(row []byte) (bool, error) {
-	n, err := io.ReadFull(p.in, row)
+	b, err := p.in.next(len(row))
 	if err == io.EOF {
 		return false, nil
 	}
 	if err != nil {
-		return false, &FormatError{File: p.name, Offset: p.in.off - int64(n), Expected: fmt.Sprintf("case of %d bytes", len(row)), Err: io.ErrUnexpectedEOF}
+		return false, &FormatError{File: p.name, Offset: p.in.off - int64(len(b)), Expected: fmt.Sprintf("case of %d bytes", len(row)), Err: err}
 	}
+	copy(row, b)
 	return true, nil
 }
 
@@ -249,7 +289,7 @@ func (p *plainRows) truncated(expected string) error {
 // is system-missing. A number code in a string unit gives its float bytes
 // (bias itself gives 8 NUL bytes, as PSPP documents).
 type bytecodeRows struct {
-	in           *countingReader
+	in           *chunkReader
 	name         string
 	bias         float64
 	order        interface{ PutUint64([]byte, uint64) }
@@ -266,14 +306,15 @@ func (b *bytecodeRows) readRow(row []byte) (bool, error) {
 	units := len(row) / 8
 	for i := 0; i < units; {
 		if b.cmdPos == 8 {
-			n, err := io.ReadFull(b.in, b.cmd[:])
+			cmd, err := b.in.next(8)
 			if err == io.EOF && i == 0 {
 				b.ended = true
 				return false, nil
 			}
 			if err != nil {
-				return false, b.fail(int64(n), "command block of 8 bytes", err)
+				return false, b.fail(int64(len(cmd)), "command block of 8 bytes", err)
 			}
+			copy(b.cmd[:], cmd)
 			b.cmdPos = 0
 		}
 		code := b.cmd[b.cmdPos]
@@ -291,9 +332,11 @@ func (b *bytecodeRows) readRow(row []byte) (bool, error) {
 			b.ended = true
 			return false, nil
 		case code == 253:
-			if n, err := io.ReadFull(b.in, u); err != nil {
-				return false, b.fail(int64(n), "8-byte literal", err)
+			lit, err := b.in.next(8)
+			if err != nil {
+				return false, b.fail(int64(len(lit)), "8-byte literal", err)
 			}
+			copy(u, lit)
 		case code == 254:
 			copy(u, "        ")
 		default: // 255

@@ -128,18 +128,27 @@ type Reader struct {
 	File      FileInfo
 	Variables []Variable
 
-	opts     Options
-	name     string
-	closer   io.Closer
-	order    binary.ByteOrder
-	text     textDecoder
-	rowBytes int
-	layout   [][]segment // per variable: where its bytes lie in a case
-	rowsLeft int64       // cases still to read, or -1 when unknown
-	maxRows  int64       // most cases the data can hold
-	src      rowSource
-	row      []byte
-	long     []byte // scratch for assembling very long strings
+	opts      Options
+	name      string
+	closer    io.Closer
+	order     binary.ByteOrder
+	text      textDecoder
+	rowBytes  int
+	plan      []colPlan // per variable: how to decode it from a case
+	bigEndian bool
+	rowsLeft  int64 // cases still to read, or -1 when unknown
+	maxRows   int64 // most cases the data can hold
+	src       rowSource
+	row       []byte
+	long      []byte // scratch for assembling very long strings
+}
+
+// colPlan says where a variable lies in a case and how to convert it.
+type colPlan struct {
+	segs  []segment
+	width int // string width
+	kind  Kind
+	miss  *Missing // user-missing values that become null; nil if none or kept
 }
 
 // segment is a run of bytes inside a case: a numeric value (8 bytes) or
@@ -184,8 +193,14 @@ func NewReader(ra io.ReaderAt, size int64, name string, opts Options) (*Reader, 
 		return nil, err
 	}
 	r.order = d.order
+	r.bigEndian = d.order == binary.BigEndian
 	if err := r.build(dict); err != nil {
 		return nil, err
+	}
+	for i := range r.plan {
+		if m := &r.Variables[i].Missing; !opts.KeepUserMissing && !m.empty() {
+			r.plan[i].miss = m
+		}
 	}
 	r.row = make([]byte, r.rowBytes)
 	if err := r.openData(ra, size, d.off, dict); err != nil {
@@ -620,7 +635,7 @@ func (r *Reader) build(dict *rawDict) error {
 		}
 		slotVar[int32(v.slot+1)] = len(r.Variables)
 		r.Variables = append(r.Variables, out)
-		r.layout = append(r.layout, segs)
+		r.plan = append(r.plan, colPlan{segs: segs, width: out.Width, kind: out.Kind})
 	}
 	r.rowBytes = dict.slots * 8
 
