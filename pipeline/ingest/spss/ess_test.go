@@ -18,17 +18,34 @@ var essEditionDiffs = map[string]string{
 	"anctry2":  "edition 2 declares 555555–999999 user-missing; edition 3 keeps 555555 (No second ancestry) as a value",
 }
 
-// TestESS9NO compares ESS9NO.sav with ESS9NO.csv for every shared variable,
-// matching respondents by idno. The CSV has numeric user-missing codes as
-// NA but keeps the codes of string variables ("6666", "999"), so numeric
-// variables are compared as read by default and string variables as read
-// with KeepUserMissing.
-func TestESS9NO(t *testing.T) {
-	ds := filepath.Join(datasets(t), "ess9no")
-	path := filepath.Join(ds, "ESS9NO.sav")
+// TestESS compares the ESS SPSS files with their CSVs for every shared
+// variable, matching respondents by idno. ESS9NO.csv (R's write.csv) has
+// numeric user-missing codes as NA but keeps the codes of string variables
+// ("6666", "999"), so numeric variables are compared as read by default
+// and string variables as read with KeepUserMissing. The Nordic CSVs are
+// extracts as haven reads them, missing values empty.
+func TestESS(t *testing.T) {
+	ds := datasets(t)
+	tests := []struct {
+		sav, csv, na string
+		minShared    int
+		diffs        map[string]string
+	}{
+		{"ess9no/ESS9NO.sav", "ess9no/ESS9NO.csv", "NA", 500, essEditionDiffs},
+		{"ess9nordic/ESS9FI.sav", "ess9nordic/ess9fi.csv", "", 15, nil},
+		{"ess9nordic/ESS9SE.sav", "ess9nordic/ess9se.csv", "", 15, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.sav, func(t *testing.T) {
+			compareESS(t, filepath.Join(ds, tt.sav), filepath.Join(ds, tt.csv), tt.na, tt.minShared, tt.diffs)
+		})
+	}
+}
+
+func compareESS(t *testing.T, path, csvPath, na string, minShared int, diffs map[string]string) {
 	r, b := readAll(t, path, Options{})
 	_, kept := readAll(t, path, Options{KeepUserMissing: true})
-	want := readCSV(t, filepath.Join(ds, "ESS9NO.csv"))
+	want := readCSV(t, csvPath)
 	col := map[string]int{}
 	for j, name := range want[0] {
 		col[name] = j
@@ -66,31 +83,31 @@ func TestESS9NO(t *testing.T) {
 			if !ok {
 				t.Fatalf("idno %v of the CSV not in the .sav", id)
 			}
-			if !essSame(v, c, i, rec[cj]) {
+			if !essSame(v, c, i, rec[cj], na) {
 				differing[v.Name]++
 			}
 		}
 	}
-	if shared < 500 {
+	if shared < minShared {
 		t.Errorf("only %d shared variables", shared)
 	}
 	for name, n := range differing {
-		if _, ok := essEditionDiffs[name]; !ok {
+		if _, ok := diffs[name]; !ok {
 			t.Errorf("%s: %d respondents differ from the CSV", name, n)
 		}
 	}
-	for name := range essEditionDiffs {
+	for name := range diffs {
 		if differing[name] == 0 {
 			t.Errorf("%s is listed as differing but matches the CSV", name)
 		}
 	}
 }
 
-// essSame compares with a cell of R's write.csv: NA for missing, numbers
-// with 15 significant digits.
-func essSame(v Variable, c Column, i int, cell string) bool {
+// essSame compares with a cell written by R: na for missing, numbers with
+// 15 significant digits.
+func essSame(v Variable, c Column, i int, cell, na string) bool {
 	if !c.Valid[i] {
-		return cell == "NA"
+		return cell == na
 	}
 	if v.Kind == String {
 		return c.Strings[i] == cell
