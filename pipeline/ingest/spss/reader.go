@@ -9,6 +9,29 @@
 // extension records (type 7); the dictionary termination record (type 999);
 // then the data. The reader is pure Go and reads a file once, front to back;
 // memory is bounded by the dictionary plus one batch.
+//
+// Use:
+//
+//	r, err := spss.Open("wave2.sav", spss.Options{})
+//	if err != nil { … }
+//	defer r.Close()
+//	// r.File: label, documents, encoding, row count (-1 if unknown).
+//	// r.Variables: name, label, kind and width, format, measure,
+//	// value labels, user-missing values.
+//	b := r.NewBatch(16 << 10)
+//	for {
+//		n, err := r.Next(b)
+//		if err == io.EOF { break }
+//		if err != nil { … }
+//		// b.Columns[j].Floats[:n] or .Strings[:n], .Valid[:n]
+//	}
+//
+// Values arrive converted: strings to UTF-8 without trailing blanks;
+// system-missing, and by default user-missing, values as null (Valid
+// false); dates as days and timestamps as seconds since 1970-01-01 (see
+// Kind). Errors name the file, the byte offset and what was expected
+// (FormatError) and wrap io.ErrUnexpectedEOF for truncated files or
+// ErrFormat for invalid ones.
 package spss
 
 import (

@@ -9,6 +9,28 @@
 // once in their own section (<strls>) and referenced from the data. The
 // reader is pure Go and memory is bounded by the metadata plus one batch:
 // strL contents are read on demand.
+//
+// Use:
+//
+//	r, err := stata.Open("wave2.dta", stata.Options{})
+//	if err != nil { … }
+//	defer r.Close()
+//	// r.File: format version, label, timestamp, encoding, row count.
+//	// r.Variables: name, label, kind, storage type, format, value labels.
+//	b := r.NewBatch(16 << 10)
+//	for {
+//		n, err := r.Next(b)
+//		if err == io.EOF { break }
+//		if err != nil { … }
+//		// b.Columns[j].Floats[:n] or .Strings[:n], .Valid[:n], .Tags[:n]
+//	}
+//
+// Values arrive converted: strings to UTF-8; missing values (., .a–.z) as
+// null with their tag; dates as days and timestamps as seconds since
+// 1970-01-01 (see Kind). The API mirrors package spss; Stata has no
+// user-missing values and no measurement levels. Errors name the file, the
+// byte offset and what was expected (FormatError) and wrap
+// io.ErrUnexpectedEOF for truncated files or ErrFormat for invalid ones.
 package stata
 
 import (
