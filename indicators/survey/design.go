@@ -156,11 +156,10 @@ func (d *Design) weights() ([]float64, error) {
 
 // designCodes returns dense codes for a design column, refusing missing values.
 func (d *Design) designCodes(role, name string) ([]int32, []string, error) {
-	s, err := d.frame.Strings(name)
+	c, labels, err := d.frame.Codes(name)
 	if err != nil {
 		return nil, nil, fmt.Errorf("design: %s: %w", role, err)
 	}
-	c, labels := codes(s)
 	for i, x := range c {
 		if x < 0 {
 			return nil, nil, fmt.Errorf("design: %s: column %q, row %d: missing value", role, name, i+1)

@@ -26,11 +26,10 @@ func (d *Design) domains(by []string) (*domains, error) {
 	var levels [][]string
 	radix := uint64(1)
 	for _, name := range by {
-		s, err := d.frame.Strings(name)
+		c, labs, err := d.frame.Codes(name)
 		if err != nil {
 			return nil, fmt.Errorf("by: %w", err)
 		}
-		c, labs := codes(s)
 		size := uint64(len(labs))
 		if size > 0 && radix > (1<<62)/size {
 			return nil, fmt.Errorf("by: too many crossings of %v", by)
@@ -45,19 +44,8 @@ func (d *Design) domains(by []string) (*domains, error) {
 		radix *= max(size, 1)
 		levels = append(levels, labs)
 	}
-	present := map[uint64]int32{}
-	for _, k := range key {
-		if k != ^uint64(0) {
-			present[k] = 0
-		}
-	}
-	keys := make([]uint64, 0, len(present))
-	for k := range present {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
-	for i, k := range keys {
-		present[k] = int32(i)
+	keys, index := presentKeys(key, radix)
+	for _, k := range keys {
 		lab := make([]string, len(by))
 		for j := len(by) - 1; j >= 0; j-- {
 			size := uint64(len(levels[j]))
@@ -70,7 +58,7 @@ func (d *Design) domains(by []string) (*domains, error) {
 		if k == ^uint64(0) {
 			dm.code[i] = -1
 		} else {
-			dm.code[i] = present[k]
+			dm.code[i] = index(k)
 		}
 	}
 	return dm, nil
@@ -86,4 +74,40 @@ func (dm *domains) byMap(dd int) map[string]string {
 		m[name] = dm.labels[dd][j]
 	}
 	return m
+}
+
+// presentKeys returns the distinct keys (all but ^0) in increasing order and a function
+// giving each key's position: a dense table when the key space is small, a map otherwise.
+func presentKeys(key []uint64, radix uint64) ([]uint64, func(uint64) int32) {
+	if radix <= 1<<22 {
+		pos := make([]int32, radix)
+		for _, k := range key {
+			if k != ^uint64(0) {
+				pos[k] = 1
+			}
+		}
+		var keys []uint64
+		for k, p := range pos {
+			if p != 0 {
+				pos[k] = int32(len(keys))
+				keys = append(keys, uint64(k))
+			}
+		}
+		return keys, func(k uint64) int32 { return pos[k] }
+	}
+	pos := map[uint64]int32{}
+	for _, k := range key {
+		if k != ^uint64(0) {
+			pos[k] = 0
+		}
+	}
+	keys := make([]uint64, 0, len(pos))
+	for k := range pos {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	for i, k := range keys {
+		pos[k] = int32(i)
+	}
+	return keys, func(k uint64) int32 { return pos[k] }
 }

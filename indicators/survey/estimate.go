@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -214,11 +215,34 @@ func (d *Design) Estimate(reqs []Request, opt Options) ([]Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("estimate: %w", err)
 	}
-	var out []Record
+	var jobs []job
+	var items []Item
 	for _, rq := range reqs {
-		recs, err := d.request(rq, dm, &opt)
+		js, err := d.jobs(rq)
 		if err != nil {
 			return nil, fmt.Errorf("estimate %s of %s: %w", rq.Statistic, rq.name(), err)
+		}
+		for _, j := range js {
+			if j.stat != Quantile {
+				items = append(items, j.item)
+			}
+		}
+		jobs = append(jobs, js...)
+	}
+	sums := opt.Producer.Accumulate(d, items, dm.code, len(dm.labels))
+	var out []Record
+	k := 0
+	for _, j := range jobs {
+		var recs []Record
+		var err error
+		if j.stat == Quantile {
+			recs, err = d.quantiles(j.rq, j.item.A, dm, &opt)
+		} else {
+			recs, err = d.linear(j, sums[k], dm, &opt)
+			k++
+		}
+		if err != nil {
+			return nil, fmt.Errorf("estimate %s of %s: %w", j.rq.Statistic, j.rq.name(), err)
 		}
 		out = append(out, recs...)
 	}
@@ -232,70 +256,83 @@ func (rq Request) name() string {
 	return rq.Variable
 }
 
-func (d *Design) request(rq Request, dm *domains, opt *Options) ([]Record, error) {
-	y, yerr := d.frame.Float(rq.Variable)
+// job is one statistic of one item: a request expands to one job per level.
+type job struct {
+	rq    Request
+	stat  Statistic
+	name  string
+	level string
+	item  Item
+}
+
+func (d *Design) jobs(rq Request) ([]job, error) {
+	one := func(it Item) []job { return []job{{rq: rq, stat: rq.Statistic, name: rq.name(), item: it}} }
 	switch rq.Statistic {
-	case Mean, Total:
-		if yerr != nil {
-			return nil, yerr
+	case Mean, Total, Quantile:
+		y, err := d.frame.Float(rq.Variable)
+		if err != nil {
+			return nil, err
 		}
-		return d.linear(rq.Statistic, rq.Variable, "", Item{A: y}, dm, opt)
+		if rq.Statistic == Quantile {
+			if len(rq.Probs) == 0 {
+				return nil, errors.New("no probabilities given")
+			}
+			for _, p := range rq.Probs {
+				if !(p >= 0 && p <= 1) {
+					return nil, fmt.Errorf("probability %v outside [0, 1]", p)
+				}
+			}
+		}
+		return one(Item{A: y}), nil
 	case Ratio:
-		if yerr != nil {
-			return nil, yerr
+		y, err := d.frame.Float(rq.Variable)
+		if err != nil {
+			return nil, err
 		}
 		x, err := d.frame.Float(rq.Denominator)
 		if err != nil {
 			return nil, err
 		}
-		return d.linear(Ratio, rq.name(), "", Item{A: y, B: x}, dm, opt)
+		return one(Item{A: y, B: x}), nil
 	case Prop:
-		return d.proportions(rq, dm, opt)
-	case Quantile:
-		if yerr != nil {
-			return nil, yerr
-		}
-		return d.quantiles(rq, y, dm, opt)
+		return d.proportions(rq)
 	}
 	return nil, fmt.Errorf("statistic %q: want mean, total, ratio, prop or quantile", rq.Statistic)
 }
 
 // proportions makes one indicator item per level: 1 when the value equals the level, 0
-// for other non-missing values, missing otherwise.
-func (d *Design) proportions(rq Request, dm *domains, opt *Options) ([]Record, error) {
+// for other non-missing values, missing otherwise. A numeric column without levels must
+// hold only 0 and 1 and is its own indicator.
+func (d *Design) proportions(rq Request) ([]job, error) {
 	if y, err := d.frame.Float(rq.Variable); err == nil && len(rq.Levels) == 0 {
 		for i, v := range y {
 			if !math.IsNaN(v) && v != 0 && v != 1 {
 				return nil, fmt.Errorf("column %q, row %d: value %v is not 0 or 1; name the levels for a categorical proportion", rq.Variable, i+1, v)
 			}
 		}
-		return d.linear(Prop, rq.Variable, "", Item{A: y}, dm, opt)
+		return []job{{rq: rq, stat: Prop, name: rq.Variable, item: Item{A: y}}}, nil
 	}
-	s, err := d.frame.Strings(rq.Variable)
+	code, labels, err := d.frame.Codes(rq.Variable)
 	if err != nil {
 		return nil, err
 	}
-	code, labels := codes(s)
 	levels := rq.Levels
 	if len(levels) == 0 {
 		levels = labels
 	}
-	var out []Record
+	var out []job
 	for _, lev := range levels {
-		ind := make([]float64, len(s))
+		want := int32(slices.Index(labels, lev)) // −1: a level absent from the data
+		ind := make([]float64, len(code))
 		for i, c := range code {
 			switch {
 			case c < 0:
 				ind[i] = math.NaN()
-			case s[i] == lev:
+			case c == want:
 				ind[i] = 1
 			}
 		}
-		recs, err := d.linear(Prop, rq.Variable, lev, Item{A: ind}, dm, opt)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, recs...)
+		out = append(out, job{rq: rq, stat: Prop, name: rq.Variable, level: lev, item: Item{A: ind}})
 	}
 	return out, nil
 }
@@ -405,8 +442,8 @@ func (d *Design) deff(stat Statistic, l lin) float64 {
 	return l.v / vsrs
 }
 
-func (d *Design) linear(stat Statistic, name, level string, it Item, dm *domains, opt *Options) ([]Record, error) {
-	s := opt.Producer.Sums(d, it, dm.code, len(dm.labels))
+func (d *Design) linear(j job, s *Sums, dm *domains, opt *Options) ([]Record, error) {
+	stat := j.stat
 	var tv *taylor
 	if d.rep == nil {
 		tv = d.newTaylor()
@@ -417,7 +454,7 @@ func (d *Design) linear(stat Statistic, name, level string, it Item, dm *domains
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", dm.where(dd), err)
 		}
-		rec := Record{Variable: name, Statistic: stat, Level: level, By: dm.byMap(dd)}
+		rec := Record{Variable: j.name, Statistic: stat, Level: j.level, By: dm.byMap(dd)}
 		d.fill(&rec, l, opt)
 		if l.tot.N > 0 {
 			rec.Deff = d.deff(stat, l)

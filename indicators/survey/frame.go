@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // ErrUnknownColumn is wrapped by every error about a column name the Frame does not hold.
@@ -24,11 +25,19 @@ type Frame struct {
 	order []string
 	num   map[string][]float64
 	str   map[string][]string
+
+	mu    sync.Mutex
+	coded map[string]codedColumn
+}
+
+type codedColumn struct {
+	code   []int32
+	labels []string
 }
 
 // NewFrame returns an empty Frame.
 func NewFrame() *Frame {
-	return &Frame{n: -1, num: map[string][]float64{}, str: map[string][]string{}}
+	return &Frame{n: -1, num: map[string][]float64{}, str: map[string][]string{}, coded: map[string]codedColumn{}}
 }
 
 // AddFloat adds a numeric column; NaN marks a missing value. The slice is not copied.
@@ -91,6 +100,66 @@ func (f *Frame) Float(name string) ([]float64, error) {
 		return nil, fmt.Errorf("column %q: %w", name, ErrNotNumeric)
 	}
 	return nil, f.unknown(name)
+}
+
+// Codes returns column name as dense codes 0..k−1 of its sorted distinct values (−1 for
+// missing) and the values as text (numbers formatted as by Strings). Codes are computed
+// once per column and shared: the columns must not change after they are added.
+func (f *Frame) Codes(name string) ([]int32, []string, error) {
+	f.mu.Lock()
+	c, ok := f.coded[name]
+	f.mu.Unlock()
+	if ok {
+		return c.code, c.labels, nil
+	}
+	if v, ok := f.num[name]; ok {
+		c.code, c.labels = floatCodes(v)
+	} else if v, ok := f.str[name]; ok {
+		c.code, c.labels = codes(v)
+	} else {
+		return nil, nil, f.unknown(name)
+	}
+	f.mu.Lock()
+	f.coded[name] = c
+	f.mu.Unlock()
+	return c.code, c.labels, nil
+}
+
+// floatCodes is codes for a numeric column, NaN missing, labels in numeric order.
+func floatCodes(v []float64) (code []int32, labels []string) {
+	seen := map[float64]int32{}
+	code = make([]int32, len(v))
+	var first []float64
+	for i, x := range v {
+		if math.IsNaN(x) {
+			code[i] = -1
+			continue
+		}
+		if x == 0 {
+			x = 0 // −0 and +0 are one value
+		}
+		c, ok := seen[x]
+		if !ok {
+			c = int32(len(first))
+			seen[x] = c
+			first = append(first, x)
+		}
+		code[i] = c
+	}
+	sorted := append([]float64(nil), first...)
+	sort.Float64s(sorted)
+	rank := make([]int32, len(first))
+	labels = make([]string, len(sorted))
+	for r, x := range sorted {
+		rank[seen[x]] = int32(r)
+		labels[r] = strconv.FormatFloat(x, 'g', -1, 64)
+	}
+	for i, c := range code {
+		if c >= 0 {
+			code[i] = rank[c]
+		}
+	}
+	return code, labels
 }
 
 // Strings returns column name as text: categorical columns as stored, numeric columns
@@ -176,25 +245,30 @@ func editDistance(a, b string) int {
 // (so results are deterministic); missing values ("") get code -1.
 func codes(v []string) (code []int32, labels []string) {
 	seen := map[string]int32{}
-	for _, s := range v {
-		if s != "" {
-			seen[s] = 0
-		}
-	}
-	labels = make([]string, 0, len(seen))
-	for s := range seen {
-		labels = append(labels, s)
-	}
-	sortLabels(labels)
-	for i, s := range labels {
-		seen[s] = int32(i)
-	}
 	code = make([]int32, len(v))
+	var first []string // labels in order of first appearance
 	for i, s := range v {
 		if s == "" {
 			code[i] = -1
-		} else {
-			code[i] = seen[s]
+			continue
+		}
+		c, ok := seen[s]
+		if !ok {
+			c = int32(len(first))
+			seen[s] = c
+			first = append(first, s)
+		}
+		code[i] = c
+	}
+	labels = append([]string(nil), first...)
+	sortLabels(labels)
+	rank := make([]int32, len(first))
+	for r, s := range labels {
+		rank[seen[s]] = int32(r)
+	}
+	for i, c := range code {
+		if c >= 0 {
+			code[i] = rank[c]
 		}
 	}
 	return code, labels

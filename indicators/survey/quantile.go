@@ -13,14 +13,6 @@ import (
 // error is (Q(U) − Q(L)) / (2·t_{df,1−α/2}). A bound of the interval for p̂ outside
 // [0, 1] gives NaN, as R.
 func (d *Design) quantiles(rq Request, y []float64, dm *domains, opt *Options) ([]Record, error) {
-	if len(rq.Probs) == 0 {
-		return nil, fmt.Errorf("no probabilities given")
-	}
-	for _, p := range rq.Probs {
-		if !(p >= 0 && p <= 1) {
-			return nil, fmt.Errorf("probability %v outside [0, 1]", p)
-		}
-	}
 	nDom := len(dm.labels)
 	rows := domainRows(dm.code, y, nDom)
 	xs := make([][]float64, nDom)
@@ -56,7 +48,7 @@ func (d *Design) quantiles(rq Request, y []float64, dm *domains, opt *Options) (
 				ind[i] = 1
 			}
 		}
-		s := opt.Producer.Sums(d, Item{A: ind}, dm.code, nDom)
+		s := opt.Producer.Accumulate(d, []Item{{A: ind}}, dm.code, nDom)[0]
 		var tv *taylor
 		if d.rep == nil {
 			tv = d.newTaylor()

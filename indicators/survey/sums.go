@@ -1,6 +1,10 @@
 package survey
 
-import "math"
+import (
+	"math"
+	"runtime"
+	"sync"
+)
 
 // Cell holds the sufficient statistics of one (domain, sampling unit) cell for an
 // analysis item with values a (and b for a ratio's denominator): over the rows of the
@@ -41,11 +45,12 @@ type Sums struct {
 	present []bool // supplied replicate columns: row patterns present per domain
 }
 
-// Producer computes Sums. Codes are the design's: unit u is Design.unitOf(row), domain
-// d is the dense domain code. The in-memory producer below is the reference; any other
-// (a SQL GROUP BY) must give identical sums.
+// Producer computes Sums for several items in one scan. Codes are the design's: unit
+// u of row i is the design's finest-stage unit, domain d the dense domain code. The
+// in-memory producer below is the reference; any other (a SQL GROUP BY domain, unit)
+// must give identical sums.
 type Producer interface {
-	Sums(d *Design, it Item, dom []int32, nDom int) *Sums
+	Accumulate(d *Design, items []Item, dom []int32, nDom int) []*Sums
 }
 
 // Item is one analysis variable as per-row values: A (NaN = missing), and for a ratio the
@@ -54,82 +59,175 @@ type Item struct {
 	A, B []float64
 }
 
-// MemoryProducer accumulates Sums from in-memory columns in one pass over the rows,
-// indexing dense arrays by (domain, unit): no maps in the loop.
+// MemoryProducer accumulates Sums from in-memory columns: one pass over the rows per
+// item, indexing a dense array by (domain, unit) computed once per call: no maps in the
+// loop.
 type MemoryProducer struct{}
 
-// Sums implements Producer.
-func (MemoryProducer) Sums(d *Design, it Item, dom []int32, nDom int) *Sums {
-	s := &Sums{Domains: nDom}
-	if d.rep != nil {
-		s.R = d.rep.r
+// Sums is Accumulate for a single item.
+func (p MemoryProducer) Sums(d *Design, it Item, dom []int32, nDom int) *Sums {
+	return p.Accumulate(d, []Item{it}, dom, nDom)[0]
+}
+
+// Accumulate implements Producer.
+func (MemoryProducer) Accumulate(d *Design, items []Item, dom []int32, nDom int) []*Sums {
+	out := make([]*Sums, len(items))
+	if d.rep != nil && d.rep.factors == nil {
+		for k, it := range items {
+			out[k] = &Sums{Domains: nDom, R: d.rep.r}
+			d.rep.accumulateColumns(out[k], d, it, dom)
+		}
+		return out
 	}
-	if d.rep == nil || d.rep.factors != nil {
-		d.accumulateUnits(s, it, dom)
-		if d.rep != nil {
+	k := d.finest()
+	unit, nu := d.unit[k], d.nUnits[k]
+	cell := make([]int32, len(dom))
+	for i, dd := range dom {
+		cell[i] = -1
+		if dd >= 0 {
+			cell[i] = dd*int32(nu) + unit[i]
+		}
+	}
+	var means []int
+	for k, it := range items {
+		if it.B == nil {
+			means = append(means, k)
+			continue
+		}
+		out[k] = &Sums{Domains: nDom, Units: nu, Cells: accumulateRatio(cell, d.w, it, nDom*nu)}
+	}
+	for j, cells := range accumulateMeans(cell, d.w, items, means, nDom*nu) {
+		out[means[j]] = &Sums{Domains: nDom, Units: nu, Cells: cells}
+	}
+	if d.rep != nil {
+		for _, s := range out {
+			s.R = d.rep.r
 			d.rep.foldFactors(s)
 		}
-		return s
 	}
-	d.rep.accumulateColumns(s, d, it, dom)
-	return s
+	return out
 }
 
 // finest returns the stage whose units carry the cells.
 func (d *Design) finest() int { return len(d.unit) - 1 }
 
-func (d *Design) accumulateUnits(s *Sums, it Item, dom []int32) {
-	k := d.finest()
-	unit := d.unit[k]
-	s.Units = d.nUnits[k]
-	s.Cells = make([]Cell, s.Domains*s.Units)
-	nu := s.Units
-	w := d.w
-	a := it.A
-	if it.B == nil {
-		for i, dd := range dom {
-			if dd < 0 {
-				continue
-			}
-			y := a[i]
-			if math.IsNaN(y) {
+// meanAcc is the part of a Cell a mean, total or proportion needs (40 bytes).
+type meanAcc struct {
+	W, A, AA float64
+	N, NW    int64
+}
+
+// chunks splits n rows over the available cores in fixed chunks, runs f on each and
+// returns the number of chunks; results merged in chunk order do not depend on
+// scheduling.
+func chunks(n int, f func(p, lo, hi int)) int {
+	workers := min(runtime.GOMAXPROCS(0), 1+n/200_000)
+	size := (n + workers - 1) / workers
+	var wg sync.WaitGroup
+	for p := 0; p < workers; p++ {
+		wg.Go(func() { f(p, p*size, min((p+1)*size, n)) })
+	}
+	wg.Wait()
+	return workers
+}
+
+// accumulateMeans sums the items idx (all without denominator) in one pass over the
+// rows: a row's accumulators for the different items are adjacent in memory, so a row
+// costs one cache miss, not one per item.
+func accumulateMeans(cell []int32, w []float64, items []Item, idx []int, nCells int) [][]Cell {
+	K := len(idx)
+	if K == 0 {
+		return nil
+	}
+	cols := make([][]float64, K)
+	for j, k := range idx {
+		cols[j] = items[k].A
+	}
+	parts := make([][]meanAcc, runtime.GOMAXPROCS(0))
+	n := chunks(len(cell), func(p, lo, hi int) {
+		acc := make([]meanAcc, nCells*K)
+		for i := lo; i < hi; i++ {
+			c := cell[i]
+			if c < 0 {
 				continue
 			}
 			wi := w[i]
-			c := &s.Cells[int(dd)*nu+int(unit[i])]
-			c.N++
+			nz := int64(0)
 			if wi != 0 {
-				c.NW++
+				nz = 1
 			}
-			c.W += wi
-			wy := wi * y
-			c.A += wy
-			c.AA += wy * y
+			row := acc[int(c)*K : int(c)*K+K]
+			for j := range row {
+				y := cols[j][i]
+				if y != y { // NaN: missing
+					continue
+				}
+				m := &row[j]
+				m.N++
+				m.NW += nz
+				m.W += wi
+				wy := wi * y
+				m.A += wy
+				m.AA += wy * y
+			}
 		}
-		return
+		parts[p] = acc
+	})
+	out := make([][]Cell, K)
+	for j := range out {
+		out[j] = make([]Cell, nCells)
 	}
-	b := it.B
-	for i, dd := range dom {
-		if dd < 0 {
-			continue
+	for _, acc := range parts[:n] {
+		for c := 0; c < nCells; c++ {
+			for j := 0; j < K; j++ {
+				m := &acc[c*K+j]
+				o := &out[j][c]
+				o.W += m.W
+				o.A += m.A
+				o.AA += m.AA
+				o.N += m.N
+				o.NW += m.NW
+			}
 		}
+	}
+	return out
+}
+
+// accumulateRatio sums one item with a denominator.
+func accumulateRatio(cell []int32, w []float64, it Item, nCells int) []Cell {
+	parts := make([][]Cell, runtime.GOMAXPROCS(0))
+	n := chunks(len(cell), func(p, lo, hi int) {
+		parts[p] = make([]Cell, nCells)
+		ratioPass(parts[p], cell[lo:hi], w[lo:hi], it.A[lo:hi], it.B[lo:hi])
+	})
+	out := make([]Cell, nCells)
+	for _, part := range parts[:n] {
+		for c := range out {
+			out[c].add(&part[c])
+		}
+	}
+	return out
+}
+
+func ratioPass(acc []Cell, cell []int32, w, a, b []float64) {
+	for i, c := range cell {
 		y, x := a[i], b[i]
-		if math.IsNaN(y) || math.IsNaN(x) {
+		if c < 0 || math.IsNaN(y) || math.IsNaN(x) {
 			continue
 		}
 		wi := w[i]
-		c := &s.Cells[int(dd)*nu+int(unit[i])]
-		c.N++
+		m := &acc[c]
+		m.N++
 		if wi != 0 {
-			c.NW++
+			m.NW++
 		}
-		c.W += wi
+		m.W += wi
 		wy, wx := wi*y, wi*x
-		c.A += wy
-		c.B += wx
-		c.AA += wy * y
-		c.BB += wx * x
-		c.AB += wy * x
+		m.A += wy
+		m.B += wx
+		m.AA += wy * y
+		m.BB += wx * x
+		m.AB += wy * x
 	}
 }
 

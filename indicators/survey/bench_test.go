@@ -1,0 +1,92 @@
+package survey
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"testing"
+)
+
+// benchFrame generates n respondents in 357 strata of about 39 PSUs each (≈14,000
+// PSUs), 6 numeric variables with a PSU effect and a 10-level domain.
+func benchFrame(tb testing.TB, n int) *Frame {
+	tb.Helper()
+	const strata, psuPerStratum, vars = 357, 39, 6
+	rng := rand.New(rand.NewPCG(1, 2))
+	str := make([]float64, n)
+	psu := make([]float64, n)
+	w := make([]float64, n)
+	dom := make([]string, n)
+	ys := make([][]float64, vars)
+	for v := range ys {
+		ys[v] = make([]float64, n)
+	}
+	labels := make([]string, 10)
+	for i := range labels {
+		labels[i] = "d" + strconv.Itoa(i)
+	}
+	for i := 0; i < n; i++ {
+		h := rng.IntN(strata)
+		p := h*psuPerStratum + rng.IntN(psuPerStratum)
+		str[i] = float64(h)
+		psu[i] = float64(p)
+		w[i] = 50 + 100*rng.Float64()
+		dom[i] = labels[rng.IntN(10)]
+		for v := range ys {
+			ys[v][i] = float64(p%7) + rng.NormFloat64()*float64(v+1)
+		}
+	}
+	f := NewFrame()
+	must := func(err error) {
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	must(f.AddFloat("stratum", str))
+	must(f.AddFloat("psu", psu))
+	must(f.AddFloat("w", w))
+	must(f.AddString("dom", dom))
+	for v := range ys {
+		must(f.AddFloat("y"+strconv.Itoa(v), ys[v]))
+	}
+	return f
+}
+
+// BenchmarkDomainMeans1M times all domain means with Taylor SEs (6 variables × 10
+// domains) on 1,000,000 rows, the design built once beforehand.
+func BenchmarkDomainMeans1M(b *testing.B) {
+	f := benchFrame(b, 1_000_000)
+	d, err := NewDesign(f, Spec{Weights: "w", Strata: "stratum", Clusters: []string{"psu"}, Nest: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var reqs []Request
+	for v := 0; v < 6; v++ {
+		reqs = append(reqs, mean("y"+strconv.Itoa(v)))
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		recs, err := d.Estimate(reqs, Options{By: []string{"dom"}})
+		if err != nil || len(recs) != 60 {
+			b.Fatal(err, len(recs))
+		}
+	}
+}
+
+// BenchmarkDesignAndDomainMeans1M includes building the design (coding strata and PSUs).
+func BenchmarkDesignAndDomainMeans1M(b *testing.B) {
+	f := benchFrame(b, 1_000_000)
+	var reqs []Request
+	for v := 0; v < 6; v++ {
+		reqs = append(reqs, mean("y"+strconv.Itoa(v)))
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		d, err := NewDesign(f, Spec{Weights: "w", Strata: "stratum", Clusters: []string{"psu"}, Nest: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := d.Estimate(reqs, Options{By: []string{"dom"}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
