@@ -1,0 +1,254 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"socap/pipeline/store"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// fixedNow is the clock of every test load.
+func fixedNow() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
+
+func openStore(t testing.TB, path string) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), path, store.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func writeFile(t testing.TB, name string, data []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// rawRows reads a raw table as text in file order: the file's columns then
+// _row and _problem ("" for NULL is shown as "∅").
+func rawRows(t testing.TB, st *store.Store, table string) [][]string {
+	t.Helper()
+	rows, err := st.DB().Query("SELECT * EXCLUDE (_source, _sha256) FROM " + store.QuoteIdent(table) + " ORDER BY _row")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out [][]string
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		rec := make([]string, len(cols))
+		for i, v := range vals {
+			rec[i] = "∅"
+			if v.Valid {
+				rec[i] = v.String
+			}
+		}
+		out = append(out, rec)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestLoadCSV(t *testing.T) {
+	latin1 := []byte("kommune;innbyggere\nFr\xf8ya;5 300\nTroms\xf8;77 000\n\xc5fjord;3 200\n")
+	tests := []struct {
+		name                     string
+		file                     string
+		data                     []byte
+		opts                     FileOptions
+		fast                     bool
+		delim, decimal, encoding string
+		columns                  []string
+		rows                     [][]string
+	}{
+		{
+			name: "comma", file: "a.csv", data: []byte("id,name\n1,Frøya\n2,\n"),
+			fast: true, delim: ",", decimal: ".", encoding: "utf-8",
+			columns: []string{"id", "name"},
+			rows:    [][]string{{"1", "Frøya", "1", "∅"}, {"2", "∅", "2", "∅"}},
+		},
+		{
+			name: "semicolon with decimal commas", file: "a.csv", data: []byte("id;score;kommune\n1;3,5;Tromsø\n2;4,25;Åfjord\n"),
+			fast: true, delim: ";", decimal: ",", encoding: "utf-8",
+			columns: []string{"id", "score", "kommune"},
+			rows:    [][]string{{"1", "3,5", "Tromsø", "1", "∅"}, {"2", "4,25", "Åfjord", "2", "∅"}},
+		},
+		{
+			name: "tab", file: "a.txt", data: []byte("a\tb\tc\n1\t2\t3\n"),
+			fast: true, delim: "\t", decimal: ".", encoding: "utf-8",
+			columns: []string{"a", "b", "c"},
+			rows:    [][]string{{"1", "2", "3", "1", "∅"}},
+		},
+		{
+			name: "pipe", file: "a.csv", data: []byte("a|b\n1,5|x\n"),
+			fast: true, delim: "|", decimal: ",", encoding: "utf-8",
+			columns: []string{"a", "b"},
+			rows:    [][]string{{"1,5", "x", "1", "∅"}},
+		},
+		{
+			name: "tsv extension fixes tab", file: "a.tsv", data: []byte("a,b\tc\nx,y\t3\n"),
+			fast: true, delim: "\t", decimal: ".", encoding: "utf-8",
+			columns: []string{"a,b", "c"},
+			rows:    [][]string{{"x,y", "3", "1", "∅"}},
+		},
+		{
+			name: "bom and crlf", file: "a.csv", data: []byte("\xef\xbb\xbfid,kommune\r\n1,Åfjord\r\n"),
+			fast: true, delim: ",", decimal: ".", encoding: "utf-8-bom",
+			columns: []string{"id", "kommune"},
+			rows:    [][]string{{"1", "Åfjord", "1", "∅"}},
+		},
+		{
+			name: "quoted newlines, quotes and blank lines", file: "a.csv",
+			data: []byte("id,comment\n\n1,\"line one\nline two\"\n2,\"she said \"\"hei\"\"\"\n\n3,\"a,b\"\n"),
+			fast: true, delim: ",", decimal: ".", encoding: "utf-8",
+			columns: []string{"id", "comment"},
+			rows: [][]string{
+				{"1", "line one\nline two", "1", "∅"},
+				{"2", `she said "hei"`, "2", "∅"},
+				{"3", "a,b", "3", "∅"},
+			},
+		},
+		{
+			name: "latin-1 detected", file: "a.csv", data: latin1,
+			delim: ";", decimal: ".", encoding: "windows-1252",
+			columns: []string{"kommune", "innbyggere"},
+			rows: [][]string{
+				{"Frøya", "5 300", "1", "∅"}, {"Tromsø", "77 000", "2", "∅"}, {"Åfjord", "3 200", "3", "∅"},
+			},
+		},
+		{
+			name: "ragged rows land with a problem", file: "a.csv", data: []byte("a,b,c\n1,2,3\n4,5\n6,7,8,9\n"),
+			delim: ",", decimal: ".", encoding: "utf-8",
+			columns: []string{"a", "b", "c"},
+			rows: [][]string{
+				{"1", "2", "3", "1", "∅"},
+				{"4", "5", "∅", "2", "ragged row: 2 fields, header has 3"},
+				{"6", "7", "8", "3", "ragged row: 4 fields, header has 3"},
+			},
+		},
+		{
+			name: "stray quote goes the Go way", file: "a.csv", data: []byte("a,b\n1,5\"x\n"),
+			delim: ",", decimal: ".", encoding: "utf-8",
+			columns: []string{"a", "b"},
+			rows:    [][]string{{"1", "5\"x", "1", "∅"}},
+		},
+		{
+			name: "options override detection", file: "a.csv", data: []byte("a;b\n1,5;2\n"),
+			opts:  FileOptions{Delimiter: ",", Decimal: ".", Encoding: "latin-1"},
+			delim: ",", decimal: ".", encoding: "latin-1",
+			columns: []string{"a;b"},
+			rows:    [][]string{{"1", "1", "ragged row: 2 fields, header has 1"}},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			path := writeFile(t, tc.file, tc.data)
+			p, err := prepare(ctx, path, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, isFast := p.loader.(*duckCSVLoader); isFast != tc.fast {
+				t.Errorf("read_csv path = %v, want %v", isFast, tc.fast)
+			}
+			st := openStore(t, "")
+			info, err := p.load(ctx, st, "s1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Delimiter != tc.delim || info.Decimal != tc.decimal || info.Encoding != tc.encoding {
+				t.Errorf("dialect = %q %q %q, want %q %q %q", info.Delimiter, info.Decimal, info.Encoding, tc.delim, tc.decimal, tc.encoding)
+			}
+			cols, err := Columns(ctx, st, "s1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := columnNames(cols); !reflect.DeepEqual(got, tc.columns) {
+				t.Errorf("columns = %q, want %q", got, tc.columns)
+			}
+			if got := rawRows(t, st, "raw_s1"); !reflect.DeepEqual(got, tc.rows) {
+				t.Errorf("rows:\n got %q\nwant %q", got, tc.rows)
+			}
+			var n int64
+			var dec string
+			if err := st.DB().QueryRow(`SELECT row_count, decimal_sep FROM sources WHERE source_id = 's1'`).Scan(&n, &dec); err != nil {
+				t.Fatal(err)
+			}
+			if n != int64(len(tc.rows)) || dec != tc.decimal {
+				t.Errorf("sources row_count, decimal_sep = %d %q, want %d %q", n, dec, len(tc.rows), tc.decimal)
+			}
+		})
+	}
+}
+
+func TestScanCSVChunkBoundaries(t *testing.T) {
+	// Records and UTF-8 sequences straddle the 1 MiB read chunks.
+	var b strings.Builder
+	b.WriteString("id,text\n")
+	n := 0
+	for b.Len() < 3<<20 {
+		n++
+		b.WriteString(strings.Repeat("ø", n%7) + ",\"å\n" + strings.Repeat("x", n%13) + "\"\n")
+	}
+	path := writeFile(t, "a.csv", []byte(b.String()))
+	s, err := scanCSV(context.Background(), path, ',', nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.validUTF8 || s.records != int64(n) || s.ragged != 0 || s.irregular || s.headerFields != 2 {
+		t.Errorf("scan = %+v, want %d valid records of 2 fields", s, n)
+	}
+	// One invalid byte far from the start is found.
+	bad := []byte(b.String())
+	bad[2<<20+5] = 0xff
+	path = writeFile(t, "b.csv", bad)
+	if s, err = scanCSV(context.Background(), path, ',', nil); err != nil {
+		t.Fatal(err)
+	}
+	if s.validUTF8 {
+		t.Error("invalid byte at 2 MiB not found")
+	}
+}
+
+func TestDetectDelimiter(t *testing.T) {
+	tests := []struct {
+		sample string
+		want   byte
+	}{
+		{"a,b,c\n1,2,3\n", ','},
+		{"a;b;c\n1,5;2,5;3\n", ';'},
+		{"a\tb\n1\t2\n", '\t'},
+		{"a|b\n1|2\n", '|'},
+		{"single\n1\n", ','},
+		{"\"x;y\",b\n1,2\n", ','},
+	}
+	for _, tc := range tests {
+		if got := detectDelimiter([]byte(tc.sample)); got != tc.want {
+			t.Errorf("detectDelimiter(%q) = %q, want %q", tc.sample, got, tc.want)
+		}
+	}
+}
