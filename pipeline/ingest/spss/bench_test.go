@@ -1,6 +1,7 @@
 package spss
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 	"os"
@@ -51,7 +52,7 @@ func BenchmarkRead500k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	writeSav(b, f, benchVars(), rows, 1, benchCell)
+	writeSav(b, f, binary.LittleEndian, benchVars(), rows, 1, benchCell)
 	if err := f.Close(); err != nil {
 		b.Fatal(err)
 	}

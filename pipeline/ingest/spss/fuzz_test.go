@@ -2,6 +2,7 @@ package spss
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"os"
@@ -17,8 +18,9 @@ import (
 // are kept in testdata/fuzz/FuzzSPSS.
 func FuzzSPSS(f *testing.F) {
 	for _, comp := range []int32{0, 1, 2} {
-		f.Add(writeRoundTrip(f, 3, comp))
+		f.Add(writeRoundTrip(f, binary.LittleEndian, 3, comp))
 	}
+	f.Add(writeRoundTrip(f, binary.BigEndian, 3, 1))
 	if ds := sharedDatasets(); ds != "" {
 		for _, pat := range []string{"readstat/*/*.sav", "readstat/*/*.zsav"} {
 			m, _ := filepath.Glob(filepath.Join(ds, pat))

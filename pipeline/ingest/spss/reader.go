@@ -60,7 +60,7 @@ type Options struct {
 // FileInfo is the file-level metadata.
 type FileInfo struct {
 	Label     string   // file label from the header, trimmed
-	Documents []string // lines of the document record, trimmed
+	Documents []string // lines of the document record, trailing blanks removed
 	Encoding  string   // the character encoding the text was decoded from
 	// Rows is the number of cases the header or the extended case count
 	// record announces, or -1 when the file does not say.

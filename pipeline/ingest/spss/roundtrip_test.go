@@ -2,6 +2,7 @@ package spss
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"math"
@@ -30,18 +31,22 @@ func roundTripCell(r, c int) any {
 	return []string{"abc", "x", ""}[r%3]
 }
 
-func writeRoundTrip(t testing.TB, rows int, compression int32) []byte {
+func writeRoundTrip(t testing.TB, order binary.ByteOrder, rows int, compression int32) []byte {
 	var buf bytes.Buffer
-	writeSav(t, &buf, roundTripVars, rows, compression, roundTripCell)
+	writeSav(t, &buf, order, roundTripVars, rows, compression, roundTripCell)
 	return buf.Bytes()
 }
 
-// TestRoundTrip writes files with every compression and reads back the
-// metadata and every value.
+// TestRoundTrip writes files with every compression in both byte orders
+// and reads back the metadata and every value.
 func TestRoundTrip(t *testing.T) {
 	for _, comp := range []int32{0, 1, 2} {
 		for _, keep := range []bool{false, true} {
-			data := writeRoundTrip(t, 23, comp)
+			order := []binary.ByteOrder{binary.LittleEndian, binary.BigEndian}[comp%2]
+			if keep {
+				order = []binary.ByteOrder{binary.BigEndian, binary.LittleEndian}[comp%2]
+			}
+			data := writeRoundTrip(t, order, 23, comp)
 			r, err := NewReader(bytes.NewReader(data), int64(len(data)), "rt.sav", Options{KeepUserMissing: keep})
 			if err != nil {
 				t.Fatalf("compression %d: %v", comp, err)
@@ -108,7 +113,7 @@ func TestRoundTrip(t *testing.T) {
 // FormatError that places the problem inside the prefix.
 func TestTruncated(t *testing.T) {
 	for _, comp := range []int32{0, 1, 2} {
-		data := writeRoundTrip(t, 7, comp)
+		data := writeRoundTrip(t, binary.LittleEndian, 7, comp)
 		for n := 0; n < len(data); n++ {
 			err := readErr(data[:n])
 			var fe *FormatError

@@ -17,28 +17,28 @@ type testVar struct {
 	Label   string
 	Width   int // 1..255 for strings
 	Format  int32
-	Missing []float64 // up to three discrete numeric user-missing values
+	Missing []float64 // discrete numeric user-missing values: up to three, one with Range
+	Range   []float64 // a user-missing range lo, hi
 	Labels  map[float64]string
 }
 
-// writeSav writes a little-endian system file with the given compression
+// writeSav writes a system file in byte order order with the given compression
 // (0 none, 1 bytecode, 2 zlib) in the layout reader.go documents: header,
 // variable records, value labels, machine integer info, long names, an
 // UTF-8 encoding record, then rows cases whose values cell returns
 // (float64, or string for string variables; NaN is system-missing). It is
 // the inverse of the reader for the records socap's tests need.
-func writeSav(t testing.TB, w io.Writer, vars []testVar, rows int, compression int32, cell func(row, col int) any) {
+func writeSav(t testing.TB, w io.Writer, order binary.ByteOrder, vars []testVar, rows int, compression int32, cell func(row, col int) any) {
 	t.Helper()
 	cw := &countWriter{w: w}
 	bw := bufio.NewWriter(cw)
-	le := binary.LittleEndian
 	put := func(vs ...any) {
 		for _, v := range vs {
 			if s, ok := v.(string); ok {
 				bw.WriteString(s)
 				continue
 			}
-			if err := binary.Write(bw, le, v); err != nil {
+			if err := binary.Write(bw, order, v); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -65,11 +65,15 @@ func writeSav(t testing.TB, w io.Writer, vars []testVar, rows int, compression i
 				format = 1<<16 | int32(v.Width)<<8
 			}
 		}
-		put(int32(2), int32(v.Width), int32(min(len(v.Label), 1)), int32(len(v.Missing)), format, format, short)
+		nMissing := int32(len(v.Missing))
+		if v.Range != nil {
+			nMissing = -2 - nMissing
+		}
+		put(int32(2), int32(v.Width), int32(min(len(v.Label), 1)), nMissing, format, format, short)
 		if v.Label != "" {
 			put(int32(len(v.Label)), pad(v.Label, (len(v.Label)+3)/4*4))
 		}
-		for _, m := range v.Missing {
+		for _, m := range append(v.Range, v.Missing...) {
 			put(m)
 		}
 		for k := 1; k < (v.Width+7)/8; k++ {
@@ -114,7 +118,7 @@ func writeSav(t testing.TB, w io.Writer, vars []testVar, rows int, compression i
 				case f == math.Trunc(f) && f >= -99 && f <= 151:
 					enc.code(byte(f + 100))
 				default:
-					le.PutUint64(unit, math.Float64bits(f))
+					order.PutUint64(unit, math.Float64bits(f))
 					enc.literal(unit)
 				}
 				continue
