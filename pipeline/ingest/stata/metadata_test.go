@@ -1,0 +1,57 @@
+package stata
+
+import (
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// TestFixtureMetadata checks the metadata of sample.dta against what
+// ReadStat's extract_metadata and Stata's describe report for it.
+func TestFixtureMetadata(t *testing.T) {
+	r, err := Open(filepath.Join(datasets(t), "readstat/basic/sample.dta"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.File.Version != 117 || r.File.Rows != 5 || r.File.Timestamp != "17 Dec 2018 14:53" {
+		t.Errorf("file info %+v", r.File)
+	}
+	type meta struct {
+		Name, Label, Storage, Format, LabelSet string
+		Kind                                   Kind
+	}
+	want := []meta{
+		{"mychar", "character", "str1", "%-1s", "", String},
+		{"mynum", "numeric", "double", "%16.2f", "", Numeric},
+		{"mydate", "date", "double", "%td", "", Date},
+		{"dtime", "datetime", "double", "%tc", "", DateTime},
+		{"mylabl", "labeled", "byte", "%16.0f", "mylabl", Numeric},
+		{"myord", "ordinal", "byte", "%16.0f", "myord", Numeric},
+		{"mytime", "time", "double", "%tcHH:MM:SS", "", Time},
+	}
+	var got []meta
+	for _, v := range r.Variables {
+		got = append(got, meta{v.Name, v.Label, v.Storage, v.Format, v.LabelSet, v.Kind})
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("variables\n%+v\nwant\n%+v", got, want)
+	}
+	if l := r.Variables[5].ValueLabels; !reflect.DeepEqual(l, []ValueLabel{{Value: 1, Label: "low"}, {Value: 2, Label: "medium"}, {Value: 3, Label: "high"}}) {
+		t.Errorf("myord labels %+v", l)
+	}
+}
+
+// TestKindOfFormat covers the display formats that select dates, times
+// and timestamps.
+func TestKindOfFormat(t *testing.T) {
+	for f, want := range map[string]Kind{
+		"%td": Date, "%tdDD/NN/CCYY": Date, "%-td": Date, "%d": Date, "%dD_m_Y": Date,
+		"%tc": DateTime, "%tC": DateTime, "%tcDD_Mon_CCYY_HH:MM": DateTime, "%tcHH:MM:SS": Time, "%tcHH:MM": Time,
+		"%tm": Numeric, "%tq": Numeric, "%ty": Numeric, "%9.0g": Numeric, "%-12s": Numeric, "%10.2fc": Numeric,
+	} {
+		if got := kindOfFormat(f); got != want {
+			t.Errorf("%s: %v, want %v", f, got, want)
+		}
+	}
+}
