@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -161,5 +162,30 @@ func TestReadstatGenerated(t *testing.T) {
 		if valid := i%7 != 0 && (x < 10 || x > 20); b.Columns[2].Valid[i] != valid || (valid && b.Columns[2].Floats[i] != x) {
 			t.Errorf("row %d x=%v valid=%v, want %v valid=%v", i, b.Columns[2].Floats[i], b.Columns[2].Valid[i], x, valid)
 		}
+	}
+}
+
+// TestReadstatStringLabels has ReadStat write value labels for a string
+// wider than 8 bytes, which go in the long string value labels record
+// (subtype 21).
+func TestReadstatStringLabels(t *testing.T) {
+	bin, err := exec.LookPath("readstat")
+	if err != nil {
+		t.Skip("readstat not on PATH (apt-get install -y readstat)")
+	}
+	dir := t.TempDir()
+	csvPath, metaPath, sav := filepath.Join(dir, "in.csv"), filepath.Join(dir, "meta.json"), filepath.Join(dir, "labels.sav")
+	os.WriteFile(csvPath, []byte("city,code\nBergen sentrum,1\nOslo,2\nTromsø nord,3\n"), 0o644)
+	os.WriteFile(metaPath, []byte(`{"type": "SPSS", "variables": [
+{"type": "STRING", "name": "city", "categories": [{"code": "Bergen sentrum", "label": "BGO"}, {"code": "Tromsø nord", "label": "TOS"}]},
+{"type": "NUMERIC", "name": "code"}]}`), 0o644)
+	if out, err := exec.Command(bin, csvPath, metaPath, sav).CombinedOutput(); err != nil {
+		t.Fatalf("readstat: %v: %s", err, out)
+	}
+	compareWithReadstat(t, sav)
+	r, _ := readAll(t, sav, Options{})
+	want := []ValueLabel{{String: "Bergen sentrum", Label: "BGO"}, {String: "Tromsø nord", Label: "TOS"}}
+	if v := r.Variables[0]; v.Width != 14 || !reflect.DeepEqual(v.ValueLabels, want) {
+		t.Errorf("city: %+v", v)
 	}
 }

@@ -1,0 +1,716 @@
+package survey
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/mathext"
+)
+
+// Family is a GLM error distribution with its canonical link, as R's family objects:
+// gaussian (identity), binomial and quasibinomial (logit), poisson and quasipoisson
+// (log). Under a survey design the quasi and non-quasi versions give the same
+// estimates and design-based standard errors (svyglm reports the same either way).
+type Family string
+
+const (
+	Gaussian      Family = "gaussian"
+	Binomial      Family = "binomial"
+	Quasibinomial Family = "quasibinomial"
+	Poisson       Family = "poisson"
+	Quasipoisson  Family = "quasipoisson"
+)
+
+// link is a family's link and variance: μ = linkinv(η), μ.eta = dμ/dη, its derivative
+// d²μ/dη² (for marginal-effect gradients), V(μ) and the unit deviance.
+type link struct {
+	inv, dinv, d2inv func(eta float64) float64
+	variance         func(mu float64) float64
+	dev              func(y, mu float64) float64
+	binary           bool // response a proportion in [0, 1]
+	count            bool // response ≥ 0
+}
+
+// epsMu is R's .Machine$double.eps floor of μ.eta in binomial()/poisson().
+const epsMu = 2.220446049250313e-16
+
+func logistic(eta float64) float64 {
+	if eta >= 0 {
+		return 1 / (1 + math.Exp(-eta))
+	}
+	e := math.Exp(eta)
+	return e / (1 + e)
+}
+
+// ylogy is y·log(y/μ) with 0·log 0 = 0 (R's y_log_y).
+func ylogy(y, mu float64) float64 {
+	if y == 0 {
+		return 0
+	}
+	return y * math.Log(y/mu)
+}
+
+func (f Family) link() (link, error) {
+	switch f {
+	case Gaussian:
+		return link{
+			inv:      func(eta float64) float64 { return eta },
+			dinv:     func(float64) float64 { return 1 },
+			d2inv:    func(float64) float64 { return 0 },
+			variance: func(float64) float64 { return 1 },
+			dev:      func(y, mu float64) float64 { return (y - mu) * (y - mu) },
+		}, nil
+	case Binomial, Quasibinomial:
+		return link{
+			inv: logistic,
+			dinv: func(eta float64) float64 {
+				m := logistic(eta)
+				return math.Max(m*(1-m), epsMu)
+			},
+			d2inv: func(eta float64) float64 {
+				m := logistic(eta)
+				return m * (1 - m) * (1 - 2*m)
+			},
+			variance: func(mu float64) float64 { return mu * (1 - mu) },
+			dev:      func(y, mu float64) float64 { return 2 * (ylogy(y, mu) + ylogy(1-y, 1-mu)) },
+			binary:   true,
+		}, nil
+	case Poisson, Quasipoisson:
+		return link{
+			inv:      math.Exp,
+			dinv:     func(eta float64) float64 { return math.Max(math.Exp(eta), epsMu) },
+			d2inv:    math.Exp,
+			variance: func(mu float64) float64 { return mu },
+			dev:      func(y, mu float64) float64 { return 2 * (ylogy(y, mu) - (y - mu)) },
+			count:    true,
+		}, nil
+	}
+	return link{}, fmt.Errorf("family %q: want gaussian, binomial, quasibinomial, poisson or quasipoisson", f)
+}
+
+// GLMOptions configure Design.GLM.
+type GLMOptions struct {
+	Family Family // default gaussian
+	// Refs maps a factor's column to its reference level (--ref g=level).
+	Refs map[string]string
+	// Level is the confidence level (default 0.95).
+	Level float64
+	// MaxIter bounds the IRLS iterations (default 100); Tol is the convergence
+	// tolerance on the relative change of the deviance, |D − D_old|/(|D| + 0.1)
+	// (default 1e-12; R's glm.control uses 1e-8).
+	MaxIter int
+	Tol     float64
+}
+
+// Coefficient is one regression coefficient with its design-based inference.
+type Coefficient struct {
+	Term     string  `json:"term"`
+	Estimate float64 `json:"estimate"`
+	SE       float64 `json:"se"`
+	T        float64 `json:"t"`
+	P        float64 `json:"p"`
+	CILow    float64 `json:"ci_low"`
+	CIHigh   float64 `json:"ci_high"`
+}
+
+// MarshalJSON writes non-finite numbers as null.
+func (c Coefficient) MarshalJSON() ([]byte, error) {
+	return fmt.Appendf(nil, `{"term":%s,"estimate":%s,"se":%s,"t":%s,"p":%s,"ci_low":%s,"ci_high":%s}`,
+		jsonOf(c.Term), jsonNumber(c.Estimate), jsonNumber(c.SE), jsonNumber(c.T), jsonNumber(c.P),
+		jsonNumber(c.CILow), jsonNumber(c.CIHigh)), nil
+}
+
+func jsonOf(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // strings and string slices always marshal
+	}
+	return b
+}
+
+// GLM is a fitted survey-weighted generalised linear model (R's svyglm).
+type GLM struct {
+	Formula    string
+	Family     Family
+	N          int     // complete rows used
+	DFResidual float64 // degf(design) + 1 − p, as svyglm
+	Iterations int
+	Deviance   float64 // weighted residual deviance Σ w_i d(y_i, μ_i)
+	Coef       []Coefficient
+	// Cov is the design-based covariance matrix of the coefficients (vcov(svyglm)).
+	Cov *mat.SymDense
+	// Fitted holds μ̂ for every frame row, NaN for rows not used (missing values).
+	Fitted []float64
+	Level  float64
+
+	d    *Design
+	m    *modelSpec
+	lk   link
+	x, y []float64 // complete rows: model matrix (row major) and response
+	w    []float64 // complete rows: sampling weights
+	beta []float64
+	// infl holds, for linearisation designs, the coefficients' influence functions
+	// A⁻¹ U_i per complete row (row major); repBeta the replicate coefficients.
+	infl    []float64
+	repBeta [][]float64
+}
+
+// Names returns the coefficient names, as R's names(coef(fit)).
+func (g *GLM) Names() []string { return slices.Clone(g.m.names) }
+
+// ErrSeparation is wrapped when a binomial model's estimates do not exist because the
+// outcome is perfectly predicted (complete or quasi-complete separation).
+var ErrSeparation = errors.New("separation")
+
+// ErrNoConvergence is wrapped when IRLS does not converge.
+var ErrNoConvergence = errors.New("did not converge")
+
+// ErrCollinear is wrapped when model-matrix columns are linearly dependent.
+var ErrCollinear = errors.New("collinear predictors")
+
+// GLM fits formula to the design's frame by iteratively reweighted least squares on the
+// sampling weights (the pseudo-likelihood; Binder 1983) and computes design-based
+// standard errors as R's svyglm (Lumley 2010, ch. 5; Lumley & Scott 2017):
+//
+//	V(β̂) = A⁻¹ · V_design(Σ_i U_i) · A⁻¹,  A = Xᵀ W X,
+//	U_i = w_i x_i (y_i − μ_i) μ'(η_i)/V(μ_i),  W = diag(w_i μ'(η_i)²/V(μ_i)),
+//
+// the middle term by svyrecvar on the influence functions A⁻¹U_i for linearisation
+// designs (with calibration residuals on a calibrated design); replicate designs refit
+// the model with every replicate's weights, starting from β̂, and apply svrVar. Rows
+// with a missing response or predictor are left out (na.omit) but their PSUs still
+// count. Coefficients are tested with t on DFResidual = degf + 1 − p; the intervals
+// are β̂ ± t_{DFResidual, 1−α/2}·SE (confint.svyglm).
+func (d *Design) GLM(formula string, opt GLMOptions) (*GLM, error) {
+	if opt.Family == "" {
+		opt.Family = Gaussian
+	}
+	if opt.Level == 0 {
+		opt.Level = 0.95
+	}
+	if !(opt.Level > 0 && opt.Level < 1) {
+		return nil, fmt.Errorf("glm: confidence level %v: want a number between 0 and 1", opt.Level)
+	}
+	if opt.MaxIter == 0 {
+		opt.MaxIter = 100
+	}
+	if opt.Tol == 0 {
+		opt.Tol = 1e-12
+	}
+	lk, err := opt.Family.link()
+	if err != nil {
+		return nil, fmt.Errorf("glm: %w", err)
+	}
+	f, err := ParseFormula(formula)
+	if err != nil {
+		return nil, fmt.Errorf("glm: %w", err)
+	}
+	m, err := newModelSpec(f, d.frame, opt.Refs, lk.binary)
+	if err != nil {
+		return nil, fmt.Errorf("glm %s: %w", formula, err)
+	}
+	g := &GLM{Formula: formula, Family: opt.Family, N: len(m.rows), Level: opt.Level, d: d, m: m, lk: lk}
+	g.x, g.y = m.matrix()
+	g.w = make([]float64, len(m.rows))
+	for r, i := range m.rows {
+		g.w[r] = d.w[i]
+	}
+	if err := g.checkResponse(); err != nil {
+		return nil, fmt.Errorf("glm %s: %w", formula, err)
+	}
+	if lk.binary {
+		if err := g.separatedIndicators(); err != nil {
+			return nil, fmt.Errorf("glm %s: %w", formula, err)
+		}
+	}
+	fit, err := g.irls(g.w, nil, opt)
+	if err != nil {
+		return nil, fmt.Errorf("glm %s: %w", formula, err)
+	}
+	g.beta, g.Iterations, g.Deviance = fit.beta, fit.iter, fit.dev
+	p := len(g.beta)
+	in := make([]bool, d.n)
+	for _, i := range m.rows {
+		in[i] = true
+	}
+	if d.rep == nil {
+		g.infl = g.influence(fit)
+		full := make([]float64, d.n*p)
+		for r, i := range m.rows {
+			copy(full[i*p:(i+1)*p], g.infl[r*p:(r+1)*p])
+		}
+		g.Cov = d.influenceCov(full, p, in)
+	} else {
+		if err := g.replicateFits(opt); err != nil {
+			return nil, fmt.Errorf("glm %s: %w", formula, err)
+		}
+		g.Cov = d.rep.replicateCov(g.repBeta, g.beta)
+	}
+	g.DFResidual = d.subsetDF(in) + 1 - float64(p)
+	g.Fitted = make([]float64, d.n)
+	for i := range g.Fitted {
+		g.Fitted[i] = math.NaN()
+	}
+	for r, i := range m.rows {
+		g.Fitted[i] = lk.inv(dot(g.x[r*p:(r+1)*p], g.beta))
+	}
+	g.Coef = make([]Coefficient, p)
+	for j := range g.Coef {
+		se := math.Sqrt(g.Cov.At(j, j))
+		c := Coefficient{Term: m.names[j], Estimate: g.beta[j], SE: se, T: g.beta[j] / se}
+		c.P = tTwoSided(c.T, g.DFResidual)
+		c.CILow, c.CIHigh = tInterval(c.Estimate, se, g.DFResidual, opt.Level)
+		g.Coef[j] = c
+	}
+	return g, nil
+}
+
+// tTwoSided is 2·P(T_df > |t|) (2*pt(-abs(t), df)), computed as the regularised
+// incomplete beta I_{df/(df+t²)}(df/2, 1/2) so that tiny p-values keep their relative
+// accuracy; df = +Inf gives the normal.
+func tTwoSided(t, df float64) float64 {
+	switch {
+	case math.IsNaN(t) || math.IsNaN(df) || df <= 0:
+		return math.NaN()
+	case math.IsInf(df, 1):
+		return math.Erfc(math.Abs(t) / math.Sqrt2)
+	}
+	return mathext.RegIncBeta(df/2, 0.5, df/(df+t*t))
+}
+
+func dot(a, b []float64) float64 {
+	s := 0.0
+	for j, v := range a {
+		s += v * b[j]
+	}
+	return s
+}
+
+func (g *GLM) checkResponse() error {
+	resp := g.m.vars[0].label
+	for r, y := range g.y {
+		switch {
+		case g.lk.binary && (y < 0 || y > 1):
+			return fmt.Errorf("response %s, row %d: value %v outside [0, 1] (binomial needs 0/1 or proportions)", resp, g.m.rows[r]+1, y)
+		case g.lk.count && y < 0:
+			return fmt.Errorf("response %s, row %d: negative value %v (poisson needs counts)", resp, g.m.rows[r]+1, y)
+		}
+	}
+	return nil
+}
+
+// separatedIndicators refuses a binomial model in which some 0/1 column (a factor
+// level, typically) has the same outcome on every row where it is 1: the likelihood
+// then increases without bound in that coefficient (quasi-complete separation;
+// Albert & Anderson 1984).
+func (g *GLM) separatedIndicators() error {
+	p := len(g.m.names)
+	var bad []string
+	for j := 0; j < p; j++ {
+		if g.m.names[j] == "(Intercept)" {
+			continue
+		}
+		n, sum, indicator := 0, 0.0, true
+		for r := range g.y {
+			x := g.x[r*p+j]
+			if x != 0 && x != 1 {
+				indicator = false
+				break
+			}
+			if x == 1 && g.w[r] > 0 {
+				n++
+				sum += g.y[r]
+			}
+		}
+		if !indicator || n == 0 {
+			continue
+		}
+		if sum == 0 || sum == float64(n) {
+			bad = append(bad, fmt.Sprintf("%s (all %d rows with it have outcome %g)", g.m.names[j], n, sum/float64(n)))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%w: the outcome is perfectly predicted by %s; merge or drop those levels",
+			ErrSeparation, strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+type irlsFit struct {
+	beta []float64
+	iter int
+	dev  float64
+	ainv *mat.SymDense // (XᵀWX)⁻¹ at β
+}
+
+// irls fits the model with weights w by iteratively reweighted least squares, as R's
+// glm.fit (McCullagh & Nelder 1989, sec. 2.5): z = η + (y − μ)/μ'(η),
+// W = w μ'(η)²/V(μ), β ← (XᵀWX)⁻¹XᵀWz. A step that gives a non-finite or larger
+// deviance is halved (up to 30 times). start nil uses R's mustart.
+func (g *GLM) irls(w []float64, start []float64, opt GLMOptions) (*irlsFit, error) {
+	p := len(g.m.names)
+	n := len(g.y)
+	lk := g.lk
+	eta := make([]float64, n)
+	mu := make([]float64, n)
+	var beta []float64
+	if start != nil {
+		beta = slices.Clone(start)
+		g.linpred(beta, eta, mu)
+	} else {
+		wsum := 0.0
+		for _, x := range w {
+			wsum += x
+		}
+		mean := wsum / float64(n)
+		for r, y := range g.y {
+			m := y
+			switch {
+			case lk.binary:
+				pw := w[r] / mean
+				m = (pw*y + 0.5) / (pw + 1)
+				eta[r] = math.Log(m / (1 - m))
+			case lk.count:
+				m = y + 0.1
+				eta[r] = math.Log(m)
+			default:
+				eta[r] = y
+			}
+			mu[r] = m
+		}
+	}
+	devOld := g.deviance(w, mu)
+	if start == nil {
+		devOld = math.Inf(1)
+	}
+	z := make([]float64, n)
+	ww := make([]float64, n)
+	var prev []float64
+	for iter := 1; iter <= opt.MaxIter; iter++ {
+		for r := range z {
+			d := lk.dinv(eta[r])
+			z[r] = eta[r] + (g.y[r]-mu[r])/d
+			ww[r] = w[r] * d * d / lk.variance(mu[r])
+		}
+		xtwx, xtwz := crossprod(g.x, p, ww, z)
+		ainv, err := g.invert(xtwx)
+		if err != nil {
+			return nil, err
+		}
+		next := make([]float64, p)
+		mat.NewVecDense(p, next).MulVec(ainv, mat.NewVecDense(p, xtwz))
+		dev := g.linpredDev(next, w, eta, mu)
+		for half := 0; beta != nil && (!(dev <= devOld*(1+1e-10)+1e-300)) && half < 30; half++ {
+			for j := range next {
+				next[j] = (next[j] + beta[j]) / 2
+			}
+			dev = g.linpredDev(next, w, eta, mu)
+		}
+		if math.IsNaN(dev) || math.IsInf(dev, 0) {
+			return nil, fmt.Errorf("%w: deviance not finite after step halving at iteration %d", ErrNoConvergence, iter)
+		}
+		prev, beta = beta, next
+		if lk.binary && g.boundary(mu, w) {
+			return nil, g.separationError(beta, prev)
+		}
+		if math.Abs(dev-devOld)/(math.Abs(dev)+0.1) < opt.Tol {
+			return &irlsFit{beta: beta, iter: iter, dev: dev, ainv: g.ainvAt(beta, w)}, nil
+		}
+		devOld = dev
+	}
+	return nil, fmt.Errorf("%w in %d iterations (relative deviance change still above %g); coefficients still moving: %s",
+		ErrNoConvergence, opt.MaxIter, opt.Tol, strings.Join(g.moving(beta, prev), ", "))
+}
+
+// ainvAt returns (XᵀWX)⁻¹ with W evaluated at β (summary.glm's cov.unscaled).
+func (g *GLM) ainvAt(beta, w []float64) *mat.SymDense {
+	p := len(beta)
+	n := len(g.y)
+	ww := make([]float64, n)
+	for r := range ww {
+		eta := dot(g.x[r*p:(r+1)*p], beta)
+		d := g.lk.dinv(eta)
+		ww[r] = w[r] * d * d / g.lk.variance(g.lk.inv(eta))
+	}
+	xtwx, _ := crossprod(g.x, p, ww, nil)
+	ainv, _ := g.invert(xtwx) // the same matrix was inverted during the fit
+	return ainv
+}
+
+// boundary reports fitted probabilities numerically 0 or 1 on rows with weight.
+func (g *GLM) boundary(mu, w []float64) bool {
+	for r, m := range mu {
+		if w[r] > 0 && (m < 1e-10 || m > 1-1e-10) {
+			return true
+		}
+	}
+	return false
+}
+
+func (g *GLM) separationError(beta, prev []float64) error {
+	names := g.moving(beta, prev)
+	return fmt.Errorf("%w: fitted probabilities numerically 0 or 1; the outcome is (nearly) perfectly predicted by %s",
+		ErrSeparation, strings.Join(names, ", "))
+}
+
+// moving names the columns whose standardised coefficients changed most in the last
+// step (at least half the largest change): the direction in which a separated or
+// non-converging fit keeps going.
+func (g *GLM) moving(beta, prev []float64) []string {
+	p := len(beta)
+	if prev == nil {
+		return []string{"(all)"}
+	}
+	sd := colSD(g.x, p)
+	ch := make([]float64, p)
+	top := 0.0
+	for j := range ch {
+		s := sd[j]
+		if g.m.names[j] == "(Intercept)" {
+			s = 1
+		}
+		ch[j] = math.Abs(beta[j]-prev[j]) * s
+		top = math.Max(top, ch[j])
+	}
+	idx := make([]int, p)
+	for j := range idx {
+		idx[j] = j
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return ch[idx[a]] > ch[idx[b]] })
+	var out []string
+	for _, j := range idx {
+		if ch[j] >= top/2 && g.m.names[j] != "(Intercept)" {
+			out = append(out, g.m.names[j])
+		}
+	}
+	if len(out) == 0 {
+		out = []string{"(Intercept)"}
+	}
+	return out
+}
+
+func colSD(x []float64, p int) []float64 {
+	n := len(x) / p
+	mean := make([]float64, p)
+	ss := make([]float64, p)
+	for r := 0; r < n; r++ {
+		for j, v := range x[r*p : (r+1)*p] {
+			mean[j] += v
+		}
+	}
+	for j := range mean {
+		mean[j] /= float64(n)
+	}
+	for r := 0; r < n; r++ {
+		for j, v := range x[r*p : (r+1)*p] {
+			ss[j] += (v - mean[j]) * (v - mean[j])
+		}
+	}
+	for j := range ss {
+		ss[j] = math.Sqrt(ss[j] / float64(max(n-1, 1)))
+	}
+	return ss
+}
+
+// linpred sets η = Xβ and μ = linkinv(η).
+func (g *GLM) linpred(beta, eta, mu []float64) {
+	p := len(beta)
+	for r := range eta {
+		eta[r] = dot(g.x[r*p:(r+1)*p], beta)
+		mu[r] = g.lk.inv(eta[r])
+	}
+}
+
+func (g *GLM) linpredDev(beta, w, eta, mu []float64) float64 {
+	g.linpred(beta, eta, mu)
+	return g.deviance(w, mu)
+}
+
+func (g *GLM) deviance(w, mu []float64) float64 {
+	s := 0.0
+	for r, y := range g.y {
+		if w[r] != 0 {
+			s += w[r] * g.lk.dev(y, mu[r])
+		}
+	}
+	return s
+}
+
+// invert returns A⁻¹ for the symmetric XᵀWX, or names the columns that are linear
+// combinations of earlier ones (a pivot below 1e-10 of its diagonal in a Cholesky
+// factorisation of the scaled matrix).
+func (g *GLM) invert(a *mat.SymDense) (*mat.SymDense, error) {
+	p := a.SymmetricDim()
+	s := make([]float64, p)
+	for j := range s {
+		s[j] = 1
+		if v := a.At(j, j); v > 0 {
+			s[j] = 1 / math.Sqrt(v)
+		}
+	}
+	sc := mat.NewSymDense(p, nil)
+	for j := 0; j < p; j++ {
+		for k := 0; k <= j; k++ {
+			sc.SetSym(j, k, a.At(j, k)*s[j]*s[k])
+		}
+	}
+	if bad := aliased(sc); len(bad) > 0 {
+		names := make([]string, len(bad))
+		for k, j := range bad {
+			names[k] = g.m.names[j]
+		}
+		return nil, fmt.Errorf("%w: %s %s a linear combination of the other columns (or has no variation among rows with weight); drop it",
+			ErrCollinear, strings.Join(names, ", "), map[bool]string{true: "is", false: "are"}[len(names) == 1])
+	}
+	var ch mat.Cholesky
+	if !ch.Factorize(sc) {
+		return nil, fmt.Errorf("%w: the cross-product matrix is not positive definite", ErrCollinear)
+	}
+	var inv mat.SymDense
+	if err := ch.InverseTo(&inv); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCollinear, err)
+	}
+	for j := 0; j < p; j++ {
+		for k := 0; k <= j; k++ {
+			inv.SetSym(j, k, inv.At(j, k)*s[j]*s[k])
+		}
+	}
+	return &inv, nil
+}
+
+// aliased runs a Cholesky factorisation column by column and returns the columns
+// whose pivot (the part not explained by earlier columns) is numerically zero.
+func aliased(a *mat.SymDense) []int {
+	p := a.SymmetricDim()
+	l := make([]float64, p*p)
+	var bad []int
+	for j := 0; j < p; j++ {
+		d := a.At(j, j)
+		for k := 0; k < j; k++ {
+			d -= l[j*p+k] * l[j*p+k]
+		}
+		if !(d > 1e-10) {
+			bad = append(bad, j)
+			continue // the column's row of L stays zero
+		}
+		ljj := math.Sqrt(d)
+		l[j*p+j] = ljj
+		for i := j + 1; i < p; i++ {
+			v := a.At(i, j)
+			for k := 0; k < j; k++ {
+				v -= l[i*p+k] * l[j*p+k]
+			}
+			l[i*p+j] = v / ljj
+		}
+	}
+	return bad
+}
+
+// crossprodChunk is the number of rows per block of crossprod: blocks are summed in a
+// fixed order, so the result does not depend on the number of CPUs.
+const crossprodChunk = 1 << 14
+
+// crossprod returns XᵀWX and (when z != nil) XᵀWz for row-major x with p columns,
+// accumulating blocks of rows in parallel.
+func crossprod(x []float64, p int, w, z []float64) (*mat.SymDense, []float64) {
+	n := len(w)
+	nb := (n + crossprodChunk - 1) / crossprodChunk
+	parts := make([][]float64, nb) // per block: lower triangle (p·p) then p for XᵀWz
+	var wg sync.WaitGroup
+	workers := min(runtime.GOMAXPROCS(0), nb)
+	for k := 0; k < workers; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := k; b < nb; b += workers {
+				acc := make([]float64, p*p+p)
+				lo, hi := b*crossprodChunk, min((b+1)*crossprodChunk, n)
+				for r := lo; r < hi; r++ {
+					wr := w[r]
+					if wr == 0 {
+						continue
+					}
+					row := x[r*p : (r+1)*p]
+					for j, xj := range row {
+						if xj == 0 {
+							continue
+						}
+						v := wr * xj
+						a := acc[j*p : j*p+j+1]
+						for k, xk := range row[:j+1] {
+							a[k] += v * xk
+						}
+						if z != nil {
+							acc[p*p+j] += v * z[r]
+						}
+					}
+				}
+				parts[b] = acc
+			}
+		}()
+	}
+	wg.Wait()
+	sum := make([]float64, p*p+p)
+	for _, a := range parts {
+		for k, v := range a {
+			sum[k] += v
+		}
+	}
+	out := mat.NewSymDense(p, nil)
+	for j := 0; j < p; j++ {
+		for k := 0; k <= j; k++ {
+			out.SetSym(j, k, sum[j*p+k])
+		}
+	}
+	return out, sum[p*p:]
+}
+
+// influence returns A⁻¹U_i for every complete row (row major): the coefficients'
+// influence functions, whose design-based totals give V(β̂) (svy.varcoef).
+func (g *GLM) influence(fit *irlsFit) []float64 {
+	p := len(fit.beta)
+	n := len(g.y)
+	out := make([]float64, n*p)
+	u := make([]float64, p)
+	for r := 0; r < n; r++ {
+		row := g.x[r*p : (r+1)*p]
+		eta := dot(row, fit.beta)
+		mu := g.lk.inv(eta)
+		s := g.w[r] * (g.y[r] - mu) * g.lk.dinv(eta) / g.lk.variance(mu)
+		for j := range u {
+			u[j] = row[j] * s
+		}
+		dst := mat.NewVecDense(p, out[r*p:(r+1)*p])
+		dst.MulVec(fit.ainv, mat.NewVecDense(p, u))
+	}
+	return out
+}
+
+// replicateFits refits the model with every replicate's weights from β̂ (svyglm's
+// svyrep.design method).
+func (g *GLM) replicateFits(opt GLMOptions) error {
+	d := g.d
+	wr := make([]float64, d.n)
+	g.repBeta = make([][]float64, d.rep.r)
+	w := make([]float64, len(g.y))
+	for r := range g.repBeta {
+		d.repWeights(r, wr)
+		for k, i := range g.m.rows {
+			w[k] = wr[i]
+		}
+		fit, err := g.irls(w, g.beta, opt)
+		if err != nil {
+			return fmt.Errorf("replicate %d: %w", r+1, err)
+		}
+		g.repBeta[r] = fit.beta
+	}
+	return nil
+}

@@ -1,0 +1,182 @@
+package survey
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// influenceCov is survey's svyrecvar for a p-column influence matrix: the covariance
+// matrix of the estimated totals Σ_i x_i, where x (n×p, row major) already carries the
+// weights (Binder 1983; Lumley 2010, sec. 2.3 and appendix). Rows with in[i] false
+// are outside the estimation domain (their x must be zero); in == nil means every row.
+// A calibrated design first replaces x by its calibration residuals (see calibrate.go).
+//
+// Each entry uses the engine's scalar linearisation variance V(·) (strata, multistage
+// with fpc, lonely-PSU rules), which is a quadratic form in the unit totals under every
+// lonely-PSU rule, so the covariances follow exactly by polarisation:
+//
+//	C_jk = (V(t_j/s_j + t_k/s_k) − V(t_j/s_j) − V(t_k/s_k))/2 · s_j s_k,  s_j = √V(t_j),
+//
+// the scaling keeping the off-diagonal terms accurate whatever the columns' sizes.
+func (d *Design) influenceCov(x []float64, p int, in []bool) *mat.SymDense {
+	x = d.calResiduals(x, p)
+	k := d.finest()
+	nu := d.nUnits[k]
+	tot := make([]float64, nu*p)
+	cells := make([]Cell, nu)
+	for i, u := range d.unit[k] {
+		if in != nil && !in[i] {
+			continue
+		}
+		c := &cells[u]
+		c.N++
+		if d.w[i] != 0 {
+			c.NW++
+		}
+		t := tot[int(u)*p : int(u+1)*p]
+		for j, v := range x[i*p : (i+1)*p] {
+			t[j] += v
+		}
+	}
+	tv := d.newTaylor()
+	return polarize(p, func(a, b int, ca, cb float64) float64 {
+		for u := range cells {
+			v := ca * tot[u*p+a]
+			if b >= 0 {
+				v += cb * tot[u*p+b]
+			}
+			cells[u].A = v
+		}
+		tv.load(cells, func(c *Cell) float64 { return c.A })
+		return tv.variance()
+	})
+}
+
+// polarize builds a p×p covariance matrix from a variance function q of the linear
+// combination ca·column a + cb·column b (b < 0: column a alone), as described at
+// influenceCov.
+func polarize(p int, q func(a, b int, ca, cb float64) float64) *mat.SymDense {
+	diag := make([]float64, p)
+	s := make([]float64, p)
+	for j := range diag {
+		diag[j] = q(j, -1, 1, 0)
+		s[j] = math.Sqrt(diag[j])
+		if !(s[j] > 0) || math.IsInf(s[j], 0) {
+			s[j] = 1
+		}
+	}
+	v := mat.NewSymDense(p, nil)
+	for j := 0; j < p; j++ {
+		v.SetSym(j, j, diag[j])
+		for k := 0; k < j; k++ {
+			both := q(j, k, 1/s[j], 1/s[k])
+			c := (both - diag[j]/(s[j]*s[j]) - diag[k]/(s[k]*s[k])) / 2
+			v.SetSym(j, k, c*s[j]*s[k])
+		}
+	}
+	return v
+}
+
+// replicateCov is survey's svrVar for p statistics: theta[r] holds the p estimates
+// from replicate r and est the full-sample estimates; the covariance is
+// scale · Σ_r rscales_r (θ_r − c)(θ_r − c)ᵀ with c the replicate mean (or est with
+// mse), computed through the engine's scalar replicate variance by polarisation.
+func (rp *replicates) replicateCov(theta [][]float64, est []float64) *mat.SymDense {
+	p := len(est)
+	th := make([]float64, len(theta))
+	return polarize(p, func(a, b int, ca, cb float64) float64 {
+		e := ca * est[a]
+		for r, t := range theta {
+			th[r] = ca * t[a]
+		}
+		if b >= 0 {
+			e += cb * est[b]
+			for r, t := range theta {
+				th[r] += cb * t[b]
+			}
+		}
+		return rp.variance(th, e)
+	})
+}
+
+// repWeights fills dst with the analysis weights of replicate r.
+func (d *Design) repWeights(r int, dst []float64) {
+	rp := d.rep
+	if rp.cols != nil {
+		copy(dst, rp.cols[r])
+		return
+	}
+	f := rp.factors[r]
+	for i, u := range d.unit[0] {
+		dst[i] = d.w[i] * f[u]
+	}
+}
+
+// subsetDF is the design degrees of freedom of the rows with in[i] true, as R's degf of
+// design[in, ] for a linearisation design (PSUs minus strata among rows with non-zero
+// weight); replicate designs keep the full design's degf, as svrepdesign stores it.
+func (d *Design) subsetDF(in []bool) float64 {
+	if d.spec.DF > 0 || d.rep != nil || in == nil {
+		return d.DF()
+	}
+	a := make([]float64, d.n)
+	for i, ok := range in {
+		if !ok {
+			a[i] = math.NaN()
+		}
+	}
+	s := MemoryProducer{}.Sums(d, Item{A: a}, make([]int32, d.n), 1)
+	return d.domainDF(s, 0, nil)
+}
+
+// ErrMissing is wrapped when an analysis column holds missing values where none are
+// allowed.
+var ErrMissing = errors.New("missing value")
+
+// TotalCov returns the estimated totals Σ_i w_i y_ij of the given columns and their
+// covariance matrix under the design (svytotal of several variables): Taylor
+// linearisation with x_ij = w_i y_ij (svyrecvar, with calibration residuals on a
+// calibrated design) or the replicate totals Σ_i w_ri y_ij (svrVar). Every column
+// must be complete.
+func (d *Design) TotalCov(cols ...[]float64) ([]float64, *mat.SymDense, error) {
+	p := len(cols)
+	for j, c := range cols {
+		if len(c) != d.n {
+			return nil, nil, fmt.Errorf("total: column %d has %d rows, design has %d", j+1, len(c), d.n)
+		}
+		for i, v := range c {
+			if math.IsNaN(v) {
+				return nil, nil, fmt.Errorf("total: column %d, row %d: %w", j+1, i+1, ErrMissing)
+			}
+		}
+	}
+	total := func(w []float64) []float64 {
+		t := make([]float64, p)
+		for j, c := range cols {
+			for i, v := range c {
+				t[j] += w[i] * v
+			}
+		}
+		return t
+	}
+	est := total(d.w)
+	if d.rep == nil {
+		x := make([]float64, d.n*p)
+		for j, c := range cols {
+			for i, v := range c {
+				x[i*p+j] = d.w[i] * v
+			}
+		}
+		return est, d.influenceCov(x, p, nil), nil
+	}
+	theta := make([][]float64, d.rep.r)
+	wr := make([]float64, d.n)
+	for r := range theta {
+		d.repWeights(r, wr)
+		theta[r] = total(wr)
+	}
+	return est, d.rep.replicateCov(theta, est), nil
+}
