@@ -472,7 +472,7 @@ func (l *duckCSVLoader) load(ctx context.Context, c *store.Conn, info *SourceInf
 	_, err := c.Exec(query)
 	stop()
 	if err != nil {
-		return 0, 0, &dataerr.DataError{File: info.Path, Err: fmt.Errorf("read csv: %w", err)}
+		return 0, 0, &dataerr.DataError{File: info.Path, Err: fmt.Errorf("read csv: %w", duckError(err))}
 	}
 	var n int64
 	if err := c.QueryRow("SELECT count(*) FROM " + store.QuoteIdent(info.Table)).Scan(&n); err != nil {

@@ -286,6 +286,16 @@ func recordSource(c *store.Conn, info *SourceInfo, loadedAt time.Time) error {
 	return nil
 }
 
+// duckError shortens a DuckDB error to its first line (DuckDB appends the
+// offending SQL).
+func duckError(err error) error {
+	msg, _, cut := strings.Cut(err.Error(), "\n")
+	if !cut {
+		return err
+	}
+	return errors.New(strings.TrimSpace(msg))
+}
+
 func nullable(s string) any {
 	if s == "" {
 		return nil
@@ -304,11 +314,14 @@ func checkNames(file string, names []string) error {
 		}
 		key := strings.ToLower(n)
 		if j, ok := seen[key]; ok {
-			return dataerr.New(file, 0, n, "header: duplicate column name %q at positions %d and %d", n, j+1, i+1)
+			if names[j] == n {
+				return dataerr.New(file, 0, "", "header: duplicate column name %q at positions %d and %d", n, j+1, i+1)
+			}
+			return dataerr.New(file, 0, "", "header: column names %q (position %d) and %q (position %d) differ only in case", names[j], j+1, n, i+1)
 		}
 		for _, p := range provenanceColumns {
 			if key == p {
-				return dataerr.New(file, 0, n, "header: column name %q is reserved for provenance", n)
+				return dataerr.New(file, 0, "", "header: column name %q (position %d) is reserved for provenance", n, i+1)
 			}
 		}
 		seen[key] = i

@@ -95,12 +95,17 @@ func (j *jsonLines) Read(values []driver.Value) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if !json.Valid(line) {
+		var v any
+		return fmt.Sprintf("invalid JSON: %v", json.Unmarshal(line, &v)), nil
+	}
+	line = bytes.TrimSpace(line)
+	if line[0] != '{' {
+		return fmt.Sprintf("not a JSON object: line starts with %q", line[0]), nil
+	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(line, &obj); err != nil {
-		return fmt.Sprintf("not a JSON object: %v", err), nil
-	}
-	if obj == nil {
-		return "not a JSON object: null", nil
+		return fmt.Sprintf("invalid JSON: %v", err), nil
 	}
 	for k, raw := range obj {
 		i, ok := j.index[k]

@@ -42,7 +42,7 @@ func parquetColumns(path string) ([]Column, error) {
 	defer mem.Close()
 	rows, err := mem.DB().Query("DESCRIBE SELECT * FROM read_parquet(" + store.QuoteString(path) + ")")
 	if err != nil {
-		return nil, &dataerr.DataError{File: path, Err: fmt.Errorf("not a readable parquet file: %w", err)}
+		return nil, &dataerr.DataError{File: path, Err: fmt.Errorf("not a readable parquet file: %w", duckError(err))}
 	}
 	defer rows.Close()
 	var cols []Column
@@ -114,7 +114,7 @@ func (l *parquetLoader) load(ctx context.Context, c *store.Conn, info *SourceInf
 	_, err := c.Exec(query)
 	stop()
 	if err != nil {
-		return 0, 0, &dataerr.DataError{File: info.Path, Err: fmt.Errorf("read parquet: %w", err)}
+		return 0, 0, &dataerr.DataError{File: info.Path, Err: fmt.Errorf("read parquet: %w", duckError(err))}
 	}
 	var n int64
 	err = c.QueryRow("SELECT count(*) FROM " + store.QuoteIdent(info.Table)).Scan(&n)
