@@ -431,14 +431,14 @@ func (r *Reader) text(b []byte) string {
 			return string(out)
 		}
 	}
-	if !utf8.FullRune(b[max(0, len(b)-3):]) || !utf8.Valid(b) {
-		for k := 1; k <= 3 && k <= len(b); k++ {
-			if utf8.RuneStart(b[len(b)-k]) {
-				if !utf8.FullRune(b[len(b)-k:]) {
-					b = b[:len(b)-k]
-				}
-				break
+	// Drop a character cut off by the end of the field: the last rune
+	// start, if fewer bytes follow it than it needs.
+	for k := 1; k <= 3 && k <= len(b); k++ {
+		if utf8.RuneStart(b[len(b)-k]) {
+			if !utf8.FullRune(b[len(b)-k:]) {
+				b = b[:len(b)-k]
 			}
+			break
 		}
 	}
 	return strings.ToValidUTF8(string(b), "\uFFFD")
