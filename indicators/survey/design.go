@@ -87,6 +87,10 @@ type Design struct {
 	psuLabels    []string
 
 	rep *replicates
+
+	// cal lists the calibrations applied, in order (calibrate.go): linearisation
+	// variances take residuals of the influence functions on them (svyrecvar's postStrata).
+	cal []calStep
 }
 
 // NewDesign checks spec against f and builds the design. Errors name the column, the

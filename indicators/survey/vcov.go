@@ -23,18 +23,11 @@ import (
 // the scaling keeping the off-diagonal terms accurate whatever the columns' sizes.
 func (d *Design) influenceCov(x []float64, p int, in []bool) *mat.SymDense {
 	x = d.calResiduals(x, p)
-	k := d.finest()
-	nu := d.nUnits[k]
-	tot := make([]float64, nu*p)
-	cells := make([]Cell, nu)
-	for i, u := range d.unit[k] {
+	cells := d.unitCells(in)
+	tot := make([]float64, len(cells)*p)
+	for i, u := range d.unit[d.finest()] {
 		if in != nil && !in[i] {
 			continue
-		}
-		c := &cells[u]
-		c.N++
-		if d.w[i] != 0 {
-			c.NW++
 		}
 		t := tot[int(u)*p : int(u+1)*p]
 		for j, v := range x[i*p : (i+1)*p] {
@@ -115,6 +108,23 @@ func (d *Design) repWeights(r int, dst []float64) {
 	}
 }
 
+// unitCells counts, per finest-stage unit, the rows with in[i] true (all rows when in
+// is nil) and those of them with non-zero weight.
+func (d *Design) unitCells(in []bool) []Cell {
+	k := d.finest()
+	cells := make([]Cell, d.nUnits[k])
+	for i, u := range d.unit[k] {
+		if in != nil && !in[i] {
+			continue
+		}
+		cells[u].N++
+		if d.w[i] != 0 {
+			cells[u].NW++
+		}
+	}
+	return cells
+}
+
 // subsetDF is the design degrees of freedom of the rows with in[i] true, as R's degf of
 // design[in, ] for a linearisation design (PSUs minus strata among rows with non-zero
 // weight); replicate designs keep the full design's degf, as svrepdesign stores it.
@@ -122,14 +132,9 @@ func (d *Design) subsetDF(in []bool) float64 {
 	if d.spec.DF > 0 || d.rep != nil || in == nil {
 		return d.DF()
 	}
-	a := make([]float64, d.n)
-	for i, ok := range in {
-		if !ok {
-			a[i] = math.NaN()
-		}
-	}
-	s := MemoryProducer{}.Sums(d, Item{A: a}, make([]int32, d.n), 1)
-	return d.domainDF(s, 0, nil)
+	tv := d.newTaylor()
+	tv.load(d.unitCells(in), func(*Cell) float64 { return 0 })
+	return tv.df()
 }
 
 // ErrMissing is wrapped when an analysis column holds missing values where none are
