@@ -6,8 +6,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"regexp"
-	"strings"
+	"slices"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -190,30 +191,39 @@ func (rp *replicates) buildPatterns(n int) {
 }
 
 // rankDF is R's degf for replicate designs: rank(analysis weights) − 1, with rank taken
-// as the number of singular values above 1e-5 times the largest (qr(, tol=1e-5)).
+// as the number of singular values above 1e-5 times the largest (qr(, tol=1e-5)). The
+// singular values come from the smaller Gram matrix: patterns × patterns or replicates ×
+// replicates.
 func (rp *replicates) rankDF(present []bool) float64 {
-	g := mat.NewSymDense(rp.r, nil)
-	any := false
+	var rows [][]float64
 	for p, ok := range present {
-		if !ok {
-			continue
+		if ok {
+			rows = append(rows, rp.pattern(p))
 		}
-		any = true
-		v := mat.NewVecDense(rp.r, rp.pattern(p))
-		g.SymRankOne(g, 1, v)
 	}
-	if !any {
+	if len(rows) == 0 {
 		return 0
+	}
+	var g *mat.SymDense
+	if len(rows) <= rp.r {
+		g = mat.NewSymDense(len(rows), nil)
+		for i := range rows {
+			for j := 0; j <= i; j++ {
+				g.SetSym(i, j, floats.Dot(rows[i], rows[j]))
+			}
+		}
+	} else {
+		g = mat.NewSymDense(rp.r, nil)
+		for _, row := range rows {
+			g.SymRankOne(g, 1, mat.NewVecDense(rp.r, row))
+		}
 	}
 	var eig mat.EigenSym
 	if !eig.Factorize(g, false) {
-		return float64(rp.r - 1)
+		return float64(min(len(rows), rp.r) - 1)
 	}
 	vals := eig.Values(nil)
-	top := 0.0
-	for _, v := range vals {
-		top = math.Max(top, v)
-	}
+	top := slices.Max(vals)
 	rank := 0
 	for _, v := range vals {
 		if v > 1e-10*top {
@@ -552,12 +562,4 @@ func (d *Design) bootstrap(rp *replicates, c Conversion) error {
 		rp.rscales[r] = 1
 	}
 	return nil
-}
-
-// replicateNames lists the replicate columns of a supplied design, or r1..rR.
-func (rp *replicates) replicateNames() string {
-	if rp.names != nil {
-		return strings.Join(rp.names, ",")
-	}
-	return fmt.Sprintf("%d generated", rp.r)
 }

@@ -1,0 +1,50 @@
+package survey
+
+// Summary describes a design for reports and the "design" object of `socap estimate
+// --format json`.
+type Summary struct {
+	Kind       string   `json:"kind"` // "linearisation" or "replicate"
+	Weights    string   `json:"weights,omitempty"`
+	Strata     string   `json:"strata,omitempty"`
+	Clusters   []string `json:"clusters,omitempty"`
+	FPC        []string `json:"fpc,omitempty"`
+	Nest       bool     `json:"nest,omitempty"`
+	LonelyPSU  string   `json:"lonely_psu,omitempty"`
+	Rows       int      `json:"rows"`
+	NumStrata  int      `json:"strata_count,omitempty"`
+	NumPSU     int      `json:"psu_count,omitempty"`
+	DF         float64  `json:"df"`
+	Replicates *RepInfo `json:"replicates,omitempty"`
+}
+
+// RepInfo describes the replicate weights of a replicate design.
+type RepInfo struct {
+	Type    RepType   `json:"type"`
+	Count   int       `json:"count"`
+	Columns []string  `json:"columns,omitempty"` // supplied columns; empty when converted
+	Scale   float64   `json:"scale"`
+	RScales []float64 `json:"rscales"`
+	Rho     float64   `json:"rho,omitempty"`
+	MSE     bool      `json:"mse"`
+}
+
+// Summary returns the design's description.
+func (d *Design) Summary() Summary {
+	sp := d.spec
+	s := Summary{Kind: "linearisation", Weights: sp.Weights, Strata: sp.Strata, Clusters: sp.Clusters,
+		FPC: sp.FPC, Nest: sp.Nest, Rows: d.n, DF: d.DF()}
+	if d.unit != nil {
+		s.LonelyPSU = string(sp.LonelyPSU)
+		s.NumStrata = d.nParents[0]
+		s.NumPSU = d.nUnits[0]
+	}
+	if rp := d.rep; rp != nil {
+		s.Kind = "replicate"
+		s.Replicates = &RepInfo{Type: rp.typ, Count: rp.r, Columns: rp.names, Scale: rp.scale,
+			RScales: rp.rscales, MSE: rp.mse}
+		if sp.Replicates != nil {
+			s.Replicates.Rho = sp.Replicates.Rho
+		}
+	}
+	return s
+}

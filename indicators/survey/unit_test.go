@@ -1,0 +1,306 @@
+package survey
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func newDesign(t testing.TB, f *Frame, sp Spec) *Design {
+	t.Helper()
+	d, err := NewDesign(f, sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func estimate(t testing.TB, d *Design, reqs []Request, opt Options) []Record {
+	t.Helper()
+	recs, err := d.Estimate(reqs, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func TestEmptyDomainIsARecord(t *testing.T) {
+	f := smallFrame(t)
+	nan := math.NaN()
+	if err := f.AddFloat("onlyu", []float64{1, 2, nan, nan, 3, 4, nan, nan, 5, 6}); err != nil {
+		t.Fatal(err)
+	}
+	d := newDesign(t, f, Spec{Weights: "w", Strata: "stratum", Clusters: []string{"psu"}, LonelyPSU: LonelyRemove})
+	for _, rq := range []Request{mean("onlyu"), total("onlyu"), quant("onlyu", 0.5)} {
+		recs := estimate(t, d, []Request{rq}, Options{By: []string{"g"}})
+		if len(recs) != 2 {
+			t.Fatalf("%s: %d records, want 2", rq.Statistic, len(recs))
+		}
+		u, v := recs[0], recs[1]
+		if u.By["g"] != "u" || v.By["g"] != "v" {
+			t.Fatalf("%s: domains %v, %v", rq.Statistic, u.By, v.By)
+		}
+		if u.N != 6 || math.IsNaN(u.Estimate) || slices.Contains(u.Flags, FlagEmpty) {
+			t.Errorf("%s: domain u = %+v", rq.Statistic, u)
+		}
+		if v.N != 0 || v.SumWeights != 0 || !math.IsNaN(v.Estimate) || !math.IsNaN(v.SE) || !slices.Contains(v.Flags, FlagEmpty) {
+			t.Errorf("%s: empty domain v = %+v", rq.Statistic, v)
+		}
+	}
+}
+
+func TestRecordJSON(t *testing.T) {
+	p := 0.5
+	r := Record{Variable: "api00", Statistic: Quantile, P: &p, By: map[string]string{"stype": "E"},
+		Estimate: 1.0 / 3, SE: math.NaN(), CILow: math.Inf(-1), CIHigh: 2, DF: 197, Deff: math.NaN(),
+		CV: 0.1, N: 12, SumWeights: 1e20, Flags: []string{FlagSmallN}}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back map[string]any
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	want := map[string]any{
+		"variable": "api00", "statistic": "quantile", "p": 0.5, "by": map[string]any{"stype": "E"},
+		"estimate": 1.0 / 3, "se": nil, "ci_low": nil, "ci_high": 2.0, "df": 197.0, "deff": nil,
+		"cv": 0.1, "n": 12.0, "sum_weights": 1e20, "flags": []any{"small_n"},
+	}
+	for k, v := range want {
+		got, ok := back[k]
+		if !ok {
+			t.Errorf("%s: no field %q", b, k)
+			continue
+		}
+		if gb, _ := json.Marshal(got); string(gb) != mustJSON(t, v) {
+			t.Errorf("field %q = %s, want %s", k, gb, mustJSON(t, v))
+		}
+	}
+	if _, ok := back["level"]; ok {
+		t.Errorf("%s: empty level should be omitted", b)
+	}
+	empty, _ := json.Marshal(Record{Variable: "y", Statistic: Mean})
+	if !strings.Contains(string(empty), `"flags":[]`) {
+		t.Errorf("%s: flags should be an empty list", empty)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestFlagsFollowThresholds(t *testing.T) {
+	d := newDesign(t, smallFrame(t), Spec{Weights: "w", Strata: "stratum", Clusters: []string{"psu"}, LonelyPSU: LonelyRemove})
+	tests := []struct {
+		th   Thresholds
+		want []string
+	}{
+		{Thresholds{}, []string{FlagSmallN, FlagLowDF}},
+		{Thresholds{MinN: 5, MinDF: 1}, []string{}},
+		{Thresholds{MinN: 5, MinDF: 1, MaxCV: 1e-9}, []string{FlagHighCV}},
+	}
+	for _, tt := range tests {
+		r := estimate(t, d, []Request{mean("y")}, Options{Thresholds: tt.th})[0]
+		if !slices.Equal(r.Flags, tt.want) {
+			t.Errorf("thresholds %+v: flags %v, want %v (n %d, cv %v, df %v)", tt.th, r.Flags, tt.want, r.N, r.CV, r.DF)
+		}
+	}
+}
+
+func TestDFOverride(t *testing.T) {
+	f := smallFrame(t)
+	sp := Spec{Weights: "w", Strata: "stratum", Clusters: []string{"psu"}, LonelyPSU: LonelyRemove}
+	base := estimate(t, newDesign(t, f, sp), []Request{mean("y")}, Options{})[0]
+	sp.DF = math.Inf(1)
+	normal := estimate(t, newDesign(t, f, sp), []Request{mean("y")}, Options{})[0]
+	if base.DF != 2 || !math.IsInf(normal.DF, 1) {
+		t.Fatalf("df %v and %v, want 2 and +Inf", base.DF, normal.DF)
+	}
+	z := (normal.CIHigh - normal.Estimate) / normal.SE
+	if math.Abs(z-1.959963984540054) > 1e-12 || normal.SE != base.SE {
+		t.Errorf("normal interval half-width %v SE, want 1.96; SE %v vs %v", z, normal.SE, base.SE)
+	}
+}
+
+// pairedFrame is a synthetic design with 2 PSUs in each of 7 strata.
+func pairedFrame(t testing.TB) *Frame {
+	rng := rand.New(rand.NewPCG(7, 7))
+	var str, psu, w, y []float64
+	for h := 0; h < 7; h++ {
+		for j := 0; j < 2; j++ {
+			for k := 0; k < 4; k++ {
+				str = append(str, float64(h))
+				psu = append(psu, float64(2*h+j))
+				w = append(w, 1+9*rng.Float64())
+				y = append(y, float64(h)+rng.NormFloat64())
+			}
+		}
+	}
+	f := NewFrame()
+	for _, err := range []error{f.AddFloat("h", str), f.AddFloat("psu", psu), f.AddFloat("w", w), f.AddFloat("y", y)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
+
+// With full orthogonal balance the BRR (and Fay) variance of a total equals the
+// with-replacement linearisation variance (Wolter 2007, sec. 3.3).
+func TestBRRTotalMatchesLinearisation(t *testing.T) {
+	d := newDesign(t, pairedFrame(t), Spec{Weights: "w", Strata: "h", Clusters: []string{"psu"}})
+	want := estimate(t, d, []Request{total("y")}, Options{})[0]
+	for _, c := range []Conversion{{Type: BRR}, {Type: Fay, Rho: 0.5}, {Type: Fay, Rho: 0.3}} {
+		rd, err := d.ToReplicates(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := estimate(t, rd, []Request{total("y")}, Options{})[0]
+		if math.Abs(got.SE-want.SE) > 1e-10*want.SE || got.Estimate != want.Estimate {
+			t.Errorf("%s rho %v: total %v SE %v, want %v SE %v", c.Type, c.Rho, got.Estimate, got.SE, want.Estimate, want.SE)
+		}
+		if s := rd.Summary(); s.Replicates == nil || s.Replicates.Count != 8 || s.Kind != "replicate" {
+			t.Errorf("%s: summary %+v, want 8 replicates", c.Type, s)
+		}
+	}
+}
+
+func TestBootstrapIsSeededAndSensible(t *testing.T) {
+	d := newDesign(t, pairedFrame(t), Spec{Weights: "w", Strata: "h", Clusters: []string{"psu"}})
+	taylor := estimate(t, d, []Request{mean("y")}, Options{})[0]
+	se := func(seed uint64) float64 {
+		rd, err := d.ToReplicates(Conversion{Type: Bootstrap, Replicates: 2000, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return estimate(t, rd, []Request{mean("y")}, Options{})[0].SE
+	}
+	a, b, c := se(1), se(1), se(2)
+	if a != b {
+		t.Errorf("same seed gave SEs %v and %v", a, b)
+	}
+	if a == c {
+		t.Errorf("different seeds gave the same SE %v", a)
+	}
+	// Rao–Wu with n_h = 2 is unbiased for the with-replacement variance.
+	if r := a / taylor.SE; r < 0.85 || r > 1.15 {
+		t.Errorf("bootstrap SE %v vs linearisation %v (ratio %v)", a, taylor.SE, r)
+	}
+}
+
+func TestConversionRefusals(t *testing.T) {
+	strat := newDesign(t, pairedFrame(t), Spec{Weights: "w", Strata: "h", Clusters: []string{"psu"}})
+	flat := newDesign(t, pairedFrame(t), Spec{Weights: "w", Clusters: []string{"psu"}})
+	three := newDesign(t, smallFrame(t), Spec{Weights: "w", Strata: "stratum", Clusters: []string{"psu"}, LonelyPSU: LonelyRemove})
+	tests := []struct {
+		d    *Design
+		c    Conversion
+		want string
+	}{
+		{strat, Conversion{Type: JK1}, "JK1 needs an unstratified design"},
+		{flat, Conversion{Type: JKn}, "JKn needs strata"},
+		{three, Conversion{Type: BRR}, `stratum "c" has 1 PSUs; BRR needs exactly 2`},
+		{strat, Conversion{Type: "SDR"}, `type "SDR"`},
+		{strat, Conversion{Type: Fay}, "Fay needs rho"},
+	}
+	for _, tt := range tests {
+		_, err := tt.d.ToReplicates(tt.c)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%+v: error %v, want %q", tt.c, err, tt.want)
+		}
+	}
+}
+
+func TestDomainsCrossInSortedOrder(t *testing.T) {
+	f := NewFrame()
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(f.AddFloat("w", []float64{1, 1, 1, 1, 1, 1}))
+	must(f.AddFloat("y", []float64{1, 2, 3, 4, 5, 6}))
+	must(f.AddFloat("num", []float64{10, 2, 10, 2, 2, math.NaN()}))
+	must(f.AddString("txt", []string{"b", "a", "a", "b", "b", "a"}))
+	d := newDesign(t, f, Spec{Weights: "w"})
+	recs := estimate(t, d, []Request{total("y")}, Options{By: []string{"num", "txt"}})
+	var got []string
+	for _, r := range recs {
+		got = append(got, r.By["num"]+r.By["txt"]+"="+strconv.FormatFloat(r.Estimate, 'g', -1, 64))
+	}
+	want := []string{"2a=2", "2b=9", "10a=3", "10b=1"}
+	if !slices.Equal(got, want) {
+		t.Errorf("domains %v, want %v (numeric levels in numeric order, missing by-values dropped)", got, want)
+	}
+}
+
+func TestCategoricalProportionsSumToOne(t *testing.T) {
+	f := smallFrame(t)
+	if err := f.AddString("party", []string{"r", "g", "", "r", "g", "b", "r", "r", "b", "g"}); err != nil {
+		t.Fatal(err)
+	}
+	d := newDesign(t, f, Spec{Weights: "w", Strata: "stratum"})
+	recs := estimate(t, d, []Request{prop("party")}, Options{By: []string{"g"}})
+	sums := map[string]float64{}
+	var levels []string
+	checked := 0
+	for _, r := range recs {
+		sums[r.By["g"]] += r.Estimate
+		if r.By["g"] == "u" {
+			levels = append(levels, r.Level)
+		}
+		if r.SE > 0 {
+			checked++
+			if !(r.CILow < r.Estimate && r.Estimate < r.CIHigh) {
+				t.Errorf("%s in %v: %v outside (%v, %v)", r.Level, r.By, r.Estimate, r.CILow, r.CIHigh)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Error("no interval checked")
+	}
+	if !slices.Equal(levels, []string{"b", "g", "r"}) {
+		t.Errorf("levels %v, want b g r", levels)
+	}
+	for g, s := range sums {
+		if math.Abs(s-1) > 1e-12 {
+			t.Errorf("proportions in %s sum to %v", g, s)
+		}
+	}
+}
+
+func TestCloseMatches(t *testing.T) {
+	names := []string{"api00", "api99", "apiold", "stype", "pw", "Weight"}
+	tests := []struct {
+		name string
+		want []string
+	}{
+		{"api0", []string{"api00", "api99"}},
+		{"apiOld", []string{"apiold"}},
+		{"weight", []string{"Weight"}},
+		{"type", []string{"stype"}},
+		{"zzzzzz", []string{}},
+	}
+	for _, tt := range tests {
+		if got := closeMatches(tt.name, names, 3); !slices.Equal(got, tt.want) {
+			t.Errorf("closeMatches(%q) = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestSummary(t *testing.T) {
+	d := newDesign(t, smallFrame(t), Spec{Weights: "w", Strata: "stratum", Clusters: []string{"psu"}, LonelyPSU: LonelyRemove})
+	s := d.Summary()
+	if s.Kind != "linearisation" || s.NumStrata != 3 || s.NumPSU != 5 || s.DF != 2 || s.Rows != 10 || s.LonelyPSU != "remove" {
+		t.Errorf("summary %+v", s)
+	}
+}
