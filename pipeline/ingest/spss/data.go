@@ -30,9 +30,10 @@ type Column struct {
 // NewBatch allocates a batch for up to capacity cases (8k to 64k suits
 // most callers), fewer when the data cannot hold that many: a case needs
 // rowBytes bytes uncompressed and at least one byte per 8-byte unit
-// compressed, and zlib expands at most 1032-fold.
+// compressed, and zlib expands at most 1032-fold. A capacity below 1
+// counts as 1.
 func (r *Reader) NewBatch(capacity int) *Batch {
-	capacity = int(min(int64(capacity), r.maxRows))
+	capacity = int(min(int64(max(capacity, 1)), r.maxRows))
 	b := &Batch{Columns: make([]Column, len(r.Variables))}
 	for i, v := range r.Variables {
 		c := &b.Columns[i]

@@ -45,7 +45,7 @@ func readAll(t testing.TB, path string, opts Options) (*Reader, *Batch) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	all := r.NewBatch(0)
+	all := &Batch{Columns: make([]Column, len(r.Variables))}
 	b := r.NewBatch(3) // small batches exercise the batch boundaries
 	for {
 		n, err := r.Next(b)

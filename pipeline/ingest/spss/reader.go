@@ -146,7 +146,8 @@ const (
 const headerSize = 176
 
 // Reader streams the cases of one system file. Create it with Open or
-// NewReader, read File and Variables, then call Next until io.EOF.
+// NewReader, read File and Variables (treat them as read-only), then call
+// Next until io.EOF. A Reader is not safe for concurrent use.
 type Reader struct {
 	File      FileInfo
 	Variables []Variable

@@ -26,9 +26,10 @@ type Column struct {
 }
 
 // NewBatch allocates a batch for up to capacity observations (8k to 64k
-// suits most callers), fewer when the file has fewer.
+// suits most callers), fewer when the file has fewer. A capacity below 1
+// counts as 1.
 func (r *Reader) NewBatch(capacity int) *Batch {
-	capacity = int(min(int64(capacity), r.File.Rows))
+	capacity = int(min(int64(max(capacity, 1)), r.File.Rows))
 	b := &Batch{Columns: make([]Column, len(r.Variables))}
 	for i, v := range r.Variables {
 		c := &b.Columns[i]

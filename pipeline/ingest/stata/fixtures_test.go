@@ -52,7 +52,7 @@ func readAll(t testing.TB, path string, opts Options) (*Reader, *Batch) {
 
 func drain(t testing.TB, r *Reader) *Batch {
 	t.Helper()
-	all := r.NewBatch(0)
+	all := &Batch{Columns: make([]Column, len(r.Variables))}
 	b := r.NewBatch(3) // small batches exercise the batch boundaries
 	for {
 		n, err := r.Next(b)

@@ -154,7 +154,8 @@ type column struct {
 }
 
 // Reader streams the observations of one .dta file. Create it with Open
-// or NewReader, read File and Variables, then call Next until io.EOF.
+// or NewReader, read File and Variables (treat them as read-only), then
+// call Next until io.EOF. A Reader is not safe for concurrent use.
 type Reader struct {
 	File      FileInfo
 	Variables []Variable
