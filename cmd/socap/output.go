@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 )
@@ -91,11 +91,56 @@ func (t *table) write(w io.Writer, format string) error {
 		cw.Flush()
 		return cw.Error()
 	default:
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, strings.Join(t.Columns, "\t")+"\t")
-		for _, r := range t.Rows {
-			fmt.Fprintln(tw, strings.Join(r, "\t")+"\t")
-		}
-		return tw.Flush()
+		return t.writeAligned(w)
 	}
+}
+
+// writeAligned writes an aligned text table: numbers right-aligned, text
+// left-aligned, columns two spaces apart.
+func (t *table) writeAligned(w io.Writer) error {
+	widths := make([]int, len(t.Columns))
+	for j, c := range t.Columns {
+		widths[j] = utf8.RuneCountInString(c)
+	}
+	for _, r := range t.Rows {
+		for j, cell := range r {
+			widths[j] = max(widths[j], utf8.RuneCountInString(cell))
+		}
+	}
+	line := func(cells []string, typed []any) string {
+		var sb strings.Builder
+		for j, cell := range cells {
+			pad := strings.Repeat(" ", widths[j]-utf8.RuneCountInString(cell))
+			if j > 0 {
+				sb.WriteString("  ")
+			}
+			if typed != nil && isNumber(typed[j]) {
+				sb.WriteString(pad + cell)
+			} else {
+				sb.WriteString(cell + pad)
+			}
+		}
+		return strings.TrimRight(sb.String(), " ") + "\n"
+	}
+	var header []any // headers align like their column's first value
+	if len(t.Values) > 0 {
+		header = t.Values[0]
+	}
+	if _, err := io.WriteString(w, line(t.Columns, header)); err != nil {
+		return err
+	}
+	for i, r := range t.Rows {
+		if _, err := io.WriteString(w, line(r, t.Values[i])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func isNumber(v any) bool {
+	switch v.(type) {
+	case int, int32, int64, uint64, float64, *float64:
+		return true
+	}
+	return false
 }

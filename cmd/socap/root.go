@@ -24,6 +24,9 @@ standard errors, small-cell suppression and self-contained reports.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newVersionCmd(),
+		newDemoCmd(),
+		newInitCmd(),
+		newIngestCmd(),
 		newSynthCmd(),
 	)
 	return root
