@@ -33,7 +33,8 @@ var ErrLonelyPSU = errors.New("stratum has only one PSU")
 // Spec describes a survey design with R's svydesign / svrepdesign vocabulary. Column
 // names refer to a Frame.
 type Spec struct {
-	// Weights is the sampling-weight column; empty means every weight is 1.
+	// Weights is the sampling-weight column; empty means weights from the fpc (the
+	// inverse of the product of the stages' sampling fractions), or 1 without fpc.
 	Weights string
 	// Strata is the first-stage stratum column; empty means one stratum.
 	Strata string
@@ -247,7 +248,22 @@ func (d *Design) buildStages() error {
 	if err := d.buildFPC(); err != nil {
 		return err
 	}
+	if sp.Weights == "" && len(sp.FPC) > 0 {
+		d.fpcWeights()
+	}
 	return d.checkLonely()
+}
+
+// fpcWeights sets the weights a design without a weight column gets from its fpc, as
+// svydesign: 1 / Π_k (n_k/N_k) over the stages.
+func (d *Design) fpcWeights() {
+	for i := range d.w {
+		prob := 1.0
+		for k := 0; k < d.stages; k++ {
+			prob *= d.frac[k][d.stratumOf(k, i)]
+		}
+		d.w[i] = 1 / prob
+	}
 }
 
 // checkNested refuses a PSU id that appears in two strata when nest is off, as

@@ -116,8 +116,8 @@ func (tb *table) frame(t testing.TB) *Frame {
 	return f
 }
 
-// withReplicates adds columns rw1..rwR = multiplier of the row's unit × weight, from a
-// reps_*.csv file written by survey.R.
+// withReplicates adds columns rw1..rwR = multiplier of the row's unit × weight (the
+// multiplier alone when weightCol is empty), from a reps_*.csv file written by survey.R.
 func (tb *table) withReplicates(t testing.TB, file, unitCol, weightCol string) {
 	reps := readTable(t, filepath.Join(refDir, file))
 	byUnit := map[string]int{}
@@ -133,7 +133,10 @@ func (tb *table) withReplicates(t testing.TB, file, unitCol, weightCol string) {
 				t.Fatalf("%s: no unit %q", file, u)
 			}
 			m, _ := strconv.ParseFloat(reps.cols[name][j], 64)
-			w, _ := strconv.ParseFloat(tb.cols[weightCol][i], 64)
+			w := 1.0
+			if weightCol != "" {
+				w, _ = strconv.ParseFloat(tb.cols[weightCol][i], 64)
+			}
 			col[i] = strconv.FormatFloat(m*w, 'g', -1, 64)
 		}
 		tb.add("rw"+strings.TrimPrefix(name, "r"), col)
@@ -235,7 +238,7 @@ func refCases() []refCase {
 	fayMSE.Replicates = &ReplicateSpec{Pattern: `^rw[0-9]+$`, Type: Fay, Rho: 0.3, MSE: true}
 	cases := []refCase{
 		{name: "strat", data: api("apistrat"), spec: strat,
-			reqs: []Request{mean("api00"), total("enroll"), ratio("api00", "api99"), prop("sch.wide", "No", "Yes"), quant("api00", 0.25, 0.5, 0.9)},
+			reqs: []Request{mean("api00"), total("enroll"), ratio("api00", "api99"), prop("sch.wide", "No", "Yes"), quant("api00", 0.1, 0.25, 0.5, 0.9)},
 			bys:  [][]string{none, {"stype"}, {"stype", "awards"}}},
 		{name: "clus1", data: api("apiclus1"), spec: clus1,
 			reqs: []Request{mean("api00"), total("enroll"), ratio("api00", "api99"), prop("sch.wide", "Yes"), quant("api00", 0.5)},
@@ -243,7 +246,17 @@ func refCases() []refCase {
 		{name: "clus2", data: api("apiclus2"), spec: Spec{Weights: "pw", Clusters: []string{"dnum", "snum"}, FPC: []string{"fpc1", "fpc2"}},
 			reqs: []Request{mean("api00"), mean("enroll"), total("enroll"), ratio("api00", "api99")},
 			bys:  [][]string{none, {"stype"}}},
+		{name: "clus2_noweights", data: api("apiclus2"), spec: Spec{Clusters: []string{"dnum", "snum"}, FPC: []string{"fpc1", "fpc2"}},
+			reqs: []Request{mean("api00"), total("enroll")}, bys: [][]string{none, {"stype"}}},
 		{name: "clus1_jk1", data: api("apiclus1"), spec: clus1, conv: &Conversion{Type: JK1},
+			reqs: []Request{mean("api00"), total("enroll"), ratio("api00", "api99"), prop("sch.wide", "Yes")},
+			bys:  [][]string{none, {"stype"}}},
+		{name: "clus1_jk1", data: func(t testing.TB) *table {
+			tb := api("apiclus1")(t)
+			tb.withReplicates(t, "reps_clus1_jk1.csv", "dnum", "")
+			return tb
+		}, spec: Spec{Weights: "pw", Replicates: &ReplicateSpec{Pattern: `^rw[0-9]+$`, Type: JK1, Multipliers: true,
+			Scale: (757.0 - 15) / 757 * 14 / 15}}, // fpc 757 districts, 15 sampled
 			reqs: []Request{mean("api00"), total("enroll"), ratio("api00", "api99"), prop("sch.wide", "Yes")},
 			bys:  [][]string{none, {"stype"}}},
 		{name: "strat_jkn", data: api("apistrat"), spec: strat, conv: &Conversion{Type: JKn},
@@ -346,9 +359,11 @@ func TestAgainstR(t *testing.T) {
 			}
 			for m := range methods {
 				opt := Options{}
-				switch m {
+				rule, itype, _ := strings.Cut(m, "+")
+				switch rule {
 				case "math", "hf7":
-					opt.Rule = QuantileRule(m)
+					opt.Rule = QuantileRule(rule)
+					opt.QuantileCI = PropCI(itype)
 				case "":
 				default:
 					opt.PropCI = PropCI(m)

@@ -77,11 +77,15 @@ linear <- function(case, method, design, data, spec, dom, level = "") {
   }
 }
 
+# method is the quantile rule, optionally "+" the Woodruff interval type (default mean)
 quantiles <- function(case, method, design, data, spec, dom) {
   keep <- dom$mask & !is.na(data[[spec$var]])
   if (!any(keep)) return(invisible())
   ds <- subset(design, keep)
-  q <- svyquantile(as.formula(paste0("~", spec$var)), ds, quantiles = spec$probs, qrule = method, ci = TRUE)
+  parts <- strsplit(method, "+", fixed = TRUE)[[1]]
+  itype <- if (length(parts) > 1) parts[2] else "mean"
+  q <- svyquantile(as.formula(paste0("~", spec$var)), ds, quantiles = spec$probs, qrule = parts[1],
+                   interval.type = itype, ci = TRUE)
   tab <- q[[1]]
   for (i in seq_along(spec$probs)) {
     emit(case, method, spec$var, "quantile", "", spec$probs[i], dom$label, tab[i, 1], tab[i, 4],
@@ -131,6 +135,8 @@ run("strat", strat, apistrat,
     list(S("mean", "api00"), S("total", "enroll"), S("ratio", "api00", den = "api99"),
          S("prop", "sch.wide", levels = c("No", "Yes")), S("quantile", "api00", probs = c(0.25, 0.5, 0.9))),
     bys = list(character(0), "stype", c("stype", "awards")))
+run("strat", strat, apistrat, list(S("quantile", "api00", probs = c(0.1, 0.5))),
+    bys = list(character(0), "stype"), rules = c("math+beta", "math+xlogit", "hf7+asin"))
 
 ## api: one-stage cluster with fpc -----------------------------------------------------
 apiclus1 <- api("apiclus1")
@@ -146,6 +152,11 @@ clus2 <- svydesign(ids = ~dnum + snum, fpc = ~fpc1 + fpc2, weights = ~pw, data =
 run("clus2", clus2, apiclus2,
     list(S("mean", "api00"), S("mean", "enroll"), S("total", "enroll"), S("ratio", "api00", den = "api99")),
     bys = list(character(0), "stype"), rules = "math")
+
+# the same design without weights: svydesign derives them from the fpc of each stage
+clus2nw <- svydesign(ids = ~dnum + snum, fpc = ~fpc1 + fpc2, data = apiclus2)
+run("clus2_noweights", clus2nw, apiclus2, list(S("mean", "api00"), S("total", "enroll")),
+    bys = list(character(0), "stype"))
 
 ## JK1 from the one-stage design, written out ------------------------------------------
 jk1 <- as.svrepdesign(clus1, type = "JK1")
