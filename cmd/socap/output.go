@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"unicode/utf8"
 
@@ -54,6 +55,9 @@ func cellText(v any) string {
 	case nil:
 		return ""
 	case float64:
+		if math.IsNaN(v) {
+			return "NA"
+		}
 		return fmt.Sprintf("%.6g", v)
 	case *float64:
 		if v == nil {

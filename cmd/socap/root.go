@@ -27,6 +27,7 @@ standard errors, small-cell suppression and self-contained reports.`,
 		newDemoCmd(),
 		newInitCmd(),
 		newIngestCmd(),
+		newEstimateCmd(),
 		newSynthCmd(),
 	)
 	return root
