@@ -230,7 +230,12 @@ func corrupt(source string, records [][]string, defects []defect) ([]Problem, er
 				return nil, fmt.Errorf("example: %s has no column %q", source, d.column)
 			}
 			if d.copyOf > 0 {
+				// Both records of a duplicated id are rejected: socap cannot
+				// tell which one is the respondent.
 				p.Value = records[d.copyOf][col]
+				first := p
+				first.Row, first.What = d.copyOf, fmt.Sprintf("respondent id repeated in record %d", d.row)
+				problems = append(problems, first)
 			}
 			rec[col] = p.Value
 		}
