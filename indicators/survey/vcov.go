@@ -22,7 +22,12 @@ import (
 //
 // the scaling keeping the off-diagonal terms accurate whatever the columns' sizes.
 func (d *Design) influenceCov(x []float64, p int, in []bool) *mat.SymDense {
-	x = d.calResiduals(x, p)
+	if len(d.cal) > 0 {
+		// residuals are not zero outside the domain: every row counts, as in R, where
+		// a calibrated design keeps all its rows when subset
+		x = d.calResiduals(x, p)
+		in = nil
+	}
 	cells := d.unitCells(in)
 	tot := make([]float64, len(cells)*p)
 	for i, u := range d.unit[d.finest()] {

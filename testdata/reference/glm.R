@@ -13,9 +13,12 @@
 #                              t the numerator df, df the denominator df
 #                  kind ame:   average marginal effects, overall and by group, computed
 #                              by hand from the svyglm fit (see ame() below)
-#   calibrate.csv  case, statistic, variable, estimate, se, sum_weights: svymean and
-#                  svytotal after postStratify, rake and calibrate of apiclus1 to apipop
-#                  margins (and the margins themselves as calibrate_margins_*.csv)
+#   calibrate.csv  case, statistic, variable, estimate, se, sum_weights: svymean,
+#                  svytotal and svyglm coefficients after postStratify, rake and
+#                  calibrate (linear, bounded linear, logit) of apiclus1, linearised and
+#                  JK1, to apipop margins
+#   calibrate_margins.csv   the margins (variable, level, total), socap's margins format
+#   calibrate_weights.csv   case, row, weight: every calibrated weight
 #
 # Every fit uses glm.control(epsilon = 1e-14, maxit = 100) so that the coefficients are
 # the maximum-likelihood values to full precision, whatever the starting point.
@@ -195,3 +198,47 @@ fit_case("ess_quasibinomial",
                      fac("brncntr", 2, 1, "factor(brncntr)2", by = "gndr")))
 
 write.csv(do.call(rbind, rows), file.path(here, "glm.csv"), row.names = FALSE)
+
+## calibration of apiclus1 to apipop margins -------------------------------------------
+apipop <- api("apipop")
+tab <- function(v) { t <- table(apipop[[v]]); data.frame(variable = v, level = names(t), total = as.vector(t)) }
+margins <- rbind(tab("stype"), tab("sch.wide"),
+                 data.frame(variable = "enroll", level = "", total = sum(apipop$enroll, na.rm = TRUE)))
+write.csv(margins, file.path(here, "calibrate_margins.csv"), row.names = FALSE)
+freq <- function(v) { m <- margins[margins$variable == v, ]; d <- data.frame(m$level, m$total); names(d) <- c(v, "Freq"); d }
+N <- sum(freq("stype")$Freq)
+pop_cat <- c(N, freq("stype")$Freq[2:3], freq("sch.wide")$Freq[2])
+pop_num <- c(pop_cat, margins$total[margins$variable == "enroll"])
+
+crows <- list(); wrows <- list()
+cemit <- function(case, statistic, variable, est, se, sw) {
+  crows[[length(crows) + 1]] <<- data.frame(case = case, statistic = statistic, variable = variable,
+    estimate = g(est), se = g(se), sum_weights = g(sw), stringsAsFactors = FALSE)
+}
+cal_case <- function(case, design) {
+  w <- if (isrep(design)) weights(design, "sampling") else weights(design)
+  wrows[[length(wrows) + 1]] <<- data.frame(case = case, row = seq_along(w), weight = sapply(w, g))
+  sw <- sum(w)
+  m <- svymean(~api00, design); cemit(case, "mean", "api00", coef(m), SE(m), sw)
+  m <- svymean(~ell, design); cemit(case, "mean", "ell", coef(m), SE(m), sw)
+  m <- svytotal(~enroll, design); cemit(case, "total", "enroll", coef(m), SE(m), sw)
+  m <- svytotal(~api00, design); cemit(case, "total", "api00", coef(m), SE(m), sw)
+  f <- svyglm(api00 ~ ell + meals, design, control = ctl)
+  f <- do.call(svyglm, list(api00 ~ ell + meals, design, control = ctl, start = unname(coef(f))))
+  s <- summary(f)$coefficients
+  for (j in rownames(s)) cemit(case, "glm", j, s[j, 1], s[j, 2], sw)
+}
+# bounds every replicate of the jackknife can meet are wider
+for (d in list(list("clus1", clus1, c(0.85, 1.6), c(0.5, 2.5)), list("clus1_jk1", jk1, c(0.3, 4), c(0.3, 4)))) {
+  cal_case(paste0(d[[1]], "_poststratify"), postStratify(d[[2]], ~stype, freq("stype")))
+  cal_case(paste0(d[[1]], "_rake"), rake(d[[2]], list(~stype, ~sch.wide), list(freq("stype"), freq("sch.wide")),
+                                         control = list(maxit = 100, epsilon = 1e-12)))
+  cal_case(paste0(d[[1]], "_linear"), calibrate(d[[2]], ~stype + sch.wide + enroll, pop_num))
+  cal_case(paste0(d[[1]], "_linear_bounded"), calibrate(d[[2]], ~stype + sch.wide, pop_cat, calfun = "linear",
+                                                        bounds = d[[3]], epsilon = 1e-12, maxit = 100))
+  cal_case(paste0(d[[1]], "_logit"), calibrate(d[[2]], ~stype + sch.wide + enroll, pop_num, calfun = "logit",
+                                               bounds = d[[4]], epsilon = 1e-12, maxit = 100))
+}
+write.csv(do.call(rbind, crows), file.path(here, "calibrate.csv"), row.names = FALSE)
+write.csv(do.call(rbind, wrows), file.path(here, "calibrate_weights.csv"), row.names = FALSE)
+print(warnings())
