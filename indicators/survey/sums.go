@@ -111,10 +111,10 @@ func (MemoryProducer) Accumulate(d *Design, items []Item, dom []int32, nDom int)
 // finest returns the stage whose units carry the cells.
 func (d *Design) finest() int { return len(d.unit) - 1 }
 
-// meanAcc is the part of a Cell a mean, total or proportion needs (40 bytes).
+// meanAcc is the part of a Cell a mean, total or proportion needs, in 32 bytes.
 type meanAcc struct {
 	W, A, AA float64
-	N, NW    int64
+	N, NW    int32
 }
 
 // chunks splits n rows over the available cores in fixed chunks, runs f on each and
@@ -131,64 +131,51 @@ func chunks(n int, f func(p, lo, hi int)) int {
 	return workers
 }
 
-// accumulateMeans sums the items idx (all without denominator) in one pass over the
-// rows: a row's accumulators for the different items are adjacent in memory, so a row
-// costs one cache miss, not one per item.
+// accumulateMeans sums the items idx (all without denominator), one pass over the rows
+// per item so that one item's cells (32 bytes each) stay in cache.
 func accumulateMeans(cell []int32, w []float64, items []Item, idx []int, nCells int) [][]Cell {
-	K := len(idx)
-	if K == 0 {
-		return nil
-	}
-	cols := make([][]float64, K)
-	for j, k := range idx {
-		cols[j] = items[k].A
-	}
+	out := make([][]Cell, len(idx))
 	parts := make([][]meanAcc, runtime.GOMAXPROCS(0))
-	n := chunks(len(cell), func(p, lo, hi int) {
-		acc := make([]meanAcc, nCells*K)
-		for i := lo; i < hi; i++ {
-			c := cell[i]
-			if c < 0 {
-				continue
+	for j, k := range idx {
+		a := items[k].A
+		n := chunks(len(cell), func(p, lo, hi int) {
+			if parts[p] == nil {
+				parts[p] = make([]meanAcc, nCells)
+			} else {
+				clear(parts[p])
 			}
-			wi := w[i]
-			nz := int64(0)
-			if wi != 0 {
-				nz = 1
-			}
-			row := acc[int(c)*K : int(c)*K+K]
-			for j := range row {
-				y := cols[j][i]
-				if y != y { // NaN: missing
+			acc := parts[p]
+			for i := lo; i < hi; i++ {
+				c := cell[i]
+				y := a[i]
+				if c < 0 || y != y { // y != y: NaN, missing
 					continue
 				}
-				m := &row[j]
+				wi := w[i]
+				m := &acc[c]
 				m.N++
-				m.NW += nz
+				if wi != 0 {
+					m.NW++
+				}
 				m.W += wi
 				wy := wi * y
 				m.A += wy
 				m.AA += wy * y
 			}
-		}
-		parts[p] = acc
-	})
-	out := make([][]Cell, K)
-	for j := range out {
-		out[j] = make([]Cell, nCells)
-	}
-	for _, acc := range parts[:n] {
-		for c := 0; c < nCells; c++ {
-			for j := 0; j < K; j++ {
-				m := &acc[c*K+j]
-				o := &out[j][c]
+		})
+		cells := make([]Cell, nCells)
+		for _, acc := range parts[:n] {
+			for c := range cells {
+				m := &acc[c]
+				o := &cells[c]
 				o.W += m.W
 				o.A += m.A
 				o.AA += m.AA
-				o.N += m.N
-				o.NW += m.NW
+				o.N += int64(m.N)
+				o.NW += int64(m.NW)
 			}
 		}
+		out[j] = cells
 	}
 	return out
 }
