@@ -218,7 +218,11 @@ func (d *Design) buildStages() error {
 				return err
 			}
 		}
-		unit, parent, nu := nestCodes(prev, idc, nest)
+		nid := d.n
+		if labels != nil {
+			nid = len(labels)
+		}
+		unit, parent, nu := nestCodes(prev, idc, nid, nest)
 		if k == 0 {
 			d.psuLabels = make([]string, nu)
 			for i, u := range unit {
@@ -289,20 +293,34 @@ func checkNested(ids, strata []int32, idLabels, strataLabels []string, col strin
 }
 
 // nestCodes codes the units (prev, id) (or id alone when !nest) densely in order of
-// first appearance and returns each unit's prev code.
-func nestCodes(prev, id []int32, nest bool) (unit []int32, parent []int32, n int) {
+// first appearance and returns each unit's prev code. ids are dense codes 0..nid−1; an
+// id seen under one prev only (the usual case) needs no hashing.
+func nestCodes(prev, id []int32, nid int, nest bool) (unit []int32, parent []int32, n int) {
 	unit = make([]int32, len(id))
-	seen := map[uint64]int32{}
-	for i := range id {
-		key := uint64(uint32(id[i]))
-		if nest {
-			key |= uint64(uint32(prev[i])) << 32
-		}
-		u, ok := seen[key]
-		if !ok {
+	first := make([]int32, nid) // unit of the id's first (prev, id), −1 unseen
+	for j := range first {
+		first[j] = -1
+	}
+	var other map[uint64]int32 // further (prev, id) pairs of an id
+	for i, x := range id {
+		u := first[x]
+		switch {
+		case u < 0:
 			u = int32(len(parent))
-			seen[key] = u
+			first[x] = u
 			parent = append(parent, prev[i])
+		case nest && parent[u] != prev[i]:
+			key := uint64(uint32(prev[i]))<<32 | uint64(uint32(x))
+			v, ok := other[key]
+			if !ok {
+				if other == nil {
+					other = map[uint64]int32{}
+				}
+				v = int32(len(parent))
+				other[key] = v
+				parent = append(parent, prev[i])
+			}
+			u = v
 		}
 		unit[i] = u
 	}

@@ -126,33 +126,65 @@ func (f *Frame) Codes(name string) ([]int32, []string, error) {
 }
 
 // floatCodes is codes for a numeric column, NaN missing, labels in numeric order.
+// Whole numbers in a range not much wider than the column (ids, codes) are coded through
+// a table; anything else through a map.
 func floatCodes(v []float64) (code []int32, labels []string) {
-	seen := map[float64]int32{}
+	lo, hi, whole := math.Inf(1), math.Inf(-1), true
+	for _, x := range v {
+		if math.IsNaN(x) {
+			continue
+		}
+		lo, hi = math.Min(lo, x), math.Max(hi, x)
+		whole = whole && x == math.Trunc(x)
+	}
 	code = make([]int32, len(v))
 	var first []float64
+	var index func(x float64) (int32, bool)
+	if whole && hi-lo < float64(4*len(v)+1024) {
+		tab := make([]int32, int(hi-lo)+1)
+		index = func(x float64) (int32, bool) {
+			p := &tab[int(x-lo)]
+			if *p == 0 {
+				*p = int32(len(first)) + 1
+				return *p - 1, false
+			}
+			return *p - 1, true
+		}
+	} else {
+		seen := map[float64]int32{}
+		index = func(x float64) (int32, bool) {
+			if x == 0 {
+				x = 0 // −0 and +0 are one value
+			}
+			c, ok := seen[x]
+			if !ok {
+				c = int32(len(first))
+				seen[x] = c
+			}
+			return c, ok
+		}
+	}
 	for i, x := range v {
 		if math.IsNaN(x) {
 			code[i] = -1
 			continue
 		}
-		if x == 0 {
-			x = 0 // −0 and +0 are one value
-		}
-		c, ok := seen[x]
+		c, ok := index(x)
 		if !ok {
-			c = int32(len(first))
-			seen[x] = c
 			first = append(first, x)
 		}
 		code[i] = c
 	}
-	sorted := append([]float64(nil), first...)
-	sort.Float64s(sorted)
+	order := make([]int32, len(first))
+	for k := range order {
+		order[k] = int32(k)
+	}
+	sort.Slice(order, func(a, b int) bool { return first[order[a]] < first[order[b]] })
 	rank := make([]int32, len(first))
-	labels = make([]string, len(sorted))
-	for r, x := range sorted {
-		rank[seen[x]] = int32(r)
-		labels[r] = strconv.FormatFloat(x, 'g', -1, 64)
+	labels = make([]string, len(first))
+	for r, k := range order {
+		rank[k] = int32(r)
+		labels[r] = strconv.FormatFloat(first[k], 'g', -1, 64)
 	}
 	for i, c := range code {
 		if c >= 0 {

@@ -111,6 +111,17 @@ func (MemoryProducer) Accumulate(d *Design, items []Item, dom []int32, nDom int)
 // finest returns the stage whose units carry the cells.
 func (d *Design) finest() int { return len(d.unit) - 1 }
 
+// Units returns, for a Producer, each row's sampling unit at the stage the cells use
+// (the PSU; the last-stage unit when fpc is given for every stage) and the number of
+// units. A design with supplied replicate columns has no units: its Sums have one cell
+// per domain (Units = 1) and the replicate sums.
+func (d *Design) Units() (unit []int32, n int) {
+	if d.unit == nil {
+		return nil, 0
+	}
+	return d.unit[d.finest()], d.nUnits[d.finest()]
+}
+
 // meanAcc is the part of a Cell a mean, total or proportion needs, in 32 bytes.
 type meanAcc struct {
 	W, A, AA float64

@@ -304,3 +304,71 @@ func TestSummary(t *testing.T) {
 		t.Errorf("summary %+v", s)
 	}
 }
+
+// mapProducer is a deliberately plain Producer (a map per cell, row by row), standing
+// in for any other producer: Estimate must give the same records from its sums.
+type mapProducer struct{ calls int }
+
+func (p *mapProducer) Accumulate(d *Design, items []Item, dom []int32, nDom int) []*Sums {
+	p.calls++
+	unit, nu := d.Units()
+	out := make([]*Sums, len(items))
+	for k, it := range items {
+		cells := map[[2]int32]*Cell{}
+		for i, dd := range dom {
+			if dd < 0 || math.IsNaN(it.A[i]) || (it.B != nil && math.IsNaN(it.B[i])) {
+				continue
+			}
+			key := [2]int32{dd, unit[i]}
+			c := cells[key]
+			if c == nil {
+				c = &Cell{}
+				cells[key] = c
+			}
+			w, y := d.w[i], it.A[i]
+			x := 0.0
+			if it.B != nil {
+				x = it.B[i]
+			}
+			c.N++
+			if w != 0 {
+				c.NW++
+			}
+			c.W += w
+			c.A += w * y
+			c.B += w * x
+			c.AA += w * y * y
+			c.BB += w * x * x
+			c.AB += w * y * x
+		}
+		s := &Sums{Domains: nDom, Units: nu, Cells: make([]Cell, nDom*nu)}
+		for key, c := range cells {
+			s.Cells[int(key[0])*nu+int(key[1])] = *c
+		}
+		out[k] = s
+	}
+	return out
+}
+
+func TestProducersAgree(t *testing.T) {
+	f := benchFrame(t, 20_000)
+	d := newDesign(t, f, Spec{Weights: "w", Strata: "stratum", Clusters: []string{"psu"}, Nest: true, LonelyPSU: LonelyAdjust})
+	reqs := []Request{mean("y0"), total("y1"), ratio("y2", "y3"), quant("y4", 0.5)}
+	want := estimate(t, d, reqs, Options{By: []string{"dom"}})
+	p := &mapProducer{}
+	got := estimate(t, d, reqs, Options{By: []string{"dom"}, Producer: p})
+	if p.calls != 2 { // linear statistics in one call, then the quantile's indicator
+		t.Errorf("producer called %d times, want 2", p.calls)
+	}
+	if len(got) != len(want) || len(got) != 40 {
+		t.Fatalf("%d and %d records, want 40", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		for _, pair := range [][2]float64{{g.Estimate, w.Estimate}, {g.SE, w.SE}, {g.CILow, w.CILow}, {g.Deff, w.Deff}} {
+			if math.Abs(pair[0]-pair[1]) > 1e-12*math.Abs(pair[1]) {
+				t.Errorf("%s %s %v: %v vs %v", w.Statistic, w.Variable, w.By, pair[0], pair[1])
+			}
+		}
+	}
+}
