@@ -28,6 +28,8 @@ standard errors, small-cell suppression and self-contained reports.`,
 		newInitCmd(),
 		newIngestCmd(),
 		newEstimateCmd(),
+		newGLMCmd(),
+		newCalibrateCmd(),
 		newSynthCmd(),
 	)
 	return root

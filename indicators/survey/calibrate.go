@@ -139,7 +139,7 @@ func (d *Design) calibrate(opt CalOptions) (*Design, *CalReport, error) {
 	case Rake:
 		for _, v := range vars {
 			if v.num != nil {
-				return nil, nil, fmt.Errorf("rake: %s is numeric; raking takes categorical margins (use linear or logit)", v.name)
+				return nil, nil, fmt.Errorf("%s is numeric; raking takes categorical margins (use linear or logit)", v.name)
 			}
 		}
 		if opt.MaxIter == 0 {

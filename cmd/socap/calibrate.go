@@ -1,0 +1,201 @@
+package main
+
+import (
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"socap/indicators/survey"
+	"socap/pipeline/dataerr"
+)
+
+type calibrateOptions struct {
+	design  designFlags
+	margins string
+	method  string
+	bounds  []float64
+	maxIter int
+	tol     float64
+	out     string
+	suffix  string
+}
+
+func newCalibrateCmd() *cobra.Command {
+	opts := calibrateOptions{}
+	cmd := &cobra.Command{
+		Use:   "calibrate FILE",
+		Short: "Calibrate survey weights to known population totals",
+		Long: `calibrate adjusts the weights of FILE so that weighted counts match known
+population margins, as R's postStratify, rake and calibrate:
+
+  poststratify   one variable: weights scaled to each level's population count
+  rake           several variables: iterative proportional fitting
+  linear         GREG calibration (g = 1 + x'λ), optionally with --bounds lo,hi
+  logit          calibration with g kept within --bounds lo,hi
+
+The margins file is a CSV with the header variable,level,total: a population
+count per level of each categorical variable, or, with an empty level, the
+population total of a numeric variable (linear and logit only).
+
+The output file keeps every input column and adds the calibrated weight
+(<weight>_cal) and, for a replicate design, every replicate recalibrated
+(<replicate>_cal). Estimates from the calibrated weights with replicate weights
+carry the calibration in their standard errors; with linearisation the
+calibration's residual variance applies within one socap process (glm).`,
+		Example: `  socap calibrate apiclus1.csv --weight pw --psu dnum --fpc fpc --margins pop.csv --method rake --out cal.csv
+  socap calibrate survey.csv --weight w --repweights '^rep' --reptype JK1 --margins pop.csv \
+      --method logit --bounds 0.5,2 --out cal.csv`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCalibrate(cmd, args[0], opts)
+		},
+	}
+	opts.design.add(cmd)
+	f := cmd.Flags()
+	f.StringVar(&opts.margins, "margins", "", "population margins CSV: variable,level,total (required)")
+	f.StringVar(&opts.method, "method", string(survey.Rake), "poststratify, rake, linear or logit")
+	f.Float64SliceVar(&opts.bounds, "bounds", nil, "lowest and highest ratio of new to old weight, LO,HI")
+	f.IntVar(&opts.maxIter, "max-iter", 0, "iteration limit (default 100 for rake, 50 for linear and logit)")
+	f.Float64Var(&opts.tol, "tol", 0, "convergence tolerance (default 1e-10; see the Go API for its meaning per method)")
+	f.StringVar(&opts.out, "out", "", "output CSV file (required)")
+	f.StringVar(&opts.suffix, "suffix", "_cal", "suffix for the new weight columns")
+	return cmd
+}
+
+func runCalibrate(cmd *cobra.Command, path string, opts calibrateOptions) error {
+	if opts.margins == "" || opts.out == "" {
+		return usageErrorf("--margins and --out are required")
+	}
+	if strings.ToLower(filepath.Ext(opts.out)) != ".csv" {
+		return usageErrorf("--out %s: calibrate writes CSV; name the file .csv", opts.out)
+	}
+	copt := survey.CalOptions{Method: survey.CalMethod(strings.ToLower(opts.method)), MaxIter: opts.maxIter, Tol: opts.tol}
+	switch len(opts.bounds) {
+	case 0:
+	case 2:
+		copt.Lower, copt.Upper = opts.bounds[0], opts.bounds[1]
+	default:
+		return usageErrorf("--bounds: want LO,HI, e.g. 0.5,2")
+	}
+	spec, err := opts.design.spec()
+	if err != nil {
+		return err
+	}
+	if copt.Margins, err = readMargins(opts.margins); err != nil {
+		return err
+	}
+	rec, err := readCSV(cmd.Context(), path)
+	if err != nil {
+		return err
+	}
+	frame, err := rec.frame(nil)
+	if err != nil {
+		return err
+	}
+	design, err := survey.NewDesign(frame, spec)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	cal, report, err := design.Calibrate(copt)
+	if err != nil {
+		return usageError{fmt.Errorf("%s: %w", path, err)}
+	}
+	base := spec.Weights
+	if base == "" {
+		base = "weight"
+	}
+	names := []string{base + opts.suffix}
+	cols := [][]float64{cal.Weights()}
+	if spec.Replicates != nil {
+		repNames := design.Summary().Replicates.Columns
+		for k, w := range cal.ReplicateWeights() {
+			names = append(names, repNames[k]+opts.suffix)
+			cols = append(cols, w)
+		}
+	}
+	for _, n := range names {
+		if frame.Has(n) {
+			return usageErrorf("%s already has a column %q; choose another --suffix", path, n)
+		}
+	}
+	if err := writeWithColumns(opts.out, rec, names, cols); err != nil {
+		return err
+	}
+	total := 0.0
+	for _, w := range cal.Weights() {
+		total += w
+	}
+	next := "--weight " + names[0]
+	if spec.Replicates != nil {
+		next += fmt.Sprintf(" --repweights '%s$' --reptype %s", opts.suffix, spec.Replicates.Type)
+	}
+	_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s: %s calibration in %d iteration(s); weights sum to %.10g; new/old weight ratio %.4g to %.4g\nwrote %s; use %s\n",
+		path, report.Method, report.Iterations, total, report.GMin, report.GMax, opts.out, next)
+	return err
+}
+
+// readMargins reads a margins CSV with the header variable,level,total.
+func readMargins(path string) ([]survey.Margin, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	defer fh.Close()
+	recs, err := csv.NewReader(fh).ReadAll()
+	if err != nil {
+		return nil, &dataerr.DataError{File: path, Err: err}
+	}
+	if len(recs) == 0 || len(recs[0]) != 3 || strings.TrimPrefix(recs[0][0], "\ufeff") != "variable" || recs[0][1] != "level" || recs[0][2] != "total" {
+		return nil, &dataerr.DataError{File: path, Err: fmt.Errorf("header must be variable,level,total")}
+	}
+	var out []survey.Margin
+	for i, r := range recs[1:] {
+		t, err := strconv.ParseFloat(strings.TrimSpace(r[2]), 64)
+		if err != nil {
+			return nil, &dataerr.DataError{File: path, Row: int64(i + 1), Column: "total", Err: fmt.Errorf("%q is not a number", r[2])}
+		}
+		if strings.TrimSpace(r[0]) == "" {
+			return nil, &dataerr.DataError{File: path, Row: int64(i + 1), Column: "variable", Err: fmt.Errorf("empty variable name")}
+		}
+		out = append(out, survey.Margin{Variable: strings.TrimSpace(r[0]), Level: r[1], Total: t})
+	}
+	if len(out) == 0 {
+		return nil, &dataerr.DataError{File: path, Err: fmt.Errorf("no margins")}
+	}
+	return out, nil
+}
+
+// writeWithColumns writes the input records unchanged with extra numeric columns.
+func writeWithColumns(path string, rec *csvRecords, names []string, cols [][]float64) error {
+	fh, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(fh)
+	if err := w.Write(append(append([]string{}, rec.header...), names...)); err != nil {
+		fh.Close()
+		return err
+	}
+	row := make([]string, 0, len(rec.header)+len(names))
+	for i, r := range rec.rows {
+		row = append(row[:0], r...)
+		for _, c := range cols {
+			row = append(row, strconv.FormatFloat(c[i], 'g', -1, 64))
+		}
+		if err := w.Write(row); err != nil {
+			fh.Close()
+			return err
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		fh.Close()
+		return err
+	}
+	return fh.Close()
+}

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"socap/indicators/survey"
+)
+
+type glmOptions struct {
+	design    designFlags
+	formula   string
+	family    string
+	refs      []string
+	exp       bool
+	margins   []string
+	marginsBy string
+	tests     []string
+	level     float64
+	format    string
+}
+
+func newGLMCmd() *cobra.Command {
+	opts := glmOptions{}
+	cmd := &cobra.Command{
+		Use:   "glm FILE",
+		Short: "Survey-weighted regression with design-based standard errors (svyglm)",
+		Long: `glm fits a generalised linear model to FILE by survey-weighted maximum
+pseudo-likelihood and reports design-based (sandwich or replicate) standard
+errors, t tests on the residual design degrees of freedom (degf − p + 1) and
+confidence intervals, as R's svyglm. Formulas are R's: factor(g) (treatment
+contrasts, first level the reference; --ref g=level to change it), I(x^2),
+log(x), a:b, a*b, - 1; coefficients are named as R names them.
+
+--margins adds average marginal effects (percentage points for binomial
+models), overall and by the groups of --margins-by; --test adds Wald tests
+that a set of terms is zero (regTermTest).`,
+		Example: `  socap glm apistrat.csv --weight pw --strata stype --fpc fpc --formula "api00 ~ ell + meals + stype"
+  socap glm ess.csv --weight anweight --strata stratum --psu psu --nest --family binomial \
+      --formula "pdwrk ~ ppltrst + sclmeet + agea + I(agea^2) + factor(gndr) + factor(brncntr)" \
+      --margins ppltrst,brncntr --margins-by gndr --test "factor(gndr) + factor(brncntr)" --exp`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runGLM(cmd, args[0], opts)
+		},
+	}
+	opts.design.add(cmd)
+	f := cmd.Flags()
+	f.StringVar(&opts.formula, "formula", "", `model formula, e.g. "y ~ x1 + factor(g)" (required)`)
+	f.StringVar(&opts.family, "family", string(survey.Gaussian), "gaussian, binomial, quasibinomial, poisson or quasipoisson")
+	f.StringSliceVar(&opts.refs, "ref", nil, "reference levels COLUMN=LEVEL for factors")
+	f.BoolVar(&opts.exp, "exp", false, "report exp(coefficient): odds ratios (binomial) or rate ratios (poisson)")
+	f.StringSliceVar(&opts.margins, "margins", nil, "columns for average marginal effects")
+	f.StringVar(&opts.marginsBy, "margins-by", "", "also give the marginal effects in each group of this column")
+	f.StringArrayVar(&opts.tests, "test", nil, `Wald test that terms are zero, e.g. "factor(g) + a:b" (repeatable)`)
+	f.Float64Var(&opts.level, "level", 0.95, "confidence level")
+	addFormatFlag(cmd, &opts.format)
+	return cmd
+}
+
+// glmResult is the JSON output of socap glm (DESIGN.md).
+type glmResult struct {
+	Design       survey.Summary          `json:"design"`
+	Model        glmModel                `json:"model"`
+	Coefficients []survey.Coefficient    `json:"coefficients"`
+	Margins      []survey.MarginalEffect `json:"marginal_effects"`
+	Tests        []survey.WaldTest       `json:"tests"`
+}
+
+type glmModel struct {
+	Formula       string  `json:"formula"`
+	Family        string  `json:"family"`
+	N             int     `json:"n"`
+	DFResidual    float64 `json:"df_residual"`
+	Iterations    int     `json:"iterations"`
+	Deviance      float64 `json:"deviance"`
+	Level         float64 `json:"level"`
+	Exponentiated string  `json:"exponentiated,omitempty"` // "odds ratio" or "rate ratio"
+}
+
+func runGLM(cmd *cobra.Command, path string, opts glmOptions) error {
+	if err := checkFormat(opts.format); err != nil {
+		return err
+	}
+	if strings.TrimSpace(opts.formula) == "" {
+		return usageErrorf("--formula is required, e.g. --formula \"y ~ x + factor(g)\"")
+	}
+	family := survey.Family(strings.ToLower(opts.family))
+	ratio := ""
+	if opts.exp {
+		switch family {
+		case survey.Binomial, survey.Quasibinomial:
+			ratio = "odds ratio"
+		case survey.Poisson, survey.Quasipoisson:
+			ratio = "rate ratio"
+		default:
+			return usageErrorf("--exp needs a binomial or poisson family (exp of a %s coefficient is not a ratio)", family)
+		}
+	}
+	refs := map[string]string{}
+	for _, r := range trimAll(opts.refs) {
+		col, level, ok := strings.Cut(r, "=")
+		if !ok || col == "" {
+			return usageErrorf("--ref %q: want COLUMN=LEVEL", r)
+		}
+		refs[col] = level
+	}
+	spec, err := opts.design.spec()
+	if err != nil {
+		return err
+	}
+	frame, err := loadFrame(cmd.Context(), path, nil)
+	if err != nil {
+		return err
+	}
+	design, err := survey.NewDesign(frame, spec)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	fit, err := design.GLM(opts.formula, survey.GLMOptions{Family: family, Refs: refs, Level: opts.level})
+	if err != nil {
+		return usageError{fmt.Errorf("%s: %w", path, err)}
+	}
+	res := glmResult{
+		Design: design.Summary(),
+		Model: glmModel{Formula: opts.formula, Family: string(fit.Family), N: fit.N, DFResidual: fit.DFResidual,
+			Iterations: fit.Iterations, Deviance: fit.Deviance, Level: fit.Level, Exponentiated: ratio},
+		Coefficients: fit.Coef,
+		Margins:      []survey.MarginalEffect{},
+		Tests:        []survey.WaldTest{},
+	}
+	if opts.exp {
+		for k, c := range res.Coefficients {
+			res.Coefficients[k].Estimate = math.Exp(c.Estimate)
+			res.Coefficients[k].CILow = math.Exp(c.CILow)
+			res.Coefficients[k].CIHigh = math.Exp(c.CIHigh)
+		}
+	}
+	if len(opts.margins) > 0 || opts.marginsBy != "" {
+		if res.Margins, err = fit.Margins(trimAll(opts.margins), opts.marginsBy); err != nil {
+			return usageError{fmt.Errorf("%s: %w", path, err)}
+		}
+	}
+	for _, tt := range opts.tests {
+		w, err := fit.WaldTest(tt)
+		if err != nil {
+			return usageError{fmt.Errorf("%s: %w", path, err)}
+		}
+		res.Tests = append(res.Tests, *w)
+	}
+	return writeGLM(cmd.OutOrStdout(), opts.format, res)
+}
+
+// writeGLM renders the fit: JSON as one object; CSV as one table with a section
+// column (coefficient, marginal_effect, test); table as three titled tables.
+func writeGLM(w io.Writer, format string, res glmResult) error {
+	if format == formatJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	est, se := "estimate", "se"
+	if res.Model.Exponentiated != "" {
+		est, se = strings.ReplaceAll(res.Model.Exponentiated, " ", "_"), "se_log"
+	}
+	coef := &table{Columns: []string{"term", est, se, "t", "p", "ci_low", "ci_high"}}
+	for _, c := range res.Coefficients {
+		coef.add(c.Term, c.Estimate, c.SE, c.T, c.P, c.CILow, c.CIHigh)
+	}
+	me := &table{Columns: []string{"term", "by", "estimate", "se", "t", "p", "ci_low", "ci_high", "unit"}}
+	for _, m := range res.Margins {
+		by := ""
+		for k, v := range m.By {
+			by = k + "=" + v
+		}
+		me.add(m.Term, by, m.Estimate, m.SE, m.T, m.P, m.CILow, m.CIHigh, m.Unit)
+	}
+	tests := &table{Columns: []string{"terms", "F", "df", "ddf", "p"}}
+	for _, t := range res.Tests {
+		tests.add(strings.Join(t.Terms, " + "), t.F, t.DF, t.DDF, t.P)
+	}
+	if format == formatCSV {
+		all := &table{Columns: []string{"section", "term", "by", "estimate", "se", "t", "p", "ci_low", "ci_high", "df"}}
+		for _, c := range res.Coefficients {
+			all.add("coefficient", c.Term, "", c.Estimate, c.SE, c.T, c.P, c.CILow, c.CIHigh, res.Model.DFResidual)
+		}
+		for k, m := range res.Margins {
+			all.add("marginal_effect", m.Term, me.Rows[k][1], m.Estimate, m.SE, m.T, m.P, m.CILow, m.CIHigh, m.DF)
+		}
+		for _, t := range res.Tests {
+			all.add("test", strings.Join(t.Terms, " + "), "", t.F, nil, nil, t.P, nil, nil, t.DDF)
+		}
+		return all.write(w, formatCSV)
+	}
+	fmt.Fprintf(w, "%s (%s): n = %d, residual df = %g\n\n", res.Model.Formula, res.Model.Family, res.Model.N, res.Model.DFResidual)
+	if err := coef.write(w, formatTable); err != nil {
+		return err
+	}
+	if len(res.Margins) > 0 {
+		fmt.Fprintln(w, "\naverage marginal effects")
+		if err := me.write(w, formatTable); err != nil {
+			return err
+		}
+	}
+	if len(res.Tests) > 0 {
+		fmt.Fprintln(w, "\nWald tests")
+		return tests.write(w, formatTable)
+	}
+	return nil
+}

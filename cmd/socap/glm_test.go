@@ -1,0 +1,148 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"socap/internal/shareddata"
+)
+
+// TestGLMCommandMatchesR runs socap glm --format json on apistrat and compares the
+// coefficients with R's svyglm (testdata/reference/glm.csv).
+func TestGLMCommandMatchesR(t *testing.T) {
+	data := shareddata.Path(t, "api/apistrat.csv")
+	code, stdout, stderr := runCLI(t, "glm", data, "--weight", "pw", "--strata", "stype", "--fpc", "fpc",
+		"--formula", "sch.wide ~ ell + meals + stype", "--family", "quasibinomial",
+		"--margins", "stype", "--test", "stype", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res struct {
+		Design map[string]any `json:"design"`
+		Model  struct {
+			Formula    string  `json:"formula"`
+			N          int     `json:"n"`
+			DFResidual float64 `json:"df_residual"`
+		} `json:"model"`
+		Coefficients []struct {
+			Term     string  `json:"term"`
+			Estimate float64 `json:"estimate"`
+			SE       float64 `json:"se"`
+		} `json:"coefficients"`
+		Margins []map[string]any `json:"marginal_effects"`
+		Tests   []map[string]any `json:"tests"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	if res.Model.N != 200 || res.Model.DFResidual != 193 || res.Design["kind"] != "linearisation" {
+		t.Errorf("model %+v, design %v", res.Model, res.Design)
+	}
+	want := map[string][2]float64{}
+	fh, err := os.Open(filepath.Join("..", "..", "testdata", "reference", "glm.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	recs, err := csv.NewReader(fh).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs[1:] {
+		if r[0] == "strat_quasibinomial" && r[1] == "coef" {
+			est, _ := strconv.ParseFloat(r[4], 64)
+			se, _ := strconv.ParseFloat(r[5], 64)
+			want[r[2]] = [2]float64{est, se}
+		}
+	}
+	if len(res.Coefficients) != len(want) {
+		t.Fatalf("%d coefficients, R has %d", len(res.Coefficients), len(want))
+	}
+	for _, c := range res.Coefficients {
+		w, ok := want[c.Term]
+		if !ok || math.Abs(c.Estimate-w[0]) > 1e-7*math.Abs(w[0]) || math.Abs(c.SE-w[1]) > 1e-7*w[1] {
+			t.Errorf("%s: %v ± %v, R %v", c.Term, c.Estimate, c.SE, w)
+		}
+	}
+	if len(res.Margins) != 2 || res.Margins[0]["unit"] != "percentage points" || len(res.Tests) != 1 {
+		t.Errorf("margins %v, tests %v", res.Margins, res.Tests)
+	}
+}
+
+func TestGLMCommandErrors(t *testing.T) {
+	data := shareddata.Path(t, "api/apistrat.csv")
+	for _, c := range []struct {
+		args []string
+		code int
+		has  string
+	}{
+		{[]string{"glm", data}, exitBadUse, "--formula is required"},
+		{[]string{"glm", data, "--formula", "api00 ~ ell", "--exp"}, exitBadUse, "--exp needs a binomial or poisson family"},
+		{[]string{"glm", data, "--formula", "api00 ~ ell + nosuch"}, exitBadUse, `"nosuch"`},
+		{[]string{"glm", data, "--formula", "api00 ~ ell", "--test", "meals"}, exitBadUse, "term meals is not in the model"},
+		{[]string{"glm", data, "--formula", "api00 ~ stype", "--ref", "stype=Q"}, exitBadUse, `reference level "Q"`},
+	} {
+		code, _, stderr := runCLI(t, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.has) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d mentioning %q", c.args[2:], code, stderr, c.code, c.has)
+		}
+	}
+}
+
+func TestCalibrateCommand(t *testing.T) {
+	data := shareddata.Path(t, "api/apiclus1.csv")
+	dir := t.TempDir()
+	margins := filepath.Join(dir, "pop.csv")
+	if err := os.WriteFile(margins, []byte("variable,level,total\nstype,E,4421\nstype,H,755\nstype,M,1018\nsch.wide,No,1072\nsch.wide,Yes,5122\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "cal.csv")
+	code, stdout, stderr := runCLI(t, "calibrate", data, "--weight", "pw", "--psu", "dnum", "--fpc", "fpc",
+		"--margins", margins, "--method", "rake", "--out", out)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "use --weight pw_cal") {
+		t.Errorf("stdout %q", stdout)
+	}
+	fh, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	recs, err := csv.NewReader(fh).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, _ := readCSV(t.Context(), data)
+	head := recs[0]
+	if len(head) != len(in.header)+1 || head[len(head)-1] != "pw_cal" || len(recs)-1 != len(in.rows) {
+		t.Fatalf("header %v, %d rows", head, len(recs)-1)
+	}
+	byType := map[string]float64{}
+	for _, r := range recs[1:] {
+		w, _ := strconv.ParseFloat(r[len(r)-1], 64)
+		byType[r[1]] += w // stype is the second column
+	}
+	for k, want := range map[string]float64{"E": 4421, "H": 755, "M": 1018} {
+		if math.Abs(byType[k]-want) > 1e-6 {
+			t.Errorf("calibrated count of stype %s: %v, want %v", k, byType[k], want)
+		}
+	}
+	// a level the sample has but the margins lack
+	bad := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(bad, []byte("variable,level,total\nstype,E,4421\nstype,H,755\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCLI(t, "calibrate", data, "--weight", "pw", "--psu", "dnum", "--fpc", "fpc",
+		"--margins", bad, "--method", "poststratify", "--out", filepath.Join(dir, "x.csv"))
+	if code != exitBadUse || !strings.Contains(stderr, `level "M" (`) {
+		t.Errorf("missing level: exit %d, %s", code, stderr)
+	}
+}
