@@ -65,7 +65,7 @@ func runSynth(cmd *cobra.Command, opts synthOptions) error {
 	for i, path := range files.Waves {
 		fmt.Fprintf(w, "%s\t%d respondents\n", path, truth.Achieved[i])
 	}
-	fmt.Fprintf(w, "%s\tpopulation %d adults (scale %d)\n", files.Truth, truth.Population, truth.Scale)
+	fmt.Fprintf(w, "%s\tpopulation %d adults\n", files.Truth, truth.Population)
 	_, err = fmt.Fprintf(w, "%s\n", files.Margins)
 	return err
 }

@@ -12,11 +12,12 @@ import (
 
 // The file formats WriteDir writes.
 const (
-	FormatCSV = "csv"
+	FormatCSV     = "csv"
+	FormatParquet = "parquet"
 )
 
 // Formats lists the supported formats.
-func Formats() []string { return []string{FormatCSV} }
+func Formats() []string { return []string{FormatCSV, FormatParquet} }
 
 // Files are the paths WriteDir wrote.
 type Files struct {
@@ -78,7 +79,8 @@ func WriteDir(opts Options, dir, format string) (*Truth, *Files, error) {
 }
 
 var openers = map[string]func(path string) (fileWriter, error){
-	FormatCSV: openCSV,
+	FormatCSV:     openCSV,
+	FormatParquet: openParquet,
 }
 
 // csvFile is a CSVWriter over its own file.

@@ -1,9 +1,11 @@
 package synth
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 )
 
 // Latent social capital: dimension d of person i is
@@ -48,12 +50,19 @@ func cholesky3(c [3][3]float64) [3][3]float64 {
 	return l
 }
 
-// latentTerm is one background term of the latent means: its value for a
-// person and its effect on (S, R, C).
+// latentTerm is one background term of the latent means and its effect on
+// (S, R, C).
 type latentTerm struct {
-	Name   string `json:"term"`
-	x      func(p *person) float64
+	term   term
 	Effect [3]float64 `json:"effect"`
+}
+
+// MarshalJSON names the term as R would.
+func (t latentTerm) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Term   string     `json:"term"`
+		Effect [3]float64 `json:"effect"`
+	}{t.term.name(), t.Effect})
 }
 
 func indicator(b bool) float64 {
@@ -68,30 +77,25 @@ func indicator(b bool) float64 {
 // Immigrant women carry an extra gap beyond the sum of the immigrant and the
 // female gaps (the intersection term).
 var latentTerms = []latentTerm{
-	{"immigrant", func(p *person) float64 { return indicator(p.background == bgImmigant) }, [3]float64{-0.70, -0.30, -0.45}},
-	{"norwegian_born_to_immigrants", func(p *person) float64 { return indicator(p.background == bgNorBorn) }, [3]float64{-0.30, -0.15, -0.10}},
-	{"country_group_2", func(p *person) float64 { return indicator(p.countryGroup == 3) }, [3]float64{-0.20, -0.10, -0.15}},
-	{"female", func(p *person) float64 { return indicator(p.gender == 2) }, [3]float64{-0.05, 0.05, 0.15}},
-	{"immigrant_female", func(p *person) float64 { return indicator(p.background == bgImmigant && p.gender == 2) }, [3]float64{-0.35, -0.10, -0.30}},
-	{"youth_16_25", func(p *person) float64 { return indicator(p.ageGroup == 1) }, [3]float64{0.20, -0.20, -0.10}},
-	{"age_67_79", func(p *person) float64 { return indicator(p.ageGroup == 5) }, [3]float64{-0.15, 0.10, -0.20}},
-	{"education_primary", func(p *person) float64 { return indicator(p.education == 1) }, [3]float64{-0.20, -0.20, -0.10}},
-	{"education_tertiary", func(p *person) float64 { return indicator(p.education == 3) }, [3]float64{0.20, 0.25, 0.10}},
-	{"years_norway_max20", func(p *person) float64 {
-		if p.background != bgImmigant {
-			return 0
-		}
-		return float64(min(p.years, 20))
-	}, [3]float64{0.025, 0.010, 0.015}},
+	{T(F(cvBackground, bgImmigant)), [3]float64{-0.70, -0.30, -0.45}},
+	{T(F(cvBackground, bgNorBorn)), [3]float64{-0.30, -0.15, -0.10}},
+	{T(F(cvCountryGroup, 3)), [3]float64{-0.20, -0.10, -0.15}},
+	{T(F(cvGender, 2)), [3]float64{-0.05, 0.05, 0.15}},
+	{T(F(cvBackground, bgImmigant), F(cvGender, 2)), [3]float64{-0.35, -0.10, -0.30}},
+	{T(F(cvAgeGroup, 1)), [3]float64{0.20, -0.20, -0.10}},
+	{T(F(cvAgeGroup, 5)), [3]float64{-0.15, 0.10, -0.20}},
+	{T(F(cvEducation, 1)), [3]float64{-0.20, -0.20, -0.10}},
+	{T(F(cvEducation, 3)), [3]float64{0.20, 0.25, 0.10}},
+	{T(N(cvYears20)), [3]float64{0.025, 0.010, 0.015}},
 }
 
-func latentMean(p *person, m *municipality, a *area) [3]float64 {
+func latentMean(c *covariates, m *municipality, a *area) [3]float64 {
 	mu := [3]float64{}
 	for d := range 3 {
 		mu[d] = m.effect[d] + a.effect[d]
 	}
 	for _, t := range latentTerms {
-		if x := t.x(p); x != 0 {
+		if x := t.term.value(c); x != 0 {
 			for d := range 3 {
 				mu[d] += t.Effect[d] * x
 			}
@@ -192,11 +196,11 @@ const difShift = 0.5
 // and with years in Norway, up to 20 years).
 func friendsNorLogit(p *person) float64 {
 	switch {
-	case p.background == bgNorway:
+	case p.bg == bgNorway:
 		return 3.0
-	case p.background == bgNorBorn && p.countryGroup == 2:
+	case p.bg == bgNorBorn && p.countryGroup == 2:
 		return 0.8
-	case p.background == bgNorBorn:
+	case p.bg == bgNorBorn:
 		return 0.2
 	case p.countryGroup == 2:
 		return -1.2 + 0.06*float64(min(p.years, 20))
@@ -220,7 +224,7 @@ func (p *person) drawItems(r *rand.Rand, mw *measured) {
 		it := &items[j]
 		y := it.Loading*mw.latent[it.dim] + r.NormFloat64()
 		switch {
-		case j == itemTrustMunicipality && p.background == bgImmigant && p.countryGroup == 3:
+		case j == itemTrustMunicipality && p.bg == bgImmigant && p.countryGroup == 3:
 			y += difShift
 		case j == itemLocalActivities && mw.participated:
 			y += programmeActivityLift
@@ -238,47 +242,98 @@ func (p *person) drawItems(r *rand.Rand, mw *measured) {
 	}
 }
 
-// covariates are the observed values the outcome models use.
-type covariates struct {
-	ageGroup, gender, education, countryGroup, background int
-	years, friendsNor, org                                float64
-	employed, confide, trust, lonely, crisis              float64
-}
+// Covariates are the person's values the models use, by index.
+const (
+	cvAgeGroup = iota
+	cvGender
+	cvEducation
+	cvCountryGroup
+	cvBackground
+	cvYears   // years in Norway; 0 for those born in Norway
+	cvYears20 // min(years in Norway, 20) for immigrants, 0 otherwise
+	cvFriendsNor
+	cvOrg
+	cvEmployed
+	cvConfide
+	cvTrust
+	cvLonely
+	cvCrisis
+	nCovariates
+)
 
-func (p *person) covariates(mw *measured) covariates {
-	return covariates{
-		ageGroup: p.ageGroup, gender: p.gender, education: p.education, countryGroup: p.countryGroup, background: p.background,
-		years: float64(p.years), friendsNor: float64(mw.items[itemFriendsNor]), org: float64(mw.items[itemOrgMember]),
-		employed: indicator(mw.employed), confide: float64(mw.items[itemConfide]), trust: float64(mw.items[itemTrustPeople]),
-		lonely: float64(mw.items[itemLonely]), crisis: float64(mw.items[itemCrisisHelp]),
+// covariateNames are the data columns of the covariates.
+var covariateNames = [nCovariates]string{"age_group", "gender", "education", "country_group", "background",
+	"years_norway", "pmin(years_norway, 20)", "friends_nor", "org_member", "employed", "confide", "trust_people", "lonely", "crisis_help"}
+
+type covariates [nCovariates]float64
+
+// background are the covariates known before any wave.
+func (p *person) background() covariates {
+	var c covariates
+	c[cvAgeGroup], c[cvGender], c[cvEducation] = float64(p.ageGroup), float64(p.gender), float64(p.education)
+	c[cvCountryGroup], c[cvBackground] = float64(p.countryGroup), float64(p.bg)
+	if p.bg == bgImmigant {
+		c[cvYears], c[cvYears20] = float64(p.years), float64(min(p.years, 20))
 	}
+	return c
 }
 
-// term is one column of a model's design matrix, named as R names it.
-type term struct {
-	name string
-	x    func(c *covariates) float64
+// covariates adds a wave's answers to the background.
+func (p *person) covariates(mw *measured) covariates {
+	c := p.background()
+	c[cvFriendsNor], c[cvOrg] = float64(mw.items[itemFriendsNor]), float64(mw.items[itemOrgMember])
+	c[cvEmployed], c[cvConfide], c[cvTrust] = indicator(mw.employed), float64(mw.items[itemConfide]), float64(mw.items[itemTrustPeople])
+	c[cvLonely], c[cvCrisis] = float64(mw.items[itemLonely]), float64(mw.items[itemCrisisHelp])
+	return c
 }
 
-func intercept() term { return term{"(Intercept)", func(*covariates) float64 { return 1 }} }
+// atom is the indicator of one level of a factor (level > 0) or a numeric
+// covariate (level 0).
+type atom struct{ cov, level int }
 
-func numeric(name string, get func(c *covariates) float64) term { return term{name, get} }
+// F is the indicator of level of covariate cov; N is covariate cov itself.
+func F(cov, level int) atom { return atom{cov, level} }
+func N(cov int) atom        { return atom{cov, 0} }
 
-func factor(name string, get func(c *covariates) int, level int) term {
-	return term{"factor(" + name + ")" + strconv.Itoa(level), func(c *covariates) float64 { return indicator(get(c) == level) }}
+func (a atom) value(c *covariates) float64 {
+	if a.level == 0 {
+		return c[a.cov]
+	}
+	return indicator(c[a.cov] == float64(a.level))
 }
 
-func interaction(a, b term) term {
-	return term{a.name + ":" + b.name, func(c *covariates) float64 { return a.x(c) * b.x(c) }}
+func (a atom) name() string {
+	if a.level == 0 {
+		return covariateNames[a.cov]
+	}
+	return "factor(" + covariateNames[a.cov] + ")" + strconv.Itoa(a.level)
 }
 
-func ageGroupOf(c *covariates) int       { return c.ageGroup }
-func genderOf(c *covariates) int         { return c.gender }
-func educationOf(c *covariates) int      { return c.education }
-func countryGroupOf(c *covariates) int   { return c.countryGroup }
-func backgroundOf(c *covariates) int     { return c.background }
-func friendsNorOf(c *covariates) float64 { return c.friendsNor }
-func orgOf(c *covariates) float64        { return c.org }
+// term is one column of a design matrix: a product of atoms (none for the
+// intercept), named as R names it.
+type term []atom
+
+// T is the term of the product of atoms.
+func T(atoms ...atom) term { return atoms }
+
+func (t term) value(c *covariates) float64 {
+	v := 1.0
+	for _, a := range t {
+		v *= a.value(c)
+	}
+	return v
+}
+
+func (t term) name() string {
+	if len(t) == 0 {
+		return "(Intercept)"
+	}
+	names := make([]string, len(t))
+	for i, a := range t {
+		names[i] = a.name()
+	}
+	return strings.Join(names, ":")
+}
 
 // Model is a generalised linear model with known coefficients.
 type Model struct {
@@ -310,7 +365,7 @@ func newModel(m Model, terms []term, coef ...float64) *Model {
 	}
 	m.terms = terms
 	for i, t := range terms {
-		m.Coefficients = append(m.Coefficients, Coefficient{t.name, coef[i]})
+		m.Coefficients = append(m.Coefficients, Coefficient{t.name(), coef[i]})
 	}
 	return &m
 }
@@ -319,7 +374,7 @@ func newModel(m Model, terms []term, coef ...float64) *Model {
 func (m *Model) eta(c *covariates) float64 {
 	s := 0.0
 	for i, t := range m.terms {
-		s += m.Coefficients[i].Estimate * t.x(c)
+		s += m.Coefficients[i].Estimate * t.value(c)
 	}
 	return s
 }
@@ -332,56 +387,47 @@ var (
 		Name: "employment_immigrants", Family: "binomial", Population: "background == 2",
 		Formula: "employed ~ factor(age_group) + factor(gender) + factor(education) + years_norway + factor(country_group) + factor(country_group):friends_nor + factor(country_group):org_member",
 	}, []term{
-		intercept(),
-		factor("age_group", ageGroupOf, 2), factor("age_group", ageGroupOf, 3), factor("age_group", ageGroupOf, 4), factor("age_group", ageGroupOf, 5),
-		factor("gender", genderOf, 2),
-		factor("education", educationOf, 2), factor("education", educationOf, 3),
-		numeric("years_norway", func(c *covariates) float64 { return c.years }),
-		factor("country_group", countryGroupOf, 3),
-		interaction(factor("country_group", countryGroupOf, 2), numeric("friends_nor", friendsNorOf)),
-		interaction(factor("country_group", countryGroupOf, 3), numeric("friends_nor", friendsNorOf)),
-		interaction(factor("country_group", countryGroupOf, 2), numeric("org_member", orgOf)),
-		interaction(factor("country_group", countryGroupOf, 3), numeric("org_member", orgOf)),
+		T(),
+		T(F(cvAgeGroup, 2)), T(F(cvAgeGroup, 3)), T(F(cvAgeGroup, 4)), T(F(cvAgeGroup, 5)),
+		T(F(cvGender, 2)),
+		T(F(cvEducation, 2)), T(F(cvEducation, 3)),
+		T(N(cvYears)),
+		T(F(cvCountryGroup, 3)),
+		T(F(cvCountryGroup, 2), N(cvFriendsNor)), T(F(cvCountryGroup, 3), N(cvFriendsNor)),
+		T(F(cvCountryGroup, 2), N(cvOrg)), T(F(cvCountryGroup, 3), N(cvOrg)),
 	}, -1.0, 0.9, 1.0, 0.4, -2.5, -0.5, 0.5, 0.9, 0.06, -0.6, 0.08, 0.20, 0.3, 0.7)
 
 	employmentOthers = newModel(Model{
 		Name: "employment_others", Family: "binomial", Population: "background != 2",
 		Formula: "employed ~ factor(age_group) + factor(gender) + factor(education) + factor(background) + friends_nor + org_member",
 	}, []term{
-		intercept(),
-		factor("age_group", ageGroupOf, 2), factor("age_group", ageGroupOf, 3), factor("age_group", ageGroupOf, 4), factor("age_group", ageGroupOf, 5),
-		factor("gender", genderOf, 2),
-		factor("education", educationOf, 2), factor("education", educationOf, 3),
-		factor("background", backgroundOf, 3),
-		numeric("friends_nor", friendsNorOf), numeric("org_member", orgOf),
+		T(),
+		T(F(cvAgeGroup, 2)), T(F(cvAgeGroup, 3)), T(F(cvAgeGroup, 4)), T(F(cvAgeGroup, 5)),
+		T(F(cvGender, 2)),
+		T(F(cvEducation, 2)), T(F(cvEducation, 3)),
+		T(F(cvBackground, 3)),
+		T(N(cvFriendsNor)), T(N(cvOrg)),
 	}, 0.2, 1.3, 1.5, 0.9, -2.4, -0.2, 0.6, 1.0, -0.4, 0.03, 0.25)
 
 	jobMatchModel = newModel(Model{
 		Name: "job_match", Family: "binomial", Population: "employed == 1",
 		Formula: "job_match ~ factor(education) * factor(country_group) + friends_nor",
 	}, []term{
-		intercept(),
-		factor("education", educationOf, 2), factor("education", educationOf, 3),
-		factor("country_group", countryGroupOf, 2), factor("country_group", countryGroupOf, 3),
-		numeric("friends_nor", friendsNorOf),
-		interaction(factor("education", educationOf, 2), factor("country_group", countryGroupOf, 2)),
-		interaction(factor("education", educationOf, 3), factor("country_group", countryGroupOf, 2)),
-		interaction(factor("education", educationOf, 2), factor("country_group", countryGroupOf, 3)),
-		interaction(factor("education", educationOf, 3), factor("country_group", countryGroupOf, 3)),
+		T(),
+		T(F(cvEducation, 2)), T(F(cvEducation, 3)),
+		T(F(cvCountryGroup, 2)), T(F(cvCountryGroup, 3)),
+		T(N(cvFriendsNor)),
+		T(F(cvEducation, 2), F(cvCountryGroup, 2)), T(F(cvEducation, 3), F(cvCountryGroup, 2)),
+		T(F(cvEducation, 2), F(cvCountryGroup, 3)), T(F(cvEducation, 3), F(cvCountryGroup, 3)),
 	}, 1.5, -0.2, -0.3, -0.5, -0.9, 0.06, 0, 0, 0, -0.8)
 
 	qolModel = newModel(Model{
 		Name: "qol", Family: "gaussian", Population: "all", Sigma: 1.5,
 		Formula: "qol ~ employed + confide + trust_people + lonely + crisis_help + factor(country_group) + factor(gender)",
 	}, []term{
-		intercept(),
-		numeric("employed", func(c *covariates) float64 { return c.employed }),
-		numeric("confide", func(c *covariates) float64 { return c.confide }),
-		numeric("trust_people", func(c *covariates) float64 { return c.trust }),
-		numeric("lonely", func(c *covariates) float64 { return c.lonely }),
-		numeric("crisis_help", func(c *covariates) float64 { return c.crisis }),
-		factor("country_group", countryGroupOf, 2), factor("country_group", countryGroupOf, 3),
-		factor("gender", genderOf, 2),
+		T(), T(N(cvEmployed)), T(N(cvConfide)), T(N(cvTrust)), T(N(cvLonely)), T(N(cvCrisis)),
+		T(F(cvCountryGroup, 2)), T(F(cvCountryGroup, 3)),
+		T(F(cvGender, 2)),
 	}, 6.0, 0.5, 0.25, 0.10, -0.55, 0.3, -0.1, -0.3, 0.1)
 )
 
@@ -392,21 +438,21 @@ var (
 func (p *person) drawOutcomes(r *rand.Rand, mw *measured) {
 	c := p.covariates(mw)
 	em := employmentOthers
-	if p.background == bgImmigant {
+	if p.bg == bgImmigant {
 		em = employmentImmigrants
 	}
 	eta := em.eta(&c)
 	mw.pEmployed = logistic(eta)
 	mw.employed = r.Float64() < mw.pEmployed
-	if p.background == bgImmigant {
+	if p.bg == bgImmigant {
 		c1 := c
-		c1.friendsNor++
+		c1[cvFriendsNor]++
 		mw.dFriends = mw.pEmployed * (1 - mw.pEmployed) * (em.eta(&c1) - eta)
 		c0, c1o := c, c
-		c0.org, c1o.org = 0, 1
+		c0[cvOrg], c1o[cvOrg] = 0, 1
 		mw.dOrgDiff = logistic(em.eta(&c1o)) - logistic(em.eta(&c0))
 	}
-	c.employed = indicator(mw.employed)
+	c[cvEmployed] = indicator(mw.employed)
 	mw.jobMatch = -1
 	if mw.employed {
 		mw.jobMatch = int(indicator(r.Float64() < logistic(jobMatchModel.eta(&c))))

@@ -115,7 +115,7 @@ var religionShares = [nOrigin][4]float64{
 // person is one member of the population with what the survey would measure
 // in each wave.
 type person struct {
-	background, origin, countryGroup int
+	bg, origin, countryGroup         int // background
 	gender, age, ageGroup, education int
 	years                            int // years in Norway; -1 when born in Norway
 	religion, household              int
@@ -173,11 +173,11 @@ const areaSD = 0.25
 // newPerson draws one person of area a in municipality m, with both waves.
 func newPerson(r *rand.Rand, m *municipality, a *area, waves int) person {
 	var p person
-	p.background, p.origin = bgNorway, 1
+	p.bg, p.origin = bgNorway, 1
 	if r.Float64() < a.immShare {
-		p.background = bgImmigant
+		p.bg = bgImmigant
 		if r.Float64() < nbShare {
-			p.background = bgNorBorn
+			p.bg = bgNorBorn
 		}
 		p.origin = 2
 		if r.Float64() >= m.euShare {
@@ -189,7 +189,7 @@ func newPerson(r *rand.Rand, m *municipality, a *area, waves int) person {
 	if r.Float64() < femaleShare[p.countryGroup-1] {
 		p.gender = 2
 	}
-	p.ageGroup = 1 + pick(r, ageShares[p.background-1][:])
+	p.ageGroup = 1 + pick(r, ageShares[p.bg-1][:])
 	lo, hi := ageBounds[p.ageGroup-1][0], ageBounds[p.ageGroup-1][1]
 	p.age = lo + r.IntN(hi-lo+1)
 	if p.ageGroup == 1 {
@@ -198,18 +198,19 @@ func newPerson(r *rand.Rand, m *municipality, a *area, waves int) person {
 		p.education = 1 + pick(r, educationShares[p.countryGroup-1][:])
 	}
 	p.years = -1
-	if p.background == bgImmigant {
+	if p.bg == bgImmigant {
 		// Years since arrival: exponential with mean 10, at most the age
 		// minus one (nobody in the population arrived in their first year).
 		p.years = min(int(r.ExpFloat64()*10), p.age-1)
 	}
 	p.religion = 1 + pick(r, religionShares[p.origin-1][:])
 	hh := 1.2
-	if p.background != bgNorway {
+	if p.bg != bgNorway {
 		hh = 1.9
 	}
 	p.household = min(12, 1+poisson(r, hh))
-	p.latent = latentMean(&p, m, a)
+	c := p.background()
+	p.latent = latentMean(&c, m, a)
 	z := [3]float64{r.NormFloat64(), r.NormFloat64(), r.NormFloat64()}
 	for d := range 3 {
 		for k := 0; k <= d; k++ {
@@ -231,7 +232,7 @@ func (p *person) measure(r *rand.Rand, m *municipality, w int) {
 		for d := range 3 {
 			mw.latent[d] += trend[d]
 		}
-		if m.programme && r.Float64() < participation[p.background-1] {
+		if m.programme && r.Float64() < participation[p.bg-1] {
 			mw.participated = true
 			for d := range 3 {
 				mw.latent[d] += programmeEffect[d]

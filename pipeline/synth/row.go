@@ -109,7 +109,7 @@ func (row *Row) fill(p *person, m *municipality, w, stratum int, psu int64, area
 	v[colAge] = float64(p.age)
 	v[colAgeGroup] = float64(p.ageGroup)
 	v[colEducation] = float64(p.education)
-	v[colBackground] = float64(p.background)
+	v[colBackground] = float64(p.bg)
 	v[colOrigin] = float64(p.origin)
 	v[colCountryGroup] = float64(p.countryGroup)
 	v[colYearsNorway] = math.NaN()

@@ -32,12 +32,12 @@ var responseModel = newModel(Model{
 	Name: "response", Family: "binomial", Population: "selected persons",
 	Formula: "responded ~ factor(background) + factor(country_group) + factor(age_group) + factor(education) + factor(gender)",
 }, []term{
-	intercept(),
-	factor("background", backgroundOf, 2), factor("background", backgroundOf, 3),
-	factor("country_group", countryGroupOf, 3),
-	factor("age_group", ageGroupOf, 1), factor("age_group", ageGroupOf, 4), factor("age_group", ageGroupOf, 5),
-	factor("education", educationOf, 1), factor("education", educationOf, 3),
-	factor("gender", genderOf, 2),
+	T(),
+	T(F(cvBackground, 2)), T(F(cvBackground, 3)),
+	T(F(cvCountryGroup, 3)),
+	T(F(cvAgeGroup, 1)), T(F(cvAgeGroup, 4)), T(F(cvAgeGroup, 5)),
+	T(F(cvEducation, 1)), T(F(cvEducation, 3)),
+	T(F(cvGender, 2)),
 }, 0.35, -0.9, -0.5, -0.3, -0.5, 0.3, 0.3, -0.4, 0.3, 0.15)
 
 // itemNonresponse is the probability that a respondent skips an item: of it,
@@ -47,13 +47,13 @@ const itemNonresponse = 0.025
 // plan is the population and sample design before any person is drawn.
 type plan struct {
 	opts   Options
-	scale  int // the population is scale × the real adult population
 	strata []stratum
 }
 
 // stratum is one municipality's part of the plan.
 type stratum struct {
 	m          *municipality
+	scale      int     // the population is scale × the real adults
 	population int     // adults
 	expected   float64 // expected respondents per wave
 	meanOR     float64 // E[oversampling × response probability] over persons
@@ -64,6 +64,7 @@ type Stratum struct {
 	Municipality int    `json:"municipality"`
 	Name         string `json:"name"`
 	Programme    bool   `json:"programme"`
+	Scale        int    `json:"scale"`
 	Population   int    `json:"population"`
 	Areas        int    `json:"areas"`
 	// SampledAreas and Rate (the within-area selection probability of a
@@ -73,26 +74,25 @@ type Stratum struct {
 	Expected     float64   `json:"expected_respondents_per_wave"`
 }
 
-// newPlan allocates the expected respondents to municipalities and scales
-// the population up when the sample would otherwise exceed the design caps
-// (at most maxAreaFraction of areas; selection probabilities at most 1).
+// newPlan allocates the expected respondents to municipalities and scales a
+// municipality's population up when its sample would otherwise exceed the
+// design caps (at most maxAreaFraction of its areas; selection
+// probabilities at most 1). Only samples far larger than real surveys (for
+// benchmarks) are scaled.
 func newPlan(opts Options, ms []municipality) *plan {
-	pl := &plan{opts: opts, scale: 1}
+	pl := &plan{opts: opts}
 	perWave := float64(opts.Respondents) / float64(opts.Waves)
 	total := 0.0
 	for i := range ms {
 		total += math.Pow(float64(ms[i].adults), allocationPower)
 	}
-	need := 1.0
 	for i := range ms {
 		st := stratum{m: &ms[i], meanOR: meanOversampledResponse(&ms[i])}
 		st.expected = perWave * math.Pow(float64(ms[i].adults), allocationPower) / total
-		need = max(need, st.expected*maxOversampling/(maxAreaFraction*float64(ms[i].adults)*st.meanOR))
+		need := st.expected * maxOversampling / (maxAreaFraction * float64(ms[i].adults) * st.meanOR)
+		st.scale = max(1, int(math.Ceil(need)))
+		st.population = ms[i].adults * st.scale
 		pl.strata = append(pl.strata, st)
-	}
-	pl.scale = int(math.Ceil(need))
-	for i := range pl.strata {
-		pl.strata[i].population = pl.strata[i].m.adults * pl.scale
 	}
 	return pl
 }
@@ -133,7 +133,7 @@ func meanOversampledResponse(m *municipality) float64 {
 						edu = youthEducation
 					}
 					for e := 1; e <= nEducation; e++ {
-						c := covariates{background: bg, countryGroup: cg, gender: g, ageGroup: ag, education: e}
+						c := covariates{cvBackground: float64(bg), cvCountryGroup: float64(cg), cvGender: float64(g), cvAgeGroup: float64(ag), cvEducation: float64(e)}
 						w := pBg * pCg * pG * ageShares[bg-1][ag-1] * edu[e-1]
 						sum += w * oversampling[bg-1] * logistic(responseModel.eta(&c))
 					}
@@ -247,14 +247,17 @@ func (pl *plan) generateStratum(h int, acc *accumulator, writers []RowWriter) er
 		for i := range int(size) {
 			p := newPerson(ar, st.m, &ap, pl.opts.Waves)
 			acc.add(h, &p)
+			if samplers[0] == nil && samplers[1] == nil {
+				continue
+			}
+			c := p.background()
+			pResp := logistic(responseModel.eta(&c))
 			for w, d := range designs {
 				r := samplers[w]
 				if r == nil {
 					continue
 				}
-				c := covariates{background: p.background, countryGroup: p.countryGroup, gender: p.gender, ageGroup: p.ageGroup, education: p.education}
-				pSel := min(1, d.rate*oversampling[p.background-1])
-				pResp := logistic(responseModel.eta(&c))
+				pSel := min(1, d.rate*oversampling[p.bg-1])
 				selected, responds := r.Float64() < pSel, r.Float64() < pResp
 				if !selected || !responds {
 					continue

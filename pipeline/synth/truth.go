@@ -20,9 +20,8 @@ type Truth struct {
 	// Achieved is the number of respondents written per wave.
 	Achieved []int `json:"respondents_achieved"`
 	Waves    int   `json:"waves"`
-	// Scale multiplies the real adult populations when the requested sample
-	// needs a larger population than the municipalities have.
-	Scale      int       `json:"scale"`
+	// Population is the number of adults; a stratum's Scale multiplies its
+	// real adults when the requested sample needs more.
 	Population int       `json:"population"`
 	Strata     []Stratum `json:"strata"`
 	Latent     Latent    `json:"latent"`
@@ -145,7 +144,7 @@ func newAccumulator(waves int) *accumulator {
 }
 
 func (acc *accumulator) addStratum(st *stratum, designs []waveDesign) {
-	s := Stratum{Municipality: st.m.code, Name: st.m.name, Programme: st.m.programme, Population: st.population, Areas: designs[0].areas, Expected: st.expected}
+	s := Stratum{Municipality: st.m.code, Name: st.m.name, Programme: st.m.programme, Scale: st.scale, Population: st.population, Areas: designs[0].areas, Expected: st.expected}
 	for _, d := range designs {
 		s.SampledAreas = append(s.SampledAreas, d.sampled)
 		s.Rate = append(s.Rate, d.rate)
@@ -155,7 +154,7 @@ func (acc *accumulator) addStratum(st *stratum, designs []waveDesign) {
 }
 
 func cellOf(p *person) int {
-	return ((((p.background-1)*nOrigin+p.origin-1)*nGender+p.gender-1)*nAgeGroup+p.ageGroup-1)*nEducation + p.education - 1
+	return ((((p.bg-1)*nOrigin+p.origin-1)*nGender+p.gender-1)*nAgeGroup+p.ageGroup-1)*nEducation + p.education - 1
 }
 
 func (acc *accumulator) add(h int, p *person) {
@@ -182,14 +181,14 @@ func (acc *accumulator) add(h int, p *person) {
 		for d := range 3 {
 			put(statLatent+d, mw.latent[d])
 		}
-		if p.background == bgImmigant {
+		if p.bg == bgImmigant {
 			put(statAMEFriends, mw.dFriends)
 			put(statAMEOrg, mw.dOrgDiff)
 		}
 		c := p.covariates(mw)
 		x := xs[:len(qolModel.terms)]
 		for i, t := range qolModel.terms {
-			x[i] = t.x(&c)
+			x[i] = t.value(&c)
 		}
 		xtx, xty := acc.qolXtX[w], acc.qolXty[w]
 		for i := range x {
@@ -280,7 +279,7 @@ func byMap(by []string, levels []int) map[string]string {
 }
 
 func (acc *accumulator) truth(pl *plan) *Truth {
-	t := &Truth{Seed: pl.opts.Seed, Respondents: pl.opts.Respondents, Waves: pl.opts.Waves, Scale: pl.scale, Strata: acc.strata, Items: items[:], Achieved: acc.achieved}
+	t := &Truth{Seed: pl.opts.Seed, Respondents: pl.opts.Respondents, Waves: pl.opts.Waves, Strata: acc.strata, Items: items[:], Achieved: acc.achieved}
 	for _, st := range pl.strata {
 		t.Population += st.population
 	}
@@ -370,7 +369,7 @@ func (acc *accumulator) models() []Model {
 			for w := range acc.waves {
 				beta := solveSymmetric(acc.qolXtX[w], acc.qolXty[w])
 				for i, t := range qolModel.terms {
-					c.Census = append(c.Census, Effect{Term: t.name, Wave: w + 1, By: map[string]string{}, Estimate: beta[i]})
+					c.Census = append(c.Census, Effect{Term: t.name(), Wave: w + 1, By: map[string]string{}, Estimate: beta[i]})
 				}
 			}
 		}
