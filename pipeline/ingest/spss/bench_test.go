@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -46,16 +47,7 @@ func benchCell(r, c int) any {
 // (VmHWM, reset before them) and the CPU time per read, which is steadier
 // than wall time on a shared machine (Linux only).
 func BenchmarkRead500k(b *testing.B) {
-	const rows = 500_000
-	path := filepath.Join(b.TempDir(), "bench.sav")
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	writeSav(b, f, binary.LittleEndian, benchVars(), rows, 1, benchCell)
-	if err := f.Close(); err != nil {
-		b.Fatal(err)
-	}
+	path := writeBenchFile(b)
 	st, _ := os.Stat(path)
 	runtime.GC()
 	resetPeakRSS()
@@ -79,7 +71,7 @@ func BenchmarkRead500k(b *testing.B) {
 			total += n
 		}
 		r.Close()
-		if total != rows {
+		if total != benchRows {
 			b.Fatalf("%d rows", total)
 		}
 	}
@@ -89,6 +81,46 @@ func BenchmarkRead500k(b *testing.B) {
 	if peak := peakRSS(); peak > 0 {
 		b.ReportMetric(peak/1e6, "peak-RSS-MB")
 	}
+}
+
+const benchRows = 500_000
+
+// writeBenchFile writes the benchmark file into a temporary directory.
+func writeBenchFile(b *testing.B) string {
+	path := filepath.Join(b.TempDir(), "bench.sav")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	writeSav(b, f, binary.LittleEndian, benchVars(), benchRows, 1, benchCell)
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// BenchmarkReadstatCSV500k converts the same file to CSV with the readstat
+// command, the first half of the path socap's reader replaces (ReadStat
+// to CSV, then DuckDB's read_csv), and reports the command's CPU time.
+func BenchmarkReadstatCSV500k(b *testing.B) {
+	bin, err := exec.LookPath("readstat")
+	if err != nil {
+		b.Skip("readstat not on PATH")
+	}
+	path := writeBenchFile(b)
+	out := filepath.Join(b.TempDir(), "bench.csv")
+	var cpu float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		os.Remove(out)
+		cmd := exec.Command(bin, path, out)
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("readstat: %v: %s", err, msg)
+		}
+		cpu += (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+	}
+	b.StopTimer()
+	b.ReportMetric(cpu/float64(b.N), "cpu-s/op")
 }
 
 // resetPeakRSS resets the kernel's high-water mark of resident memory
