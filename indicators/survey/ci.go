@@ -34,6 +34,11 @@ func expit(x float64) float64 { return math.Exp(x) / (1 + math.Exp(x)) }
 //	asin:          sin²(asin(√p) ± t·√v/(2√(p(1−p))))
 //	beta:          n* = p(1−p)/v·(qt(α/2, n−1)/qt(α/2, df))²,
 //	               [qbeta(α/2, n*p, n*(1−p)+1), qbeta(1−α/2, n*p+1, n*(1−p))]
+//	wilson:        the Wilson score interval on the effective sample size
+//	               n* = p(1−p)/v (n when v = 0) with t = qt(1−α/2, df):
+//	               (p + t²/(2n*) ∓ t·√(p(1−p)/n* + t²/(4n*²))) / (1 + t²/n*)
+//	               (Kish's effective n, as Stata's svy proportion citype(wilson); R's
+//	               svyciprop has no Wilson method, so this one has no R reference)
 //
 // For a replicate design the logit interval takes the replicate variance of logit(θ_r),
 // as svyglm refitted on each replicate does.
@@ -46,6 +51,16 @@ func (d *Design) propCI(m PropCI, l lin, df, level float64) (lo, hi float64) {
 	case CIAsin:
 		a, b := tInterval(math.Asin(math.Sqrt(p)), se/(2*math.Sqrt(p*(1-p))), df, level)
 		return math.Pow(math.Sin(a), 2), math.Pow(math.Sin(b), 2)
+	case CIWilson:
+		neff := p * (1 - p) / v
+		if v == 0 {
+			neff = n
+		}
+		t := qt(1-(1-level)/2, df)
+		t2 := t * t / neff
+		mid := p + t2/2
+		half := t * math.Sqrt(p*(1-p)/neff+t2/(4*neff))
+		return (mid - half) / (1 + t2), (mid + half) / (1 + t2)
 	case CIBeta:
 		alpha := 1 - level
 		neff := p * (1 - p) / v

@@ -53,6 +53,8 @@ const (
 	// CIBeta: Korn–Graubard: Clopper–Pearson with effective sample size
 	// n* = p̂(1−p̂)/Var(p̂) · (t_{n−1}/t_df)², n the rows in the domain.
 	CIBeta PropCI = "beta"
+	// CIWilson: the Wilson score interval on the effective sample size (see propCI).
+	CIWilson PropCI = "wilson"
 )
 
 // QuantileRule chooses how a weighted quantile is read off the weighted CDF.
@@ -136,10 +138,10 @@ func (o *Options) defaults() error {
 
 func checkPropCI(m PropCI) error {
 	switch m {
-	case CILogit, CIXlogit, CIMean, CIAsin, CIBeta:
+	case CILogit, CIXlogit, CIMean, CIAsin, CIBeta, CIWilson:
 		return nil
 	}
-	return fmt.Errorf("proportion interval %q: want logit, xlogit, mean, asin or beta", m)
+	return fmt.Errorf("proportion interval %q: want logit, xlogit, mean, asin, beta or wilson", m)
 }
 
 // Record is one estimate for one domain. NaN means "not available" and serialises as

@@ -372,3 +372,35 @@ func TestProducersAgree(t *testing.T) {
 		}
 	}
 }
+
+// Under simple random sampling with replacement the variance of p̂ is p̂(1−p̂)/(n−1)
+// (svymean's n/(n−1) factor), so the Wilson interval is the textbook one on n−1.
+func TestWilsonInterval(t *testing.T) {
+	y := []float64{1, 0, 0, 1, 1, 0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1, 1}
+	zeros := make([]float64, len(y))
+	w := make([]float64, len(y))
+	for i := range w {
+		w[i] = 3
+	}
+	f := NewFrame()
+	for _, err := range []error{f.AddFloat("y", y), f.AddFloat("none", zeros), f.AddFloat("w", w)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := newDesign(t, f, Spec{Weights: "w"})
+	r := estimate(t, d, []Request{prop("y")}, Options{PropCI: CIWilson})[0]
+	n, p := float64(len(y)-1), 15.0/20
+	z := qt(0.975, 19)
+	c := z * z / n
+	lo := (p + c/2 - z*math.Sqrt(p*(1-p)/n+c/(4*n))) / (1 + c)
+	hi := (p + c/2 + z*math.Sqrt(p*(1-p)/n+c/(4*n))) / (1 + c)
+	if math.Abs(r.CILow-lo) > 1e-12 || math.Abs(r.CIHigh-hi) > 1e-12 {
+		t.Errorf("wilson [%v, %v], want [%v, %v]", r.CILow, r.CIHigh, lo, hi)
+	}
+	// p̂ = 0: the interval is [0, something] rather than nothing.
+	r = estimate(t, d, []Request{prop("none")}, Options{PropCI: CIWilson})[0]
+	if r.CILow != 0 || !(r.CIHigh > 0 && r.CIHigh < 0.5) {
+		t.Errorf("wilson at p̂=0: [%v, %v]", r.CILow, r.CIHigh)
+	}
+}
