@@ -19,10 +19,10 @@ const (
 )
 
 // oversampling is the relative selection probability within an area by
-// background: immigrants and Norwegian-born to immigrant parents threefold.
-var oversampling = [nBackground]float64{1, 3, 3}
+// background: immigrants and Norwegian-born to immigrant parents fourfold.
+var oversampling = [nBackground]float64{1, 4, 4}
 
-const maxOversampling = 3
+const maxOversampling = 4
 
 // responseModel is the probability of responding once selected; it depends
 // on background only, so the data are missing at random given background
@@ -38,7 +38,7 @@ var responseModel = newModel(Model{
 	T(F(cvAgeGroup, 1)), T(F(cvAgeGroup, 4)), T(F(cvAgeGroup, 5)),
 	T(F(cvEducation, 1)), T(F(cvEducation, 3)),
 	T(F(cvGender, 2)),
-}, 0.35, -0.9, -0.5, -0.3, -0.5, 0.3, 0.3, -0.4, 0.3, 0.15)
+}, 0.35, -0.9, -0.5, -0.3, -0.6, 0.3, 0.3, -0.6, 0.5, 0.15)
 
 // itemNonresponse is the probability that a respondent skips an item: of it,
 // 60 % answer "don't know", 30 % refuse and 10 % leave the item blank.
@@ -223,6 +223,13 @@ func (pl *plan) design(h, w, areas int) waveDesign {
 	return d
 }
 
+// area returns the person stream of area a of stratum h and the area drawn
+// from its start.
+func (pl *plan) area(h, a int, size int32) (*rand.Rand, area) {
+	r := pl.stream(streamPersons, h, a)
+	return r, newArea(r, pl.strata[h].m, int(size))
+}
+
 // generateStratum draws every person of stratum h, area by area, adds them
 // to the truth and writes the respondents of each wave.
 func (pl *plan) generateStratum(h int, acc *accumulator, writers []RowWriter) error {
@@ -236,8 +243,7 @@ func (pl *plan) generateStratum(h int, acc *accumulator, writers []RowWriter) er
 	var row Row
 	var id []byte
 	for a, size := range sizes {
-		ar := pl.stream(streamPersons, h, a)
-		ap := newArea(ar, st.m, int(size))
+		ar, ap := pl.area(h, a, size)
 		var samplers [2]*rand.Rand
 		for w := range designs {
 			if designs[w].chosen[a] {

@@ -27,7 +27,7 @@
 // Per wave and municipality, areas are drawn by simple random sampling
 // without replacement; within a drawn area persons are drawn by Poisson
 // sampling with immigrants and their Norwegian-born children oversampled
-// threefold; then persons respond with a probability that depends on their
+// fourfold; then persons respond with a probability that depends on their
 // background only (missing at random given background). The weight is the
 // inverse of the product of the three probabilities, so design-weighted
 // estimates are unbiased while unweighted ones are not. Respondents skip
