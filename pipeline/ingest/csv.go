@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -72,7 +73,15 @@ func (p *prepared) prepareCSV(ctx context.Context) error {
 		p.info.Decimal = detectDecimal(sample, delim)
 	}
 
-	scan, err := scanCSV(ctx, path, delim, newProgressBar(p.opts.Progress, "scan "+path, unitBytes, fileSize(path)))
+	tmp, err := os.CreateTemp("", "socap-ingest-*.csv")
+	if err != nil {
+		return fmt.Errorf("ingest %s: %w", path, err)
+	}
+	p.cleanup = func() { os.Remove(tmp.Name()) }
+	scan, err := scanCSV(ctx, path, delim, newProgressBar(p.opts.Progress, "scan "+path, unitBytes, fileSize(path)), tmp)
+	if cerr := tmp.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("ingest %s: numbered copy: %w", path, cerr)
+	}
 	if err != nil {
 		return err
 	}
@@ -107,7 +116,7 @@ func (p *prepared) prepareCSV(ctx context.Context) error {
 	}
 	fast := isUTF8(p.info.Encoding) && scan.ragged == 0 && !scan.irregular && scan.headerFields == len(p.info.Columns)
 	if fast {
-		p.loader = &duckCSVLoader{delim: delim, records: scan.records, maxRecord: scan.maxRecord, progress: p.opts.Progress}
+		p.loader = &duckCSVLoader{numbered: tmp.Name(), delim: delim, records: scan.records, maxRecord: scan.maxRecord, progress: p.opts.Progress}
 	} else {
 		p.loader = &goCSVLoader{path: path, delim: delim, encoding: p.info.Encoding, progress: p.opts.Progress}
 	}
@@ -264,12 +273,21 @@ const (
 // scanCSV reads the file once: SHA-256, UTF-8 validity, and a quote-aware
 // count of records and fields (RFC 4180 with '"' as quote and escape).
 // Blank lines are skipped, as DuckDB and encoding/csv skip them.
-func scanCSV(ctx context.Context, path string, delim byte, bar *progressBar) (*csvScan, error) {
+//
+// With numbered not nil, it also writes a copy of the file for read_csv:
+// without a BOM, each record prefixed with its number and delim (the header
+// with "_row" and delim), so that DuckDB can load in parallel and still
+// give every record its place in the file.
+func scanCSV(ctx context.Context, path string, delim byte, bar *progressBar, numbered io.Writer) (*csvScan, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("ingest %s: %w", path, err)
 	}
 	defer f.Close()
+	var out *bufio.Writer
+	if numbered != nil {
+		out = bufio.NewWriterSize(numbered, 1<<20)
+	}
 	s := &csvScan{validUTF8: true, unclosedRow: -1}
 	h := sha256.New()
 	var special [256]bool
@@ -282,6 +300,25 @@ func scanCSV(ctx context.Context, path string, delim byte, bar *progressBar) (*c
 	blank := true // no byte but '\r' in this record yet
 	first := true
 	var quoteRow int64 // the record the last quoted field opened in
+	var chunk []byte
+	copied := 0 // chunk[:copied] is in out
+	var num []byte
+	// startRecord marks chunk[i] as the first byte of a non-blank record.
+	startRecord := func(i int) {
+		blank = false
+		if out == nil {
+			return
+		}
+		out.Write(chunk[copied:i])
+		copied = i
+		if s.headerFields == 0 {
+			out.WriteString(ColRow)
+		} else {
+			num = strconv.AppendInt(num[:0], s.records+1, 10)
+			out.Write(num)
+		}
+		out.WriteByte(delim)
+	}
 	endRecord := func() {
 		if blank {
 			fields, recLen = 1, 0
@@ -306,7 +343,7 @@ func scanCSV(ctx context.Context, path string, delim byte, bar *progressBar) (*c
 			return nil, err
 		}
 		n, err := f.Read(buf)
-		chunk := buf[:n]
+		chunk, copied = buf[:n], 0
 		h.Write(chunk)
 		bar.add(int64(n))
 		if first && n > 0 {
@@ -323,21 +360,23 @@ func scanCSV(ctx context.Context, path string, delim byte, bar *progressBar) (*c
 			c := chunk[i]
 			switch state {
 			case stFieldStart:
+				if blank && c != '\n' && c != '\r' {
+					startRecord(i)
+				}
 				switch c {
 				case '"':
-					state, blank = stQuoted, false
+					state = stQuoted
 					if s.headerFields > 0 {
 						quoteRow = s.records + 1
 					}
 				case delim:
 					fields++
-					blank = false
 				case '\n':
 					endRecord()
 					continue
 				case '\r':
 				default:
-					state, blank = stUnquoted, false
+					state = stUnquoted
 				}
 			case stUnquoted:
 				j := i
@@ -388,11 +427,19 @@ func scanCSV(ctx context.Context, path string, delim byte, bar *progressBar) (*c
 			}
 			recLen++
 		}
+		if out != nil {
+			out.Write(chunk[copied:])
+		}
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return nil, fmt.Errorf("ingest %s: %w", path, err)
+		}
+	}
+	if out != nil {
+		if err := out.Flush(); err != nil {
+			return nil, fmt.Errorf("ingest %s: numbered copy: %w", path, err)
 		}
 	}
 	if state == stQuoted {
@@ -441,8 +488,10 @@ func checkUTF8(s *csvScan, carry, chunk []byte, last bool) []byte {
 	return append([]byte(nil), chunk[tail:]...)
 }
 
-// duckCSVLoader loads a clean UTF-8 file with DuckDB's read_csv.
+// duckCSVLoader loads a clean UTF-8 file with DuckDB's read_csv, from the
+// pre-scan's numbered copy.
 type duckCSVLoader struct {
+	numbered  string
 	delim     byte
 	records   int64 // what the pre-scan counted
 	maxRecord int
@@ -450,14 +499,14 @@ type duckCSVLoader struct {
 }
 
 func (l *duckCSVLoader) load(ctx context.Context, c *store.Conn, info *SourceInfo) (int64, int64, error) {
-	cols := make([]string, len(info.Columns))
+	cols := []string{store.QuoteString(ColRow) + ": 'BIGINT'"}
 	sel := make([]string, len(info.Columns))
 	for i, col := range info.Columns {
-		cols[i] = store.QuoteString(col.Name) + ": 'VARCHAR'"
+		cols = append(cols, store.QuoteString(col.Name)+": 'VARCHAR'")
 		sel[i] = store.QuoteIdent(col.Name)
 	}
 	args := []string{
-		store.QuoteString(info.Path),
+		store.QuoteString(l.numbered),
 		"header = true", "delim = " + store.QuoteString(string(l.delim)), `quote = '"'`, `escape = '"'`,
 		"columns = {" + strings.Join(cols, ", ") + "}",
 		"auto_detect = false", "strict_mode = true", "null_padding = false", "encoding = 'utf-8'",
@@ -466,8 +515,9 @@ func (l *duckCSVLoader) load(ctx context.Context, c *store.Conn, info *SourceInf
 		size := l.maxRecord + 1024
 		args = append(args, fmt.Sprintf("max_line_size = %d", size), fmt.Sprintf("buffer_size = %d", 4*size))
 	}
-	query := "CREATE TABLE " + store.QuoteIdent(info.Table) + " AS SELECT " + strings.Join(sel, ", ") + ", " +
-		provenanceSelect(info) + " FROM read_csv(" + strings.Join(args, ", ") + ")"
+	query := fmt.Sprintf("CREATE TABLE %s AS SELECT %s, %s AS %s, %s AS %s, %s, NULL::VARCHAR AS %s FROM read_csv(%s)",
+		store.QuoteIdent(info.Table), strings.Join(sel, ", "), store.QuoteString(info.ID), ColSource,
+		store.QuoteString(info.SHA256), ColSHA256, ColRow, ColProblem, strings.Join(args, ", "))
 	stop := newProgressBar(l.progress, "load "+info.Table, unitNone, 0).spin()
 	_, err := c.Exec(query)
 	stop()

@@ -168,6 +168,8 @@ type prepared struct {
 	info   SourceInfo
 	opts   FileOptions
 	loader loader
+	// cleanup, when set, removes temporary files; load calls it.
+	cleanup func()
 }
 
 // loader fills a raw table inside a load transaction. It creates the table
@@ -203,9 +205,18 @@ func prepare(ctx context.Context, path string, opts FileOptions) (*prepared, err
 		err = p.prepareReader()
 	}
 	if err != nil {
+		p.close()
 		return nil, err
 	}
 	return p, nil
+}
+
+// close removes the temporary files of p.
+func (p *prepared) close() {
+	if p.cleanup != nil {
+		p.cleanup()
+		p.cleanup = nil
+	}
 }
 
 // hashFile returns the hex SHA-256 of the file at path.
@@ -223,7 +234,17 @@ func hashFile(path string) (string, error) {
 }
 
 // load runs the load transaction for source id.
+//
+// Raw tables are stored uncompressed (DuckDB's force_compression, set for
+// the load): compressing millions of short strings costs DuckDB about
+// three times the load itself, and the raw tables are read whole, once per
+// harmonisation.
 func (p *prepared) load(ctx context.Context, st *store.Store, id string) (*SourceInfo, error) {
+	defer p.close()
+	if _, err := st.DB().ExecContext(ctx, "SET GLOBAL force_compression = 'uncompressed'"); err != nil {
+		return nil, fmt.Errorf("ingest %s: %w", p.info.Path, err)
+	}
+	defer st.DB().ExecContext(context.WithoutCancel(ctx), "RESET GLOBAL force_compression")
 	info := p.info
 	info.ID = id
 	info.Table = RawTable(id)

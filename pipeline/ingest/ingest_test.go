@@ -1,12 +1,16 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/csv"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -214,19 +218,33 @@ func TestScanCSVChunkBoundaries(t *testing.T) {
 		n++
 		b.WriteString(strings.Repeat("ø", n%7) + ",\"å\n" + strings.Repeat("x", n%13) + "\"\n")
 	}
-	path := writeFile(t, "a.csv", []byte(b.String()))
-	s, err := scanCSV(context.Background(), path, ',', nil)
+	path := writeFile(t, "a.csv", []byte("\xef\xbb\xbf"+b.String()))
+	var numbered bytes.Buffer
+	s, err := scanCSV(context.Background(), path, ',', nil, &numbered)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !s.validUTF8 || s.records != int64(n) || s.ragged != 0 || s.irregular || s.headerFields != 2 {
+	if !s.validUTF8 || !s.bom || s.records != int64(n) || s.ragged != 0 || s.irregular || s.headerFields != 2 {
 		t.Errorf("scan = %+v, want %d valid records of 2 fields", s, n)
+	}
+	// The numbered copy has each record's number in front, and the text.
+	records, err := csv.NewReader(&numbered).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) != n+1 || strings.Join(records[0], ",") != "_row,id,text" {
+		t.Fatalf("numbered copy: %d records, header %q", len(records), records[0])
+	}
+	for i, rec := range records[1:] {
+		if rec[0] != strconv.Itoa(i+1) || !strings.HasPrefix(rec[2], "å\n") {
+			t.Fatalf("numbered record %d = %q", i+1, rec)
+		}
 	}
 	// One invalid byte far from the start is found.
 	bad := []byte(b.String())
 	bad[2<<20+5] = 0xff
 	path = writeFile(t, "b.csv", bad)
-	if s, err = scanCSV(context.Background(), path, ',', nil); err != nil {
+	if s, err = scanCSV(context.Background(), path, ',', nil, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if s.validUTF8 {

@@ -72,17 +72,23 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 
 // loadSource loads one source unless its file is already loaded.
 func (s *Stage) loadSource(ctx context.Context, st *store.Store, id, path string, opts FileOptions) (*SourceInfo, error) {
-	p, err := prepare(ctx, path, opts)
-	if err != nil {
-		return nil, err
-	}
 	loaded, err := LoadedSource(ctx, st, id)
 	if err != nil && !errors.Is(err, ErrNoSource) {
 		return nil, err
 	}
-	if loaded != nil && loaded.SHA256 == p.info.SHA256 {
-		loaded.Unchanged = true
-		return loaded, nil
+	if loaded != nil {
+		sum, err := hashFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("ingest %s: %w", path, err)
+		}
+		if sum == loaded.SHA256 {
+			loaded.Unchanged = true
+			return loaded, nil
+		}
+	}
+	p, err := prepare(ctx, path, opts)
+	if err != nil {
+		return nil, err
 	}
 	return p.load(ctx, st, id)
 }
