@@ -12,6 +12,9 @@ import (
 // directory it wrote to, or skips when R's haven is not installed.
 func havenCSVs(t *testing.T, script string, files []string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starting R takes seconds; skipped in -short mode")
+	}
 	rscript, err := exec.LookPath("Rscript")
 	if err != nil {
 		t.Skip("Rscript not on PATH (apt-get install -y r-base-core r-cran-haven)")

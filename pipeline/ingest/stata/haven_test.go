@@ -19,6 +19,9 @@ var havenScript = filepath.Join("..", "spss", "testdata", "reference", "haven_cs
 // leaves undefined.
 func TestHaven(t *testing.T) {
 	ds := datasets(t)
+	if testing.Short() {
+		t.Skip("starting R takes seconds; skipped in -short mode")
+	}
 	rscript, err := exec.LookPath("Rscript")
 	if err != nil {
 		t.Skip("Rscript not on PATH (apt-get install -y r-base-core r-cran-haven)")
