@@ -14,10 +14,12 @@ import (
 const (
 	FormatCSV     = "csv"
 	FormatParquet = "parquet"
+	FormatXLSX    = "xlsx"
 )
 
-// Formats lists the supported formats.
-func Formats() []string { return []string{FormatCSV, FormatParquet} }
+// Formats lists the supported formats. SPSS and Stata files are read by
+// socap but not yet written.
+func Formats() []string { return []string{FormatCSV, FormatParquet, FormatXLSX} }
 
 // Files are the paths WriteDir wrote.
 type Files struct {
@@ -81,6 +83,7 @@ func WriteDir(opts Options, dir, format string) (*Truth, *Files, error) {
 var openers = map[string]func(path string) (fileWriter, error){
 	FormatCSV:     openCSV,
 	FormatParquet: openParquet,
+	FormatXLSX:    openXLSX,
 }
 
 // csvFile is a CSVWriter over its own file.
