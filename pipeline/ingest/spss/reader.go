@@ -68,6 +68,9 @@ type FileInfo struct {
 	Compression string // "none", "bytecode" or "zlib"
 	Product     string // the writing program, from the header
 	Created     string // creation date and time as written, e.g. "16 Aug 18 17:22:37"
+	// Weight names the variable SPSS weights cases by (WEIGHT BY), or is
+	// empty.
+	Weight string
 }
 
 // Variable describes one variable (a very long string counts once).
@@ -257,6 +260,7 @@ type rawDict struct {
 	magic         string
 	product       []byte
 	compression   int32
+	weight        int32 // 1-based dictionary index of the weight variable, 0 for none
 	ncases        int64
 	bias          float64
 	created       string
@@ -320,7 +324,7 @@ func readDictionary(d *decoder) (*rawDict, error) {
 		d.off -= 4
 		d.failf("compression 0 or 1 ($FL2) or 2 ($FL3)", "found %d with %s", dict.compression, dict.magic)
 	}
-	d.i32("weight index")
+	dict.weight = d.i32("weight index")
 	dict.ncases = int64(d.i32("number of cases"))
 	dict.bias = d.f64("compression bias")
 	date := d.bytes(9, "creation date")
@@ -663,6 +667,13 @@ func (r *Reader) build(dict *rawDict) error {
 	}
 	r.rowBytes = dict.slots * 8
 
+	if dict.weight != 0 {
+		vi, ok := slotVar[dict.weight]
+		if !ok || r.Variables[vi].Kind == String {
+			return r.invalid(76, "weight index of a numeric variable", "found %d", dict.weight)
+		}
+		r.File.Weight = r.Variables[vi].Name
+	}
 	for _, set := range dict.labelSets {
 		for _, s := range set.slots {
 			vi, ok := slotVar[s]

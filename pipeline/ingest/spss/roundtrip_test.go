@@ -11,7 +11,7 @@ import (
 
 var roundTripVars = []testVar{
 	{Name: "age_in_years", Label: "Age", Missing: []float64{-9, 999}},
-	{Name: "trust", Label: "Trust in people", Format: 5<<16 | 2<<8, Labels: map[float64]string{0: "None", 10: "Complete"}},
+	{Name: "trust", Label: "Trust in people", Format: 5<<16 | 2<<8, Weight: true, Labels: map[float64]string{0: "None", 10: "Complete"}},
 	{Name: "city", Width: 20, Label: "Bergen / Tromsø"},
 	{Name: "born", Format: 20<<16 | 11<<8},
 	{Name: "code", Width: 3},
@@ -54,7 +54,7 @@ func TestRoundTrip(t *testing.T) {
 			if got := r.File.Compression; got != []string{"none", "bytecode", "zlib"}[comp] {
 				t.Errorf("compression %d reported as %q", comp, got)
 			}
-			if r.File.Rows != 23 || r.File.Label != "socap test file" || r.File.Encoding != "UTF-8" {
+			if r.File.Rows != 23 || r.File.Label != "socap test file" || r.File.Encoding != "UTF-8" || r.File.Weight != "trust" {
 				t.Errorf("file info %+v", r.File)
 			}
 			if len(r.Variables) != len(roundTripVars) {

@@ -19,6 +19,7 @@ type testVar struct {
 	Format  int32
 	Missing []float64 // discrete numeric user-missing values: up to three, one with Range
 	Range   []float64 // a user-missing range lo, hi
+	Weight  bool      // the file is weighted by this variable
 	Labels  map[float64]string
 }
 
@@ -44,15 +45,18 @@ func writeSav(t testing.TB, w io.Writer, order binary.ByteOrder, vars []testVar,
 		}
 	}
 	pad := func(s string, n int) string { return s + strings.Repeat(" ", n-len(s)) }
-	slots := 0
+	slots, weight := 0, int32(0)
 	for _, v := range vars {
+		if v.Weight {
+			weight = int32(slots + 1)
+		}
 		slots += max(1, (v.Width+7)/8)
 	}
 	magic := "$FL2"
 	if compression == 2 {
 		magic = "$FL3"
 	}
-	put(magic, pad("@(#) SPSS DATA FILE socap test writer", 60), int32(2), int32(slots), compression, int32(0), int32(rows), 100.0,
+	put(magic, pad("@(#) SPSS DATA FILE socap test writer", 60), int32(2), int32(slots), compression, weight, int32(rows), 100.0,
 		"24 Nov 26", "20:00:00", pad("socap test file", 64), "\x00\x00\x00")
 	var longNames []string
 	for i, v := range vars {
