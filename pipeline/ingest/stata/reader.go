@@ -15,7 +15,7 @@
 //	r, err := stata.Open("wave2.dta", stata.Options{})
 //	if err != nil { … }
 //	defer r.Close()
-//	// r.File: format version, label, timestamp, encoding, row count.
+//	// r.File: format version, label, notes, timestamp, encoding, row count.
 //	// r.Variables: name, label, kind, storage type, format, value labels.
 //	b := r.NewBatch(16 << 10)
 //	for {
@@ -40,6 +40,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -106,6 +107,9 @@ type FileInfo struct {
 	// valid UTF-8 and "windows-1252" otherwise.
 	Encoding string
 	Rows     int64 // number of observations
+	// Documents are the dataset's notes (Stata's notes command), in
+	// order: the counterpart of SPSS documents.
+	Documents []string
 }
 
 // Variable describes one variable.
@@ -258,6 +262,26 @@ type meta struct {
 	names, formats, lblsets [][]byte
 	varLabels               [][]byte
 	old                     bool
+	notes                   map[int][]byte // _dta[note1], _dta[note2], …
+}
+
+// characteristic keeps the dataset notes among the characteristics: a
+// characteristic is a variable name and a characteristic name (nameLen
+// bytes each) and NUL-terminated contents; Stata's notes command stores
+// note n of the dataset as _dta[noten] (note0 holds the count).
+func (m *meta) characteristic(ch []byte, nameLen int) {
+	if len(ch) < 2*nameLen || string(cstr(ch[:nameLen])) != "_dta" {
+		return
+	}
+	name := string(cstr(ch[nameLen : 2*nameLen]))
+	n, err := strconv.Atoi(strings.TrimPrefix(name, "note"))
+	if !strings.HasPrefix(name, "note") || err != nil || n < 1 {
+		return
+	}
+	if m.notes == nil {
+		m.notes = map[int][]byte{}
+	}
+	m.notes[n] = cstr(ch[2*nameLen:])
 }
 
 // readOldHeader reads formats 113–115: ds_format, byteorder (1 HILO, 2
@@ -314,7 +338,11 @@ func readOldHeader(d *decoder) *meta {
 		if typ == 0 && n == 0 {
 			break
 		}
-		d.skip(int64(min(n, 1<<62)), "expansion field")
+		if typ == 1 {
+			m.characteristic(d.bytes(int64(min(n, 1<<62)), "characteristic"), 33)
+		} else {
+			d.skip(int64(min(n, 1<<62)), "expansion field")
+		}
 	}
 	return m
 }
@@ -385,7 +413,7 @@ func readNewHeader(d *decoder) *meta {
 	d.tag("</variable_labels><characteristics>")
 	for d.err == nil && d.peekTag("<ch>") {
 		d.tag("<ch>")
-		d.skip(int64(min(d.uint(4, "characteristic length"), 1<<62)), "characteristic")
+		m.characteristic(d.bytes(int64(min(d.uint(4, "characteristic length"), 1<<62)), "characteristic"), int(nameLen))
 		d.tag("</ch>")
 	}
 	d.tag("</characteristics><data>")
@@ -464,6 +492,14 @@ func looksUTF8(texts [][]byte) bool {
 func (r *Reader) build(m *meta, dataStart, size int64) error {
 	r.File.Label = r.text(cstr(m.label))
 	r.File.Timestamp = r.text(cstr(m.timestamp))
+	keys := make([]int, 0, len(m.notes))
+	for n := range m.notes {
+		keys = append(keys, n)
+	}
+	sort.Ints(keys)
+	for _, n := range keys {
+		r.File.Documents = append(r.File.Documents, r.text(m.notes[n]))
+	}
 	for i := 0; i < m.k; i++ {
 		t := m.types[i]
 		v := Variable{Name: r.text(m.names[i]), Label: r.text(m.varLabels[i]), Format: r.text(m.formats[i]), LabelSet: r.text(m.lblsets[i])}

@@ -65,7 +65,8 @@ func TestRoundTrip(t *testing.T) {
 			name := func(s string) string {
 				return s + " (format " + string(rune('0'+version/100)) + string(rune('0'+version/10%10)) + string(rune('0'+version%10)) + " " + order.String() + ")"
 			}
-			if r.File.Version != version || r.File.Rows != 3 || r.File.Label != "test data" || r.File.Timestamp != "24 Nov 2026 20:00" {
+			if r.File.Version != version || r.File.Rows != 3 || r.File.Label != "test data" || r.File.Timestamp != "24 Nov 2026 20:00" ||
+				len(r.File.Documents) != 1 || r.File.Documents[0] != "Collected in Tromsø" {
 				t.Errorf("%s: %+v", name("file info"), r.File)
 			}
 			v := r.Variables

@@ -104,13 +104,25 @@ func writeDta(version int, order binary.ByteOrder, vars []dtaVar, rows [][]any, 
 	for _, v := range vars {
 		fixed(v.Label, vlabLen)
 	}
+	// Two dataset notes, stored as characteristics _dta[note0] (the
+	// count) and _dta[note1]: expansion fields of type 1 in old formats.
+	section("</variable_labels><characteristics>")
+	for _, ch := range [][2]string{{"note0", "1"}, {"note1", "Collected in Tromsø"}} {
+		if old {
+			w.WriteByte(1)
+		} else {
+			w.WriteString("<ch>")
+		}
+		putN(uint64(2*nameLen+len(ch[1])+1), 4)
+		fixed("_dta", nameLen)
+		fixed(ch[0], nameLen)
+		w.WriteString(ch[1] + "\x00")
+		section("</ch>")
+	}
 	if old {
 		w.Write(make([]byte, 5)) // expansion fields: end marker
-	} else {
-		w.WriteString("</variable_labels><characteristics><ch>")
-		putN(5, 4)
-		w.WriteString("_dta\x00</ch></characteristics><data>")
 	}
+	section("</characteristics><data>")
 	var strls bytes.Buffer
 	for o, row := range rows {
 		for vi, v := range vars {
