@@ -1,0 +1,34 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestSynthCommand(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	code, stdout, stderr := runCLI(t, "synth", "--respondents", "300", "--waves", "1", "--seed", "4", "--format", "parquet", "--out", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, name := range []string{"wave1.parquet", "truth.json", "margins.csv"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Error(err)
+		}
+		if !strings.Contains(stdout, name) {
+			t.Errorf("stdout does not name %s:\n%s", name, stdout)
+		}
+	}
+	for _, args := range [][]string{
+		{"synth", "--format", "sav"},
+		{"synth", "--waves", "3"},
+		{"synth", "--respondents", "10"},
+		{"synth", "extra"},
+	} {
+		if code, _, stderr := runCLI(t, args...); code != exitBadUse {
+			t.Errorf("%v: exit %d, want %d; stderr: %s", args, code, exitBadUse, stderr)
+		}
+	}
+}
