@@ -55,6 +55,8 @@ const (
 	CIBeta PropCI = "beta"
 	// CIWilson: the Wilson score interval on the effective sample size (see propCI).
 	CIWilson PropCI = "wilson"
+	// CILikelihood: the Rao–Scott scaled profile-likelihood interval (see likelihoodCI).
+	CILikelihood PropCI = "likelihood"
 )
 
 // QuantileRule chooses how a weighted quantile is read off the weighted CDF.
@@ -106,8 +108,10 @@ func (o *Options) defaults() error {
 	if o.PropCI == "" {
 		o.PropCI = CILogit
 	}
-	if err := checkPropCI(o.PropCI); err != nil {
-		return err
+	if o.PropCI != CILikelihood {
+		if err := checkPropCI(o.PropCI); err != nil {
+			return err
+		}
 	}
 	if o.QuantileCI == "" {
 		o.QuantileCI = CIMean
@@ -141,7 +145,7 @@ func checkPropCI(m PropCI) error {
 	case CILogit, CIXlogit, CIMean, CIAsin, CIBeta, CIWilson:
 		return nil
 	}
-	return fmt.Errorf("proportion interval %q: want logit, xlogit, mean, asin, beta or wilson", m)
+	return fmt.Errorf("proportion interval %q: want logit, likelihood, xlogit, mean, asin, beta or wilson (likelihood not for quantiles)", m)
 }
 
 // Record is one estimate for one domain. NaN means "not available" and serialises as
@@ -450,6 +454,14 @@ func (d *Design) linear(j job, s *Sums, dm *domains, opt *Options) ([]Record, er
 	if d.rep == nil {
 		tv = d.newTaylor()
 	}
+	var lik []glmStart
+	if stat == Prop && opt.PropCI == CILikelihood && d.rep == nil {
+		tot := make([]Cell, len(dm.labels))
+		for dd := range tot {
+			tot[dd] = s.domainTotal(dd)
+		}
+		lik = d.glmStarts(j.item.A, dm.code, tot)
+	}
 	out := make([]Record, 0, len(dm.labels))
 	for dd := range dm.labels {
 		l, err := d.linearStats(stat, s, dd, tv)
@@ -460,7 +472,14 @@ func (d *Design) linear(j job, s *Sums, dm *domains, opt *Options) ([]Record, er
 		d.fill(&rec, l, opt)
 		if l.tot.N > 0 {
 			rec.Deff = d.deff(stat, l)
-			if stat == Prop {
+			switch {
+			case stat == Prop && opt.PropCI == CILikelihood:
+				var st glmStart
+				if lik != nil {
+					st = lik[dd]
+				}
+				rec.CILow, rec.CIHigh = d.likelihood(l, st, s, dd, tv, rec.DF, opt.Level)
+			case stat == Prop:
 				rec.CILow, rec.CIHigh = d.propCI(opt.PropCI, l, rec.DF, opt.Level)
 			}
 		}
@@ -468,6 +487,21 @@ func (d *Design) linear(j job, s *Sums, dm *domains, opt *Options) ([]Record, er
 		out = append(out, rec)
 	}
 	return out, nil
+}
+
+// likelihood is the profile-likelihood interval of a proportion in domain dd, from the
+// emulated glm fit. The design variance of β̂ is svy.varcoef's: the influence
+// w(y−μ̂)/(μ.η·Σw) through the linearisation variance. Replicate designs get no
+// interval: R's confint.svyglm cannot profile them either.
+func (d *Design) likelihood(l lin, st glmStart, s *Sums, dd int, tv *taylor, df, level float64) (lo, hi float64) {
+	t := l.tot
+	if d.rep != nil || t.A <= 0 || t.A >= t.W {
+		return math.NaN(), math.NaN()
+	}
+	fit := fitIntercept(st, float64(t.N), t.W, t.A)
+	me := logitMuEta(fit.beta)
+	tv.load(s.Cells[dd*s.Units:(dd+1)*s.Units], func(c *Cell) float64 { return (c.A - fit.mu*c.W) / (me * t.W) })
+	return likelihoodCI(fit, tv.variance(), float64(t.N), float64(t.NW), t.W, t.A, df, level)
 }
 
 // fill sets the fields common to every statistic; the interval is the t interval

@@ -139,26 +139,11 @@ func qruleHF7(x, w []float64, p float64) float64 {
 	for k := 1; k < n; k++ {
 		pk[k] = c[k-1] / c[n-2]
 	}
-	i, j := 0, n-1
-	if p < pk[i] {
-		return x[i]
+	if p < pk[0] {
+		return x[0]
 	}
-	if p > pk[j] {
-		return x[j]
+	if p > pk[n-1] {
+		return x[n-1]
 	}
-	for i < j-1 {
-		ij := (i + j) / 2
-		if p < pk[ij] {
-			j = ij
-		} else {
-			i = ij
-		}
-	}
-	if p == pk[j] {
-		return x[j]
-	}
-	if p == pk[i] {
-		return x[i]
-	}
-	return x[i] + (x[j]-x[i])*((p-pk[i])/(pk[j]-pk[i]))
+	return interpolate(pk, x, p)
 }

@@ -72,7 +72,8 @@ linear <- function(case, method, design, data, spec, dom, level = "") {
     ind <- if (level == "") v else as.numeric(as.character(v) == level)
     ds <- update(ds, .ind = ind[keep])
     m <- svymean(~.ind, ds, deff = TRUE)
-    ci <- attr(svyciprop(~.ind, ds, method = method, df = df), "ci")
+    # svyciprop's glm cannot profile a proportion of 0 or 1: no interval then
+    ci <- tryCatch(attr(svyciprop(~.ind, ds, method = method, df = df), "ci"), error = function(e) c(NA, NA))
     emit(case, method, spec$var, "prop", level, NA, dom$label, coef(m), SE(m), ci, df, deff(m), n, sw(ds))
   }
 }
@@ -95,7 +96,7 @@ quantiles <- function(case, method, design, data, spec, dom) {
 
 # run every spec in every domain of every by-set
 run <- function(case, design, data, specs, bys = list(character(0)),
-                propci = c("logit", "likelihood", "asin", "beta", "mean", "xlogit")[c(1, 3:6)],
+                propci = c("logit", "likelihood", "asin", "beta", "mean", "xlogit"),
                 rules = c("math", "hf7")) {
   for (by in bys) for (dom in domains(data, by)) for (spec in specs) {
     if (spec$stat == "prop") {
@@ -164,7 +165,7 @@ write_reps("clus1_jk1", jk1, apiclus1$dnum)
 run("clus1_jk1", jk1, apiclus1,
     list(S("mean", "api00"), S("total", "enroll"), S("ratio", "api00", den = "api99"),
          S("prop", "sch.wide", levels = c("Yes"))),
-    bys = list(character(0), "stype"), propci = c("logit", "beta"))
+    bys = list(character(0), "stype"), propci = c("logit", "beta", "likelihood"))
 
 ## JKn from the stratified design (deterministic: Go converts itself) -------------------
 jkn <- as.svrepdesign(strat, type = "JKn")
