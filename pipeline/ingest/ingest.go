@@ -111,6 +111,8 @@ type Column struct {
 	Type    string // type in the file: "text" for text formats; numeric, string, date… for typed ones
 	Format  string // display format or storage type in the file, when known
 	Measure string // nominal, ordinal or scale (SPSS), when known
+	// Missing lists declared user-missing codes (SPSS): "97..99, -1".
+	Missing string
 	// ValueLabels maps values (as they appear in the raw table) to labels.
 	ValueLabels []ValueLabel
 }
@@ -293,8 +295,8 @@ func recordSource(c *store.Conn, info *SourceInfo, loadedAt time.Time) error {
 		return fmt.Errorf("record source: %w", err)
 	}
 	for i, col := range info.Columns {
-		if _, err := c.Exec(`INSERT INTO variables (source_id, position, name, label, type, format, measure) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			info.ID, i+1, col.Name, nullable(col.Label), nullable(col.Type), nullable(col.Format), nullable(col.Measure)); err != nil {
+		if _, err := c.Exec(`INSERT INTO variables (source_id, position, name, label, type, format, measure, missing) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			info.ID, i+1, col.Name, nullable(col.Label), nullable(col.Type), nullable(col.Format), nullable(col.Measure), nullable(col.Missing)); err != nil {
 			return fmt.Errorf("record variable %s: %w", col.Name, err)
 		}
 		for _, vl := range col.ValueLabels {
@@ -381,7 +383,8 @@ func provenanceSelect(info *SourceInfo) string {
 // Columns lists the file columns of a loaded source (provenance excluded),
 // in file order, with the metadata recorded in variables and value_labels.
 func Columns(ctx context.Context, st *store.Store, sourceID string) ([]Column, error) {
-	rows, err := st.DB().QueryContext(ctx, `SELECT name, coalesce(label, ''), coalesce(type, ''), coalesce(format, ''), coalesce(measure, '')
+	rows, err := st.DB().QueryContext(ctx, `SELECT name, coalesce(label, ''), coalesce(type, ''), coalesce(format, ''),
+		coalesce(measure, ''), coalesce(missing, '')
 		FROM variables WHERE source_id = ? ORDER BY position`, sourceID)
 	if err != nil {
 		return nil, fmt.Errorf("columns of %s: %w", sourceID, err)
@@ -391,7 +394,7 @@ func Columns(ctx context.Context, st *store.Store, sourceID string) ([]Column, e
 	index := map[string]int{}
 	for rows.Next() {
 		var c Column
-		if err := rows.Scan(&c.Name, &c.Label, &c.Type, &c.Format, &c.Measure); err != nil {
+		if err := rows.Scan(&c.Name, &c.Label, &c.Type, &c.Format, &c.Measure, &c.Missing); err != nil {
 			return nil, fmt.Errorf("columns of %s: %w", sourceID, err)
 		}
 		index[c.Name] = len(cols)

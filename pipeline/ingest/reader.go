@@ -35,6 +35,10 @@ func openReader(format Format, path string, opts FileOptions) (Reader, error) {
 		return openJSONLines(path)
 	case FormatXLSX:
 		return openXLSX(path, opts.Sheet)
+	case FormatSAV, FormatZSAV:
+		return openSPSS(path, opts)
+	case FormatDTA:
+		return openStata(path, opts)
 	}
 	return nil, fmt.Errorf("no reader for format %q", format)
 }

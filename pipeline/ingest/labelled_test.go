@@ -1,0 +1,59 @@
+package ingest
+
+import (
+	"context"
+	"reflect"
+	"testing"
+)
+
+// The files come from testdata/reference/ingest_labelled.R (R's haven).
+func TestLoadLabelledFiles(t *testing.T) {
+	tests := []struct {
+		file   string
+		rows   [][]string
+		tillit Column
+	}{
+		{
+			file: "../../testdata/ingest/labelled.sav",
+			rows: [][]string{
+				{"1", "Frøya", "4", "0.5", "2024-03-01", "2024-03-01T10:30:00", "1", "∅"},
+				{"2", "Tromsø", "99", "1.25", "2024-03-02", "∅", "2", "∅"},
+				{"3", "Åfjord", "∅", "2", "∅", "2024-03-02T08:00:05", "3", "∅"},
+			},
+			tillit: Column{Name: "tillit", Label: "Tillit til kommunen", Type: "numeric", Missing: "99",
+				ValueLabels: []ValueLabel{{"1", "Ingen tillit"}, {"5", "Full tillit"}, {"99", "Vet ikke"}}},
+		},
+		{
+			file: "../../testdata/ingest/labelled.dta",
+			rows: [][]string{
+				{"1", "Frøya", "4", "0.5", "2024-03-01", "2024-03-01T10:30:00", "1", "∅"},
+				{"2", "Tromsø", "5", "1.25", "2024-03-02", "∅", "2", "∅"},
+				{"3", "Åfjord", "∅", "2", "∅", "2024-03-02T08:00:05", "3", "∅"},
+			},
+			tillit: Column{Name: "tillit", Label: "Tillit til kommunen", Type: "numeric",
+				ValueLabels: []ValueLabel{{"1", "Ingen tillit"}, {"5", "Full tillit"}}},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			ctx := context.Background()
+			st := openStore(t, "")
+			info, err := LoadFile(ctx, st, tc.file, FileOptions{}, "lab")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rawRows(t, st, info.Table); !reflect.DeepEqual(got, tc.rows) {
+				t.Errorf("rows:\n got %q\nwant %q", got, tc.rows)
+			}
+			cols, err := Columns(ctx, st, "lab")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := cols[2]
+			got.Format, got.Measure = "", ""
+			if !reflect.DeepEqual(got, tc.tillit) {
+				t.Errorf("tillit:\n got %+v\nwant %+v", got, tc.tillit)
+			}
+		})
+	}
+}
