@@ -151,18 +151,41 @@ func writeSav(t testing.TB, w io.Writer, order binary.ByteOrder, vars []testVar,
 	}
 }
 
-// writeZlibData writes the ZLIB data header, one zlib block and the
-// trailer (PSPP "System File Format", ZLIB Compressed Data Record). at is
-// the file offset of the header.
+// zlibBlock is the uncompressed size of the test writer's zlib blocks,
+// small so that test files have several (SPSS uses about 4 MB).
+const zlibBlock = 256
+
+// writeZlibData writes the ZLIB data header, the data as zlib blocks of
+// zlibBlock bytes and the trailer with one entry per block (PSPP "System
+// File Format", ZLIB Compressed Data Record). at is the file offset of the
+// header.
 func writeZlibData(bw *bufio.Writer, at int64, data []byte, put func(...any)) {
-	var z bytes.Buffer
-	zw := zlib.NewWriter(&z)
-	zw.Write(data)
-	zw.Close()
-	trailer := at + 24 + int64(z.Len())
-	put(at, trailer, int64(48))
-	bw.Write(z.Bytes())
-	put(int64(-100), int64(0), int32(0x3ff000), int32(1), at, at+24, int32(len(data)), int32(z.Len()))
+	var blocks [][]byte
+	var sizes []int
+	for len(data) > 0 {
+		n := min(len(data), zlibBlock)
+		var z bytes.Buffer
+		zw := zlib.NewWriter(&z)
+		zw.Write(data[:n])
+		zw.Close()
+		blocks, sizes = append(blocks, z.Bytes()), append(sizes, n)
+		data = data[n:]
+	}
+	trailer := at + 24
+	for _, b := range blocks {
+		trailer += int64(len(b))
+	}
+	put(at, trailer, int64(24+24*len(blocks)))
+	for _, b := range blocks {
+		bw.Write(b)
+	}
+	put(int64(-100), int64(0), int32(zlibBlock), int32(len(blocks)))
+	uoff, coff := at, at+24
+	for k, b := range blocks {
+		put(uoff, coff, int32(sizes[k]), int32(len(b)))
+		uoff += int64(sizes[k])
+		coff += int64(len(b))
+	}
 }
 
 func itoa(i int) string {
