@@ -16,18 +16,21 @@ const (
 	perArea = 10
 	// maxAreaFraction caps the share of a municipality's areas drawn.
 	maxAreaFraction = 0.5
+	// maxRate caps the within-area selection probability of persons who
+	// are not oversampled.
+	maxRate = 0.5
 )
 
 // oversampling is the relative selection probability within an area by
-// background: immigrants and Norwegian-born to immigrant parents fourfold.
+// background: immigrants and Norwegian-born to immigrant parents fourfold
+// (capped at certainty).
 var oversampling = [nBackground]float64{1, 4, 4}
-
-const maxOversampling = 4
 
 // responseModel is the probability of responding once selected; it depends
 // on background only, so the data are missing at random given background
 // and the weight, which divides by it, removes the bias. Immigrants, youth,
-// men and the less educated respond less, as in most Norwegian surveys.
+// men and the less educated respond less and the old more, as in most
+// Norwegian surveys.
 var responseModel = newModel(Model{
 	Name: "response", Family: "binomial", Population: "selected persons",
 	Formula: "responded ~ factor(background) + factor(country_group) + factor(age_group) + factor(education) + factor(gender)",
@@ -38,7 +41,7 @@ var responseModel = newModel(Model{
 	T(F(cvAgeGroup, 1)), T(F(cvAgeGroup, 4)), T(F(cvAgeGroup, 5)),
 	T(F(cvEducation, 1)), T(F(cvEducation, 3)),
 	T(F(cvGender, 2)),
-}, 0.35, -0.9, -0.5, -0.3, -0.6, 0.3, 0.3, -0.6, 0.5, 0.15)
+}, 0.2, -0.9, -0.5, -0.3, -0.7, 0.3, 0.8, -0.7, 0.5, 0.15)
 
 // itemNonresponse is the probability that a respondent skips an item: of it,
 // 60 % answer "don't know", 30 % refuse and 10 % leave the item blank.
@@ -53,10 +56,10 @@ type plan struct {
 // stratum is one municipality's part of the plan.
 type stratum struct {
 	m          *municipality
-	scale      int     // the population is scale × the real adults
-	population int     // adults
-	expected   float64 // expected respondents per wave
-	meanOR     float64 // E[oversampling × response probability] over persons
+	scale      int        // the population is scale × the real adults
+	population int        // adults
+	expected   float64    // expected respondents per wave
+	mix        []cellMass // population composition by response cell
 }
 
 // Stratum is the design of one municipality in the truth file.
@@ -76,9 +79,8 @@ type Stratum struct {
 
 // newPlan allocates the expected respondents to municipalities and scales a
 // municipality's population up when its sample would otherwise exceed the
-// design caps (at most maxAreaFraction of its areas; selection
-// probabilities at most 1). Only samples far larger than real surveys (for
-// benchmarks) are scaled.
+// design caps (maxAreaFraction of its areas, maxRate within areas). Only
+// samples far larger than real surveys (for benchmarks) are scaled.
 func newPlan(opts Options, ms []municipality) *plan {
 	pl := &plan{opts: opts}
 	perWave := float64(opts.Respondents) / float64(opts.Waves)
@@ -87,9 +89,9 @@ func newPlan(opts Options, ms []municipality) *plan {
 		total += math.Pow(float64(ms[i].adults), allocationPower)
 	}
 	for i := range ms {
-		st := stratum{m: &ms[i], meanOR: meanOversampledResponse(&ms[i])}
+		st := stratum{m: &ms[i], mix: composition(&ms[i])}
 		st.expected = perWave * math.Pow(float64(ms[i].adults), allocationPower) / total
-		need := st.expected * maxOversampling / (maxAreaFraction * float64(ms[i].adults) * st.meanOR)
+		need := st.expected / (maxAreaFraction * float64(ms[i].adults) * respondRate(st.mix, maxRate))
 		st.scale = max(1, int(math.Ceil(need)))
 		st.population = ms[i].adults * st.scale
 		pl.strata = append(pl.strata, st)
@@ -97,11 +99,17 @@ func newPlan(opts Options, ms []municipality) *plan {
 	return pl
 }
 
-// meanOversampledResponse is E[o·ρ] over the municipality's population
-// composition (ignoring the spread of immigrant shares across areas), used
-// to set the within-area rate that yields the expected respondents.
-func meanOversampledResponse(m *municipality) float64 {
-	sum := 0.0
+// cellMass is the population share of one combination of the variables the
+// selection and response probabilities depend on.
+type cellMass struct {
+	share, oversampling, response float64
+}
+
+// composition is the municipality's population by background, country
+// group, gender, age group and education (ignoring the spread of immigrant
+// shares across areas).
+func composition(m *municipality) []cellMass {
+	var cells []cellMass
 	for bg := 1; bg <= nBackground; bg++ {
 		pBg := 1 - m.immShare
 		if bg == bgImmigant {
@@ -134,14 +142,42 @@ func meanOversampledResponse(m *municipality) float64 {
 					}
 					for e := 1; e <= nEducation; e++ {
 						c := covariates{cvBackground: float64(bg), cvCountryGroup: float64(cg), cvGender: float64(g), cvAgeGroup: float64(ag), cvEducation: float64(e)}
-						w := pBg * pCg * pG * ageShares[bg-1][ag-1] * edu[e-1]
-						sum += w * oversampling[bg-1] * logistic(responseModel.eta(&c))
+						cells = append(cells, cellMass{
+							share:        pBg * pCg * pG * ageShares[bg-1][ag-1] * edu[e-1],
+							oversampling: oversampling[bg-1],
+							response:     logistic(responseModel.eta(&c)),
+						})
 					}
 				}
 			}
 		}
 	}
-	return sum
+	return cells
+}
+
+// respondRate is the expected share of a drawn area's persons who are
+// selected and respond when the base rate is rate: Σ share·min(1, rate·o)·ρ.
+func respondRate(mix []cellMass, rate float64) float64 {
+	s := 0.0
+	for _, c := range mix {
+		s += c.share * min(1, rate*c.oversampling) * c.response
+	}
+	return s
+}
+
+// solveRate finds the base rate in (0, maxRate] at which respondRate is
+// target, by bisection (respondRate increases with the rate).
+func solveRate(mix []cellMass, target float64) float64 {
+	lo, hi := 0.0, maxRate
+	for range 60 {
+		mid := (lo + hi) / 2
+		if respondRate(mix, mid) < target {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return hi
 }
 
 // splitmix64 is Vigna's SplitMix64 finaliser, used to derive stream seeds.
@@ -218,7 +254,7 @@ func (pl *plan) design(h, w, areas int) waveDesign {
 	d := waveDesign{stratum: (w+1)*10000 + st.m.code, areas: areas}
 	d.sampled = min(max(2, int(math.Round(st.expected/perArea))), max(2, int(maxAreaFraction*float64(areas))), areas)
 	d.areaProb = float64(d.sampled) / float64(areas)
-	d.rate = st.expected / (d.areaProb * float64(st.population) * st.meanOR)
+	d.rate = solveRate(st.mix, st.expected/(d.areaProb*float64(st.population)))
 	d.chosen = selectAreas(pl.stream(streamSelect, h, w), areas, d.sampled)
 	return d
 }

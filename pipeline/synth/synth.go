@@ -27,8 +27,8 @@
 // Per wave and municipality, areas are drawn by simple random sampling
 // without replacement; within a drawn area persons are drawn by Poisson
 // sampling with immigrants and their Norwegian-born children oversampled
-// fourfold; then persons respond with a probability that depends on their
-// background only (missing at random given background). The weight is the
+// (fourfold, up to certainty); then persons respond with a probability that
+// depends on their background only (missing at random given background). The weight is the
 // inverse of the product of the three probabilities, so design-weighted
 // estimates are unbiased while unweighted ones are not. Respondents skip
 // items (codes 8/98 "don't know", 9/99 "refused", or blank) completely at
