@@ -159,7 +159,24 @@ func writeDta(version int, order binary.ByteOrder, vars []dtaVar, rows [][]any, 
 		section("</lbl>")
 	}
 	section("</value_labels></stata_dta>")
+	if !old {
+		fillMap(w.Bytes(), order)
+	}
 	return w.Bytes()
+}
+
+// fillMap writes the offsets of the sections into <map> (ReadStat seeks
+// by them; the reader reads sections in order): <stata_dta>, <map>, the
+// ten sections from <variable_types> to <value_labels>, </stata_dta> and
+// the end of the file. Test data never contains the tags.
+func fillMap(b []byte, order binary.ByteOrder) {
+	at := bytes.Index(b, []byte("<map>")) + len("<map>")
+	tags := []string{"<stata_dta>", "<map>", "<variable_types>", "<varnames>", "<sortlist>", "<formats>",
+		"<value_label_names>", "<variable_labels>", "<characteristics>", "<data>", "<strls>", "<value_labels>", "</stata_dta>"}
+	for i, tag := range tags {
+		order.PutUint64(b[at+8*i:], uint64(bytes.Index(b, []byte(tag))))
+	}
+	order.PutUint64(b[at+8*len(tags):], uint64(len(b)))
 }
 
 // put writes the low n bytes of x in file order.
