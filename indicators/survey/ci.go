@@ -43,7 +43,7 @@ func expit(x float64) float64 { return math.Exp(x) / (1 + math.Exp(x)) }
 // For a replicate design the logit interval takes the replicate variance of logit(θ_r),
 // as svyglm refitted on each replicate does.
 func (d *Design) propCI(m PropCI, l lin, df, level float64) (lo, hi float64) {
-	p, v, n := l.est, l.v, float64(l.tot.N)
+	p, v, n := l.est, l.v, d.modelRows(l.tot)
 	se := math.Sqrt(v)
 	switch m {
 	case CIMean:

@@ -357,7 +357,7 @@ type lin struct {
 // functions (Binder 1983; Lumley 2010, sec. 2.3): mean z_i = w_i(y_i − ȳ)/Σw, total
 // z_i = w_i y_i, ratio z_i = w_i(y_i − R x_i)/Σ w x; replicate designs recompute the
 // statistic with each replicate's weights and apply svrVar.
-func (d *Design) linearStats(stat Statistic, s *Sums, dd int, tv *taylor) (lin, error) {
+func (d *Design) linearStats(stat Statistic, it Item, dom []int32, s *Sums, dd int, tv *taylor) (lin, error) {
 	t := s.domainTotal(dd)
 	l := lin{tot: t, est: math.NaN(), v: math.NaN(), df: math.NaN()}
 	if t.N == 0 {
@@ -398,19 +398,50 @@ func (d *Design) linearStats(stat Statistic, s *Sums, dd int, tv *taylor) (lin, 
 		return l, nil
 	}
 	e := l.est
+	// infl is the influence function of one row, z its total over a cell.
+	var infl func(w, y, x float64) float64
 	var z func(c *Cell) float64
 	switch stat {
 	case Total:
+		infl = func(w, y, _ float64) float64 { return w * y }
 		z = func(c *Cell) float64 { return c.A }
 	case Ratio:
+		infl = func(w, y, x float64) float64 { return w * (y - e*x) / den }
 		z = func(c *Cell) float64 { return (c.A - e*c.B) / den }
 	default:
+		infl = func(w, y, _ float64) float64 { return w * (y - e) / den }
 		z = func(c *Cell) float64 { return (c.A - e*c.W) / den }
+	}
+	if len(d.cal) > 0 {
+		l.v = d.calibratedVar(it, dom, dd, infl)
+		l.df = d.domainDF(s, dd, nil)
+		return l, nil
 	}
 	tv.load(s.Cells[dd*s.Units:(dd+1)*s.Units], z)
 	l.v = tv.variance()
 	l.df = d.domainDF(s, dd, tv)
 	return l, nil
+}
+
+// calibratedVar is the linearisation variance on a calibrated design: the influence
+// function of domain dd, row by row, replaced by its residuals on the calibrations
+// (svyrecvar with postStrata; see Calibrate) before summing within units. Every row
+// counts, as R keeps all rows of a calibrated design in a domain.
+func (d *Design) calibratedVar(it Item, dom []int32, dd int, infl func(w, y, x float64) float64) float64 {
+	x := make([]float64, d.n)
+	for i, c := range dom {
+		if int(c) != dd || math.IsNaN(it.A[i]) {
+			continue
+		}
+		b := 0.0
+		if it.B != nil {
+			if b = it.B[i]; math.IsNaN(b) {
+				continue
+			}
+		}
+		x[i] = infl(d.w[i], it.A[i], b)
+	}
+	return d.influenceCov(x, 1, nil).At(0, 0)
 }
 
 // deff is the design effect of deff=TRUE (svymean/svytotal/svyratio): the variance over
@@ -464,7 +495,7 @@ func (d *Design) linear(j job, s *Sums, dm *domains, opt *Options) ([]Record, er
 	}
 	out := make([]Record, 0, len(dm.labels))
 	for dd := range dm.labels {
-		l, err := d.linearStats(stat, s, dd, tv)
+		l, err := d.linearStats(stat, j.item, dm.code, s, dd, tv)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", dm.where(dd), err)
 		}
@@ -478,7 +509,7 @@ func (d *Design) linear(j job, s *Sums, dm *domains, opt *Options) ([]Record, er
 				if lik != nil {
 					st = lik[dd]
 				}
-				rec.CILow, rec.CIHigh = d.likelihood(l, st, s, dd, tv, rec.DF, opt.Level)
+				rec.CILow, rec.CIHigh = d.likelihood(l, st, j.item, dm.code, s, dd, tv, rec.DF, opt.Level)
 			case stat == Prop:
 				rec.CILow, rec.CIHigh = d.propCI(opt.PropCI, l, rec.DF, opt.Level)
 			}
@@ -493,15 +524,31 @@ func (d *Design) linear(j job, s *Sums, dm *domains, opt *Options) ([]Record, er
 // emulated glm fit. The design variance of β̂ is svy.varcoef's: the influence
 // w(y−μ̂)/(μ.η·Σw) through the linearisation variance. Replicate designs get no
 // interval: R's confint.svyglm cannot profile them either.
-func (d *Design) likelihood(l lin, st glmStart, s *Sums, dd int, tv *taylor, df, level float64) (lo, hi float64) {
+func (d *Design) likelihood(l lin, st glmStart, it Item, dom []int32, s *Sums, dd int, tv *taylor, df, level float64) (lo, hi float64) {
 	t := l.tot
 	if d.rep != nil || t.A <= 0 || t.A >= t.W {
 		return math.NaN(), math.NaN()
 	}
-	fit := fitIntercept(st, float64(t.N), t.W, t.A)
+	n := d.modelRows(t)
+	fit := fitIntercept(st, n, t.W, t.A)
 	me := logitMuEta(fit.beta)
-	tv.load(s.Cells[dd*s.Units:(dd+1)*s.Units], func(c *Cell) float64 { return (c.A - fit.mu*c.W) / (me * t.W) })
-	return likelihoodCI(fit, tv.variance(), float64(t.N), float64(t.NW), t.W, t.A, df, level)
+	var covU float64
+	if len(d.cal) > 0 {
+		covU = d.calibratedVar(it, dom, dd, func(w, y, _ float64) float64 { return w * (y - fit.mu) / (me * t.W) })
+	} else {
+		tv.load(s.Cells[dd*s.Units:(dd+1)*s.Units], func(c *Cell) float64 { return (c.A - fit.mu*c.W) / (me * t.W) })
+		covU = tv.variance()
+	}
+	return likelihoodCI(fit, covU, n, float64(t.NW), t.W, t.A, df, level)
+}
+
+// modelRows is nrow(design) for a domain as R's svyciprop and svyglm see it: the
+// domain's rows, or every row of a calibrated design (which keeps all rows in a subset).
+func (d *Design) modelRows(t Cell) float64 {
+	if len(d.cal) > 0 {
+		return float64(d.n)
+	}
+	return float64(t.N)
 }
 
 // fill sets the fields common to every statistic; the interval is the t interval

@@ -30,7 +30,7 @@ func (d *Design) glmStarts(y []float64, dom []int32, tot []Cell) []glmStart {
 			continue
 		}
 		t := &tot[dd]
-		W := d.w[i] * float64(t.N) / t.W
+		W := d.w[i] * d.modelRows(*t) / t.W
 		yi := y[i]
 		if W == 0 {
 			continue // y[weights == 0] <- 0, and dev.resids are 0 with weight 0

@@ -54,7 +54,7 @@ func (d *Design) quantiles(rq Request, y []float64, dm *domains, opt *Options) (
 			tv = d.newTaylor()
 		}
 		for dd := range dm.labels {
-			l, err := d.linearStats(Mean, s, dd, tv)
+			l, err := d.linearStats(Mean, Item{A: ind}, dm.code, s, dd, tv)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", dm.where(dd), err)
 			}

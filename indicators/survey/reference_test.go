@@ -149,6 +149,7 @@ type refCase struct {
 	data func(t testing.TB) *table
 	spec Spec
 	conv *Conversion
+	cal  func(t testing.TB) CalOptions
 	reqs []Request
 	bys  [][]string
 }
@@ -259,6 +260,15 @@ func refCases() []refCase {
 			Scale: (757.0 - 15) / 757 * 14 / 15}}, // fpc 757 districts, 15 sampled
 			reqs: []Request{mean("api00"), total("enroll"), ratio("api00", "api99"), prop("sch.wide", "Yes")},
 			bys:  [][]string{none, {"stype"}}},
+		{name: "strat_ps", data: api("apistrat"), spec: strat, cal: func(t testing.TB) CalOptions {
+			pop := api("apipop")(t)
+			counts := map[string]float64{}
+			for _, a := range pop.cols["awards"] {
+				counts[a]++
+			}
+			return CalOptions{Method: PostStratify, Margins: []Margin{{"awards", "No", counts["No"]}, {"awards", "Yes", counts["Yes"]}}}
+		}, reqs: []Request{mean("api00"), total("enroll"), ratio("api00", "api99"), prop("sch.wide", "Yes"), quant("api00", 0.5)},
+			bys: [][]string{none, {"stype"}}},
 		{name: "strat_jkn", data: api("apistrat"), spec: strat, conv: &Conversion{Type: JKn},
 			reqs: []Request{mean("api00"), total("enroll")}, bys: [][]string{none, {"awards"}}},
 		{name: "strat_boot", data: func(t testing.TB) *table {
@@ -345,6 +355,11 @@ func TestAgainstR(t *testing.T) {
 			}
 			if rc.conv != nil {
 				if d, err = d.ToReplicates(*rc.conv); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if rc.cal != nil {
+				if d, _, err = d.Calibrate(rc.cal(t)); err != nil {
 					t.Fatal(err)
 				}
 			}

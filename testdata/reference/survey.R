@@ -70,7 +70,7 @@ linear <- function(case, method, design, data, spec, dom, level = "") {
   } else if (spec$stat == "prop") {
     v <- data[[spec$var]]
     ind <- if (level == "") v else as.numeric(as.character(v) == level)
-    ds <- update(ds, .ind = ind[keep])
+    ds <- subset(update(design, .ind = ind), keep)
     m <- svymean(~.ind, ds, deff = TRUE)
     # svyciprop's glm cannot profile a proportion of 0 or 1: no interval then
     ci <- tryCatch(attr(svyciprop(~.ind, ds, method = method, df = df), "ci"), error = function(e) c(NA, NA))
@@ -166,6 +166,15 @@ run("clus1_jk1", jk1, apiclus1,
     list(S("mean", "api00"), S("total", "enroll"), S("ratio", "api00", den = "api99"),
          S("prop", "sch.wide", levels = c("Yes"))),
     bys = list(character(0), "stype"), propci = c("logit", "beta", "likelihood"))
+
+## a calibrated design: post-stratified on awards with apipop's counts ----------------
+# (a calibrated design keeps every row in a domain: nrow(design) is the whole sample)
+apipop <- api("apipop")
+ps <- postStratify(strat, ~awards, data.frame(awards = c("No", "Yes"), Freq = as.vector(table(apipop$awards))))
+run("strat_ps", ps, apistrat,
+    list(S("mean", "api00"), S("total", "enroll"), S("ratio", "api00", den = "api99"),
+         S("prop", "sch.wide", levels = "Yes"), S("quantile", "api00", probs = 0.5)),
+    bys = list(character(0), "stype"), propci = c("logit", "beta", "likelihood"), rules = "math")
 
 ## JKn from the stratified design (deterministic: Go converts itself) -------------------
 jkn <- as.svrepdesign(strat, type = "JKn")
