@@ -290,21 +290,23 @@ type labelSet struct {
 
 func readDictionary(d *decoder) (*rawDict, error) {
 	dict := &rawDict{}
-	if d.size < headerSize {
-		d.fail("file header record (176 bytes)", io.ErrUnexpectedEOF)
-		return nil, d.err
-	}
-	// The layout code (offset 64) is 2 or 3 in the writer's byte order; it
-	// tells the byte order of every other integer and float.
 	d.order = binary.LittleEndian
-	magic := d.bytes(4, "file header record")
+	magic := d.bytes(min(4, d.size), "file header record")
 	dict.magic = string(magic)
-	if dict.magic != "$FL2" && dict.magic != "$FL3" {
+	if d.err == nil && dict.magic != "$FL2" && dict.magic != "$FL3" {
 		d.off = 0
 		d.failf(`"$FL2" or "$FL3" signature`, "found %q", magic)
+	}
+	if d.err == nil && d.size < headerSize {
+		d.off = 0
+		d.fail("file header record (176 bytes)", io.ErrUnexpectedEOF)
+	}
+	if d.err != nil {
 		return nil, d.err
 	}
 	dict.product = d.bytes(60, "product name")
+	// The layout code is 2 or 3 in the writer's byte order; it tells the
+	// byte order of every other integer and float.
 	layout := d.bytes(4, "layout code")
 	if d.err != nil {
 		return nil, d.err

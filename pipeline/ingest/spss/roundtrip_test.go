@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"strconv"
 	"testing"
 )
 
@@ -115,7 +116,7 @@ func TestTruncated(t *testing.T) {
 	for _, comp := range []int32{0, 1, 2} {
 		data := writeRoundTrip(t, binary.LittleEndian, 7, comp)
 		for n := 0; n < len(data); n++ {
-			err := readErr(data[:n])
+			err := readErr(data[:n], "cut.sav")
 			var fe *FormatError
 			if !errors.As(err, &fe) {
 				t.Fatalf("compression %d, %d of %d bytes: got %v, want a FormatError", comp, n, len(data), err)
@@ -131,8 +132,8 @@ func TestTruncated(t *testing.T) {
 }
 
 // readErr reads a whole file and returns the first error (nil at io.EOF).
-func readErr(data []byte) error {
-	r, err := NewReader(bytes.NewReader(data), int64(len(data)), "cut.sav", Options{})
+func readErr(data []byte, name string) error {
+	r, err := NewReader(bytes.NewReader(data), int64(len(data)), name, Options{})
 	if err != nil {
 		return err
 	}
@@ -143,6 +144,24 @@ func readErr(data []byte) error {
 				return nil
 			}
 			return err
+		}
+	}
+}
+
+// TestErrorMessages pins the wording of errors: file, offset, what was
+// expected, and the cause.
+func TestErrorMessages(t *testing.T) {
+	good := writeRoundTrip(t, binary.LittleEndian, 2, 1)
+	for _, tt := range []struct {
+		data []byte
+		want string
+	}{
+		{[]byte("PK\x03\x04 not a system file"), `read bad.sav: offset 0: expected "$FL2" or "$FL3" signature: invalid system file: found "PK\x03\x04"`},
+		{good[:100], "read bad.sav: offset 0: expected file header record (176 bytes): unexpected EOF"},
+		{good[:len(good)-3], "read bad.sav: offset " + strconv.Itoa(len(good)-8) + ": expected 8-byte literal: unexpected EOF"},
+	} {
+		if err := readErr(tt.data, "bad.sav"); err == nil || err.Error() != tt.want {
+			t.Errorf("got  %v\nwant %s", err, tt.want)
 		}
 	}
 }

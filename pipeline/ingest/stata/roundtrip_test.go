@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -112,7 +113,7 @@ func TestTruncated(t *testing.T) {
 	for _, version := range formats {
 		data := sampleDta(version, binary.LittleEndian)
 		for n := 0; n < len(data); n++ {
-			err := readErr(data[:n])
+			err := readErr(data[:n], "cut.dta")
 			if err == nil && version < 117 {
 				continue
 			}
@@ -131,8 +132,8 @@ func TestTruncated(t *testing.T) {
 }
 
 // readErr reads a whole file and returns the first error (nil at io.EOF).
-func readErr(data []byte) error {
-	r, err := NewReader(bytes.NewReader(data), int64(len(data)), "cut.dta", Options{})
+func readErr(data []byte, name string) error {
+	r, err := NewReader(bytes.NewReader(data), int64(len(data)), name, Options{})
 	if err != nil {
 		return err
 	}
@@ -170,6 +171,26 @@ func TestText(t *testing.T) {
 	} {
 		if got := tt.r.text([]byte(tt.in)); got != tt.want {
 			t.Errorf("text(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestErrorMessages pins the wording of errors: file, offset, what was
+// expected, and the cause.
+func TestErrorMessages(t *testing.T) {
+	good := sampleDta(118, binary.LittleEndian)
+	data := bytes.Index(good, []byte("<data>")) + len("<data>")
+	cut := bytes.Index(good, []byte("</data>")) - 5 // inside the last observation
+	for _, tt := range []struct {
+		data []byte
+		want string
+	}{
+		{[]byte("PK\x03\x04 not a dta file"), "read bad.dta: offset 0: expected <stata_dta> or format 113–115: invalid stata file: found first byte 80"},
+		{[]byte("<stata_dta><header><release>120</release>"), `read bad.dta: offset 28: expected release 117, 118 or 119: invalid stata file: found "120"`},
+		{good[:cut], "read bad.dta: offset " + strconv.Itoa(data) + ": expected 3 observations of 51 bytes: unexpected EOF: only " + strconv.Itoa(cut-data) + " bytes left in file"},
+	} {
+		if err := readErr(tt.data, "bad.dta"); err == nil || err.Error() != tt.want {
+			t.Errorf("got  %v\nwant %s", err, tt.want)
 		}
 	}
 }
