@@ -116,4 +116,3 @@ func dump(t *testing.T, b *strings.Builder, s *store.Store, query string) {
 	}
 	tw.Flush()
 }
-

@@ -10,94 +10,279 @@ import (
 	"socap/pipeline/store"
 )
 
-// The statements below build one temporary table, work, in a chain of
-// SELECTs, each adding columns computed from the previous ones. For the
-// codebook variable with index i:
+// The statements select from the union of the sources' raw tables, in which
+// the variable with codebook index i has the columns
 //
-//	t<i>  its text in the file, trimmed; NULL when empty or absent
-//	n<i>  t<i> as a number (numeric and categorical variables)
-//	c<i>  the canonical code (categorical variables)
-//	e<i>  the rule it breaks, 'missing' for a missing code, else NULL
-//	x<i>  the harmonised value: NULL unless e<i> is NULL
-//	v<i>  t<i> when the cell is rejected, else NULL (kept in work)
+//	r<i>  its text as in the file (NULL when the source lacks the column)
+//	t<i>  r<i> trimmed, NULL when empty (id, categorical and text variables)
+//	n<i>  r<i> as a number, read with the source's decimal separator
+//	      (numeric and categorical variables)
+//	c<i>  the canonical code (categorical variables; one layer up)
 //
-// work keeps x, e and v of every variable plus what row-level rejects need.
-const work = "_harmonize_work"
+// The raw tables are parsed once: a single projection writes respondents
+// with every harmonised value plus helper columns (prefixed _h_; codebook
+// names start with a letter) saying which cells are rejected and why a row
+// might be. Row rejects and duplicates are then read from those narrow
+// columns; rejected rows are deleted; cell rejects join the few rejected
+// cells back to their raw text; and the helper columns are dropped. A filter
+// over a parsed value would not do: DuckDB inlines projections into filters
+// and would parse each cell once per reference.
+
+// dups is the temporary table of the rows rejected as duplicates.
+const dups = "_harmonize_dups"
 
 // statements returns the SQL that replaces respondents and rejects.
 func (p *plan) statements() []string {
 	qs := []string{
-		"CREATE OR REPLACE TEMP TABLE " + work + " AS " + p.workQuery(),
 		"CREATE OR REPLACE TABLE respondents AS " + p.respondentsQuery(),
+		"CREATE OR REPLACE TEMP TABLE " + dups + " AS " + p.duplicates(),
 		"DELETE FROM rejects",
 		p.rowRejects(),
+		`DELETE FROM respondents WHERE _h_row IS NOT NULL OR EXISTS
+			(SELECT 1 FROM ` + dups + ` d WHERE d.source_id = respondents.source_id AND d._row = respondents._row)`,
 	}
 	if q := p.cellRejects(); q != "" {
 		qs = append(qs, q)
 	}
-	return append(qs, "DROP TABLE "+work)
-}
-
-func col(prefix string, i int) string { return prefix + strconv.Itoa(i) }
-
-// layer wraps query in a SELECT that adds the columns cols.
-func layer(query string, cols []string) string {
-	if len(cols) == 0 {
-		return query
+	qs = append(qs, "DROP TABLE "+dups)
+	for _, h := range p.helpers() {
+		qs = append(qs, "ALTER TABLE respondents DROP COLUMN "+h)
 	}
-	return "SELECT *, " + strings.Join(cols, ", ") + " FROM (" + query + ")"
+	return qs
 }
 
-func (p *plan) workQuery() string {
-	var parsed, coded, checked, valued []string
-	for i := range p.cb.Variables {
-		v := &p.cb.Variables[i]
-		if v.Type.Numeric() || v.Type == codebook.Categorical {
-			t := col("t", i)
-			parsed = append(parsed, fmt.Sprintf("TRY_CAST(CASE WHEN _comma THEN replace(%s, ',', '.') ELSE %s END AS DOUBLE) AS %s", t, t, col("n", i)))
+// cell writes the SQL for one codebook variable.
+type cell struct {
+	v *codebook.Variable
+	i int
+}
+
+func (p *plan) cell(i int) cell { return cell{v: &p.cb.Variables[i], i: i} }
+
+func (c cell) col(prefix string) string { return prefix + strconv.Itoa(c.i) }
+
+// trimmed reports whether the union carries t<i>: values compared as text.
+func (c cell) trimmed() bool { return !c.v.Type.Numeric() }
+
+// parsed reports whether the union carries n<i>.
+func (c cell) parsed() bool { return c.v.Type.Numeric() || c.v.Type == codebook.Categorical }
+
+// text is the cell's trimmed text.
+func (c cell) text() string {
+	if c.trimmed() {
+		return c.col("t")
+	}
+	return "trim(" + c.col("r") + ")"
+}
+
+// present is true for a cell with text in it.
+func (c cell) present() string {
+	if c.trimmed() {
+		return c.col("t") + " IS NOT NULL"
+	}
+	return fmt.Sprintf("%s IS NOT NULL AND trim(%s) <> ''", c.col("r"), c.col("r"))
+}
+
+// missing is true for a missing code: compared as numbers for numeric
+// variables (8 and 8.0 are one code; text codes such as NA as text), as
+// canonical codes for categorical ones, as text otherwise.
+func (c cell) missing() string {
+	if len(c.v.Missing) == 0 {
+		return "false"
+	}
+	var nums, texts []string
+	for _, m := range c.v.Missing {
+		if f, ok := m.Float(); ok && c.v.Type.Numeric() {
+			nums = append(nums, num(f))
+		} else {
+			texts = append(texts, string(m))
 		}
-		if v.Type == codebook.Categorical {
-			coded = append(coded, canonicalCode(v, i)+" AS "+col("c", i))
+	}
+	var conds []string
+	switch {
+	case c.v.Type.Numeric():
+		if len(nums) > 0 {
+			conds = append(conds, fmt.Sprintf("%s IN (%s)", c.col("n"), strings.Join(nums, ", ")))
 		}
-		checked = append(checked, p.ruleExpr(v, i)+" AS "+col("e", i))
-		valued = append(valued, fmt.Sprintf("CASE WHEN %s IS NULL THEN %s END AS %s", col("e", i), valueExpr(v, i), col("x", i)))
+		if len(texts) > 0 {
+			conds = append(conds, fmt.Sprintf("CASE WHEN %s IS NULL THEN trim(%s) IN (%s) ELSE false END", c.col("n"), c.col("r"), lits(texts)))
+		}
+	case c.v.Type == codebook.Categorical:
+		conds = append(conds, fmt.Sprintf("%s IN (%s)", c.col("c"), lits(texts)))
+	default:
+		conds = append(conds, fmt.Sprintf("%s IN (%s)", c.col("t"), lits(texts)))
 	}
-	ts := make([]string, len(p.cb.Variables))
-	for i := range ts {
-		ts[i] = col("t", i)
-	}
-	id := col("x", p.id)
-	valued = append(valued,
-		"hash("+strings.Join(ts, ", ")+") AS _hash",
-		"CASE WHEN _problem IS NULL THEN "+id+" END AS _key")
-	ranked := "SELECT *, count(*) OVER d AS _dups, min(_hash) OVER d <> max(_hash) OVER d AS _conflict, " +
-		"row_number() OVER o AS _rank, first_value(source_id) OVER o AS _first_source, first_value(_row) OVER o AS _first_row " +
-		"FROM (" + layer(layer(layer(layer(p.union(), parsed), coded), checked), valued) + ") " +
-		"WINDOW d AS (PARTITION BY wave, _key), o AS (PARTITION BY wave, _key ORDER BY _ord, _row)"
-	rule := fmt.Sprintf(`CASE WHEN _problem IS NOT NULL THEN %s WHEN %s IS NULL THEN %s
-		WHEN _dups > 1 AND _conflict THEN %s WHEN _dups > 1 AND _rank > 1 THEN %s`,
-		lit(RuleMalformedRow), id, lit(RuleMissingID), lit(RuleDuplicateID), lit(RuleDuplicateRow))
-	if p.weight >= 0 {
-		rule += fmt.Sprintf(" WHEN %s IS NOT NULL THEN %s", col("e", p.weight), col("e", p.weight))
-	}
-	rule += " END"
-	keep := []string{"source_id", "wave", "_ord", "_row", "_problem", "_dups", "_first_source", "_first_row", rule + " AS _rule",
-		col("t", p.id) + " AS _id_text"}
-	if p.weight >= 0 {
-		keep = append(keep, col("t", p.weight)+" AS _weight_text")
-	}
-	for i := range p.cb.Variables {
-		e := col("e", i)
-		keep = append(keep, col("x", i),
-			fmt.Sprintf("nullif(%s, %s) AS %s", e, lit(ruleMissing), e),
-			fmt.Sprintf("CASE WHEN %s <> %s THEN %s END AS %s", e, lit(ruleMissing), col("t", i), col("v", i)))
-	}
-	return "SELECT " + strings.Join(keep, ", ") + " FROM (" + ranked + ")"
+	return "coalesce(" + strings.Join(conds, " OR ") + ", false)"
 }
 
-// union selects the trimmed text of every variable from every source's raw
-// table, together with the source's id, wave, order and number format.
-func (p *plan) union() string {
+// valid is true (never NULL) for a cell whose value is usable.
+func (c cell) valid() string {
+	var conds []string
+	switch {
+	case c.v.Type.Numeric():
+		n := c.col("n")
+		conds = append(conds, "isfinite("+n+")")
+		if c.v.Type == codebook.Weight {
+			conds = append(conds, n+" > 0")
+		}
+		if lo, hi, ok := c.v.Bounds(); ok {
+			conds = append(conds, fmt.Sprintf("%s BETWEEN %s AND %s", n, num(lo), num(hi)))
+		}
+		if c.v.RestrictedToLabels() {
+			conds = append(conds, fmt.Sprintf("%s IN (%s)", n, strings.Join(c.numericCodes(), ", ")))
+		}
+	case c.v.Type == codebook.Categorical && c.v.RestrictedToLabels():
+		conds = append(conds, fmt.Sprintf("%s IN (%s)", c.col("c"), lits(codes(c.v))))
+	default:
+		conds = append(conds, c.col("t")+" IS NOT NULL")
+	}
+	if m := c.missing(); m != "false" {
+		conds = append(conds, "NOT "+m)
+	}
+	return "coalesce(" + strings.Join(conds, " AND ") + ", false)"
+}
+
+// value is the harmonised value: NULL unless valid; DOUBLE for numeric
+// types (reversed as min+max−x when asked), the canonical code for
+// categorical variables, the text otherwise.
+func (c cell) value() string {
+	val := c.col("t")
+	switch {
+	case c.v.Type.Numeric():
+		val = c.col("n")
+		if lo, hi, ok := reverseBounds(c.v); ok {
+			val = fmt.Sprintf("(%s - %s)", num(lo+hi), val)
+		}
+	case c.v.Type == codebook.Categorical:
+		val = c.col("c")
+	}
+	return fmt.Sprintf("CASE WHEN %s THEN %s END", c.valid(), val)
+}
+
+// rejectable reports whether a cell of this variable can be rejected: ids,
+// weights and text are checked at row level or not at all, and a
+// categorical variable only when restricted to its labels.
+func (c cell) rejectable() bool {
+	switch {
+	case c.v.Type == codebook.ID || c.v.Type == codebook.Weight || c.v.Type == codebook.TextType:
+		return false
+	case c.v.Type == codebook.Categorical:
+		return c.v.RestrictedToLabels()
+	}
+	return true
+}
+
+// rejected is true for a cell to reject: text that is neither valid nor a
+// missing code. It is a CASE because DuckDB evaluates a CASE branch only for
+// the rows that reach it, but both sides of an AND for every row; most
+// cells are valid and never get trimmed.
+func (c cell) rejected() string {
+	return fmt.Sprintf("CASE WHEN %s THEN false WHEN %s THEN NOT %s ELSE false END", c.valid(), c.present(), c.missing())
+}
+
+// rule names the rule a rejected cell breaks.
+func (c cell) rule() string {
+	if c.v.Type == codebook.Categorical {
+		return lit(RuleUnknownCode)
+	}
+	n := c.col("n")
+	expr := fmt.Sprintf("CASE WHEN %s IS NULL OR NOT isfinite(%s) THEN %s", n, n, lit(RuleNotANumber))
+	if lo, hi, ok := c.v.Bounds(); ok {
+		expr += fmt.Sprintf(" WHEN %s NOT BETWEEN %s AND %s THEN %s", n, num(lo), num(hi), lit(RuleOutOfRange))
+	}
+	return expr + " ELSE " + lit(RuleUnknownCode) + " END"
+}
+
+// message explains a rejected cell.
+func (c cell) message() string {
+	t := c.text()
+	if c.v.Type == codebook.Categorical {
+		return c.unknownCode(t)
+	}
+	n := c.col("n")
+	expr := fmt.Sprintf(`CASE WHEN %s IS NULL OR NOT isfinite(%s) THEN 'value "' || %s || '" is not a number'`, n, n, t)
+	if lo, hi, ok := c.v.Bounds(); ok {
+		expr += fmt.Sprintf(" WHEN %s NOT BETWEEN %s AND %s THEN 'value ' || %s || ' outside %s..%s'", n, num(lo), num(hi), t, num(lo), num(hi))
+	}
+	return expr + " ELSE " + c.unknownCode(t) + " END"
+}
+
+func (c cell) unknownCode(text string) string {
+	return fmt.Sprintf("'code ' || %s || ' is not among the value labels of %s (%s)'",
+		text, c.v.Name, strings.ReplaceAll(listCodes(codes(c.v)), "'", "''"))
+}
+
+// weightRule names the row-level rule an unusable weight breaks; NULL for a
+// usable weight or a source without the weight column.
+func (c cell) weightRule() string {
+	n := c.col("n")
+	rule := fmt.Sprintf(`CASE WHEN NOT _has_weight OR %s THEN NULL
+		WHEN NOT (%s) OR %s THEN %s
+		WHEN %s IS NULL THEN %s
+		WHEN NOT isfinite(%s) THEN %s
+		WHEN %s <= 0 THEN %s`,
+		c.valid(), c.present(), c.missing(), lit(RuleWeightMissing),
+		n, lit(RuleWeightNotANumber), n, lit(RuleWeightNotFinite), n, lit(RuleWeightNotPositive))
+	return rule + " ELSE " + lit(RuleWeightOutOfRange) + " END"
+}
+
+// numericCodes are the labelled codes of a numeric variable as SQL numbers.
+func (c cell) numericCodes() []string {
+	var nums []string
+	for _, code := range codes(c.v) {
+		f, _ := codebook.Code(code).Float() // the codebook check makes numeric types' codes numbers
+		nums = append(nums, num(f))
+	}
+	return nums
+}
+
+// canonicalCode is the code of a categorical cell as the codebook writes
+// it: the text itself when it is one of the codebook's codes ("0301"),
+// otherwise an integral number without decimals ("2.0" and "2" → "2"),
+// otherwise the text.
+func (c cell) canonicalCode() string {
+	t, n := c.col("t"), c.col("n")
+	known := codes(c.v)
+	for _, m := range c.v.Missing {
+		known = append(known, string(m))
+	}
+	expr := "CASE "
+	if len(known) > 0 {
+		expr += fmt.Sprintf("WHEN %s IN (%s) THEN %s ", t, lits(known), t)
+	}
+	return expr + fmt.Sprintf("WHEN %s = trunc(%s) AND abs(%s) < 1e15 THEN CAST(CAST(%s AS BIGINT) AS VARCHAR) ELSE %s END", n, n, n, n, t)
+}
+
+// all lists the indices of every codebook variable.
+func (p *plan) all() []int {
+	idx := make([]int, len(p.cb.Variables))
+	for i := range idx {
+		idx[i] = i
+	}
+	return idx
+}
+
+// cells is the SELECT yielding, for every raw row of every source,
+// source_id, wave, _ord (the source's place in socap.yaml), _row, _problem,
+// _has_weight, _comma and the r, t, n and c columns of the variables vars.
+func (p *plan) cells(vars []int) string {
+	q := p.union(vars, true)
+	var coded []string
+	for _, i := range vars {
+		if c := p.cell(i); c.v.Type == codebook.Categorical {
+			coded = append(coded, c.canonicalCode()+" AS "+c.col("c"))
+		}
+	}
+	if len(coded) == 0 {
+		return q
+	}
+	return "SELECT *, " + strings.Join(coded, ", ") + " FROM (" + q + ")"
+}
+
+// union selects the variables vars from every source's raw table, with the
+// source's id, wave and order, whether it has the weight column and whether
+// it writes decimal commas. With derived, it adds the t and n columns.
+func (p *plan) union(vars []int, derived bool) string {
 	parts := make([]string, len(p.sources))
 	for k, src := range p.sources {
 		hasWeight := p.weight >= 0 && src.has(p.cb.Variables[p.weight].Column(src.cfg.ID))
@@ -105,17 +290,30 @@ func (p *plan) union() string {
 			lit(src.cfg.ID) + " AS source_id",
 			strconv.Itoa(src.cfg.Wave) + " AS wave",
 			strconv.Itoa(k) + " AS _ord",
-			strconv.FormatBool(src.decimalComma) + " AS _comma",
 			strconv.FormatBool(hasWeight) + " AS _has_weight",
+			strconv.FormatBool(src.decimalComma) + " AS _comma",
 			"_row", "_problem",
 		}
-		for i := range p.cb.Variables {
-			c := p.cb.Variables[i].Column(src.cfg.ID)
-			text := "NULL::VARCHAR"
-			if src.has(c) {
-				text = fmt.Sprintf("nullif(trim(%s), '')", store.QuoteIdent(c))
+		for _, i := range vars {
+			c := p.cell(i)
+			raw := "NULL::VARCHAR"
+			if name := c.v.Column(src.cfg.ID); src.has(name) {
+				raw = store.QuoteIdent(name)
 			}
-			cols = append(cols, text+" AS "+col("t", i))
+			cols = append(cols, raw+" AS "+c.col("r"))
+			if !derived {
+				continue
+			}
+			if c.trimmed() {
+				cols = append(cols, fmt.Sprintf("nullif(trim(%s), '') AS %s", raw, c.col("t")))
+			}
+			if c.parsed() {
+				number := raw
+				if src.decimalComma {
+					number = fmt.Sprintf("replace(%s, ',', '.')", raw)
+				}
+				cols = append(cols, fmt.Sprintf("TRY_CAST(%s AS DOUBLE) AS %s", number, c.col("n")))
+			}
 		}
 		parts[k] = "SELECT " + strings.Join(cols, ", ") + " FROM " + store.QuoteIdent(src.rawTable)
 	}
@@ -124,122 +322,146 @@ func (p *plan) union() string {
 
 func (s source) has(column string) bool { return slices.Contains(s.columns, column) }
 
-// canonicalCode is the code of a categorical cell as the codebook writes
-// it: the text itself when it is one of the codebook's codes ("0301"),
-// otherwise an integral number without decimals ("2.0" and "2" → "2"),
-// otherwise the text.
-func canonicalCode(v *codebook.Variable, i int) string {
-	t, n := col("t", i), col("n", i)
-	var codes []string
-	for _, val := range v.Values {
-		codes = append(codes, string(val.Code))
+// respondentsQuery parses every cell once and selects source_id, wave,
+// _row, the harmonised variables and the helper columns. The rows are not
+// sorted (a sort of the whole wide table would cost more than the parsing);
+// readers order by source_id and _row. The helpers are _h_ord (source
+// order), _h_problem, _h_row (malformed_row, missing_id or a weight rule;
+// duplicates are found later), _h_id_text and _h_weight_text (the text of an
+// unusable id or weight) and _h_bad<i> (cell i is rejected).
+func (p *plan) respondentsQuery() string {
+	cols := []string{"source_id", "CAST(wave AS INTEGER) AS wave", "_row"}
+	for i := range p.cb.Variables {
+		c := p.cell(i)
+		cols = append(cols, fmt.Sprintf("CAST(%s AS %s) AS %s", c.value(), sqlType(c.v), store.QuoteIdent(c.v.Name)))
 	}
-	for _, m := range v.Missing {
-		codes = append(codes, string(m))
+	id := p.cell(p.id)
+	rowRule := fmt.Sprintf("CASE WHEN _problem IS NOT NULL THEN %s WHEN NOT %s THEN %s", lit(RuleMalformedRow), id.valid(), lit(RuleMissingID))
+	weightText := "NULL::VARCHAR"
+	if p.weight >= 0 {
+		w := p.cell(p.weight)
+		rowRule += " ELSE " + w.weightRule()
+		weightText = fmt.Sprintf("CASE WHEN NOT %s THEN nullif(%s, '') END", w.valid(), w.text())
 	}
-	expr := "CASE "
-	if len(codes) > 0 {
-		expr += fmt.Sprintf("WHEN %s IN (%s) THEN %s ", t, lits(codes), t)
+	cols = append(cols, "_ord AS _h_ord", "_problem AS _h_problem", rowRule+" END AS _h_row",
+		fmt.Sprintf("CASE WHEN NOT %s THEN %s END AS _h_id_text", id.valid(), id.col("t")),
+		weightText+" AS _h_weight_text")
+	for i := range p.cb.Variables {
+		if c := p.cell(i); c.rejectable() {
+			cols = append(cols, c.rejected()+" AS "+c.col("_h_bad"))
+		}
 	}
-	return expr + fmt.Sprintf("WHEN %s = trunc(%s) AND abs(%s) < 1e15 THEN CAST(CAST(%s AS BIGINT) AS VARCHAR) ELSE %s END", n, n, n, n, t)
+	return "SELECT " + strings.Join(cols, ", ") + " FROM (" + p.cells(p.all()) + ")"
 }
 
-// isMissing is the condition that cell i holds one of the variable's
-// missing codes: compared as numbers for numeric variables (8 and 8.0 are
-// one code), as canonical codes for categorical ones, as text otherwise.
-// "" when the variable has no missing codes.
-func isMissing(v *codebook.Variable, i int) string {
-	if len(v.Missing) == 0 {
+// helpers lists the helper columns respondentsQuery adds.
+func (p *plan) helpers() []string {
+	hs := []string{"_h_ord", "_h_problem", "_h_row", "_h_id_text", "_h_weight_text"}
+	for i := range p.cb.Variables {
+		if c := p.cell(i); c.rejectable() {
+			hs = append(hs, c.col("_h_bad"))
+		}
+	}
+	return hs
+}
+
+// duplicates selects the rows to reject because their respondent id occurs
+// more than once in a wave: all copies when they differ in any variable's
+// text (duplicate_id), all but the first (by source order, then _row) when
+// they are identical (duplicate_row). Rows with an id and no _problem
+// count. The ids are counted on respondents; the raw text is read only for
+// the copies.
+func (p *plan) duplicates() string {
+	trimmed := make([]string, len(p.cb.Variables))
+	for i := range trimmed {
+		trimmed[i] = fmt.Sprintf("nullif(trim(r%d), '')", i)
+	}
+	id := store.QuoteIdent(p.cb.Variables[p.id].Name)
+	return fmt.Sprintf(`WITH keyed AS (
+			SELECT source_id, wave, _h_ord AS _ord, _row, %s AS _key FROM respondents WHERE _h_problem IS NULL AND %s IS NOT NULL),
+		repeated AS (SELECT wave, _key FROM keyed GROUP BY wave, _key HAVING count(*) > 1),
+		copies AS (
+			SELECT k.*, hash(%s) AS _hash
+			FROM keyed k SEMI JOIN repeated USING (wave, _key)
+			JOIN (%s) a USING (source_id, _row)),
+		ranked AS (
+			SELECT *, count(*) OVER d AS _dups, min(_hash) OVER d <> max(_hash) OVER d AS _conflict,
+				row_number() OVER o AS _rank, first_value(source_id) OVER o AS _first_source, first_value(_row) OVER o AS _first_row
+			FROM copies
+			WINDOW d AS (PARTITION BY wave, _key), o AS (PARTITION BY wave, _key ORDER BY _ord, _row))
+		SELECT source_id, _row, _key, _dups, _first_source, _first_row,
+			CASE WHEN _conflict THEN %s ELSE %s END AS _dup_rule
+		FROM ranked WHERE _conflict OR _rank > 1`,
+		id, id, strings.Join(trimmed, ", "), p.union(p.all(), false),
+		lit(RuleDuplicateID), lit(RuleDuplicateRow))
+}
+
+// rowRejects inserts one reject per rejected row, with the first rule in
+// the package's order that the row breaks.
+func (p *plan) rowRejects() string {
+	idRules := lits([]string{RuleMalformedRow, RuleMissingID})
+	value := fmt.Sprintf("CASE WHEN _rule = %s THEN _h_id_text WHEN _rule IN (%s) THEN _key WHEN _rule LIKE 'weight%%' THEN _h_weight_text END",
+		lit(RuleMissingID), lits([]string{RuleDuplicateID, RuleDuplicateRow}))
+	msg := fmt.Sprintf(`CASE _rule
+		WHEN %s THEN _h_problem
+		WHEN %s THEN 'respondent id (column ' || %s || ') is missing'
+		WHEN %s THEN 'respondent id ' || _key || ' occurs ' || _dups || ' times in wave ' || wave || ' with different answers; all copies are rejected'
+		WHEN %s THEN 'repeats respondent ' || _key || ' of ' || _first_source || ' row ' || _first_row || ' exactly; the first copy is kept'`,
+		lit(RuleMalformedRow), lit(RuleMissingID), p.fileColumn(p.cell(p.id).v), lit(RuleDuplicateID), lit(RuleDuplicateRow))
+	if p.weight >= 0 {
+		w := p.cb.Variables[p.weight]
+		msg += fmt.Sprintf(`
+		WHEN %s THEN 'weight (column ' || %s || ') is missing'
+		WHEN %s THEN 'weight "' || _h_weight_text || '" is not a number'
+		WHEN %s THEN 'weight ' || _h_weight_text || ' is not finite'
+		WHEN %s THEN 'weight ' || _h_weight_text || ' is not positive'`,
+			lit(RuleWeightMissing), p.fileColumn(&w), lit(RuleWeightNotANumber), lit(RuleWeightNotFinite), lit(RuleWeightNotPositive))
+		if lo, hi, ok := w.Bounds(); ok {
+			msg += fmt.Sprintf(" WHEN %s THEN 'weight ' || _h_weight_text || ' outside %s..%s'", lit(RuleWeightOutOfRange), num(lo), num(hi))
+		}
+	}
+	return fmt.Sprintf(`INSERT INTO rejects (source_id, "row", "column", value, rule, level, message)
+		SELECT source_id, _row, NULL, %s, _rule, 'row', %s END
+		FROM (SELECT *, CASE WHEN _h_row IN (%s) THEN _h_row ELSE coalesce(_dup_rule, _h_row) END AS _rule
+			FROM respondents LEFT JOIN %s USING (source_id, _row)
+			WHERE _h_row IS NOT NULL OR _dup_rule IS NOT NULL)`,
+		value, msg, idRules, dups)
+}
+
+// cellRejects inserts one reject per rejected cell of a kept row: a UNION
+// ALL with one branch per variable that can be rejected, joining the
+// rejected cells to their raw text and parsing only those again for the
+// rule and message.
+func (p *plan) cellRejects() string {
+	var parts []string
+	for i := range p.cb.Variables {
+		c := p.cell(i)
+		if !c.rejectable() {
+			continue
+		}
+		parse := fmt.Sprintf("TRY_CAST(CASE WHEN _comma THEN replace(%s, ',', '.') ELSE %s END AS DOUBLE) AS %s", c.col("r"), c.col("r"), c.col("n"))
+		if c.trimmed() { // categorical: its only rule is unknown_code, its message shows t
+			parse = fmt.Sprintf("nullif(trim(%s), '') AS %s", c.col("r"), c.col("t"))
+		}
+		parts = append(parts, fmt.Sprintf(`SELECT source_id, _row, %s AS "column", %s AS value, %s AS rule, %s AS message
+			FROM (SELECT *, %s FROM (SELECT source_id, _row FROM respondents WHERE %s) JOIN (%s) USING (source_id, _row))`,
+			p.fileColumn(c.v), c.text(), c.rule(), c.message(), parse, c.col("_h_bad"), p.union([]int{i}, false)))
+	}
+	if len(parts) == 0 {
 		return ""
 	}
-	var nums, texts []string
-	for _, m := range v.Missing {
-		if f, ok := m.Float(); ok && v.Type.Numeric() {
-			nums = append(nums, strconv.FormatFloat(f, 'g', -1, 64))
-		} else {
-			texts = append(texts, string(m))
-		}
-	}
-	subject := col("t", i)
-	if v.Type == codebook.Categorical {
-		subject = col("c", i)
-	}
-	var conds []string
-	if len(nums) > 0 {
-		conds = append(conds, fmt.Sprintf("%s IN (%s)", col("n", i), strings.Join(nums, ", ")))
-	}
-	if len(texts) > 0 {
-		conds = append(conds, fmt.Sprintf("%s IN (%s)", subject, lits(texts)))
-	}
-	return "(" + strings.Join(conds, " OR ") + ")"
+	return `INSERT INTO rejects (source_id, "row", "column", value, rule, level, message)
+		SELECT source_id, _row, "column", value, rule, 'cell', message FROM (` + strings.Join(parts, " UNION ALL ") + `)`
 }
 
-// ruleExpr is the CASE naming the rule cell i breaks ('missing' for a
-// missing code); NULL for a good or empty cell. For the weight it names the
-// row-level weight rule, including an empty weight.
-func (p *plan) ruleExpr(v *codebook.Variable, i int) string {
-	t, n := col("t", i), col("n", i)
-	var whens []string
-	when := func(cond, rule string) { whens = append(whens, fmt.Sprintf("WHEN %s THEN %s", cond, lit(rule))) }
-	missing := isMissing(v, i)
-	if i == p.weight {
-		whens = append(whens, "WHEN NOT _has_weight THEN NULL")
-		cond := t + " IS NULL"
-		if missing != "" {
-			cond += " OR " + missing
-		}
-		when(cond, RuleWeightMissing)
-		when(n+" IS NULL", RuleWeightNotANumber)
-		when("NOT isfinite("+n+")", RuleWeightNotFinite)
-		when(n+" <= 0", RuleWeightNotPositive)
-		if lo, hi, ok := v.Bounds(); ok {
-			when(fmt.Sprintf("%s < %s OR %s > %s", n, num(lo), n, num(hi)), RuleWeightOutOfRange)
-		}
-		return "CASE " + strings.Join(whens, " ") + " END"
+// fileColumn is the CASE giving a variable's column name in the row's
+// source.
+func (p *plan) fileColumn(v *codebook.Variable) string {
+	expr := "CASE source_id"
+	for _, src := range p.sources {
+		expr += fmt.Sprintf(" WHEN %s THEN %s", lit(src.cfg.ID), lit(v.Column(src.cfg.ID)))
 	}
-	whens = append(whens, "WHEN "+t+" IS NULL THEN NULL")
-	if missing != "" {
-		when(missing, ruleMissing)
-	}
-	switch {
-	case v.Type == codebook.Categorical:
-		if v.RestrictedToLabels() {
-			when(fmt.Sprintf("%s NOT IN (%s)", col("c", i), lits(codes(v))), RuleUnknownCode)
-		}
-	case v.Type.Numeric():
-		when(fmt.Sprintf("%s IS NULL OR NOT isfinite(%s)", n, n), RuleNotANumber)
-		if lo, hi, ok := v.Bounds(); ok {
-			when(fmt.Sprintf("%s < %s OR %s > %s", n, num(lo), n, num(hi)), RuleOutOfRange)
-		}
-		if v.RestrictedToLabels() {
-			var nums []string
-			for _, c := range codes(v) {
-				f, _ := codebook.Code(c).Float() // the codebook check makes numeric types' codes numbers
-				nums = append(nums, num(f))
-			}
-			when(fmt.Sprintf("%s NOT IN (%s)", n, strings.Join(nums, ", ")), RuleUnknownCode)
-		}
-	}
-	if len(whens) == 1 {
-		return "NULL::VARCHAR"
-	}
-	return "CASE " + strings.Join(whens, " ") + " END"
-}
-
-// valueExpr is the harmonised value of a good cell i: DOUBLE for numeric
-// types (reversed as min+max−x when asked), the canonical code for
-// categorical variables, the text otherwise.
-func valueExpr(v *codebook.Variable, i int) string {
-	switch {
-	case v.Type.Numeric():
-		if lo, hi, ok := reverseBounds(v); ok {
-			return fmt.Sprintf("(%s - %s)", num(lo+hi), col("n", i))
-		}
-		return col("n", i)
-	case v.Type == codebook.Categorical:
-		return col("c", i)
-	}
-	return col("t", i)
+	return expr + " END"
 }
 
 // reverseBounds are the min and max that reverse coding reflects about: the
@@ -278,81 +500,6 @@ func sqlType(v *codebook.Variable) string {
 		return "DOUBLE"
 	}
 	return "VARCHAR"
-}
-
-func (p *plan) respondentsQuery() string {
-	cols := []string{"source_id", "CAST(wave AS INTEGER) AS wave", "_row"}
-	for i := range p.cb.Variables {
-		v := &p.cb.Variables[i]
-		cols = append(cols, fmt.Sprintf("CAST(%s AS %s) AS %s", col("x", i), sqlType(v), store.QuoteIdent(v.Name)))
-	}
-	return "SELECT " + strings.Join(cols, ", ") + " FROM " + work + " WHERE _rule IS NULL ORDER BY _ord, _row"
-}
-
-// fileColumn is the CASE giving a variable's column name in the row's
-// source.
-func (p *plan) fileColumn(v *codebook.Variable) string {
-	expr := "CASE source_id"
-	for _, src := range p.sources {
-		expr += fmt.Sprintf(" WHEN %s THEN %s", lit(src.cfg.ID), lit(v.Column(src.cfg.ID)))
-	}
-	return expr + " END"
-}
-
-// rowRejects inserts one reject per row-level problem.
-func (p *plan) rowRejects() string {
-	id := col("x", p.id)
-	idCol := p.fileColumn(&p.cb.Variables[p.id])
-	value := fmt.Sprintf("CASE WHEN _rule IN (%s) THEN _id_text", lits([]string{RuleMissingID, RuleDuplicateID, RuleDuplicateRow}))
-	msg := fmt.Sprintf(`CASE _rule
-		WHEN %s THEN _problem
-		WHEN %s THEN 'respondent id (column ' || %s || ') is missing'
-		WHEN %s THEN 'respondent id ' || %s || ' occurs ' || _dups || ' times in wave ' || wave || ' with different answers; all copies are rejected'
-		WHEN %s THEN 'repeats respondent ' || %s || ' of ' || _first_source || ' row ' || _first_row || ' exactly; the first copy is kept'`,
-		lit(RuleMalformedRow), lit(RuleMissingID), idCol,
-		lit(RuleDuplicateID), id, lit(RuleDuplicateRow), id)
-	if p.weight >= 0 {
-		w := &p.cb.Variables[p.weight]
-		value += fmt.Sprintf(" WHEN _rule LIKE 'weight%%' THEN _weight_text")
-		msg += fmt.Sprintf(`
-		WHEN %s THEN 'weight (column ' || %s || ') is missing'
-		WHEN %s THEN 'weight "' || _weight_text || '" is not a number'
-		WHEN %s THEN 'weight ' || _weight_text || ' is not finite'
-		WHEN %s THEN 'weight ' || _weight_text || ' is not positive'`,
-			lit(RuleWeightMissing), p.fileColumn(w),
-			lit(RuleWeightNotANumber), lit(RuleWeightNotFinite), lit(RuleWeightNotPositive))
-		if lo, hi, ok := w.Bounds(); ok {
-			msg += fmt.Sprintf(" WHEN %s THEN 'weight ' || _weight_text || ' outside %s..%s'", lit(RuleWeightOutOfRange), num(lo), num(hi))
-		}
-	}
-	return fmt.Sprintf(`INSERT INTO rejects (source_id, "row", "column", value, rule, level, message)
-		SELECT source_id, _row, NULL, %s END, _rule, 'row', %s END FROM %s WHERE _rule IS NOT NULL`, value, msg, work)
-}
-
-// cellRejects inserts one reject per rejected cell of a kept row.
-func (p *plan) cellRejects() string {
-	var parts []string
-	for i := range p.cb.Variables {
-		v := &p.cb.Variables[i]
-		if i == p.id || i == p.weight || v.Type == codebook.TextType {
-			continue
-		}
-		vi := col("v", i)
-		msg := fmt.Sprintf("CASE %s WHEN %s THEN 'value \"' || %s || '\" is not a number'", col("e", i), lit(RuleNotANumber), vi)
-		if lo, hi, ok := v.Bounds(); ok && v.Type.Numeric() {
-			msg += fmt.Sprintf(" WHEN %s THEN 'value ' || %s || ' outside %s..%s'", lit(RuleOutOfRange), vi, num(lo), num(hi))
-		}
-		if v.RestrictedToLabels() {
-			msg += fmt.Sprintf(" WHEN %s THEN 'code ' || %s || ' is not among the value labels of %s (%s)'",
-				lit(RuleUnknownCode), vi, v.Name, strings.ReplaceAll(listCodes(codes(v)), "'", "''"))
-		}
-		parts = append(parts, fmt.Sprintf(`SELECT source_id, _row, %s, %s, %s, 'cell', %s END FROM %s WHERE _rule IS NULL AND %s IS NOT NULL`,
-			p.fileColumn(v), vi, col("e", i), msg, work, vi))
-	}
-	if len(parts) == 0 {
-		return "" // only id, weight and text variables: no cell can be rejected
-	}
-	return `INSERT INTO rejects (source_id, "row", "column", value, rule, level, message) ` + strings.Join(parts, " UNION ALL ")
 }
 
 // listCodes shows at most ten codes, then how many there are.
