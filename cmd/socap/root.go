@@ -31,6 +31,7 @@ standard errors, small-cell suppression and self-contained reports.`,
 		newGLMCmd(),
 		newCalibrateCmd(),
 		newSynthCmd(),
+		newDescribeCmd(), newConvertCmd(),
 	)
 	return root
 }
