@@ -41,12 +41,16 @@
 //
 // Domains: a domain is its rows with weight zero elsewhere, never a subset, so strata
 // and PSUs without domain members still count (Lumley 2010, sec. 2.3.1). Missing values
-// of the analysis variables take a row out of the domain (na.rm=TRUE).
+// of the analysis variables take a row out of the domain (na.rm=TRUE). On a calibrated
+// design (Calibrate) the influence functions are replaced by their residuals on the
+// calibration before they are summed, row by row, as svyrecvar does with postStrata.
 //
 // Degrees of freedom: R's degf — PSUs minus strata among the domain's rows with non-zero
 // weight, or the rank of the replicate weights minus one; Spec.DF overrides. Intervals
 // are t intervals with these df (confint(..., df=degf(design))); proportion intervals
-// are svyciprop's (see PropCI) and quantile intervals Woodruff's (svyquantile).
+// are svyciprop's — logit, likelihood (its glm fit reproduced step by step), asin,
+// beta, mean, xlogit — plus a Wilson interval R lacks (see PropCI); quantile intervals
+// are Woodruff's (svyquantile, interval types mean, beta, xlogit, asin).
 //
 // Design effects: deff=TRUE, the variance over that of simple random sampling without
 // replacement of the same number of observations.

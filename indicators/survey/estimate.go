@@ -352,8 +352,8 @@ type lin struct {
 	logitV float64
 }
 
-// linearStats computes estimate, variance and df of a mean (B == nil and !total), total
-// or ratio in every domain from the item's sums. Taylor linearisation uses the influence
+// linearStats computes estimate, variance and df of a mean, proportion, total or ratio
+// in domain dd from the item's sums (and, on a calibrated design, its rows). Taylor linearisation uses the influence
 // functions (Binder 1983; Lumley 2010, sec. 2.3): mean z_i = w_i(y_i − ȳ)/Σw, total
 // z_i = w_i y_i, ratio z_i = w_i(y_i − R x_i)/Σ w x; replicate designs recompute the
 // statistic with each replicate's weights and apply svrVar.
@@ -391,10 +391,12 @@ func (d *Design) linearStats(stat Statistic, it Item, dom []int32, s *Sums, dd i
 		}
 		l.v = d.rep.variance(theta, l.est)
 		l.df = d.domainDF(s, dd, nil)
-		for r, th := range theta {
-			theta[r] = math.Log(th / (1 - th))
+		if stat == Prop {
+			for r, th := range theta {
+				theta[r] = math.Log(th / (1 - th))
+			}
+			l.logitV = d.rep.variance(theta, math.Log(l.est/(1-l.est)))
 		}
-		l.logitV = d.rep.variance(theta, math.Log(l.est/(1-l.est)))
 		return l, nil
 	}
 	e := l.est
