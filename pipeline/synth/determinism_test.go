@@ -2,14 +2,19 @@ package synth
 
 import (
 	"bytes"
+	"runtime"
 	"testing"
 )
 
-// TestSameSeedSameBytes generates twice with one seed and once with another.
+// TestSameSeedSameBytes generates twice with one seed, once on one core and
+// once on several, and once with another seed.
 func TestSameSeedSameBytes(t *testing.T) {
 	opts := Options{Respondents: 2000, Waves: 2, Seed: 42}
+	procs := runtime.GOMAXPROCS(1)
 	a, ta := generateCSV(t, opts)
+	runtime.GOMAXPROCS(max(procs, 4))
 	b, tb := generateCSV(t, opts)
+	runtime.GOMAXPROCS(procs)
 	var ja, jb bytes.Buffer
 	if err := ta.WriteJSON(&ja); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 )
 
 // Sampling design constants.
@@ -266,8 +267,21 @@ func (pl *plan) area(h, a int, size int32) (*rand.Rand, area) {
 	return r, newArea(r, pl.strata[h].m, int(size))
 }
 
-// generateStratum draws every person of stratum h, area by area, adds them
-// to the truth and writes the respondents of each wave.
+// areasPerBlock is the unit of parallel work: the persons of a block of
+// areas are drawn by one goroutine into their own tally and rows, and
+// blocks are merged and written in order, so the output does not depend on
+// the number of goroutines.
+const areasPerBlock = 32
+
+// block is the work of one block of areas.
+type block struct {
+	tally *tally
+	rows  [2][]Row
+}
+
+// generateStratum draws every person of stratum h, adds them to the truth
+// and writes the respondents of each wave. Blocks of areas are drawn by up
+// to GOMAXPROCS goroutines; at most twice that many blocks are held at once.
 func (pl *plan) generateStratum(h int, acc *accumulator, writers []RowWriter) error {
 	st := &pl.strata[h]
 	sizes := pl.areaSizes(h)
@@ -276,9 +290,51 @@ func (pl *plan) generateStratum(h int, acc *accumulator, writers []RowWriter) er
 		designs[w] = pl.design(h, w, len(sizes))
 	}
 	acc.addStratum(st, designs)
+	nBlocks := (len(sizes) + areasPerBlock - 1) / areasPerBlock
+	results := make([]chan *block, nBlocks)
+	for b := range results {
+		results[b] = make(chan *block, 1)
+	}
+	slots := make(chan struct{}, 2*runtime.GOMAXPROCS(0))
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for b := range nBlocks {
+			select {
+			case slots <- struct{}{}:
+			case <-done:
+				return
+			}
+			go func() {
+				results[b] <- pl.drawBlock(h, sizes, b*areasPerBlock, min(len(sizes), (b+1)*areasPerBlock), designs)
+			}()
+		}
+	}()
+	for b := range nBlocks {
+		blk := <-results[b]
+		acc.merge(h, blk.tally)
+		for w := range designs {
+			for i := range blk.rows[w] {
+				if err := writers[w].WriteRow(&blk.rows[w][i]); err != nil {
+					return fmt.Errorf("synth: write wave %d: %w", w+1, err)
+				}
+			}
+			acc.achieved[w] += len(blk.rows[w])
+		}
+		<-slots
+	}
+	return nil
+}
+
+// drawBlock draws the persons of areas [from, to) of stratum h, tallies
+// them and selects the respondents.
+func (pl *plan) drawBlock(h int, sizes []int32, from, to int, designs []waveDesign) *block {
+	st := &pl.strata[h]
+	blk := &block{tally: newTally(pl.opts.Waves, 1)}
 	var row Row
 	var id []byte
-	for a, size := range sizes {
+	for a := from; a < to; a++ {
+		size := sizes[a]
 		ar, ap := pl.area(h, a, size)
 		var samplers [2]*rand.Rand
 		for w := range designs {
@@ -288,7 +344,7 @@ func (pl *plan) generateStratum(h int, acc *accumulator, writers []RowWriter) er
 		}
 		for i := range int(size) {
 			p := newPerson(ar, st.m, &ap, pl.opts.Waves)
-			acc.add(h, &p)
+			blk.tally.add(0, &p)
 			if samplers[0] == nil && samplers[1] == nil {
 				continue
 			}
@@ -308,12 +364,9 @@ func (pl *plan) generateStratum(h int, acc *accumulator, writers []RowWriter) er
 				row.ID = string(id)
 				row.fill(&p, st.m, w, d.stratum, int64(d.stratum)*1_000_000+int64(a+1), d.areas, 1/(d.areaProb*pSel*pResp))
 				row.skipItems(r)
-				if err := writers[w].WriteRow(&row); err != nil {
-					return fmt.Errorf("synth: write wave %d: %w", w+1, err)
-				}
-				acc.achieved[w]++
+				blk.rows[w] = append(blk.rows[w], row)
 			}
 		}
 	}
-	return nil
+	return blk
 }

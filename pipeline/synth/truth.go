@@ -115,32 +115,60 @@ const (
 // cells.
 const nCells = nBackground * nOrigin * nGender * nAgeGroup * nEducation
 
-type accumulator struct {
+// tally holds population sums per stratum and cell: the truth of any group
+// is a sum of cells.
+type tally struct {
 	waves  int
 	sums   []float64 // [stratum][cell][wave][stat]{sum, n}
 	counts []float64 // [stratum][cell] persons
 	// qolXtX and qolXty accumulate the census least-squares fit of the
 	// observed (rounded, clipped) quality of life.
-	qolXtX   [2][]float64
-	qolXty   [2][]float64
+	qolXtX [2][]float64
+	qolXty [2][]float64
+}
+
+func newTally(waves, strata int) *tally {
+	t := &tally{
+		waves:  waves,
+		sums:   make([]float64, strata*nCells*waves*nStats*2),
+		counts: make([]float64, strata*nCells),
+	}
+	k := len(qolModel.terms)
+	for w := range waves {
+		t.qolXtX[w], t.qolXty[w] = make([]float64, k*k), make([]float64, k)
+	}
+	return t
+}
+
+// merge adds part, the tally of one stratum's block of areas, to stratum h.
+func (t *tally) merge(h int, part *tally) {
+	for i, v := range part.counts {
+		t.counts[h*nCells+i] += v
+	}
+	base := h * nCells * t.waves * nStats * 2
+	for i, v := range part.sums {
+		t.sums[base+i] += v
+	}
+	for w := range t.waves {
+		for i, v := range part.qolXtX[w] {
+			t.qolXtX[w][i] += v
+		}
+		for i, v := range part.qolXty[w] {
+			t.qolXty[w][i] += v
+		}
+	}
+}
+
+// accumulator is the population tally and the design of every stratum.
+type accumulator struct {
+	*tally
 	strata   []Stratum
 	design   []*stratum
 	achieved []int
 }
 
 func newAccumulator(waves int) *accumulator {
-	h := len(municipalities)
-	acc := &accumulator{
-		waves:    waves,
-		sums:     make([]float64, h*nCells*waves*nStats*2),
-		counts:   make([]float64, h*nCells),
-		achieved: make([]int, waves),
-	}
-	k := len(qolModel.terms)
-	for w := range waves {
-		acc.qolXtX[w], acc.qolXty[w] = make([]float64, k*k), make([]float64, k)
-	}
-	return acc
+	return &accumulator{tally: newTally(waves, len(municipalities)), achieved: make([]int, waves)}
 }
 
 func (acc *accumulator) addStratum(st *stratum, designs []waveDesign) {
@@ -157,14 +185,15 @@ func cellOf(p *person) int {
 	return ((((p.bg-1)*nOrigin+p.origin-1)*nGender+p.gender-1)*nAgeGroup+p.ageGroup-1)*nEducation + p.education - 1
 }
 
-func (acc *accumulator) add(h int, p *person) {
+// add counts person p of stratum h.
+func (t *tally) add(h int, p *person) {
 	cell := h*nCells + cellOf(p)
-	acc.counts[cell]++
+	t.counts[cell]++
 	var xs [16]float64
-	for w := range acc.waves {
+	for w := range t.waves {
 		mw := &p.wave[w]
-		base := (cell*acc.waves + w) * nStats * 2
-		s := acc.sums[base : base+nStats*2]
+		base := (cell*t.waves + w) * nStats * 2
+		s := t.sums[base : base+nStats*2]
 		put := func(stat int, v float64) {
 			s[2*stat] += v
 			s[2*stat+1]++
@@ -190,7 +219,7 @@ func (acc *accumulator) add(h int, p *person) {
 		for i, t := range qolModel.terms {
 			x[i] = t.value(&c)
 		}
-		xtx, xty := acc.qolXtX[w], acc.qolXty[w]
+		xtx, xty := t.qolXtX[w], t.qolXty[w]
 		for i := range x {
 			xty[i] += x[i] * float64(mw.qol)
 			for j := 0; j <= i; j++ {
