@@ -57,9 +57,13 @@ func (b *Batch) Cap() int {
 
 // Next fills b with the next cases and returns how many it read. At the end
 // of the data it returns 0, io.EOF. On a read error it returns the cases
-// decoded before the error together with the error. A batch of a file with
-// no variables holds no cases.
+// decoded before the error together with the error, and the same error
+// from then on. A batch of a file with no variables holds no cases.
 func (r *Reader) Next(b *Batch) (int, error) {
+	if r.err != nil {
+		b.Len = 0
+		return 0, r.err
+	}
 	n := 0
 	capacity := b.Cap()
 	for n < capacity {
@@ -68,13 +72,14 @@ func (r *Reader) Next(b *Batch) (int, error) {
 		}
 		ok, err := r.src.readRow(r.row)
 		if err != nil {
-			b.Len = n
+			b.Len, r.err = n, err
 			return n, err
 		}
 		if !ok {
 			if r.rowsLeft > 0 {
 				b.Len = n
-				return n, r.src.truncated(fmt.Sprintf("%d more cases announced by the header", r.rowsLeft))
+				r.err = r.src.truncated(fmt.Sprintf("%d more cases announced by the header", r.rowsLeft))
+				return n, r.err
 			}
 			r.rowsLeft = 0
 			break

@@ -168,6 +168,7 @@ type Reader struct {
 	src       rowSource
 	row       []byte
 	long      []byte // scratch for assembling very long strings
+	err       error  // first data error, returned by every later Next
 }
 
 // colPlan says where a variable lies in a case and how to convert it.

@@ -165,3 +165,21 @@ func TestErrorMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorIsSticky checks that Next keeps returning its first error.
+func TestErrorIsSticky(t *testing.T) {
+	data := writeRoundTrip(t, binary.LittleEndian, 20, 1)
+	data = data[:len(data)-20]
+	r, err := NewReader(bytes.NewReader(data), int64(len(data)), "cut.sav", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := r.NewBatch(100)
+	n, first := r.Next(b)
+	if first == nil || n == 0 || n >= 20 {
+		t.Fatalf("first Next: %d rows, %v", n, first)
+	}
+	if n, err := r.Next(b); n != 0 || err != first || b.Len != 0 {
+		t.Errorf("second Next: %d rows, %v, want 0, %v", n, err, first)
+	}
+}

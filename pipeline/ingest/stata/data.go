@@ -54,16 +54,22 @@ func (b *Batch) Cap() int {
 
 // Next fills b with the next observations and returns how many it read.
 // At the end of the data it returns 0, io.EOF. On a read error it returns
-// the observations decoded before the error together with the error.
+// the observations decoded before the error together with the error, and
+// the same error from then on.
 func (r *Reader) Next(b *Batch) (int, error) {
+	if r.err != nil {
+		b.Len = 0
+		return 0, r.err
+	}
 	n := 0
 	for ; n < b.Cap() && r.rowsLeft > 0; n++ {
 		if _, err := io.ReadFull(r.in, r.row); err != nil {
 			b.Len = n
-			return n, &FormatError{File: r.name, Offset: r.off, Expected: fmt.Sprintf("observation of %d bytes", r.rowLen), Err: io.ErrUnexpectedEOF}
+			r.err = &FormatError{File: r.name, Offset: r.off, Expected: fmt.Sprintf("observation of %d bytes", r.rowLen), Err: io.ErrUnexpectedEOF}
+			return n, r.err
 		}
 		if err := r.decodeRow(b, n); err != nil {
-			b.Len = n
+			b.Len, r.err = n, err
 			return n, err
 		}
 		r.off += int64(r.rowLen)

@@ -177,6 +177,7 @@ type Reader struct {
 	off      int64
 	row      []byte
 	strls    map[[2]uint64]strl
+	err      error // first data error, returned by every later Next
 }
 
 // strl locates the contents of one strL in the file.

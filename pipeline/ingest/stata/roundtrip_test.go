@@ -194,3 +194,23 @@ func TestErrorMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorIsSticky checks that Next keeps returning its first error: a
+// strL reference to no entry of <strls>.
+func TestErrorIsSticky(t *testing.T) {
+	data := sampleDta(118, binary.LittleEndian)
+	gso := bytes.Index(data, []byte("GSO"))
+	data[gso+3] = 99 // the first strL now claims variable 99
+	r, err := NewReader(bytes.NewReader(data), int64(len(data)), "bad.dta", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := r.NewBatch(100)
+	n, first := r.Next(b)
+	if first == nil || n != 0 || !strings.Contains(first.Error(), "no strL (v=9, o=1)") {
+		t.Fatalf("first Next: %d rows, %v", n, first)
+	}
+	if n, err := r.Next(b); n != 0 || err != first {
+		t.Errorf("second Next: %d rows, %v, want 0, %v", n, err, first)
+	}
+}
