@@ -160,10 +160,6 @@ func newPlan(ctx context.Context, tx *sql.Tx, cfg *pipeline.Config, cb *codebook
 	if p.id < 0 {
 		return nil, errors.New("the codebook has no id variable")
 	}
-	if err := checkSourceIDs(cfg, cb); err != nil {
-		return nil, err
-	}
-	var errs []error
 	for _, sc := range cfg.Sources {
 		src := source{cfg: sc}
 		var dec sql.NullString
@@ -178,8 +174,14 @@ func newPlan(ctx context.Context, tx *sql.Tx, cfg *pipeline.Config, cb *codebook
 		if src.columns, err = fileColumns(ctx, tx, src.rawTable); err != nil {
 			return nil, fmt.Errorf("source %s: %w", sc.ID, err)
 		}
-		errs = append(errs, p.checkColumns(src)...)
 		p.sources = append(p.sources, src)
+	}
+	if err := p.checkSourceIDs(); err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, src := range p.sources {
+		errs = append(errs, p.checkColumns(src)...)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -187,28 +189,38 @@ func newPlan(ctx context.Context, tx *sql.Tx, cfg *pipeline.Config, cb *codebook
 	return p, nil
 }
 
-// checkSourceIDs refuses a codebook columns map that names a source the
-// config does not have: almost always a typo, which would otherwise make
-// the variable silently read the wrong column.
-func checkSourceIDs(cfg *pipeline.Config, cb *codebook.Codebook) error {
-	ids := make([]string, len(cfg.Sources))
-	for i, s := range cfg.Sources {
-		ids[i] = s.ID
-	}
+// checkSourceIDs refuses a codebook columns map whose source id looks like
+// a typo of a configured source ("wave_2" for "wave2") when the typo matters:
+// the configured source is not mapped by the variable and lacks the column
+// the variable would then read. Maps for sources this project does not have
+// are otherwise fine: a codebook may serve several projects.
+func (p *plan) checkSourceIDs() error {
 	var errs []error
-	for _, v := range cb.Variables {
+	for _, v := range p.cb.Variables {
+		var unmapped []string
+		for _, src := range p.sources {
+			if _, ok := v.Columns[src.cfg.ID]; !ok {
+				unmapped = append(unmapped, src.cfg.ID)
+			}
+		}
 		for _, sid := range sortedKeys(v.Columns) {
-			if slices.Contains(ids, sid) {
+			if slices.ContainsFunc(p.sources, func(s source) bool { return s.cfg.ID == sid }) {
 				continue
 			}
-			msg := fmt.Sprintf("codebook variable %s maps a column for source %q, which socap.yaml does not list", v.Name, sid)
-			if best := yamlschema.Closest(sid, ids); best != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", best)
+			best := yamlschema.Closest(sid, unmapped)
+			if best == "" || p.source(best).has(v.Column(best)) {
+				continue
 			}
-			errs = append(errs, errors.New(msg))
+			errs = append(errs, fmt.Errorf("codebook variable %s maps a column for source %q, which socap.yaml does not list (did you mean %q?)", v.Name, sid, best))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// source is the configured source with the id.
+func (p *plan) source(id string) source {
+	i := slices.IndexFunc(p.sources, func(s source) bool { return s.cfg.ID == id })
+	return p.sources[i]
 }
 
 // fileColumns lists the raw table's columns that came from the file.

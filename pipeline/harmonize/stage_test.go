@@ -1,0 +1,204 @@
+package harmonize
+
+import (
+	"context"
+	"database/sql"
+	"reflect"
+	"strings"
+	"testing"
+
+	"socap/pipeline"
+	"socap/pipeline/codebook"
+	"socap/pipeline/dataerr"
+)
+
+const smallCodebook = `name: t
+variables:
+  - {name: resp_id, type: id}
+  - {name: vekt, type: weight, required: false}
+  - {name: trust, type: ordinal, range: [1, 5], columns: {w2: q7}}
+  - {name: kommune, type: categorical}
+  - {name: note, type: text}
+`
+
+func TestOptionalColumnsMayBeAbsent(t *testing.T) {
+	s := openStore(t)
+	e := env(t, s, smallCodebook,
+		rawSource{id: "w1", wave: 1, csv: "resp_id,vekt,trust,kommune,note\n1,2,3,5001,hei\n2,-1,4,5014,\n"},
+		rawSource{id: "w2", wave: 2, csv: "resp_id,q7\n1,9\n2,5\n"})
+	if err := new(Stage).Run(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		column string
+		want   []any
+	}{
+		{"vekt", []any{2.0, nil, nil}}, // w1 row 2 is rejected for its weight; w2 has no weights and no weight rule
+		{"trust", []any{3.0, nil, 5.0}},
+		{"kommune", []any{"5001", nil, nil}},
+		{"note", []any{"hei", nil, nil}},
+	}
+	for _, tt := range tests {
+		if got := column(t, s, tt.column); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s = %v, want %v", tt.column, got, tt.want)
+		}
+	}
+	want := []string{"w1:2:row:weight_not_positive", "w2:1:cell:out_of_range"}
+	if got := rejectList(t, s); !reflect.DeepEqual(got, want) {
+		t.Errorf("rejects = %v, want %v", got, want)
+	}
+}
+
+func TestRespondentsColumnTypes(t *testing.T) {
+	s := openStore(t)
+	e := env(t, s, smallCodebook, rawSource{id: "w1", wave: 1, csv: "resp_id,vekt,trust,kommune,note\n1,2,3,5001,hei\n"})
+	if err := new(Stage).Run(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.DB().Query(`SELECT column_name || ' ' || data_type FROM duckdb_columns() WHERE table_name = 'respondents' ORDER BY column_index`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := scanAll(rows, func(r *sql.Rows, v *string) error { return r.Scan(v) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"source_id VARCHAR", "wave INTEGER", "_row BIGINT", "resp_id VARCHAR", "vekt DOUBLE", "trust DOUBLE", "kommune VARCHAR", "note VARCHAR"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("respondents columns = %v, want %v", got, want)
+	}
+}
+
+// TestRerunReplacesOutput runs the stage twice, the second time after the
+// raw table changed: respondents and rejects are replaced, not appended to.
+func TestRerunReplacesOutput(t *testing.T) {
+	s := openStore(t)
+	e := env(t, s, smallCodebook, rawSource{id: "w1", wave: 1, csv: "resp_id,vekt,trust,kommune,note\n1,1,3,a,\n2,1,7,b,\n3,0,2,c,\n"})
+	st := new(Stage)
+	want := []Count{{Source: "w1", Raw: 3, Respondents: 2, RejectedRows: 1, RejectedCells: 1}}
+	for run := range 2 {
+		if err := st.Run(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+		counts, err := Accounting(context.Background(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(counts, want) {
+			t.Errorf("run %d: accounting = %+v, want %+v", run, counts, want)
+		}
+		if in, out := st.RowCounts(); in != want[0].Raw || out != want[0].Respondents {
+			t.Errorf("run %d: RowCounts = %d, %d", run, in, out)
+		}
+	}
+	if log := e.Log.(*strings.Builder).String(); !strings.Contains(log, "harmonize: 2 respondents from 3 raw rows (1 rows and 1 cells rejected)\n") {
+		t.Errorf("log = %q", log)
+	}
+	if _, err := s.DB().Exec(`DELETE FROM raw_w1 WHERE _row = 2`); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Run(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	counts, err := Accounting(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []Count{{Source: "w1", Raw: 2, Respondents: 1, RejectedRows: 1}}; !reflect.DeepEqual(counts, want) {
+		t.Errorf("after the raw table changed: accounting = %+v, want %+v", counts, want)
+	}
+}
+
+// TestFailedRunKeepsPreviousOutput checks that a run that fails leaves the
+// respondents and rejects of the last good run.
+func TestFailedRunKeepsPreviousOutput(t *testing.T) {
+	s := openStore(t)
+	e := env(t, s, smallCodebook, rawSource{id: "w1", wave: 1, csv: "resp_id,vekt,trust,kommune,note\n1,1,3,a,\n2,1,9,b,\n"})
+	if err := new(Stage).Run(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	strict, err := codebook.Parse("strict.yaml", []byte(smallCodebook+"  - {name: age, type: count, required: true}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Codebook = strict
+	err = new(Stage).Run(context.Background(), e)
+	if !dataerr.Is(err) || !strings.Contains(err.Error(), `codebook variable age needs column "age"`) {
+		t.Fatalf("error = %v, want a DataError about column age", err)
+	}
+	if got := column(t, s, "trust"); !reflect.DeepEqual(got, []any{3.0, nil}) {
+		t.Errorf("respondents changed: trust = %v", got)
+	}
+	if got := rejectList(t, s); !reflect.DeepEqual(got, []string{"w1:2:cell:out_of_range"}) {
+		t.Errorf("rejects changed: %v", got)
+	}
+}
+
+func TestRunnerRecordsRowCounts(t *testing.T) {
+	s := openStore(t)
+	e := env(t, s, smallCodebook, rawSource{id: "w1", wave: 1, csv: "resp_id,vekt,trust,kommune,note\n1,1,3,a,\n1,1,4,a,\n2,1,4,a,\n"})
+	if err := pipeline.Run(context.Background(), e, new(Stage)); err != nil {
+		t.Fatal(err)
+	}
+	var stage string
+	var in, out int64
+	if err := s.DB().QueryRow(`SELECT stage, rows_in, rows_out FROM runs`).Scan(&stage, &in, &out); err != nil {
+		t.Fatal(err)
+	}
+	if stage != "harmonize" || in != 3 || out != 1 {
+		t.Errorf("runs: %s %d → %d, want harmonize 3 → 1", stage, in, out)
+	}
+}
+
+func TestRunRefuses(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(e *pipeline.Env)
+		want   string
+	}{
+		{"no codebook", func(e *pipeline.Env) { e.Codebook = nil }, "needs a config and a codebook"},
+		{"no config", func(e *pipeline.Env) { e.Config = nil }, "needs a config and a codebook"},
+		{"source not ingested", func(e *pipeline.Env) {
+			e.Config.Sources = append(e.Config.Sources, pipeline.Source{ID: "w9", Path: "w9.csv", Wave: 9})
+		}, "source w9 has not been ingested (no row in the sources table)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := openStore(t)
+			e := env(t, s, smallCodebook, rawSource{id: "w1", wave: 1, csv: "resp_id\n1\n"})
+			tt.change(e)
+			if err := new(Stage).Run(context.Background(), e); err == nil || err.Error() != tt.want {
+				t.Errorf("error = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestAccountingNeedsHarmonize(t *testing.T) {
+	s := openStore(t)
+	loadRaw(t, s, rawSource{id: "w1", wave: 1, csv: "resp_id\n1\n"})
+	_, err := Accounting(context.Background(), s)
+	if err == nil || !strings.Contains(err.Error(), "run harmonize first") {
+		t.Errorf("error = %v", err)
+	}
+	if counts, err := Accounting(context.Background(), openStore(t)); err != nil || counts != nil {
+		t.Errorf("empty store: %v, %v", counts, err)
+	}
+}
+
+func TestClosestColumn(t *testing.T) {
+	cols := []string{"ID_nr", "Kommune_nr", "trust", "q7a", "q7b"}
+	tests := []struct{ want, closest string }{
+		{"IDnr", "ID_nr"},
+		{"kommune", "Kommune_nr"},
+		{"Trust", "trust"},
+		{"q7", "q7a"}, // edit distance 1 beats containment
+		{"nr", ""},    // contained in two columns
+		{"municipality", ""},
+	}
+	for _, tt := range tests {
+		if got := closestColumn(tt.want, cols); got != tt.closest {
+			t.Errorf("closestColumn(%q) = %q, want %q", tt.want, got, tt.closest)
+		}
+	}
+}
