@@ -90,6 +90,9 @@ func (p *prepared) prepareCSV(ctx context.Context) error {
 		return dataerr.New(path, scan.unclosedRow, "", "a quoted field is never closed: the file ends inside quotes")
 	}
 	p.info.Encoding = p.opts.Encoding
+	if isUTF8(p.info.Encoding) && !scan.validUTF8 {
+		return dataerr.New(path, 0, "", "the file is not valid UTF-8 text, but encoding %s was asked for (windows-1252 may fit)", p.info.Encoding)
+	}
 	if p.info.Encoding == "" {
 		switch {
 		case !scan.validUTF8:
@@ -110,9 +113,6 @@ func (p *prepared) prepareCSV(ctx context.Context) error {
 	r.Close()
 	if err := checkNames(path, columnNames(p.info.Columns)); err != nil {
 		return err
-	}
-	if scan.ragged > 0 {
-		p.info.Notes = append(p.info.Notes, fmt.Sprintf("%d ragged rows (first: row %d) kept with a _problem", scan.ragged, scan.firstRagged))
 	}
 	fast := isUTF8(p.info.Encoding) && scan.ragged == 0 && !scan.irregular && scan.headerFields == len(p.info.Columns)
 	if fast {
@@ -256,7 +256,6 @@ type csvScan struct {
 	headerFields int
 	records      int64 // data records (blank lines are not records)
 	ragged       int64 // records whose field count differs from the header's
-	firstRagged  int64
 	irregular    bool  // a quote inside an unquoted field or text after a closing quote
 	unclosedRow  int64 // record (0 = header) whose quoted field the file ends in; -1 when none
 	maxRecord    int   // longest record in bytes
@@ -330,9 +329,6 @@ func scanCSV(ctx context.Context, path string, delim byte, bar *progressBar, num
 			s.records++
 			if fields != s.headerFields {
 				s.ragged++
-				if s.firstRagged == 0 {
-					s.firstRagged = s.records
-				}
 			}
 		}
 		s.maxRecord = max(s.maxRecord, recLen)
@@ -619,8 +615,14 @@ func (r *csvReader) Read(values []driver.Value) (string, error) {
 			values[i] = rec[i]
 		}
 	}
-	if len(rec) != len(values) {
-		return fmt.Sprintf("ragged row: %d fields, header has %d", len(rec), len(values)), nil
+	// Empty fields past the header's width (a trailing delimiter) are not
+	// data.
+	n := len(rec)
+	for n > len(values) && rec[n-1] == "" {
+		n--
+	}
+	if n != len(values) {
+		return fmt.Sprintf("ragged row: %d fields, header has %d", n, len(values)), nil
 	}
 	return "", nil
 }

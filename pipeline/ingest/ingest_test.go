@@ -155,6 +155,14 @@ func TestLoadCSV(t *testing.T) {
 			},
 		},
 		{
+			name: "trailing delimiters are not fields", file: "a.csv", data: []byte("a,b\n1,2,\n3,4,,\n5,6,7\n"),
+			delim: ",", decimal: ".", encoding: "utf-8",
+			columns: []string{"a", "b"},
+			rows: [][]string{
+				{"1", "2", "1", "∅"}, {"3", "4", "2", "∅"}, {"5", "6", "3", "ragged row: 3 fields, header has 2"},
+			},
+		},
+		{
 			name: "stray quote goes the Go way", file: "a.csv", data: []byte("a,b\n1,5\"x\n"),
 			delim: ",", decimal: ".", encoding: "utf-8",
 			columns: []string{"a", "b"},
