@@ -38,9 +38,10 @@
 //
 // Every municipality, area and wave has its own PCG stream whose seed is
 // derived from the root seed (splitmix64), so the output is a pure function
-// of the Options. Persons are generated area by area and forgotten once
-// written and counted; memory is bounded by one municipality's list of area
-// sizes, whatever the number of respondents.
+// of the Options. Persons are generated in blocks of areas, in parallel, and
+// forgotten once counted and written in order; memory is bounded by the
+// blocks in flight and one municipality's list of area sizes, whatever the
+// number of respondents.
 package synth
 
 import (
