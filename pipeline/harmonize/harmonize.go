@@ -131,7 +131,8 @@ type source struct {
 	cfg          pipeline.Source
 	rawTable     string
 	decimalComma bool
-	columns      []string // the file's columns, in file order
+	columns      []string          // the file's columns, in file order
+	declared     map[string]string // column → user-missing codes the file declares
 }
 
 // plan is the harmonisation of a codebook over a set of sources.
@@ -172,6 +173,9 @@ func newPlan(ctx context.Context, tx *sql.Tx, cfg *pipeline.Config, cb *codebook
 		}
 		src.decimalComma = dec.String == ","
 		if src.columns, err = fileColumns(ctx, tx, src.rawTable); err != nil {
+			return nil, fmt.Errorf("source %s: %w", sc.ID, err)
+		}
+		if src.declared, err = declaredMissing(ctx, tx, sc.ID); err != nil {
 			return nil, fmt.Errorf("source %s: %w", sc.ID, err)
 		}
 		p.sources = append(p.sources, src)
@@ -248,6 +252,25 @@ func fileColumns(ctx context.Context, tx *sql.Tx, table string) ([]string, error
 		return nil, fmt.Errorf("raw table %s does not exist or has no columns", table)
 	}
 	return cols, nil
+}
+
+// declaredMissing reads the user-missing codes a source file declares (ingest
+// records SPSS declarations in variables.missing), by column.
+func declaredMissing(ctx context.Context, tx *sql.Tx, sourceID string) (map[string]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT name, missing FROM variables WHERE source_id = ? AND missing <> ''`, sourceID)
+	if err != nil {
+		return nil, fmt.Errorf("declared missing codes: %w", err)
+	}
+	type decl struct{ column, spec string }
+	decls, err := scanAll(rows, func(r *sql.Rows, d *decl) error { return r.Scan(&d.column, &d.spec) })
+	if err != nil {
+		return nil, fmt.Errorf("declared missing codes: %w", err)
+	}
+	m := make(map[string]string, len(decls))
+	for _, d := range decls {
+		m[d.column] = d.spec
+	}
+	return m, nil
 }
 
 // checkColumns reports each column the codebook requires that the source

@@ -55,9 +55,59 @@ func (p *plan) statements() []string {
 type cell struct {
 	v *codebook.Variable
 	i int
+	// declared is the condition for the user-missing codes the source files
+	// declare for the variable's column (SPSS); "" when none does.
+	declared string
 }
 
-func (p *plan) cell(i int) cell { return cell{v: &p.cb.Variables[i], i: i} }
+func (p *plan) cell(i int) cell {
+	c := cell{v: &p.cb.Variables[i], i: i}
+	var whens []string
+	for _, src := range p.sources {
+		if spec := src.declared[c.v.Column(src.cfg.ID)]; spec != "" {
+			whens = append(whens, fmt.Sprintf("WHEN %s THEN %s", lit(src.cfg.ID), c.declaredMissing(spec)))
+		}
+	}
+	if len(whens) > 0 {
+		c.declared = "CASE source_id " + strings.Join(whens, " ") + " ELSE false END"
+	}
+	return c
+}
+
+// declaredMissing is the condition for a user-missing declaration as
+// ingest records it in variables.missing: values, inclusive ranges lo..hi
+// (LO and HI for unbounded ends) and strings, separated by ", ".
+func (c cell) declaredMissing(spec string) string {
+	number := c.col("n")
+	if !c.parsed() {
+		number = fmt.Sprintf("TRY_CAST(%s AS DOUBLE)", c.col("t"))
+	}
+	var conds, texts []string
+	for part := range strings.SplitSeq(spec, ", ") {
+		lo, hi, isRange := strings.Cut(part, "..")
+		_, errLo := strconv.ParseFloat(lo, 64)
+		_, errHi := strconv.ParseFloat(hi, 64)
+		switch {
+		case isRange && (errLo == nil || lo == "LO") && (errHi == nil || hi == "HI"):
+			var bounds []string
+			if lo != "LO" {
+				bounds = append(bounds, number+" >= "+lo)
+			}
+			if hi != "HI" {
+				bounds = append(bounds, number+" <= "+hi)
+			}
+			conds = append(conds, "("+strings.Join(bounds, " AND ")+")")
+		case errLo == nil && !isRange:
+			conds = append(conds, number+" = "+lo)
+		default:
+			texts = append(texts, part)
+		}
+	}
+	if len(texts) > 0 {
+		conds = append(conds, fmt.Sprintf("%s IN (%s)", c.text(), lits(texts)))
+	}
+	return "(" + strings.Join(conds, " OR ") + ")"
+}
 
 func (c cell) col(prefix string) string { return prefix + strconv.Itoa(c.i) }
 
@@ -83,11 +133,12 @@ func (c cell) present() string {
 	return fmt.Sprintf("%s IS NOT NULL AND trim(%s) <> ''", c.col("r"), c.col("r"))
 }
 
-// missing is true for a missing code: compared as numbers for numeric
-// variables (8 and 8.0 are one code; text codes such as NA as text), as
-// canonical codes for categorical ones, as text otherwise.
+// missing is true for a missing code of the codebook, or one the source file
+// declares: compared as numbers for numeric variables (8 and 8.0 are one
+// code; text codes such as NA as text), as canonical codes for categorical
+// ones, as text otherwise.
 func (c cell) missing() string {
-	if len(c.v.Missing) == 0 {
+	if len(c.v.Missing) == 0 && c.declared == "" {
 		return "false"
 	}
 	var nums, texts []string
@@ -107,10 +158,14 @@ func (c cell) missing() string {
 		if len(texts) > 0 {
 			conds = append(conds, fmt.Sprintf("CASE WHEN %s IS NULL THEN trim(%s) IN (%s) ELSE false END", c.col("n"), c.col("r"), lits(texts)))
 		}
+	case len(texts) == 0:
 	case c.v.Type == codebook.Categorical:
 		conds = append(conds, fmt.Sprintf("%s IN (%s)", c.col("c"), lits(texts)))
 	default:
 		conds = append(conds, fmt.Sprintf("%s IN (%s)", c.col("t"), lits(texts)))
+	}
+	if c.declared != "" {
+		conds = append(conds, c.declared)
 	}
 	return "coalesce(" + strings.Join(conds, " OR ") + ", false)"
 }

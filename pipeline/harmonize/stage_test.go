@@ -202,3 +202,43 @@ func TestClosestColumn(t *testing.T) {
 		}
 	}
 }
+
+// TestDeclaredMissingCodes checks that the user-missing codes a source file
+// declares (variables.missing, written by ingest for SPSS files) are missing
+// in that source only.
+func TestDeclaredMissingCodes(t *testing.T) {
+	s := openStore(t)
+	e := env(t, s, smallCodebook,
+		rawSource{id: "w1", wave: 1, csv: "resp_id,vekt,trust,kommune,note\n1,1,97,-3,NA\n2,1,-1,0,ok\n3,-9,2,7,n/a\n4,1,3,1,x\n"},
+		rawSource{id: "w2", wave: 2, csv: "resp_id,q7\n1,97\n"})
+	for _, d := range [][3]string{
+		{"w1", "trust", "97..99, -1"},
+		{"w1", "kommune", "LO..0"},
+		{"w1", "note", "NA, n/a"},
+		{"w1", "vekt", "-9"},
+	} {
+		if _, err := s.DB().Exec(`INSERT INTO variables (source_id, position, name, missing) VALUES (?, 0, ?, ?)`, d[0], d[1], d[2]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := new(Stage).Run(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		column string
+		want   []any
+	}{
+		{"trust", []any{nil, nil, 3.0, nil}}, // w1: 97 and -1 declared missing; w2: 97 out of range
+		{"kommune", []any{nil, nil, "1", nil}},
+		{"note", []any{nil, "ok", "x", nil}},
+	}
+	for _, tt := range tests {
+		if got := column(t, s, tt.column); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s = %v, want %v", tt.column, got, tt.want)
+		}
+	}
+	want := []string{"w1:3:row:weight_missing", "w2:1:cell:out_of_range"}
+	if got := rejectList(t, s); !reflect.DeepEqual(got, want) {
+		t.Errorf("rejects = %v, want %v", got, want)
+	}
+}
