@@ -612,9 +612,13 @@ func newModelSpec(f *Formula, fr *Frame, refs map[string]string, binary bool) (*
 				}
 				m.data[c] = x
 			}
-			v.num = make([]float64, fr.Rows())
-			for i := range v.num {
-				v.num[i], _ = e.eval(m.data, i, "")
+			if e.op == "var" {
+				v.num = m.data[e.name] // a column: no need to evaluate
+			} else {
+				v.num = make([]float64, fr.Rows())
+				for i := range v.num {
+					v.num[i], _ = e.eval(m.data, i, "")
+				}
 			}
 		}
 		m.vars = append(m.vars, v)
@@ -834,15 +838,43 @@ func (m *modelSpec) fill(i int, x, dx []float64, o *rowOverride, val, dval []flo
 }
 
 // matrix returns the model matrix and the response over the complete cases (row
-// major, len(rows) × p).
+// major, len(rows) × p): each column the product of its parts.
 func (m *modelSpec) matrix() (x, y []float64) {
+	type part struct {
+		num   []float64
+		codes []int32
+		level int32
+	}
+	cols := make([][]part, len(m.cols))
+	for j, parts := range m.cols {
+		for _, pt := range parts {
+			v := m.vars[pt.v]
+			if pt.level >= 0 {
+				cols[j] = append(cols[j], part{codes: v.codes, level: pt.level})
+			} else {
+				cols[j] = append(cols[j], part{num: v.num})
+			}
+		}
+	}
 	p := len(m.cols)
 	x = make([]float64, len(m.rows)*p)
 	y = make([]float64, len(m.rows))
-	val := make([]float64, len(m.vars))
+	resp := m.vars[0].num
 	for r, i := range m.rows {
-		m.fill(i, x[r*p:(r+1)*p], nil, nil, val, nil)
-		y[r] = m.vars[0].num[i]
+		y[r] = resp[i]
+		row := x[r*p : (r+1)*p]
+		for j, parts := range cols {
+			v := 1.0
+			for _, pt := range parts {
+				if pt.num != nil {
+					v *= pt.num[i]
+				} else if pt.codes[i] != pt.level {
+					v = 0
+					break
+				}
+			}
+			row[j] = v
+		}
 	}
 	return x, y
 }

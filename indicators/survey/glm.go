@@ -29,14 +29,16 @@ const (
 	Quasipoisson  Family = "quasipoisson"
 )
 
-// link is a family's link and variance: μ = linkinv(η), μ.eta = dμ/dη, its derivative
-// d²μ/dη² (for marginal-effect gradients), V(μ) and the unit deviance.
+// link is a family's link and variance: μ = inv(η); dinv = dμ/dη, given η and μ (so
+// that hot loops reuse μ); d2inv = d²μ/dη² (for marginal-effect gradients); V(μ) and
+// the unit deviance.
 type link struct {
-	inv, dinv, d2inv func(eta float64) float64
-	variance         func(mu float64) float64
-	dev              func(y, mu float64) float64
-	binary           bool // response a proportion in [0, 1]
-	count            bool // response ≥ 0
+	inv, d2inv func(eta float64) float64
+	dinv       func(eta, mu float64) float64
+	variance   func(mu float64) float64
+	dev        func(y, mu float64) float64
+	binary     bool // response a proportion in [0, 1]
+	count      bool // response ≥ 0
 }
 
 // epsMu is R's .Machine$double.eps floor of μ.eta in binomial()/poisson().
@@ -63,7 +65,7 @@ func (f Family) link() (link, error) {
 	case Gaussian:
 		return link{
 			inv:      func(eta float64) float64 { return eta },
-			dinv:     func(float64) float64 { return 1 },
+			dinv:     func(float64, float64) float64 { return 1 },
 			d2inv:    func(float64) float64 { return 0 },
 			variance: func(float64) float64 { return 1 },
 			dev:      func(y, mu float64) float64 { return (y - mu) * (y - mu) },
@@ -71,10 +73,7 @@ func (f Family) link() (link, error) {
 	case Binomial, Quasibinomial:
 		return link{
 			inv: logistic,
-			dinv: func(eta float64) float64 {
-				m := logistic(eta)
-				return math.Max(m*(1-m), epsMu)
-			},
+			dinv:  func(_, m float64) float64 { return math.Max(m*(1-m), epsMu) },
 			d2inv: func(eta float64) float64 {
 				m := logistic(eta)
 				return m * (1 - m) * (1 - 2*m)
@@ -86,7 +85,7 @@ func (f Family) link() (link, error) {
 	case Poisson, Quasipoisson:
 		return link{
 			inv:      math.Exp,
-			dinv:     func(eta float64) float64 { return math.Max(math.Exp(eta), epsMu) },
+			dinv:     func(_, m float64) float64 { return math.Max(m, epsMu) },
 			d2inv:    math.Exp,
 			variance: func(mu float64) float64 { return mu },
 			dev:      func(y, mu float64) float64 { return 2 * (ylogy(y, mu) - (y - mu)) },
@@ -157,9 +156,11 @@ type GLM struct {
 	x, y []float64 // complete rows: model matrix (row major) and response
 	w    []float64 // complete rows: sampling weights
 	beta []float64
-	// infl holds, for linearisation designs, the coefficients' influence functions
-	// A⁻¹ U_i per complete row (row major); repBeta the replicate coefficients.
-	infl    []float64
+	// For linearisation designs score holds the estimating-function rows U_i per
+	// complete row (row major) and ainv A⁻¹, so that A⁻¹U_i are the coefficients'
+	// influence functions; repBeta holds replicate designs' replicate coefficients.
+	score   []float64
+	ainv    *mat.SymDense
 	repBeta [][]float64
 }
 
@@ -183,7 +184,7 @@ var ErrCollinear = errors.New("collinear predictors")
 //	V(β̂) = A⁻¹ · V_design(Σ_i U_i) · A⁻¹,  A = Xᵀ W X,
 //	U_i = w_i x_i (y_i − μ_i) μ'(η_i)/V(μ_i),  W = diag(w_i μ'(η_i)²/V(μ_i)),
 //
-// the middle term by svyrecvar on the influence functions A⁻¹U_i for linearisation
+// the middle term by svyrecvar on the estimating functions U_i for linearisation
 // designs (with calibration residuals on a calibrated design); replicate designs refit
 // the model with every replicate's weights, starting from β̂, and apply svrVar. Rows
 // with a missing response or predictor are left out (na.omit) but their PSUs still
@@ -242,12 +243,10 @@ func (d *Design) GLM(formula string, opt GLMOptions) (*GLM, error) {
 		in[i] = true
 	}
 	if d.rep == nil {
-		g.infl = g.influence(fit)
-		full := make([]float64, d.n*p)
-		for r, i := range m.rows {
-			copy(full[i*p:(i+1)*p], g.infl[r*p:(r+1)*p])
+		if g.ainv, g.score, err = g.atEstimate(fit.beta); err != nil {
+			return nil, fmt.Errorf("glm %s: %w", formula, err)
 		}
-		g.Cov = d.influenceCov(full, p, in)
+		g.Cov = sandwich(g.ainv, d.influenceCov(g.fullRows(g.score, p), p, in))
 	} else {
 		if err := g.replicateFits(opt); err != nil {
 			return nil, fmt.Errorf("glm %s: %w", formula, err)
@@ -348,7 +347,6 @@ type irlsFit struct {
 	beta []float64
 	iter int
 	dev  float64
-	ainv *mat.SymDense // (XᵀWX)⁻¹ at β
 }
 
 // irls fits the model with weights w by iteratively reweighted least squares, as R's
@@ -396,7 +394,7 @@ func (g *GLM) irls(w []float64, start []float64, opt GLMOptions) (*irlsFit, erro
 	var prev []float64
 	for iter := 1; iter <= opt.MaxIter; iter++ {
 		for r := range z {
-			d := lk.dinv(eta[r])
+			d := lk.dinv(eta[r], mu[r])
 			z[r] = eta[r] + (g.y[r]-mu[r])/d
 			ww[r] = w[r] * d * d / lk.variance(mu[r])
 		}
@@ -422,27 +420,12 @@ func (g *GLM) irls(w []float64, start []float64, opt GLMOptions) (*irlsFit, erro
 			return nil, g.separationError(beta, prev)
 		}
 		if math.Abs(dev-devOld)/(math.Abs(dev)+0.1) < opt.Tol {
-			return &irlsFit{beta: beta, iter: iter, dev: dev, ainv: g.ainvAt(beta, w)}, nil
+			return &irlsFit{beta: beta, iter: iter, dev: dev}, nil
 		}
 		devOld = dev
 	}
 	return nil, fmt.Errorf("%w in %d iterations (relative deviance change still above %g); coefficients still moving: %s",
 		ErrNoConvergence, opt.MaxIter, opt.Tol, strings.Join(g.moving(beta, prev), ", "))
-}
-
-// ainvAt returns (XᵀWX)⁻¹ with W evaluated at β (summary.glm's cov.unscaled).
-func (g *GLM) ainvAt(beta, w []float64) *mat.SymDense {
-	p := len(beta)
-	n := len(g.y)
-	ww := make([]float64, n)
-	for r := range ww {
-		eta := dot(g.x[r*p:(r+1)*p], beta)
-		d := g.lk.dinv(eta)
-		ww[r] = w[r] * d * d / g.lk.variance(g.lk.inv(eta))
-	}
-	xtwx, _ := crossprod(g.x, p, ww, nil)
-	ainv, _ := g.invert(xtwx) // the same matrix was inverted during the fit
-	return ainv
 }
 
 // boundary reports fitted probabilities numerically 0 or 1 on rows with weight.
@@ -633,19 +616,34 @@ func crossprod(x []float64, p int, w, z []float64) (*mat.SymDense, []float64) {
 			for b := k; b < nb; b += workers {
 				acc := make([]float64, p*p+p)
 				lo, hi := b*crossprodChunk, min((b+1)*crossprodChunk, n)
-				for r := lo; r < hi; r++ {
-					wr := w[r]
-					if wr == 0 {
-						continue
+				r := lo
+				// four rows at a time: each accumulator cell is loaded and stored once
+				// per four products
+				for ; r+4 <= hi; r += 4 {
+					x0, x1 := x[r*p:(r+1)*p], x[(r+1)*p:(r+2)*p]
+					x2, x3 := x[(r+2)*p:(r+3)*p], x[(r+3)*p:(r+4)*p]
+					w0, w1, w2, w3 := w[r], w[r+1], w[r+2], w[r+3]
+					for j := 0; j < p; j++ {
+						v0, v1, v2, v3 := w0*x0[j], w1*x1[j], w2*x2[j], w3*x3[j]
+						if v0 == 0 && v1 == 0 && v2 == 0 && v3 == 0 {
+							continue // a factor level none of the four rows has
+						}
+						a := acc[j*p : j*p+j+1]
+						y0, y1, y2, y3 := x0[:len(a)], x1[:len(a)], x2[:len(a)], x3[:len(a)]
+						for k := range a {
+							a[k] += v0*y0[k] + v1*y1[k] + v2*y2[k] + v3*y3[k]
+						}
+						if z != nil {
+							acc[p*p+j] += v0*z[r] + v1*z[r+1] + v2*z[r+2] + v3*z[r+3]
+						}
 					}
+				}
+				for ; r < hi; r++ {
 					row := x[r*p : (r+1)*p]
 					for j, xj := range row {
-						if xj == 0 {
-							continue
-						}
-						v := wr * xj
+						v := w[r] * xj
 						a := acc[j*p : j*p+j+1]
-						for k, xk := range row[:j+1] {
+						for k, xk := range row[:len(a)] {
 							a[k] += v * xk
 						}
 						if z != nil {
@@ -673,23 +671,56 @@ func crossprod(x []float64, p int, w, z []float64) (*mat.SymDense, []float64) {
 	return out, sum[p*p:]
 }
 
-// influence returns A⁻¹U_i for every complete row (row major): the coefficients'
-// influence functions, whose design-based totals give V(β̂) (svy.varcoef).
-func (g *GLM) influence(fit *irlsFit) []float64 {
-	p := len(fit.beta)
+// atEstimate returns A⁻¹ = (XᵀWX)⁻¹ with W at β (summary.glm's cov.unscaled) and the
+// estimating-function rows U_i = w_i x_i (y_i − μ_i) μ'(η_i)/V(μ_i) of the complete rows
+// (row major): svyglm's estfun, whose design-based total has the covariance B of
+// V(β̂) = A⁻¹BA⁻¹ (svy.varcoef).
+func (g *GLM) atEstimate(beta []float64) (*mat.SymDense, []float64, error) {
+	p := len(beta)
 	n := len(g.y)
-	out := make([]float64, n*p)
-	u := make([]float64, p)
-	for r := 0; r < n; r++ {
+	ww := make([]float64, n)
+	score := make([]float64, n*p)
+	for r := range ww {
 		row := g.x[r*p : (r+1)*p]
-		eta := dot(row, fit.beta)
+		eta := dot(row, beta)
 		mu := g.lk.inv(eta)
-		s := g.w[r] * (g.y[r] - mu) * g.lk.dinv(eta) / g.lk.variance(mu)
-		for j := range u {
-			u[j] = row[j] * s
+		d := g.lk.dinv(eta, mu)
+		v := g.lk.variance(mu)
+		ww[r] = g.w[r] * d * d / v
+		s := g.w[r] * (g.y[r] - mu) * d / v
+		for j, x := range row {
+			score[r*p+j] = x * s
 		}
-		dst := mat.NewVecDense(p, out[r*p:(r+1)*p])
-		dst.MulVec(fit.ainv, mat.NewVecDense(p, u))
+	}
+	xtwx, _ := crossprod(g.x, p, ww, nil)
+	ainv, err := g.invert(xtwx)
+	return ainv, score, err
+}
+
+// fullRows spreads complete-row values (row major, k columns) over every design row,
+// zero for rows left out.
+func (g *GLM) fullRows(v []float64, k int) []float64 {
+	if len(g.m.rows) == g.d.n {
+		return v
+	}
+	full := make([]float64, g.d.n*k)
+	for r, i := range g.m.rows {
+		copy(full[i*k:(i+1)*k], v[r*k:(r+1)*k])
+	}
+	return full
+}
+
+// sandwich returns A⁻¹ B A⁻¹.
+func sandwich(ainv, b *mat.SymDense) *mat.SymDense {
+	var t, v mat.Dense
+	t.Mul(ainv, b)
+	v.Mul(&t, ainv)
+	p := ainv.SymmetricDim()
+	out := mat.NewSymDense(p, nil)
+	for j := 0; j < p; j++ {
+		for k := 0; k <= j; k++ {
+			out.SetSym(j, k, (v.At(j, k)+v.At(k, j))/2)
+		}
 	}
 	return out
 }

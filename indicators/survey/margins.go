@@ -171,7 +171,7 @@ func (g *GLM) effectRows(e effect, beta, grad []float64) []float64 {
 			m.fill(i, x1, x0, &rowOverride{col: e.col, level: -1}, val, dval) // x0 holds ∂x/∂col
 			eta := dot(x1, beta)
 			slope := dot(x0, beta)
-			d1 := lk.dinv(eta)
+			d1 := lk.dinv(eta, lk.inv(eta))
 			out[r] = d1 * slope
 			if grad != nil {
 				d2 := lk.d2inv(eta) * slope
@@ -186,7 +186,7 @@ func (g *GLM) effectRows(e effect, beta, grad []float64) []float64 {
 		e1, e0 := dot(x1, beta), dot(x0, beta)
 		out[r] = lk.inv(e1) - lk.inv(e0)
 		if grad != nil {
-			a, b := lk.dinv(e1), lk.dinv(e0)
+			a, b := lk.dinv(e1, lk.inv(e1)), lk.dinv(e0, lk.inv(e0))
 			for j := range x1 {
 				grad[r*p+j] = a*x1[j] - b*x0[j]
 			}
@@ -247,18 +247,23 @@ func (g *GLM) effectCov(e effect, grp []int32, K int) ([]float64, *mat.SymDense,
 			}
 		}
 	}
-	z := make([]float64, g.d.n*K)
+	// the β̂ part of the influence, (∂AME_k/∂β)ᵀA⁻¹U_r, as U_r·(A⁻¹ ∂AME_k/∂β)
+	ad := make([]float64, K*p)
+	for k := 0; k < K; k++ {
+		mat.NewVecDense(p, ad[k*p:(k+1)*p]).MulVec(g.ainv, mat.NewVecDense(p, dAME[k*p:(k+1)*p]))
+	}
+	z := make([]float64, n*K)
 	inRow := make([]bool, g.d.n)
 	for r, i := range g.m.rows {
 		inRow[i] = true
-		infl := g.infl[r*p : (r+1)*p]
+		u := g.score[r*p : (r+1)*p]
 		for k := 0; k < K; k++ {
-			v := dot(infl, dAME[k*p:(k+1)*p])
+			v := dot(u, ad[k*p:(k+1)*p])
 			if in(r, k) {
 				v += g.w[r] * (mr[r] - est[k]) / wsum[k]
 			}
-			z[i*K+k] = v
+			z[r*K+k] = v
 		}
 	}
-	return est, g.d.influenceCov(z, K, inRow), cnt
+	return est, g.d.influenceCov(g.fullRows(z, K), K, inRow), cnt
 }
