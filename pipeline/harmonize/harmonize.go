@@ -8,8 +8,9 @@
 // A cell-level problem (not a number, out of range, a code without a value
 // label where only labelled codes are valid) sets that cell to NULL in
 // respondents and writes a reject row with level 'cell'. Missing codes
-// (codebook "missing": don't know, refused …) and empty cells become NULL
-// without a reject: they are answers, not errors. A row-level problem
+// (codebook "missing": don't know, refused …, and the user-missing codes a
+// source file declares, which ingest records in variables.missing) and
+// empty cells become NULL without a reject: they are answers, not errors. A row-level problem
 // removes the row from respondents and writes one reject row with level
 // 'row'; the rules are checked in this order and the first that applies is
 // recorded:

@@ -242,3 +242,21 @@ func TestDeclaredMissingCodes(t *testing.T) {
 		t.Errorf("rejects = %v, want %v", got, want)
 	}
 }
+
+func TestHeaderOnlySource(t *testing.T) {
+	s := openStore(t)
+	e := env(t, s, smallCodebook,
+		rawSource{id: "w1", wave: 1, csv: "resp_id,trust\n"},
+		rawSource{id: "w2", wave: 2, csv: "resp_id,q7\n1,2\n"})
+	if err := new(Stage).Run(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	counts, err := Accounting(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Count{{Source: "w1"}, {Source: "w2", Raw: 1, Respondents: 1}}
+	if !reflect.DeepEqual(counts, want) {
+		t.Errorf("accounting = %+v, want %+v", counts, want)
+	}
+}

@@ -70,13 +70,6 @@ func TestDecode(t *testing.T) {
 	}
 }
 
-func TestSyntaxErrorHasExcerpt(t *testing.T) {
-	err := testSchema.Decode("f.yaml", []byte("name: a\n  items: [\n"), &doc{})
-	if err == nil || !strings.Contains(err.Error(), "\n>  1 | name: a\n   2 |   items: [") {
-		t.Fatalf("error %q lacks the source excerpt", err)
-	}
-}
-
 func TestAt(t *testing.T) {
 	data := []byte("name: a\nitems:\n  - size: 1\n  - size: 2\n    colour: red\n")
 	tests := []struct {
