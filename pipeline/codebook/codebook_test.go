@@ -212,3 +212,12 @@ func TestBadCodebooks(t *testing.T) {
 		})
 	}
 }
+
+// TestBuiltinsParse loads every built-in codebook.
+func TestBuiltinsParse(t *testing.T) {
+	for _, name := range Builtins() {
+		if _, err := Load(BuiltinPrefix + name); err != nil {
+			t.Errorf("built-in codebook %s: %v", name, err)
+		}
+	}
+}
