@@ -72,8 +72,8 @@ func (f Family) link() (link, error) {
 		}, nil
 	case Binomial, Quasibinomial:
 		return link{
-			inv: logistic,
-			dinv:  func(_, m float64) float64 { return math.Max(m*(1-m), epsMu) },
+			inv:  logistic,
+			dinv: func(_, m float64) float64 { return math.Max(m*(1-m), epsMu) },
 			d2inv: func(eta float64) float64 {
 				m := logistic(eta)
 				return m * (1 - m) * (1 - 2*m)
