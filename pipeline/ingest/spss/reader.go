@@ -239,20 +239,18 @@ func NewReader(ra io.ReaderAt, size int64, name string, opts Options) (*Reader, 
 
 // rawVar is a variable record (type 2) before the text is decoded.
 type rawVar struct {
-	at        int64 // file offset of the record
-	slot      int   // index of its first 8-byte unit in a case
-	width     int   // 0 numeric, else string width (1..255)
-	nslots    int
-	name      string
-	label     []byte
-	print     int32
-	nMissing  int32
-	missing   [][]byte
-	measure   int32
-	longName  []byte
-	vlsWidth  int // width from the very long string record, 0 if none
-	valLabels []rawLabel
-	longMiss  [][]byte // long string missing values (subtype 22)
+	at       int64 // file offset of the record
+	slot     int   // index of its first 8-byte unit in a case
+	width    int   // 0 numeric, else string width (1..255)
+	nslots   int
+	name     string
+	label    []byte
+	print    int32
+	nMissing int32
+	missing  [][]byte
+	measure  int32
+	longName []byte
+	vlsWidth int // width from the very long string record, 0 if none
 }
 
 type rawLabel struct{ value, label []byte }
