@@ -61,20 +61,16 @@ const (
 	RuleOutOfRange  = "out_of_range" // cell: outside the codebook range
 	RuleUnknownCode = "unknown_code" // cell: not among the value labels
 
-	RuleMalformedRow      = "malformed_row" // row: ingest's _problem is set
-	RuleMissingID         = "missing_id"
-	RuleDuplicateID       = "duplicate_id"  // row: differing copies of one id in a wave
-	RuleDuplicateRow      = "duplicate_row" // row: a repeat of an identical record
-	RuleWeightMissing     = "weight_missing"
-	RuleWeightNotANumber  = "weight_not_a_number"
-	RuleWeightNotFinite   = "weight_not_finite"
-	RuleWeightNotPositive = "weight_not_positive"
-	RuleWeightOutOfRange  = "weight_out_of_range"
+	RuleMalformedRow      = "malformed_row"       // row: ingest's _problem is set
+	RuleMissingID         = "missing_id"          // row: empty id or a missing code
+	RuleDuplicateID       = "duplicate_id"        // row: differing copies of one id in a wave
+	RuleDuplicateRow      = "duplicate_row"       // row: a repeat of an identical record
+	RuleWeightMissing     = "weight_missing"      // row: empty weight or a missing code
+	RuleWeightNotANumber  = "weight_not_a_number" // row: weight text that is not a number
+	RuleWeightNotFinite   = "weight_not_finite"   // row: NaN or ±Inf
+	RuleWeightNotPositive = "weight_not_positive" // row: weight ≤ 0
+	RuleWeightOutOfRange  = "weight_out_of_range" // row: outside the codebook range
 )
-
-// ruleMissing marks a missing code in the per-cell rule column; it is not a
-// reject.
-const ruleMissing = "missing"
 
 // Stage is the harmonise stage. The zero value is ready to use.
 type Stage struct {
@@ -122,7 +118,9 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 			raw, kept, rows, cells = raw+c.Raw, kept+c.Respondents, rows+c.RejectedRows, cells+c.RejectedCells
 		}
 		s.rawRows, s.respondents = raw, kept
-		fmt.Fprintf(env.Log, "harmonize: %d respondents from %d raw rows (%d rows and %d cells rejected)\n", kept, raw, rows, cells)
+		if env.Log != nil {
+			fmt.Fprintf(env.Log, "harmonize: %d respondents from %d raw rows (%d rows and %d cells rejected)\n", kept, raw, rows, cells)
+		}
 		return nil
 	})
 }
