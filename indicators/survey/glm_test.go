@@ -22,7 +22,8 @@ func nearRel(a, b, tol, floor float64) bool {
 
 type glmRefCase struct {
 	name    string
-	data    string // dataset under ../shared/datasets
+	data    string                  // dataset under ../shared/datasets
+	tbl     func(testing.TB) *table // or a table built from one
 	spec    Spec
 	conv    *Conversion
 	formula string
@@ -65,6 +66,12 @@ func glmRefCases() []glmRefCase {
 				formula: "enroll ~ meals + stype + log(api99)", family: Quasipoisson,
 				tests: []string{"stype"},
 				ames:  []struct{ col, by string }{ameReq("api99", ""), ameReq("stype", "stype")}})
+	}
+	for _, rule := range []LonelyPSU{LonelyAdjust, LonelyAverage, LonelyRemove, LonelyCertainty} {
+		cs = append(cs, glmRefCase{name: "lonely_" + string(rule) + "_gaussian", tbl: lonely,
+			spec:    Spec{Weights: "pw", Strata: "stype", LonelyPSU: rule},
+			formula: "api00 ~ ell + meals", family: Gaussian, tests: []string{"ell + meals"},
+			ames: []struct{ col, by string }{ameReq("ell", "")}})
 	}
 	cs = append(cs,
 		glmRefCase{name: "clus2_gaussian", data: "api/apiclus2.csv", spec: glmClus2Spec,
@@ -124,7 +131,15 @@ func TestGLMAgainstR(t *testing.T) {
 			if want == nil {
 				t.Fatalf("no reference values for %s in glm.csv", c.name)
 			}
-			d := refDesign(t, c.data, c.spec, c.conv)
+			var d *Design
+			if c.tbl != nil {
+				var err error
+				if d, err = NewDesign(c.tbl(t).frame(t), c.spec); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				d = refDesign(t, c.data, c.spec, c.conv)
+			}
 			fit, err := d.GLM(c.formula, GLMOptions{Family: c.family})
 			if err != nil {
 				t.Fatal(err)

@@ -168,6 +168,16 @@ fit_case("strat_quasibinomial", sch.wide ~ ell + meals + stype, strat, quasibino
          tests = list(~stype),
          ames = list(num("meals", by = "stype"), fac("stype", "M", "E", "stypeM", by = "stype")))
 
+# lonely PSUs (as survey.R builds them): one high school left, a stratum with one PSU
+lonely <- apistrat[apistrat$stype != "H" | apistrat$snum == min(apistrat$snum[apistrat$stype == "H"]), ]
+for (rule in c("adjust", "average", "remove", "certainty")) {
+  options(survey.lonely.psu = rule)
+  ld <- svydesign(ids = ~1, strata = ~stype, weights = ~pw, data = lonely)
+  fit_case(paste0("lonely_", rule, "_gaussian"), api00 ~ ell + meals, ld, gaussian(),
+           tests = list(~ell + meals), ames = list(num("ell")))
+}
+options(survey.lonely.psu = "fail")
+
 apiclus1 <- api("apiclus1")
 clus1 <- svydesign(ids = ~dnum, weights = ~pw, fpc = ~fpc, data = apiclus1)
 jk1 <- as.svrepdesign(clus1, type = "JK1")
