@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -181,5 +182,41 @@ func TestErrorIsSticky(t *testing.T) {
 	}
 	if n, err := r.Next(b); n != 0 || err != first || b.Len != 0 {
 		t.Errorf("second Next: %d rows, %v, want 0, %v", n, err, first)
+	}
+}
+
+// TestLyingHeaders patches counts in a valid file to values the file
+// cannot hold: each must be refused before anything of that size is
+// allocated.
+func TestLyingHeaders(t *testing.T) {
+	le := binary.LittleEndian
+	for _, tt := range []struct {
+		name, want string // want: part of the error
+		patch      func(b []byte, at func(pattern []byte) int)
+	}{
+		{"case count", "expected a case count the file can hold", func(b []byte, at func([]byte) int) { le.PutUint32(b[80:], 1<<31-1) }},
+		{"long names record size", "expected extension record 13 of at most", func(b []byte, at func([]byte) int) {
+			i := at([]byte{7, 0, 0, 0, 13, 0, 0, 0, 1, 0, 0, 0})
+			le.PutUint32(b[i+12:], 1<<31-1)
+		}},
+		{"value label count", "expected value label count", func(b []byte, at func([]byte) int) {
+			i := at([]byte{3, 0, 0, 0, 2, 0, 0, 0}) // record 3 of trust's two labels
+			le.PutUint32(b[i+4:], 1<<30)
+		}},
+	} {
+		for _, comp := range []int32{0, 1, 2} {
+			data := writeRoundTrip(t, le, 5, comp)
+			tt.patch(data, func(pattern []byte) int {
+				i := bytes.Index(data, pattern)
+				if i < 0 {
+					t.Fatalf("%s: no %q in the test file", tt.name, pattern)
+				}
+				return i
+			})
+			_, err := NewReader(bytes.NewReader(data), int64(len(data)), "lie.sav", Options{})
+			if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%s, compression %d: %v, want an ErrFormat saying %q", tt.name, comp, err, tt.want)
+			}
+		}
 	}
 }

@@ -214,3 +214,41 @@ func TestErrorIsSticky(t *testing.T) {
 		t.Errorf("second Next: %d rows, %v, want 0, %v", n, err, first)
 	}
 }
+
+// TestLyingHeaders patches counts in a valid file to values the file
+// cannot hold: each must be refused before anything of that size is
+// allocated.
+func TestLyingHeaders(t *testing.T) {
+	le := binary.LittleEndian
+	for _, tt := range []struct {
+		name, want string // want: part of the error
+		patch      func(b []byte, at func(pattern []byte) int)
+	}{
+		{"observation count", "expected 1099511627776 observations", func(b []byte, at func([]byte) int) {
+			le.PutUint64(b[at([]byte("<N>"))+3:], 1<<40)
+		}},
+		{"variable count", "expected variable type", func(b []byte, at func([]byte) int) {
+			le.PutUint16(b[at([]byte("<K>"))+3:], 65535)
+		}},
+		{"value label table length", "expected value label table", func(b []byte, at func([]byte) int) {
+			le.PutUint32(b[at([]byte("<lbl>"))+5:], 1<<31-1)
+		}},
+		{"strL length", "expected strL contents", func(b []byte, at func([]byte) int) {
+			le.PutUint32(b[at([]byte("GSO"))+16:], 1<<31-1)
+		}},
+	} {
+		data := sampleDta(118, le)
+		tt.patch(data, func(pattern []byte) int {
+			i := bytes.Index(data, pattern)
+			if i < 0 {
+				t.Fatalf("%s: no %q in the test file", tt.name, pattern)
+			}
+			return i
+		})
+		_, err := NewReader(bytes.NewReader(data), int64(len(data)), "lie.dta", Options{})
+		var fe *FormatError
+		if !errors.As(err, &fe) || fe.File != "lie.dta" || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want a FormatError saying %q", tt.name, err, tt.want)
+		}
+	}
+}
