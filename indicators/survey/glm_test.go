@@ -386,3 +386,49 @@ func TestFormulaNames(t *testing.T) {
 		}
 	}
 }
+
+// TestGLMReference changes a factor's reference level: the fit is the same model, so
+// fitted values and standard errors agree and the contrast changes sign.
+func TestGLMReference(t *testing.T) {
+	d := refDesign(t, "api/apistrat.csv", glmStratSpec, nil)
+	fe, err := d.GLM("sch.wide ~ ell + stype", GLMOptions{Family: Binomial})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fh, err := d.GLM("sch.wide ~ ell + stype", GLMOptions{Family: Binomial, Refs: map[string]string{"stype": "H"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(fh.Names(), " "); got != "(Intercept) ell stypeE stypeM" {
+		t.Fatalf("names with reference H: %s", got)
+	}
+	for i := range fe.Fitted {
+		if !nearRel(fe.Fitted[i], fh.Fitted[i], 1e-9, 0) {
+			t.Fatalf("row %d: fitted %v and %v", i+1, fe.Fitted[i], fh.Fitted[i])
+		}
+	}
+	coef := func(g *GLM, term string) Coefficient {
+		for _, c := range g.Coef {
+			if c.Term == term {
+				return c
+			}
+		}
+		t.Fatalf("no %s", term)
+		return Coefficient{}
+	}
+	h, e := coef(fe, "stypeH"), coef(fh, "stypeE")
+	if !nearRel(h.Estimate, -e.Estimate, 1e-9, 0) || !nearRel(h.SE, e.SE, 1e-8, 0) || !nearRel(h.P, e.P, 1e-8, 0) {
+		t.Errorf("stypeH %+v against stypeE %+v", h, e)
+	}
+	if _, err := d.GLM("sch.wide ~ ell", GLMOptions{Family: Binomial, Refs: map[string]string{"stype": "H"}}); err == nil {
+		t.Error("a reference for a column not in the formula was accepted")
+	}
+}
+
+func TestGLMNoConvergence(t *testing.T) {
+	d := refDesign(t, "api/apistrat.csv", glmStratSpec, nil)
+	_, err := d.GLM("sch.wide ~ ell + meals + stype", GLMOptions{Family: Binomial, MaxIter: 2})
+	if !errors.Is(err, ErrNoConvergence) || !strings.Contains(err.Error(), "in 2 iterations") || !strings.Contains(err.Error(), "coefficients still moving: ") {
+		t.Errorf("error %v", err)
+	}
+}
