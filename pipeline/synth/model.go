@@ -50,15 +50,15 @@ func cholesky3(c [3][3]float64) [3][3]float64 {
 	return l
 }
 
-// latentTerm is one background term of the latent means and its effect on
+// LatentTerm is one background term of the latent means and its effect on
 // (S, R, C).
-type latentTerm struct {
+type LatentTerm struct {
 	term   term
 	Effect [3]float64 `json:"effect"`
 }
 
 // MarshalJSON names the term as R would.
-func (t latentTerm) MarshalJSON() ([]byte, error) {
+func (t LatentTerm) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Term   string     `json:"term"`
 		Effect [3]float64 `json:"effect"`
@@ -76,7 +76,7 @@ func indicator(b bool) float64 {
 // person is a Norway-born man aged 26–66 with upper-secondary education.
 // Immigrant women carry an extra gap beyond the sum of the immigrant and the
 // female gaps (the intersection term).
-var latentTerms = []latentTerm{
+var latentTerms = []LatentTerm{
 	{T(F(cvBackground, bgImmigant)), [3]float64{-0.70, -0.30, -0.45}},
 	{T(F(cvBackground, bgNorBorn)), [3]float64{-0.30, -0.15, -0.10}},
 	{T(F(cvCountryGroup, 3)), [3]float64{-0.20, -0.10, -0.15}},
@@ -139,8 +139,8 @@ const (
 	nItems
 )
 
-// item is one questionnaire item's measurement model.
-type item struct {
+// Item is one questionnaire item's measurement model.
+type Item struct {
 	Name       string    `json:"item"`
 	Dimension  string    `json:"dimension"`
 	dim        int       //
@@ -153,12 +153,12 @@ type item struct {
 	Missing    [2]int    `json:"missing"` // don't know, refused
 }
 
-func probitItem(name string, dim int, loading float64, min int, reverse bool, thresholds ...float64) item {
+func probitItem(name string, dim int, loading float64, min int, reverse bool, thresholds ...float64) Item {
 	miss := [2]int{8, 9}
 	if min+len(thresholds) >= 8 {
 		miss = [2]int{98, 99}
 	}
-	return item{Name: name, Dimension: dimNames[dim], dim: dim, Model: "probit", Loading: loading, Thresholds: thresholds, Min: min, Reverse: reverse, Missing: miss}
+	return Item{Name: name, Dimension: dimNames[dim], dim: dim, Model: "probit", Loading: loading, Thresholds: thresholds, Min: min, Reverse: reverse, Missing: miss}
 }
 
 // items are the measurement models, indexed by the item constants. Their
@@ -166,12 +166,11 @@ func probitItem(name string, dim int, loading float64, min int, reverse bool, th
 // Statistics Norway's living-conditions survey among immigrants 2016, the
 // OECD Guidelines on Measuring Trust) are in schemas/codebooks/ilag.yaml.
 // The thresholds give plausible, not fitted, distributions: generalised
-// trust averages about 6 on 0–10, two in three adults belong to an
-// organisation. The
+// trust averages about 6 on 0–10 and about 60 % belong to an organisation. The
 // number of friends is Poisson with log mean Intercept + λS; the number of
 // them with a Norwegian background is binomial with logit
 // friendsNorLogit(p) + λS.
-var items = [nItems]item{
+var items = [nItems]Item{
 	itemFriends:           {Name: "friends", Dimension: "structural", dim: dimStructural, Model: "poisson-log", Loading: 0.35, Intercept: 1.5, Missing: [2]int{98, 99}},
 	itemFriendsNor:        {Name: "friends_nor", Dimension: "structural", dim: dimStructural, Model: "binomial-logit", Loading: 0.8, Missing: [2]int{98, 99}},
 	itemMeetFriends:       probitItem("meet_friends", dimStructural, 0.9, 1, false, -2.2, -1.5, -1.0, -0.3, 0.4, 1.4),

@@ -25,7 +25,7 @@ type Truth struct {
 	Population int       `json:"population"`
 	Strata     []Stratum `json:"strata"`
 	Latent     Latent    `json:"latent"`
-	Items      []item    `json:"items"`
+	Items      []Item    `json:"items"`
 	Programme  Programme `json:"programme"`
 	Models     []Model   `json:"models"`
 	// Values are the population mean of every item, outcome and latent
@@ -39,7 +39,7 @@ type Truth struct {
 type Latent struct {
 	Dimensions   [3]string             `json:"dimensions"`
 	Correlation  [3][3]float64         `json:"correlation"`
-	Terms        []latentTerm          `json:"terms"`
+	Terms        []LatentTerm          `json:"terms"`
 	AreaSD       float64               `json:"area_sd"`
 	Municipality map[string][3]float64 `json:"municipality_effects"`
 	// DIF is the non-invariant item and its shift of y*.
