@@ -243,9 +243,7 @@ func (d *Design) GLM(formula string, opt GLMOptions) (*GLM, error) {
 		in[i] = true
 	}
 	if d.rep == nil {
-		if g.ainv, g.score, err = g.atEstimate(fit.beta); err != nil {
-			return nil, fmt.Errorf("glm %s: %w", formula, err)
-		}
+		g.ainv, g.score = fit.ainv, g.scores(fit.beta)
 		g.Cov = sandwich(g.ainv, d.influenceCov(g.fullRows(g.score, p), p, in))
 	} else {
 		if err := g.replicateFits(opt); err != nil {
@@ -347,95 +345,161 @@ type irlsFit struct {
 	beta []float64
 	iter int
 	dev  float64
+	ainv *mat.SymDense // (XᵀWX)⁻¹ with W at beta (summary.glm's cov.unscaled)
 }
 
 // irls fits the model with weights w by iteratively reweighted least squares, as R's
 // glm.fit (McCullagh & Nelder 1989, sec. 2.5): z = η + (y − μ)/μ'(η),
-// W = w μ'(η)²/V(μ), β ← (XᵀWX)⁻¹XᵀWz. A step that gives a non-finite or larger
-// deviance is halved (up to 30 times). start nil uses R's mustart.
+// W = w μ'(η)²/V(μ), β ← (XᵀWX)⁻¹XᵀWz, until the deviance D changes by less than
+// Tol·(|D| + 0.1). Each iteration is one parallel pass over the rows computing the
+// deviance at β together with XᵀWX and XᵀWz, so the matrix of the converged β is the
+// one the sandwich needs. A step that gives a non-finite or larger deviance is
+// halved (up to 30 times). start nil starts from R's mustart.
 func (g *GLM) irls(w []float64, start []float64, opt GLMOptions) (*irlsFit, error) {
 	p := len(g.m.names)
-	n := len(g.y)
-	lk := g.lk
-	eta := make([]float64, n)
-	mu := make([]float64, n)
-	var beta []float64
-	if start != nil {
-		beta = slices.Clone(start)
-		g.linpred(beta, eta, mu)
-	} else {
-		wsum := 0.0
-		for _, x := range w {
-			wsum += x
-		}
-		mean := wsum / float64(n)
-		for r, y := range g.y {
-			m := y
-			switch {
-			case lk.binary:
-				pw := w[r] / mean
-				m = (pw*y + 0.5) / (pw + 1)
-				eta[r] = math.Log(m / (1 - m))
-			case lk.count:
-				m = y + 0.1
-				eta[r] = math.Log(m)
-			default:
-				eta[r] = y
-			}
-			mu[r] = m
-		}
-	}
-	devOld := g.deviance(w, mu)
+	var eta0 []float64
+	beta := slices.Clone(start)
 	if start == nil {
-		devOld = math.Inf(1)
+		eta0 = g.startEta(w)
 	}
-	z := make([]float64, n)
-	ww := make([]float64, n)
+	devOld := math.Inf(1)
 	var prev []float64
-	for iter := 1; iter <= opt.MaxIter; iter++ {
-		for r := range z {
-			d := lk.dinv(eta[r], mu[r])
-			z[r] = eta[r] + (g.y[r]-mu[r])/d
-			ww[r] = w[r] * d * d / lk.variance(mu[r])
+	halvings := 0
+	for iter := 0; ; {
+		out := g.pass(beta, eta0, w)
+		if beta != nil {
+			if !(out.dev <= devOld*(1+1e-10)+1e-300) && prev != nil && halvings < 30 {
+				halvings++
+				for j := range beta {
+					beta[j] = (beta[j] + prev[j]) / 2
+				}
+				continue
+			}
+			if math.IsNaN(out.dev) || math.IsInf(out.dev, 0) {
+				return nil, fmt.Errorf("%w: deviance not finite after step halving at iteration %d", ErrNoConvergence, iter)
+			}
+			if g.lk.binary && out.boundary {
+				return nil, g.separationError(beta, prev)
+			}
+			if math.Abs(out.dev-devOld)/(math.Abs(out.dev)+0.1) < opt.Tol {
+				ainv, err := g.invert(out.xtwx)
+				if err != nil {
+					return nil, err
+				}
+				return &irlsFit{beta: beta, iter: iter, dev: out.dev, ainv: ainv}, nil
+			}
+			devOld = out.dev
 		}
-		xtwx, xtwz := crossprod(g.x, p, ww, z)
-		ainv, err := g.invert(xtwx)
+		if iter == opt.MaxIter {
+			return nil, fmt.Errorf("%w in %d iterations (relative deviance change still above %g); coefficients still moving: %s",
+				ErrNoConvergence, opt.MaxIter, opt.Tol, strings.Join(g.moving(beta, prev), ", "))
+		}
+		ainv, err := g.invert(out.xtwx)
 		if err != nil {
 			return nil, err
 		}
 		next := make([]float64, p)
-		mat.NewVecDense(p, next).MulVec(ainv, mat.NewVecDense(p, xtwz))
-		dev := g.linpredDev(next, w, eta, mu)
-		for half := 0; beta != nil && (!(dev <= devOld*(1+1e-10)+1e-300)) && half < 30; half++ {
-			for j := range next {
-				next[j] = (next[j] + beta[j]) / 2
-			}
-			dev = g.linpredDev(next, w, eta, mu)
-		}
-		if math.IsNaN(dev) || math.IsInf(dev, 0) {
-			return nil, fmt.Errorf("%w: deviance not finite after step halving at iteration %d", ErrNoConvergence, iter)
-		}
-		prev, beta = beta, next
-		if lk.binary && g.boundary(mu, w) {
-			return nil, g.separationError(beta, prev)
-		}
-		if math.Abs(dev-devOld)/(math.Abs(dev)+0.1) < opt.Tol {
-			return &irlsFit{beta: beta, iter: iter, dev: dev}, nil
-		}
-		devOld = dev
+		mat.NewVecDense(p, next).MulVec(ainv, mat.NewVecDense(p, out.xtwz))
+		prev, beta, eta0 = beta, next, nil
+		halvings = 0
+		iter++
 	}
-	return nil, fmt.Errorf("%w in %d iterations (relative deviance change still above %g); coefficients still moving: %s",
-		ErrNoConvergence, opt.MaxIter, opt.Tol, strings.Join(g.moving(beta, prev), ", "))
 }
 
-// boundary reports fitted probabilities numerically 0 or 1 on rows with weight.
-func (g *GLM) boundary(mu, w []float64) bool {
-	for r, m := range mu {
-		if w[r] > 0 && (m < 1e-10 || m > 1-1e-10) {
-			return true
+// startEta is η from R's mustart: (w y + 1/2)/(w + 1) with w the weights over their
+// mean for binomial, y + 1/10 for poisson, y for gaussian.
+func (g *GLM) startEta(w []float64) []float64 {
+	n := len(g.y)
+	wsum := 0.0
+	for _, x := range w {
+		wsum += x
+	}
+	mean := wsum / float64(n)
+	eta := make([]float64, n)
+	for r, y := range g.y {
+		switch {
+		case g.lk.binary:
+			pw := w[r] / mean
+			m := (pw*y + 0.5) / (pw + 1)
+			eta[r] = math.Log(m / (1 - m))
+		case g.lk.count:
+			eta[r] = math.Log(y + 0.1)
+		default:
+			eta[r] = y
 		}
 	}
-	return false
+	return eta
+}
+
+// passChunk is the number of rows per block of a pass: blocks are summed in a fixed
+// order, so results do not depend on the number of CPUs.
+const passChunk = 1 << 13
+
+// passResult is what one pass over the rows computes at β.
+type passResult struct {
+	dev      float64       // Σ w d(y, μ)
+	boundary bool          // a fitted probability numerically 0 or 1 on a row with weight
+	xtwx     *mat.SymDense // XᵀWX
+	xtwz     []float64     // XᵀWz
+}
+
+// pass computes, for η = Xβ (or η = eta0 when given), the deviance and the IRLS
+// cross-products, accumulating blocks of rows in parallel.
+func (g *GLM) pass(beta, eta0, w []float64) passResult {
+	p := len(g.m.names)
+	n := len(g.y)
+	lk := g.lk
+	nb := (n + passChunk - 1) / passChunk
+	width := p*p + p + 2 // lower triangle, XᵀWz, deviance, boundary flag
+	parts := make([][]float64, nb)
+	var wg sync.WaitGroup
+	workers := min(runtime.GOMAXPROCS(0), nb)
+	for k := 0; k < workers; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ww := make([]float64, passChunk)
+			z := make([]float64, passChunk)
+			for b := k; b < nb; b += workers {
+				acc := make([]float64, width)
+				lo, hi := b*passChunk, min((b+1)*passChunk, n)
+				for r := lo; r < hi; r++ {
+					var eta float64
+					if eta0 != nil {
+						eta = eta0[r]
+					} else {
+						eta = dot(g.x[r*p:(r+1)*p], beta)
+					}
+					mu := lk.inv(eta)
+					if w[r] != 0 {
+						acc[p*p+p] += w[r] * lk.dev(g.y[r], mu)
+						if lk.binary && (mu < 1e-10 || mu > 1-1e-10) {
+							acc[p*p+p+1] = 1
+						}
+					}
+					d := lk.dinv(eta, mu)
+					z[r-lo] = eta + (g.y[r]-mu)/d
+					ww[r-lo] = w[r] * d * d / lk.variance(mu)
+				}
+				accumulate(acc, g.x[lo*p:hi*p], p, ww[:hi-lo], z[:hi-lo])
+				parts[b] = acc
+			}
+		}()
+	}
+	wg.Wait()
+	sum := make([]float64, width)
+	for _, a := range parts {
+		for k, v := range a {
+			sum[k] += v
+		}
+	}
+	xtwx := mat.NewSymDense(p, nil)
+	for j := 0; j < p; j++ {
+		for k := 0; k <= j; k++ {
+			xtwx.SetSym(j, k, sum[j*p+k])
+		}
+	}
+	return passResult{dev: sum[p*p+p], boundary: sum[p*p+p+1] > 0, xtwx: xtwx, xtwz: sum[p*p : p*p+p]}
 }
 
 func (g *GLM) separationError(beta, prev []float64) error {
@@ -501,30 +565,6 @@ func colSD(x []float64, p int) []float64 {
 		ss[j] = math.Sqrt(ss[j] / float64(max(n-1, 1)))
 	}
 	return ss
-}
-
-// linpred sets η = Xβ and μ = linkinv(η).
-func (g *GLM) linpred(beta, eta, mu []float64) {
-	p := len(beta)
-	for r := range eta {
-		eta[r] = dot(g.x[r*p:(r+1)*p], beta)
-		mu[r] = g.lk.inv(eta[r])
-	}
-}
-
-func (g *GLM) linpredDev(beta, w, eta, mu []float64) float64 {
-	g.linpred(beta, eta, mu)
-	return g.deviance(w, mu)
-}
-
-func (g *GLM) deviance(w, mu []float64) float64 {
-	s := 0.0
-	for r, y := range g.y {
-		if w[r] != 0 {
-			s += w[r] * g.lk.dev(y, mu[r])
-		}
-	}
-	return s
 }
 
 // invert returns A⁻¹ for the symmetric XᵀWX, or names the columns that are linear
@@ -597,104 +637,58 @@ func aliased(a *mat.SymDense) []int {
 	return bad
 }
 
-// crossprodChunk is the number of rows per block of crossprod: blocks are summed in a
-// fixed order, so the result does not depend on the number of CPUs.
-const crossprodChunk = 1 << 14
-
-// crossprod returns XᵀWX and (when z != nil) XᵀWz for row-major x with p columns,
-// accumulating blocks of rows in parallel.
-func crossprod(x []float64, p int, w, z []float64) (*mat.SymDense, []float64) {
+// accumulate adds XᵀWX (lower triangle, row major p×p) and XᵀWz to acc for the rows of
+// x (row major, p columns), four rows at a time so that each accumulator cell is
+// loaded and stored once per four products.
+func accumulate(acc, x []float64, p int, w, z []float64) {
 	n := len(w)
-	nb := (n + crossprodChunk - 1) / crossprodChunk
-	parts := make([][]float64, nb) // per block: lower triangle (p·p) then p for XᵀWz
-	var wg sync.WaitGroup
-	workers := min(runtime.GOMAXPROCS(0), nb)
-	for k := 0; k < workers; k++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := k; b < nb; b += workers {
-				acc := make([]float64, p*p+p)
-				lo, hi := b*crossprodChunk, min((b+1)*crossprodChunk, n)
-				r := lo
-				// four rows at a time: each accumulator cell is loaded and stored once
-				// per four products
-				for ; r+4 <= hi; r += 4 {
-					x0, x1 := x[r*p:(r+1)*p], x[(r+1)*p:(r+2)*p]
-					x2, x3 := x[(r+2)*p:(r+3)*p], x[(r+3)*p:(r+4)*p]
-					w0, w1, w2, w3 := w[r], w[r+1], w[r+2], w[r+3]
-					for j := 0; j < p; j++ {
-						v0, v1, v2, v3 := w0*x0[j], w1*x1[j], w2*x2[j], w3*x3[j]
-						if v0 == 0 && v1 == 0 && v2 == 0 && v3 == 0 {
-							continue // a factor level none of the four rows has
-						}
-						a := acc[j*p : j*p+j+1]
-						y0, y1, y2, y3 := x0[:len(a)], x1[:len(a)], x2[:len(a)], x3[:len(a)]
-						for k := range a {
-							a[k] += v0*y0[k] + v1*y1[k] + v2*y2[k] + v3*y3[k]
-						}
-						if z != nil {
-							acc[p*p+j] += v0*z[r] + v1*z[r+1] + v2*z[r+2] + v3*z[r+3]
-						}
-					}
-				}
-				for ; r < hi; r++ {
-					row := x[r*p : (r+1)*p]
-					for j, xj := range row {
-						v := w[r] * xj
-						a := acc[j*p : j*p+j+1]
-						for k, xk := range row[:len(a)] {
-							a[k] += v * xk
-						}
-						if z != nil {
-							acc[p*p+j] += v * z[r]
-						}
-					}
-				}
-				parts[b] = acc
+	r := 0
+	for ; r+4 <= n; r += 4 {
+		x0, x1 := x[r*p:(r+1)*p], x[(r+1)*p:(r+2)*p]
+		x2, x3 := x[(r+2)*p:(r+3)*p], x[(r+3)*p:(r+4)*p]
+		w0, w1, w2, w3 := w[r], w[r+1], w[r+2], w[r+3]
+		for j := 0; j < p; j++ {
+			v0, v1, v2, v3 := w0*x0[j], w1*x1[j], w2*x2[j], w3*x3[j]
+			if v0 == 0 && v1 == 0 && v2 == 0 && v3 == 0 {
+				continue // a factor level none of the four rows has
 			}
-		}()
-	}
-	wg.Wait()
-	sum := make([]float64, p*p+p)
-	for _, a := range parts {
-		for k, v := range a {
-			sum[k] += v
+			a := acc[j*p : j*p+j+1]
+			y0, y1, y2, y3 := x0[:len(a)], x1[:len(a)], x2[:len(a)], x3[:len(a)]
+			for k := range a {
+				a[k] += v0*y0[k] + v1*y1[k] + v2*y2[k] + v3*y3[k]
+			}
+			acc[p*p+j] += v0*z[r] + v1*z[r+1] + v2*z[r+2] + v3*z[r+3]
 		}
 	}
-	out := mat.NewSymDense(p, nil)
-	for j := 0; j < p; j++ {
-		for k := 0; k <= j; k++ {
-			out.SetSym(j, k, sum[j*p+k])
+	for ; r < n; r++ {
+		row := x[r*p : (r+1)*p]
+		for j, xj := range row {
+			v := w[r] * xj
+			a := acc[j*p : j*p+j+1]
+			for k, xk := range row[:len(a)] {
+				a[k] += v * xk
+			}
+			acc[p*p+j] += v * z[r]
 		}
 	}
-	return out, sum[p*p:]
 }
 
-// atEstimate returns A⁻¹ = (XᵀWX)⁻¹ with W at β (summary.glm's cov.unscaled) and the
-// estimating-function rows U_i = w_i x_i (y_i − μ_i) μ'(η_i)/V(μ_i) of the complete rows
-// (row major): svyglm's estfun, whose design-based total has the covariance B of
-// V(β̂) = A⁻¹BA⁻¹ (svy.varcoef).
-func (g *GLM) atEstimate(beta []float64) (*mat.SymDense, []float64, error) {
+// scores returns the estimating-function rows U_i = w_i x_i (y_i − μ_i) μ'(η_i)/V(μ_i)
+// of the complete rows at β (row major): svyglm's estfun, whose design-based total has
+// the covariance B of V(β̂) = A⁻¹BA⁻¹ (svy.varcoef).
+func (g *GLM) scores(beta []float64) []float64 {
 	p := len(beta)
-	n := len(g.y)
-	ww := make([]float64, n)
-	score := make([]float64, n*p)
-	for r := range ww {
+	score := make([]float64, len(g.y)*p)
+	for r := range g.y {
 		row := g.x[r*p : (r+1)*p]
 		eta := dot(row, beta)
 		mu := g.lk.inv(eta)
-		d := g.lk.dinv(eta, mu)
-		v := g.lk.variance(mu)
-		ww[r] = g.w[r] * d * d / v
-		s := g.w[r] * (g.y[r] - mu) * d / v
+		s := g.w[r] * (g.y[r] - mu) * g.lk.dinv(eta, mu) / g.lk.variance(mu)
 		for j, x := range row {
 			score[r*p+j] = x * s
 		}
 	}
-	xtwx, _ := crossprod(g.x, p, ww, nil)
-	ainv, err := g.invert(xtwx)
-	return ainv, score, err
+	return score
 }
 
 // fullRows spreads complete-row values (row major, k columns) over every design row,
