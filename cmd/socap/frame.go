@@ -18,7 +18,8 @@ import (
 
 // loadFrame reads the named columns of FILE (every column when columns is nil) into a
 // survey.Frame: a column whose every non-missing value is a number becomes numeric,
-// any other categorical. "" and "NA" are missing.
+// any other categorical. "" and "NA" are missing; a column without a name (R's row
+// names) is skipped.
 //
 // Until pipeline/ingest exports LoadFile (any supported format into the store), this
 // reads CSV only; it is the one place to switch.
@@ -89,8 +90,8 @@ func (c *csvRecords) frame(columns []string) (*survey.Frame, error) {
 	}
 	f := survey.NewFrame()
 	for _, name := range columns {
-		if f.Has(name) {
-			continue
+		if name == "" || f.Has(name) {
+			continue // an unnamed column holds R's row names
 		}
 		j, ok := index[name]
 		if !ok {
