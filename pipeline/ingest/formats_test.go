@@ -34,6 +34,21 @@ func TestLoadParquetWritesText(t *testing.T) {
 	if got := rawRows(t, st, info.Table); !reflect.DeepEqual(got, want) {
 		t.Errorf("rows:\n got %q\nwant %q", got, want)
 	}
+	// Record numbers follow the file across many row groups.
+	big := filepath.Join(t.TempDir(), "big.parquet")
+	if _, err := st.DB().Exec(`COPY (SELECT range AS id FROM range(300000)) TO ` + store.QuoteString(big) + ` (FORMAT parquet, ROW_GROUP_SIZE 10000)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadFile(ctx, st, big, FileOptions{}, "big"); err != nil {
+		t.Fatal(err)
+	}
+	var n, wrong int64
+	if err := st.DB().QueryRow(`SELECT count(*), count(*) FILTER (WHERE CAST(id AS BIGINT) + 1 <> _row) FROM raw_big`).Scan(&n, &wrong); err != nil {
+		t.Fatal(err)
+	}
+	if n != 300000 || wrong != 0 {
+		t.Errorf("big parquet: %d rows, %d with the wrong _row", n, wrong)
+	}
 	var types []string
 	for _, c := range info.Columns {
 		types = append(types, c.Type)

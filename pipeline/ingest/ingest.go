@@ -235,18 +235,26 @@ func hashFile(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// loadSettings are DuckDB settings in force during a load, reset after it.
+// Raw tables are stored uncompressed: compressing millions of short strings
+// costs DuckDB about three times the load itself, and raw tables are read
+// whole, once per harmonisation. Insertion order need not be kept: every
+// record carries its place in _row, and DuckDB loads in less memory
+// without it.
+var loadSettings = [][2]string{
+	{"force_compression", "'uncompressed'"},
+	{"preserve_insertion_order", "false"},
+}
+
 // load runs the load transaction for source id.
-//
-// Raw tables are stored uncompressed (DuckDB's force_compression, set for
-// the load): compressing millions of short strings costs DuckDB about
-// three times the load itself, and the raw tables are read whole, once per
-// harmonisation.
 func (p *prepared) load(ctx context.Context, st *store.Store, id string) (*SourceInfo, error) {
 	defer p.close()
-	if _, err := st.DB().ExecContext(ctx, "SET GLOBAL force_compression = 'uncompressed'"); err != nil {
-		return nil, fmt.Errorf("ingest %s: %w", p.info.Path, err)
+	for _, set := range loadSettings {
+		if _, err := st.DB().ExecContext(ctx, "SET GLOBAL "+set[0]+" = "+set[1]); err != nil {
+			return nil, fmt.Errorf("ingest %s: %w", p.info.Path, err)
+		}
+		defer st.DB().ExecContext(context.WithoutCancel(ctx), "RESET GLOBAL "+set[0])
 	}
-	defer st.DB().ExecContext(context.WithoutCancel(ctx), "RESET GLOBAL force_compression")
 	info := p.info
 	info.ID = id
 	info.Table = RawTable(id)
@@ -370,14 +378,6 @@ func createRawTable(c *store.Conn, table string, cols []Column) error {
 	defs = append(defs, ColSource+" VARCHAR", ColSHA256+" VARCHAR", ColRow+" BIGINT", ColProblem+" VARCHAR")
 	_, err := c.Exec("CREATE TABLE " + store.QuoteIdent(table) + " (" + strings.Join(defs, ", ") + ")")
 	return err
-}
-
-// provenanceSelect is the select-list tail that adds provenance to a
-// DuckDB scan in file order (row_number() OVER () runs as a streaming window
-// that keeps the scan's order).
-func provenanceSelect(info *SourceInfo) string {
-	return fmt.Sprintf("%s AS %s, %s AS %s, row_number() OVER () AS %s, NULL::VARCHAR AS %s",
-		store.QuoteString(info.ID), ColSource, store.QuoteString(info.SHA256), ColSHA256, ColRow, ColProblem)
 }
 
 // Columns lists the file columns of a loaded source (provenance excluded),

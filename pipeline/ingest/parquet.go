@@ -108,8 +108,9 @@ func (l *parquetLoader) load(ctx context.Context, c *store.Conn, info *SourceInf
 	for i, col := range info.Columns {
 		sel[i] = textExpr(col.Name, col.Format) + " AS " + store.QuoteIdent(col.Name)
 	}
-	query := "CREATE TABLE " + store.QuoteIdent(info.Table) + " AS SELECT " + strings.Join(sel, ", ") + ", " +
-		provenanceSelect(info) + " FROM read_parquet(" + store.QuoteString(info.Path) + ")"
+	query := fmt.Sprintf("CREATE TABLE %s AS SELECT %s, %s AS %s, %s AS %s, file_row_number + 1 AS %s, NULL::VARCHAR AS %s FROM read_parquet(%s, file_row_number = true)",
+		store.QuoteIdent(info.Table), strings.Join(sel, ", "), store.QuoteString(info.ID), ColSource,
+		store.QuoteString(info.SHA256), ColSHA256, ColRow, ColProblem, store.QuoteString(info.Path))
 	stop := newProgressBar(l.progress, "load "+info.Table, unitNone, 0).spin()
 	_, err := c.Exec(query)
 	stop()
