@@ -133,8 +133,8 @@ func (d *Design) calibrate(opt CalOptions) (*Design, *CalReport, error) {
 		}
 		v := vars[0]
 		run = func(w []float64, _ int) ([]float64, calStep, int, error) {
-			nw, st := postStratify(w, v)
-			return nw, st, 1, nil
+			nw, st, err := postStratify(w, v)
+			return nw, st, 1, err
 		}
 	case Rake:
 		for _, v := range vars {
@@ -293,16 +293,21 @@ func (d *Design) calVars(opt CalOptions) ([]*calVar, error) {
 }
 
 // postStratify is R's postStratify on one variable: w_i·N_h/Ŵ_h in level h.
-func postStratify(w []float64, v *calVar) ([]float64, *postStep) {
+func postStratify(w []float64, v *calVar) ([]float64, *postStep, error) {
 	sum := make([]float64, len(v.levels))
 	for i, c := range v.codes {
 		sum[c] += w[i]
+	}
+	for c, t := range sum {
+		if !(t > 0) {
+			return nil, nil, fmt.Errorf("%w: %s: the rows with level %q have total weight %v", ErrCalibration, v.name, v.levels[c], t)
+		}
 	}
 	nw := make([]float64, len(w))
 	for i, c := range v.codes {
 		nw[i] = w[i] * v.totals[c] / sum[c]
 	}
-	return nw, &postStep{codes: v.codes, k: len(v.levels), psw: nw, oldw: w}
+	return nw, &postStep{codes: v.codes, k: len(v.levels), psw: nw, oldw: w}, nil
 }
 
 // postStep is the linearisation of post-stratification (svyrecvar):
@@ -377,7 +382,10 @@ func rake(w []float64, vars []*calVar, opt CalOptions, sweeps int) ([]float64, c
 		step.margins = step.margins[:0]
 		for _, v := range vars {
 			var ps *postStep
-			cur, ps = postStratify(cur, v)
+			var err error
+			if cur, ps, err = postStratify(cur, v); err != nil {
+				return nil, nil, iter, err
+			}
 			step.margins = append(step.margins, ps)
 		}
 		nt := table(cur)

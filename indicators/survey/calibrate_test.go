@@ -196,6 +196,23 @@ func TestCalibrateErrors(t *testing.T) {
 			t.Errorf("bounds: %v does not wrap ErrCalibration", err)
 		}
 	}
+	// a level whose rows all have weight zero cannot be scaled up
+	wz := make([]float64, n)
+	for i := range wz {
+		if g[i] != "c" {
+			wz[i] = 1
+		}
+	}
+	if err := f.AddFloat("wz", wz); err != nil {
+		t.Fatal(err)
+	}
+	dz, err := NewDesign(f, Spec{Weights: "wz"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := dz.Calibrate(CalOptions{Method: PostStratify, Margins: gm}); err == nil || !strings.Contains(err.Error(), `level "c" have total weight 0`) {
+		t.Errorf("zero-weight level: %v", err)
+	}
 	// a numeric margin: linear calibration meets it exactly
 	cd, _, err := d.Calibrate(CalOptions{Method: Linear, Margins: append(gm, Margin{Variable: "x", Total: 9000})})
 	if err != nil {
