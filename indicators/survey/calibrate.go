@@ -591,20 +591,7 @@ func grake(mm, pop, w []float64, opt CalOptions) ([]float64, calStep, int, error
 	iter := 1
 	for {
 		mf, _ := misfit()
-		t := mat.NewSymDense(q, nil)
-		for i := 0; i < n; i++ {
-			dv := ww[i] * dist.df(xeta[i])
-			if dv == 0 {
-				continue
-			}
-			row := mm[i*q : (i+1)*q]
-			for a := 0; a < q; a++ {
-				for b := 0; b <= a; b++ {
-					t.SetSym(a, b, t.At(a, b)+dv*row[a]*row[b])
-				}
-			}
-		}
-		deta := ginvSolve(t, mf)
+		deta := ginvSolve(weightedCross(mm, q, func(i int) float64 { return ww[i] * dist.df(xeta[i]) }), mf)
 		for j := range eta {
 			eta[j] += deta[j]
 		}
@@ -684,16 +671,34 @@ type gregStep struct {
 }
 
 func newGregStep(mm []float64, q int, w0, g []float64) *gregStep {
-	a := mat.NewSymDense(q, nil)
-	for i, w := range w0 {
+	a := weightedCross(mm, q, func(i int) float64 { return w0[i] })
+	return &gregStep{mm: mm, q: q, w0: w0, g: slices.Clone(g), xtwx: a}
+}
+
+// weightedCross returns Σ_i w(i) x_i x_iᵀ for the rows of mm (row major, q columns).
+func weightedCross(mm []float64, q int, w func(i int) float64) *mat.SymDense {
+	acc := make([]float64, q*q)
+	for i := 0; i < len(mm)/q; i++ {
+		wi := w(i)
+		if wi == 0 {
+			continue
+		}
 		row := mm[i*q : (i+1)*q]
-		for j := 0; j < q; j++ {
-			for k := 0; k <= j; k++ {
-				a.SetSym(j, k, a.At(j, k)+w*row[j]*row[k])
+		for j, xj := range row {
+			v := wi * xj
+			a := acc[j*q : j*q+j+1]
+			for k, xk := range row[:len(a)] {
+				a[k] += v * xk
 			}
 		}
 	}
-	return &gregStep{mm: mm, q: q, w0: w0, g: slices.Clone(g), xtwx: a}
+	out := mat.NewSymDense(q, nil)
+	for j := 0; j < q; j++ {
+		for k := 0; k <= j; k++ {
+			out.SetSym(j, k, acc[j*q+k])
+		}
+	}
+	return out
 }
 
 func (s *gregStep) residuals(x []float64, p int) {
