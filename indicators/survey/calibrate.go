@@ -675,23 +675,16 @@ func newGregStep(mm []float64, q int, w0, g []float64) *gregStep {
 	return &gregStep{mm: mm, q: q, w0: w0, g: slices.Clone(g), xtwx: a}
 }
 
-// weightedCross returns Σ_i w(i) x_i x_iᵀ for the rows of mm (row major, q columns).
+// weightedCross returns Σ_i w(i) x_i x_iᵀ for the rows of mm (row major, q columns),
+// with the GLM's cross-product kernel.
 func weightedCross(mm []float64, q int, w func(i int) float64) *mat.SymDense {
-	acc := make([]float64, q*q)
-	for i := 0; i < len(mm)/q; i++ {
-		wi := w(i)
-		if wi == 0 {
-			continue
-		}
-		row := mm[i*q : (i+1)*q]
-		for j, xj := range row {
-			v := wi * xj
-			a := acc[j*q : j*q+j+1]
-			for k, xk := range row[:len(a)] {
-				a[k] += v * xk
-			}
-		}
+	n := len(mm) / q
+	wv := make([]float64, n)
+	for i := range wv {
+		wv[i] = w(i)
 	}
+	acc := make([]float64, q*q+q)
+	accumulate(acc, mm, q, wv, make([]float64, n))
 	out := mat.NewSymDense(q, nil)
 	for j := 0; j < q; j++ {
 		for k := 0; k <= j; k++ {
