@@ -240,7 +240,7 @@ var bySets = [][]string{
 }
 
 // levels decodes stratum h and cell c into the value of each groupVar.
-func levels(h, c int) map[string]int {
+func levels(h, c int) [8]int {
 	e := c % nEducation
 	c /= nEducation
 	ag := c % nAgeGroup
@@ -250,10 +250,7 @@ func levels(h, c int) map[string]int {
 	o := c % nOrigin
 	bg := c / nOrigin
 	m := &municipalities[h]
-	return map[string]int{
-		"municipality": m.code, "programme": int(indicator(m.programme)), "background": bg + 1, "origin": o + 1,
-		"country_group": originGroup(o + 1), "gender": g + 1, "age_group": ag + 1, "education": e + 1,
-	}
+	return [8]int{m.code, int(indicator(m.programme)), bg + 1, o + 1, originGroup(o + 1), g + 1, ag + 1, e + 1}
 }
 
 // group is the sums of one level combination of a by-set.
@@ -265,7 +262,11 @@ type group struct {
 
 // aggregate sums the cells into the groups of one by-set, sorted by level.
 func (acc *accumulator) aggregate(by []string) []*group {
-	idx := map[string]*group{}
+	vars := make([]int, len(by))
+	for i, v := range by {
+		vars[i] = slices.Index(groupVars, v)
+	}
+	idx := map[[8]int]*group{}
 	for h := range acc.design {
 		for c := range nCells {
 			cell := h*nCells + c
@@ -273,16 +274,14 @@ func (acc *accumulator) aggregate(by []string) []*group {
 				continue
 			}
 			lv := levels(h, c)
-			key := make([]int, len(by))
-			var sb strings.Builder
-			for i, v := range by {
+			var key [8]int
+			for i, v := range vars {
 				key[i] = lv[v]
-				sb.WriteString(strconv.Itoa(lv[v]) + "|")
 			}
-			g := idx[sb.String()]
+			g := idx[key]
 			if g == nil {
-				g = &group{levels: key, sums: make([]float64, acc.waves*nStats*2)}
-				idx[sb.String()] = g
+				g = &group{levels: slices.Clone(key[:len(by)]), sums: make([]float64, acc.waves*nStats*2)}
+				idx[key] = g
 			}
 			g.count += acc.counts[cell]
 			base := cell * acc.waves * nStats * 2
