@@ -17,6 +17,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 
 	"socap/pipeline/dataerr"
@@ -77,11 +78,10 @@ func (p *prepared) prepareCSV(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("ingest %s: %w", path, err)
 	}
+	tmp.Close()
 	p.cleanup = func() { os.Remove(tmp.Name()) }
-	scan, err := scanCSV(ctx, path, delim, newProgressBar(p.opts.Progress, "scan "+path, unitBytes, fileSize(path)), tmp)
-	if cerr := tmp.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("ingest %s: numbered copy: %w", path, cerr)
-	}
+	bar := newProgressBar(p.opts.Progress, "scan "+path, unitBytes, fileSize(path))
+	scan, err := writeNumbered(ctx, path, "", delim, bar, tmp.Name())
 	if err != nil {
 		return err
 	}
@@ -104,8 +104,7 @@ func (p *prepared) prepareCSV(ctx context.Context) error {
 		}
 	}
 
-	open := func() (*csvReader, error) { return openCSV(path, delim, p.info.Encoding, nil) }
-	r, err := open()
+	r, err := openCSV(path, delim, p.info.Encoding, nil)
 	if err != nil {
 		return err
 	}
@@ -114,13 +113,62 @@ func (p *prepared) prepareCSV(ctx context.Context) error {
 	if err := checkNames(path, columnNames(p.info.Columns)); err != nil {
 		return err
 	}
-	fast := isUTF8(p.info.Encoding) && scan.ragged == 0 && !scan.irregular && scan.headerFields == len(p.info.Columns)
-	if fast {
-		p.loader = &duckCSVLoader{numbered: tmp.Name(), delim: delim, records: scan.records, maxRecord: scan.maxRecord, progress: p.opts.Progress}
-	} else {
-		p.loader = &goCSVLoader{path: path, delim: delim, encoding: p.info.Encoding, progress: p.opts.Progress}
+	goLoader := &goCSVLoader{path: path, delim: delim, encoding: p.info.Encoding, progress: p.opts.Progress}
+	if scan.ragged > 0 || scan.irregular || scan.headerFields != len(p.info.Columns) {
+		p.loader = goLoader
+		return nil
 	}
+	if !isUTF8(p.info.Encoding) {
+		// A second pass writes the numbered copy in UTF-8.
+		bar := newProgressBar(p.opts.Progress, "transcode "+path, unitBytes, fileSize(path))
+		if _, err := writeNumbered(ctx, path, p.info.Encoding, delim, bar, tmp.Name()); err != nil {
+			return err
+		}
+	}
+	p.loader = &duckCSVLoader{numbered: tmp.Name(), delim: delim, records: scan.records, maxRecord: scan.maxRecord,
+		progress: p.opts.Progress, fallback: goLoader}
 	return nil
+}
+
+// writeNumbered scans the file at path, decoded from encoding ("" = as it
+// is), and writes its numbered copy to out.
+func writeNumbered(ctx context.Context, path, encoding string, delim byte, bar *progressBar, out string) (*csvScan, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("ingest %s: %w", path, err)
+	}
+	defer f.Close()
+	var in io.Reader = f
+	if encoding != "" {
+		dec, err := textDecoder(encoding)
+		if err != nil {
+			return nil, fmt.Errorf("ingest %s: %w", path, err)
+		}
+		in = dec.Reader(f)
+	}
+	w, err := os.Create(out)
+	if err != nil {
+		return nil, fmt.Errorf("ingest %s: numbered copy: %w", path, err)
+	}
+	scan, err := scanCSV(ctx, in, delim, bar, w)
+	if cerr := w.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ingest %s: %w", path, err)
+	}
+	return scan, nil
+}
+
+// textDecoder decodes a non-UTF-8 encoding to UTF-8.
+func textDecoder(enc string) (*encoding.Decoder, error) {
+	switch enc {
+	case encWindows1252:
+		return charmap.Windows1252.NewDecoder(), nil
+	case encLatin1:
+		return charmap.ISO8859_1.NewDecoder(), nil
+	}
+	return nil, fmt.Errorf("unknown encoding %q (want utf-8, windows-1252 or latin-1)", enc)
 }
 
 func isUTF8(enc string) bool { return enc == encUTF8 || enc == encUTF8BOM }
@@ -277,12 +325,7 @@ const (
 // without a BOM, each record prefixed with its number and delim (the header
 // with "_row" and delim), so that DuckDB can load in parallel and still
 // give every record its place in the file.
-func scanCSV(ctx context.Context, path string, delim byte, bar *progressBar, numbered io.Writer) (*csvScan, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("ingest %s: %w", path, err)
-	}
-	defer f.Close()
+func scanCSV(ctx context.Context, f io.Reader, delim byte, bar *progressBar, numbered io.Writer) (*csvScan, error) {
 	var out *bufio.Writer
 	if numbered != nil {
 		out = bufio.NewWriterSize(numbered, 1<<20)
@@ -430,12 +473,12 @@ func scanCSV(ctx context.Context, path string, delim byte, bar *progressBar, num
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("ingest %s: %w", path, err)
+			return nil, err
 		}
 	}
 	if out != nil {
 		if err := out.Flush(); err != nil {
-			return nil, fmt.Errorf("ingest %s: numbered copy: %w", path, err)
+			return nil, fmt.Errorf("numbered copy: %w", err)
 		}
 	}
 	if state == stQuoted {
@@ -487,8 +530,10 @@ func checkUTF8(s *csvScan, carry, chunk []byte, last bool) []byte {
 // duckCSVLoader loads a clean UTF-8 file with DuckDB's read_csv, from the
 // pre-scan's numbered copy.
 type duckCSVLoader struct {
-	numbered  string
-	delim     byte
+	numbered string
+	delim    byte
+	// fallback loads the file when read_csv refuses it (see prepared.load).
+	fallback  loader
 	records   int64 // what the pre-scan counted
 	maxRecord int
 	progress  io.Writer
@@ -571,15 +616,13 @@ func openCSV(path string, delim byte, encoding string, bar *progressBar) (*csvRe
 		br.Discard(len(utf8BOM))
 	}
 	var in io.Reader = br
-	switch encoding {
-	case encUTF8, encUTF8BOM:
-	case encWindows1252:
-		in = charmap.Windows1252.NewDecoder().Reader(br)
-	case encLatin1:
-		in = charmap.ISO8859_1.NewDecoder().Reader(br)
-	default:
-		f.Close()
-		return nil, fmt.Errorf("ingest %s: unknown encoding %q (want utf-8, windows-1252 or latin-1)", path, encoding)
+	if !isUTF8(encoding) {
+		dec, err := textDecoder(encoding)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("ingest %s: %w", path, err)
+		}
+		in = dec.Reader(br)
 	}
 	cr := csv.NewReader(in)
 	cr.Comma = rune(delim)

@@ -38,6 +38,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -246,7 +247,9 @@ var loadSettings = [][2]string{
 	{"preserve_insertion_order", "false"},
 }
 
-// load runs the load transaction for source id.
+// load runs the load transaction for source id. When read_csv fails on a
+// file the pre-scan found clean, the load is retried (the failed attempt
+// rolled back) with socap's own CSV reader, and a note says so.
 func (p *prepared) load(ctx context.Context, st *store.Store, id string) (*SourceInfo, error) {
 	defer p.close()
 	for _, set := range loadSettings {
@@ -255,9 +258,32 @@ func (p *prepared) load(ctx context.Context, st *store.Store, id string) (*Sourc
 		}
 		defer st.DB().ExecContext(context.WithoutCancel(ctx), "RESET GLOBAL "+set[0])
 	}
+	info, err := p.loadWith(ctx, st, id, p.loader)
+	if d, ok := p.loader.(*duckCSVLoader); ok && err != nil && ctx.Err() == nil {
+		note := fmt.Sprintf("read_csv could not load the file (%v); loaded with socap's own CSV reader", err)
+		if info, err = p.loadWith(ctx, st, id, d.fallback); err == nil {
+			info.Notes = append(info.Notes, note)
+		}
+	}
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, fmt.Errorf("ingest %s: %w", p.info.Path, ctxErr)
+		}
+		if dataerr.Is(err) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("ingest %s: %w", p.info.Path, err)
+	}
+	return info, nil
+}
+
+// loadWith replaces the source in one transaction, filling the raw table
+// with l.
+func (p *prepared) loadWith(ctx context.Context, st *store.Store, id string, l loader) (*SourceInfo, error) {
 	info := p.info
 	info.ID = id
 	info.Table = RawTable(id)
+	info.Notes = slices.Clone(p.info.Notes)
 	now := time.Now
 	if p.opts.Now != nil {
 		now = p.opts.Now
@@ -266,7 +292,7 @@ func (p *prepared) load(ctx context.Context, st *store.Store, id string) (*Sourc
 		if _, err := c.Exec("DROP TABLE IF EXISTS " + store.QuoteIdent(info.Table)); err != nil {
 			return err
 		}
-		rows, problems, err := p.loader.load(ctx, c, &info)
+		rows, problems, err := l.load(ctx, c, &info)
 		if err != nil {
 			return err
 		}
@@ -277,13 +303,7 @@ func (p *prepared) load(ctx context.Context, st *store.Store, id string) (*Sourc
 		return recordSource(c, &info, now())
 	})
 	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("ingest %s: %w", p.info.Path, ctxErr)
-		}
-		if dataerr.Is(err) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("ingest %s: %w", p.info.Path, err)
+		return nil, err
 	}
 	return &info, nil
 }

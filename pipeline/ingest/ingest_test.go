@@ -138,7 +138,7 @@ func TestLoadCSV(t *testing.T) {
 		},
 		{
 			name: "latin-1 detected", file: "a.csv", data: latin1,
-			delim: ";", decimal: ".", encoding: "windows-1252",
+			fast: true, delim: ";", decimal: ".", encoding: "windows-1252",
 			columns: []string{"kommune", "innbyggere"},
 			rows: [][]string{
 				{"Frøya", "5 300", "1", "∅"}, {"Tromsø", "77 000", "2", "∅"}, {"Åfjord", "3 200", "3", "∅"},
@@ -226,9 +226,9 @@ func TestScanCSVChunkBoundaries(t *testing.T) {
 		n++
 		b.WriteString(strings.Repeat("ø", n%7) + ",\"å\n" + strings.Repeat("x", n%13) + "\"\n")
 	}
-	path := writeFile(t, "a.csv", []byte("\xef\xbb\xbf"+b.String()))
+	data := []byte("\xef\xbb\xbf" + b.String())
 	var numbered bytes.Buffer
-	s, err := scanCSV(context.Background(), path, ',', nil, &numbered)
+	s, err := scanCSV(context.Background(), bytes.NewReader(data), ',', nil, &numbered)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,8 +251,7 @@ func TestScanCSVChunkBoundaries(t *testing.T) {
 	// One invalid byte far from the start is found.
 	bad := []byte(b.String())
 	bad[2<<20+5] = 0xff
-	path = writeFile(t, "b.csv", bad)
-	if s, err = scanCSV(context.Background(), path, ',', nil, io.Discard); err != nil {
+	if s, err = scanCSV(context.Background(), bytes.NewReader(bad), ',', nil, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if s.validUTF8 {
@@ -276,5 +275,37 @@ func TestDetectDelimiter(t *testing.T) {
 		if got := detectDelimiter([]byte(tc.sample)); got != tc.want {
 			t.Errorf("detectDelimiter(%q) = %q, want %q", tc.sample, got, tc.want)
 		}
+	}
+}
+
+func TestReadCSVFailureFallsBackToGo(t *testing.T) {
+	ctx := context.Background()
+	path := writeFile(t, "a.csv", []byte("id,kommune\n1,Frøya\n2,Hitra\n"))
+	p, err := prepare(ctx, path, FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, ok := p.loader.(*duckCSVLoader)
+	if !ok {
+		t.Fatalf("loader %T, want read_csv", p.loader)
+	}
+	// Spoil the numbered copy so that strict read_csv refuses it.
+	if err := os.WriteFile(d.numbered, []byte("_row,id,kommune\n1,1,Frøya,extra\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t, "")
+	info, err := p.load(ctx, st, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{{"1", "Frøya", "1", "∅"}, {"2", "Hitra", "2", "∅"}}
+	if got := rawRows(t, st, "raw_s"); !reflect.DeepEqual(got, want) {
+		t.Errorf("rows = %q, want %q", got, want)
+	}
+	if len(info.Notes) != 1 || !strings.HasPrefix(info.Notes[0], "read_csv could not load the file (") {
+		t.Errorf("notes = %q", info.Notes)
+	}
+	if _, err := os.Stat(d.numbered); !os.IsNotExist(err) {
+		t.Errorf("numbered copy left behind: %v", err)
 	}
 }
