@@ -142,7 +142,7 @@ type GLM struct {
 	N          int     // complete rows used
 	DFResidual float64 // degf(design) + 1 − p, as svyglm
 	Iterations int
-	Deviance   float64 // weighted residual deviance Σ w_i d(y_i, μ_i)
+	Deviance   float64 // Σ w_i d(y_i, μ_i) with the sampling weights (R's svyglm divides by their mean)
 	Coef       []Coefficient
 	// Cov is the design-based covariance matrix of the coefficients (vcov(svyglm)).
 	Cov *mat.SymDense
