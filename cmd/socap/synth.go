@@ -51,13 +51,11 @@ func runSynth(cmd *cobra.Command, opts synthOptions) error {
 	if !slices.Contains(synth.Formats(), opts.format) {
 		return usageErrorf("--format %q: want one of %s", opts.format, strings.Join(synth.Formats(), ", "))
 	}
-	if opts.waves != 1 && opts.waves != 2 {
-		return usageErrorf("--waves %d: want 1 or 2", opts.waves)
+	sopts := synth.Options{Respondents: opts.respondents, Waves: opts.waves, Seed: opts.seed}
+	if err := sopts.Check(); err != nil {
+		return usageError{err}
 	}
-	if opts.respondents < 100 {
-		return usageErrorf("--respondents %d: want at least 100", opts.respondents)
-	}
-	truth, files, err := synth.WriteDir(synth.Options{Respondents: opts.respondents, Waves: opts.waves, Seed: opts.seed}, opts.out, opts.format)
+	truth, files, err := synth.WriteDir(sopts, opts.out, opts.format)
 	if err != nil {
 		return err
 	}

@@ -61,16 +61,21 @@ type Options struct {
 	Seed uint64
 }
 
-func (o Options) check() error {
+// Check reports options out of range.
+func (o Options) Check() error {
 	var errs []error
-	if o.Respondents < 100 {
-		errs = append(errs, fmt.Errorf("respondents %d: need at least 100", o.Respondents))
+	if o.Respondents < 100 || o.Respondents > maxRespondents {
+		errs = append(errs, fmt.Errorf("respondents %d: want 100 to %d", o.Respondents, maxRespondents))
 	}
 	if o.Waves != 1 && o.Waves != 2 {
 		errs = append(errs, fmt.Errorf("waves %d: want 1 or 2", o.Waves))
 	}
 	return errors.Join(errs...)
 }
+
+// maxRespondents keeps area numbers below a million, so that PSU ids
+// (stratum × 10⁶ + area) stay unique.
+const maxRespondents = 100_000_000
 
 // RowWriter receives the respondents of one wave, in a stable order.
 type RowWriter interface {
@@ -81,7 +86,7 @@ type RowWriter interface {
 // respondents of wave w to writers[w-1] and returns the truth. It does not
 // close the writers.
 func Generate(opts Options, writers []RowWriter) (*Truth, error) {
-	if err := opts.check(); err != nil {
+	if err := opts.Check(); err != nil {
 		return nil, fmt.Errorf("synth: %w", err)
 	}
 	if len(writers) != opts.Waves {
