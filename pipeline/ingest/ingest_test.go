@@ -155,6 +155,12 @@ func TestLoadCSV(t *testing.T) {
 			},
 		},
 		{
+			name: "spaces and quoted empties", file: "a.csv", data: []byte("id, navn \n1, Frøya \n2,\"\"\n"),
+			fast: true, delim: ",", decimal: ".", encoding: "utf-8",
+			columns: []string{"id", " navn "},
+			rows:    [][]string{{"1", " Frøya ", "1", "∅"}, {"2", "∅", "2", "∅"}},
+		},
+		{
 			name: "trailing delimiters are not fields", file: "a.csv", data: []byte("a,b\n1,2,\n3,4,,\n5,6,7\n"),
 			delim: ",", decimal: ".", encoding: "utf-8",
 			columns: []string{"a", "b"},
