@@ -23,7 +23,7 @@ func TestBadInputs(t *testing.T) {
 	}
 	n := 0
 	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".golden") {
+		if strings.HasSuffix(e.Name(), ".golden") || e.Name() == "README.md" {
 			continue
 		}
 		n++
