@@ -86,6 +86,28 @@ func BenchmarkDomainMeans1M(b *testing.B) {
 	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }
 
+// BenchmarkDomainMeansRowPSUs1M is the same with every respondent its own PSU
+// (ids=~1): a million units, so the cells are kept only where rows are.
+func BenchmarkDomainMeansRowPSUs1M(b *testing.B) {
+	f := benchFrame(b, 1_000_000)
+	d, err := NewDesign(f, Spec{Weights: "w", Strata: "stratum"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var reqs []Request
+	for v := 0; v < 6; v++ {
+		reqs = append(reqs, mean("y"+strconv.Itoa(v)))
+	}
+	b.ResetTimer()
+	start := cpuTime()
+	for b.Loop() {
+		if _, err := d.Estimate(reqs, Options{By: []string{"dom"}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+}
+
 // BenchmarkDesignAndDomainMeans1M includes building the design and coding the domain
 // variable (a fresh Frame each time, so no cached codes), as one CLI run does.
 func BenchmarkDesignAndDomainMeans1M(b *testing.B) {

@@ -487,7 +487,8 @@ func (d *Design) domainDF(s *Sums, dd int, tv *taylor) float64 {
 	}
 	if tv == nil {
 		tv = d.newTaylor()
-		tv.load(s.Cells[dd*s.Units:(dd+1)*s.Units], func(*Cell) float64 { return 0 })
+		cells, units := s.domain(dd)
+		tv.loadSparse(cells, units, func(*Cell) float64 { return 0 })
 	}
 	return tv.df()
 }

@@ -419,7 +419,8 @@ func (d *Design) linearStats(stat Statistic, it Item, dom []int32, s *Sums, dd i
 		l.df = d.domainDF(s, dd, nil)
 		return l, nil
 	}
-	tv.load(s.Cells[dd*s.Units:(dd+1)*s.Units], z)
+	cells, units := s.domain(dd)
+	tv.loadSparse(cells, units, z)
 	l.v = tv.variance()
 	l.df = d.domainDF(s, dd, tv)
 	return l, nil
@@ -538,7 +539,8 @@ func (d *Design) likelihood(l lin, st glmStart, it Item, dom []int32, s *Sums, d
 	if len(d.cal) > 0 {
 		covU = d.calibratedVar(it, dom, dd, func(w, y, _ float64) float64 { return w * (y - fit.mu) / (me * t.W) })
 	} else {
-		tv.load(s.Cells[dd*s.Units:(dd+1)*s.Units], func(c *Cell) float64 { return (c.A - fit.mu*c.W) / (me * t.W) })
+		cells, units := s.domain(dd)
+		tv.loadSparse(cells, units, func(c *Cell) float64 { return (c.A - fit.mu*c.W) / (me * t.W) })
 		covU = tv.variance()
 	}
 	return likelihoodCI(fit, covU, n, float64(t.NW), t.W, t.A, df, level)

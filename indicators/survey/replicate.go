@@ -249,6 +249,11 @@ func (rp *replicates) pattern(p int) []float64 {
 func (rp *replicates) accumulateColumns(s *Sums, d *Design, it Item, dom []int32) {
 	s.Units = 1
 	s.Cells = make([]Cell, s.Domains)
+	s.Unit = make([]int32, s.Domains)
+	s.Start = make([]int, s.Domains+1)
+	for dd := range s.Start {
+		s.Start[dd] = dd
+	}
 	s.Rep = make([]Cell, s.Domains*rp.r)
 	np := len(rp.patterns)
 	s.present = make([]bool, s.Domains*np)
@@ -297,11 +302,11 @@ func (rp *replicates) accumulateColumns(s *Sums, d *Design, it Item, dom []int32
 func (rp *replicates) foldFactors(s *Sums) {
 	s.Rep = make([]Cell, s.Domains*rp.r)
 	for dd := 0; dd < s.Domains; dd++ {
-		cells := s.Cells[dd*s.Units : (dd+1)*s.Units]
+		cells, units := s.domain(dd)
 		for r, f := range rp.factors {
 			rc := &s.Rep[dd*rp.r+r]
-			for u := range cells {
-				c := &cells[u]
+			for j, u := range units {
+				c := &cells[j]
 				rc.W += f[u] * c.W
 				rc.A += f[u] * c.A
 				rc.B += f[u] * c.B
@@ -314,8 +319,9 @@ func (rp *replicates) foldFactors(s *Sums) {
 func (rp *replicates) domainDF(s *Sums, dd int) float64 {
 	if rp.factors != nil {
 		present := make([]bool, s.Units)
-		for u := range present {
-			present[u] = s.Cells[dd*s.Units+u].NW > 0
+		cells, units := s.domain(dd)
+		for j, u := range units {
+			present[u] = cells[j].NW > 0
 		}
 		return rp.rankDF(present)
 	}

@@ -33,12 +33,16 @@ func (c *Cell) add(o *Cell) {
 	c.NW += o.NW
 }
 
-// Sums are the cells of one analysis item: Cells[d*Units+u] for domain d and sampling
-// unit u (the design's finest variance stage: the PSU, or the last-stage unit when fpc
-// is given for every stage), and for a replicate design Rep[d*R+r] holding W, A, B of
-// replicate r (the replicate analysis weight in place of w).
+// Sums are the cells of one analysis item, stored by domain: the cells of domain d are
+// Cells[Start[d]:Start[d+1]], one per sampling unit Unit[j] (the design's finest
+// variance stage: the PSU, or the last-stage unit when fpc is given for every stage) in
+// increasing order, for the units where the domain has rows — so memory follows the
+// rows, however many domains and units there are. For a replicate design Rep[d*R+r]
+// holds W, A, B of replicate r (the replicate analysis weight in place of w).
 type Sums struct {
 	Domains, Units, R int
+	Start             []int
+	Unit              []int32
 	Cells             []Cell
 	Rep               []Cell
 
@@ -79,25 +83,19 @@ func (MemoryProducer) Accumulate(d *Design, items []Item, dom []int32, nDom int)
 		}
 		return out
 	}
-	k := d.finest()
-	unit, nu := d.unit[k], d.nUnits[k]
-	cell := make([]int32, len(dom))
-	for i, dd := range dom {
-		cell[i] = -1
-		if dd >= 0 {
-			cell[i] = dd*int32(nu) + unit[i]
-		}
-	}
+	unit, nu := d.Units()
+	cell, start, units := compactCells(dom, unit, nDom, nu)
+	nCells := len(units)
 	var means []int
 	for k, it := range items {
 		if it.B == nil {
 			means = append(means, k)
 			continue
 		}
-		out[k] = &Sums{Domains: nDom, Units: nu, Cells: accumulateRatio(cell, d.w, it, nDom*nu)}
+		out[k] = &Sums{Domains: nDom, Units: nu, Start: start, Unit: units, Cells: accumulateRatio(cell, d.w, it, nCells)}
 	}
-	for j, cells := range accumulateMeans(cell, d.w, items, means, nDom*nu) {
-		out[means[j]] = &Sums{Domains: nDom, Units: nu, Cells: cells}
+	for j, cells := range accumulateMeans(cell, d.w, items, means, nCells) {
+		out[means[j]] = &Sums{Domains: nDom, Units: nu, Start: start, Unit: units, Cells: cells}
 	}
 	if d.rep != nil {
 		for _, s := range out {
@@ -114,7 +112,7 @@ func (d *Design) finest() int { return len(d.unit) - 1 }
 // Units returns, for a Producer, each row's sampling unit at the stage the cells use
 // (the PSU; the last-stage unit when fpc is given for every stage) and the number of
 // units. A design with supplied replicate columns has no units: its Sums have one cell
-// per domain (Units = 1) and the replicate sums.
+// per domain (Units = 1, unit 0) and the replicate sums.
 func (d *Design) Units() (unit []int32, n int) {
 	if d.unit == nil {
 		return nil, 0
@@ -229,11 +227,111 @@ func ratioPass(acc []Cell, cell []int32, w, a, b []float64) {
 	}
 }
 
+// domain returns the cells of domain dd and their units.
+func (s *Sums) domain(dd int) ([]Cell, []int32) {
+	lo, hi := s.Start[dd], s.Start[dd+1]
+	return s.Cells[lo:hi], s.Unit[lo:hi]
+}
+
 // domainTotal sums the cells of domain dd.
 func (s *Sums) domainTotal(dd int) Cell {
 	var t Cell
-	for u := 0; u < s.Units; u++ {
-		t.add(&s.Cells[dd*s.Units+u])
+	cells, _ := s.domain(dd)
+	for i := range cells {
+		t.add(&cells[i])
 	}
 	return t
+}
+
+// compactCells gives every row in a domain (dom ≥ 0) the index of its (domain, unit)
+// cell, cells ordered by domain and then unit, created only where there are rows; start
+// and units describe them as Sums does. A table indexed by domain·units + unit serves
+// when that space is not much larger than the rows; otherwise rows are bucketed by unit
+// (a counting sort) so that memory stays proportional to the rows.
+func compactCells(dom, unit []int32, nDom, nu int) (cell []int32, start []int, units []int32) {
+	n := len(dom)
+	cell = make([]int32, n)
+	start = make([]int, nDom+1)
+	if nDom*nu <= 4*n+1024 {
+		tab := make([]int32, nDom*nu)
+		for i, dd := range dom {
+			if dd >= 0 {
+				tab[int(dd)*nu+int(unit[i])] = 1
+			}
+		}
+		for key, used := range tab {
+			if used != 0 {
+				tab[key] = int32(len(units))
+				units = append(units, int32(key%nu))
+				start[key/nu+1]++
+			}
+		}
+		for i, dd := range dom {
+			cell[i] = -1
+			if dd >= 0 {
+				cell[i] = tab[int(dd)*nu+int(unit[i])]
+			}
+		}
+	} else {
+		// rows bucketed by unit; within a unit, one cell per domain met
+		off := make([]int, nu+1)
+		for i, dd := range dom {
+			if dd >= 0 {
+				off[unit[i]+1]++
+			}
+		}
+		for u := 0; u < nu; u++ {
+			off[u+1] += off[u]
+		}
+		byUnit := make([]int32, off[nu])
+		next := append([]int(nil), off[:nu]...)
+		for i, dd := range dom {
+			cell[i] = -1
+			if dd >= 0 {
+				byUnit[next[unit[i]]] = int32(i)
+				next[unit[i]]++
+			}
+		}
+		seen := make([]int32, nDom) // unit+1 that last made a cell for the domain
+		id := make([]int32, nDom)
+		var cellDom []int32
+		for u := 0; u < nu; u++ {
+			for _, r := range byUnit[off[u]:off[u+1]] {
+				dd := dom[r]
+				if seen[dd] != int32(u)+1 {
+					seen[dd] = int32(u) + 1
+					id[dd] = int32(len(cellDom))
+					cellDom = append(cellDom, dd)
+					units = append(units, int32(u))
+				}
+				cell[r] = id[dd]
+			}
+		}
+		// reorder the cells by domain (stable: units stay increasing)
+		for _, dd := range cellDom {
+			start[dd+1]++
+		}
+		for dd := 0; dd < nDom; dd++ {
+			start[dd+1] += start[dd]
+		}
+		pos := make([]int32, len(cellDom))
+		fill := append([]int(nil), start[:nDom]...)
+		sorted := make([]int32, len(units))
+		for c, dd := range cellDom {
+			pos[c] = int32(fill[dd])
+			sorted[fill[dd]] = units[c]
+			fill[dd]++
+		}
+		units = sorted
+		for i, c := range cell {
+			if c >= 0 {
+				cell[i] = pos[c]
+			}
+		}
+		return cell, start, units
+	}
+	for dd := 0; dd < nDom; dd++ {
+		start[dd+1] += start[dd]
+	}
+	return cell, start, units
 }

@@ -341,9 +341,24 @@ func (p *mapProducer) Accumulate(d *Design, items []Item, dom []int32, nDom int)
 			c.BB += w * x * x
 			c.AB += w * y * x
 		}
-		s := &Sums{Domains: nDom, Units: nu, Cells: make([]Cell, nDom*nu)}
-		for key, c := range cells {
-			s.Cells[int(key[0])*nu+int(key[1])] = *c
+		keys := make([][2]int32, 0, len(cells))
+		for key := range cells {
+			keys = append(keys, key)
+		}
+		slices.SortFunc(keys, func(a, b [2]int32) int {
+			if a[0] != b[0] {
+				return int(a[0] - b[0])
+			}
+			return int(a[1] - b[1])
+		})
+		s := &Sums{Domains: nDom, Units: nu, Start: make([]int, nDom+1)}
+		for _, key := range keys {
+			s.Start[key[0]+1]++
+			s.Unit = append(s.Unit, key[1])
+			s.Cells = append(s.Cells, *cells[key])
+		}
+		for dd := 0; dd < nDom; dd++ {
+			s.Start[dd+1] += s.Start[dd]
 		}
 		out[k] = s
 	}
