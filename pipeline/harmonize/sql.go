@@ -176,7 +176,10 @@ func (c cell) valid() string {
 	switch {
 	case c.v.Type.Numeric():
 		n := c.col("n")
-		conds = append(conds, "isfinite("+n+")")
+		_, _, bounded := c.v.Bounds()
+		if !bounded && !c.v.RestrictedToLabels() {
+			conds = append(conds, "isfinite("+n+")") // a range or code list excludes NaN and ±Inf itself
+		}
 		if c.v.Type == codebook.Weight {
 			conds = append(conds, n+" > 0")
 		}
@@ -191,10 +194,37 @@ func (c cell) valid() string {
 	default:
 		conds = append(conds, c.col("t")+" IS NOT NULL")
 	}
-	if m := c.missing(); m != "false" {
-		conds = append(conds, "NOT "+m)
+	if c.missingMayLookValid() {
+		conds = append(conds, "NOT "+c.missing())
 	}
 	return "coalesce(" + strings.Join(conds, " AND ") + ", false)"
+}
+
+// missingMayLookValid reports whether a missing code could pass the other
+// tests of valid, so that valid must exclude missing codes explicitly. The
+// usual codebook (range 1..5, missing 8 and 9) needs no such test, which
+// saves work on every cell.
+func (c cell) missingMayLookValid() bool {
+	if c.declared != "" {
+		return true
+	}
+	lo, hi, bounded := c.v.Bounds()
+	for _, m := range c.v.Missing {
+		switch {
+		case c.v.Type.Numeric():
+			f, ok := m.Float()
+			if ok && (!bounded || f >= lo && f <= hi) && (!c.v.RestrictedToLabels() || slices.Contains(codes(c.v), string(m))) {
+				return true
+			}
+		case c.v.Type == codebook.Categorical && c.v.RestrictedToLabels():
+			if slices.Contains(codes(c.v), string(m)) {
+				return true
+			}
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 // value is the harmonised value: NULL unless valid; DOUBLE for numeric
