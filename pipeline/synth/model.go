@@ -169,7 +169,7 @@ func probitItem(name string, dim int, loading float64, min int, reverse bool, th
 // trust averages about 6 on 0–10 and about 60 % belong to an organisation. The
 // number of friends is Poisson with log mean Intercept + λS; the number of
 // them with a Norwegian background is binomial with logit
-// friendsNorLogit(p) + λS.
+// friendsNorModel + λS.
 var items = [nItems]Item{
 	itemFriends:           {Name: "friends", Dimension: "structural", dim: dimStructural, Model: "poisson-log", Loading: 0.35, Intercept: 1.5, Missing: [2]int{98, 99}},
 	itemFriendsNor:        {Name: "friends_nor", Dimension: "structural", dim: dimStructural, Model: "binomial-logit", Loading: 0.8, Missing: [2]int{98, 99}},
@@ -196,28 +196,26 @@ var items = [nItems]Item{
 // survey would produce if it did not reflect social capital.
 const difShift = 0.5
 
-// friendsNorLogit is the intercept of the share of Norwegian friends: almost
-// all friends of the majority, fewer for immigrants (more for country group 1
-// and with years in Norway, up to 20 years).
-func friendsNorLogit(p *person) float64 {
-	switch {
-	case p.bg == bgNorway:
-		return 3.0
-	case p.bg == bgNorBorn && p.countryGroup == 2:
-		return 0.8
-	case p.bg == bgNorBorn:
-		return 0.2
-	case p.countryGroup == 2:
-		return -1.2 + 0.06*float64(min(p.years, 20))
-	default:
-		return -1.8 + 0.06*float64(min(p.years, 20))
-	}
-}
+// friendsNorModel is the logit of the share of a person's friends with a
+// Norwegian background, before the structural term λS: almost all friends of
+// the majority, fewer for the Norwegian-born to immigrant parents and fewest
+// for immigrants, fewer still from country group 2, more with years in
+// Norway (up to 20).
+var friendsNorModel = newModel(Model{
+	Name: "friends_nor_share", Family: "binomial", Population: "friends > 0; offset: the friends_nor loading × structural",
+	Formula: "cbind(friends_nor, friends - friends_nor) ~ factor(background) + factor(background)2:factor(country_group)3 + factor(background)3:factor(country_group)3 + pmin(years_norway, 20)",
+}, []term{
+	T(),
+	T(F(cvBackground, 2)), T(F(cvBackground, 3)),
+	T(F(cvBackground, 2), F(cvCountryGroup, 3)), T(F(cvBackground, 3), F(cvCountryGroup, 3)),
+	T(N(cvYears20)),
+}, 3.0, -4.2, -2.2, -0.6, -0.6, 0.06)
 
 func (p *person) drawItems(r *rand.Rand, mw *measured) {
 	s := mw.latent[dimStructural]
 	friends := min(97, poisson(r, math.Exp(items[itemFriends].Intercept+items[itemFriends].Loading*s)))
-	pn := logistic(friendsNorLogit(p) + items[itemFriendsNor].Loading*s)
+	c := p.background()
+	pn := logistic(friendsNorModel.eta(&c) + items[itemFriendsNor].Loading*s)
 	nor := 0
 	for range friends {
 		if r.Float64() < pn {

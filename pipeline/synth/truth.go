@@ -24,6 +24,7 @@ type Truth struct {
 	// real adults when the requested sample needs more.
 	Population int       `json:"population"`
 	Strata     []Stratum `json:"strata"`
+	Design     Design    `json:"design"`
 	Latent     Latent    `json:"latent"`
 	Items      []Item    `json:"items"`
 	Programme  Programme `json:"programme"`
@@ -35,12 +36,23 @@ type Truth struct {
 	Margins []Margin `json:"margins"`
 }
 
+// Design documents the sample design's constants.
+type Design struct {
+	AllocationPower float64              `json:"allocation_power"`
+	PerArea         float64              `json:"respondents_per_area"`
+	MaxAreaFraction float64              `json:"max_area_fraction"`
+	MaxRate         float64              `json:"max_rate"`
+	Oversampling    [nBackground]float64 `json:"oversampling_by_background"`
+	ItemNonresponse float64              `json:"item_nonresponse"`
+	MeanAreaSize    int                  `json:"mean_area_size"`
+	AreaSD          float64              `json:"area_effect_sd"`
+}
+
 // Latent documents the latent model.
 type Latent struct {
 	Dimensions   [3]string             `json:"dimensions"`
 	Correlation  [3][3]float64         `json:"correlation"`
 	Terms        []LatentTerm          `json:"terms"`
-	AreaSD       float64               `json:"area_sd"`
 	Municipality map[string][3]float64 `json:"municipality_effects"`
 	// DIF is the non-invariant item and its shift of y*.
 	DIF struct {
@@ -311,7 +323,9 @@ func (acc *accumulator) truth(pl *plan) *Truth {
 	for _, st := range pl.strata {
 		t.Population += st.population
 	}
-	t.Latent = Latent{Dimensions: dimNames, Correlation: latentCorr, Terms: latentTerms, AreaSD: areaSD, Municipality: map[string][3]float64{}}
+	t.Design = Design{AllocationPower: allocationPower, PerArea: perArea, MaxAreaFraction: maxAreaFraction, MaxRate: maxRate,
+		Oversampling: oversampling, ItemNonresponse: itemNonresponse, MeanAreaSize: meanAreaSize, AreaSD: areaSD}
+	t.Latent = Latent{Dimensions: dimNames, Correlation: latentCorr, Terms: latentTerms, Municipality: map[string][3]float64{}}
 	for _, m := range municipalities {
 		t.Latent.Municipality[strconv.Itoa(m.code)] = m.effect
 		if m.programme {
@@ -376,7 +390,7 @@ func (acc *accumulator) diffInDiff() []Effect {
 // census least-squares coefficients of the observed quality of life.
 func (acc *accumulator) models() []Model {
 	var out []Model
-	for _, m := range []*Model{employmentImmigrants, employmentOthers, jobMatchModel, qolModel, responseModel} {
+	for _, m := range []*Model{employmentImmigrants, employmentOthers, jobMatchModel, qolModel, friendsNorModel, responseModel} {
 		c := *m
 		c.Coefficients = slices.Clone(m.Coefficients)
 		switch m {
