@@ -77,11 +77,11 @@ func indicator(b bool) float64 {
 // Immigrant women carry an extra gap beyond the sum of the immigrant and the
 // female gaps (the intersection term).
 var latentTerms = []LatentTerm{
-	{T(F(cvBackground, bgImmigant)), [3]float64{-0.70, -0.30, -0.45}},
+	{T(F(cvBackground, bgImmigrant)), [3]float64{-0.70, -0.30, -0.45}},
 	{T(F(cvBackground, bgNorBorn)), [3]float64{-0.30, -0.15, -0.10}},
 	{T(F(cvCountryGroup, 3)), [3]float64{-0.20, -0.10, -0.15}},
 	{T(F(cvGender, 2)), [3]float64{-0.05, 0.05, 0.15}},
-	{T(F(cvBackground, bgImmigant), F(cvGender, 2)), [3]float64{-0.35, -0.10, -0.30}},
+	{T(F(cvBackground, bgImmigrant), F(cvGender, 2)), [3]float64{-0.35, -0.10, -0.30}},
 	{T(F(cvAgeGroup, 1)), [3]float64{0.20, -0.20, -0.10}},
 	{T(F(cvAgeGroup, 5)), [3]float64{-0.15, 0.10, -0.20}},
 	{T(F(cvEducation, 1)), [3]float64{-0.20, -0.20, -0.10}},
@@ -227,7 +227,7 @@ func (p *person) drawItems(r *rand.Rand, mw *measured) {
 		it := &items[j]
 		y := it.Loading*mw.latent[it.dim] + r.NormFloat64()
 		switch {
-		case j == itemTrustMunicipality && p.bg == bgImmigant && p.countryGroup == 3:
+		case j == itemTrustMunicipality && p.bg == bgImmigrant && p.countryGroup == 3:
 			y += difShift
 		case j == itemLocalActivities && mw.participated:
 			y += programmeActivityLift
@@ -275,7 +275,7 @@ func (p *person) background() covariates {
 	var c covariates
 	c[cvAgeGroup], c[cvGender], c[cvEducation] = float64(p.ageGroup), float64(p.gender), float64(p.education)
 	c[cvCountryGroup], c[cvBackground] = float64(p.countryGroup), float64(p.bg)
-	if p.bg == bgImmigant {
+	if p.bg == bgImmigrant {
 		c[cvYears], c[cvYears20] = float64(p.years), float64(min(p.years, 20))
 	}
 	return c
@@ -441,13 +441,13 @@ var (
 func (p *person) drawOutcomes(r *rand.Rand, mw *measured) {
 	c := p.covariates(mw)
 	em := employmentOthers
-	if p.bg == bgImmigant {
+	if p.bg == bgImmigrant {
 		em = employmentImmigrants
 	}
 	eta := em.eta(&c)
 	mw.pEmployed = logistic(eta)
 	mw.employed = r.Float64() < mw.pEmployed
-	if p.bg == bgImmigant {
+	if p.bg == bgImmigrant {
 		c1 := c
 		c1[cvFriendsNor]++
 		mw.dFriends = mw.pEmployed * (1 - mw.pEmployed) * (em.eta(&c1) - eta)

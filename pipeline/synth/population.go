@@ -42,7 +42,7 @@ var municipalities = []municipality{
 // Codes of the background variables, as in the ilag codebook.
 const (
 	bgNorway   = 1 // no immigrant background
-	bgImmigant = 2
+	bgImmigrant = 2
 	bgNorBorn  = 3 // Norwegian-born to immigrant parents
 
 	nBackground  = 3
@@ -148,18 +148,17 @@ func pick(r *rand.Rand, shares []float64) int {
 	return len(shares) - 1
 }
 
-// area is one primary sampling unit: its size, immigrant share and the
-// area effect on the latent means (the source of intra-cluster correlation).
+// area is one primary sampling unit: its immigrant share and the area
+// effect on the latent means (the source of intra-cluster correlation).
 type area struct {
-	size     int
 	immShare float64
 	effect   [3]float64
 }
 
 // newArea draws an area's immigrant share (immigrants concentrate in some
 // areas) and its effect on the latent means.
-func newArea(r *rand.Rand, m *municipality, size int) area {
-	a := area{size: size, immShare: math.Min(0.9, m.immShare*math.Exp(0.5*r.NormFloat64()-0.125))}
+func newArea(r *rand.Rand, m *municipality) area {
+	a := area{immShare: math.Min(0.9, m.immShare*math.Exp(0.5*r.NormFloat64()-0.125))}
 	for d := range a.effect {
 		a.effect[d] = areaSD * r.NormFloat64()
 	}
@@ -175,7 +174,7 @@ func newPerson(r *rand.Rand, m *municipality, a *area, waves int) person {
 	var p person
 	p.bg, p.origin = bgNorway, 1
 	if r.Float64() < a.immShare {
-		p.bg = bgImmigant
+		p.bg = bgImmigrant
 		if r.Float64() < nbShare {
 			p.bg = bgNorBorn
 		}
@@ -198,7 +197,7 @@ func newPerson(r *rand.Rand, m *municipality, a *area, waves int) person {
 		p.education = 1 + pick(r, educationShares[p.countryGroup-1][:])
 	}
 	p.years = -1
-	if p.bg == bgImmigant {
+	if p.bg == bgImmigrant {
 		// Years since arrival: exponential with mean 10, at most the age
 		// minus one (nobody in the population arrived in their first year).
 		p.years = min(int(r.ExpFloat64()*10), p.age-1)

@@ -113,7 +113,7 @@ func composition(m *municipality) []cellMass {
 	var cells []cellMass
 	for bg := 1; bg <= nBackground; bg++ {
 		pBg := 1 - m.immShare
-		if bg == bgImmigant {
+		if bg == bgImmigrant {
 			pBg = m.immShare * (1 - nbShare)
 		} else if bg == bgNorBorn {
 			pBg = m.immShare * nbShare
@@ -262,9 +262,9 @@ func (pl *plan) design(h, w, areas int) waveDesign {
 
 // area returns the person stream of area a of stratum h and the area drawn
 // from its start.
-func (pl *plan) area(h, a int, size int32) (*rand.Rand, area) {
+func (pl *plan) area(h, a int) (*rand.Rand, area) {
 	r := pl.stream(streamPersons, h, a)
-	return r, newArea(r, pl.strata[h].m, int(size))
+	return r, newArea(r, pl.strata[h].m)
 }
 
 // areasPerBlock is the unit of parallel work: the persons of a block of
@@ -334,15 +334,14 @@ func (pl *plan) drawBlock(h int, sizes []int32, from, to int, designs []waveDesi
 	var row Row
 	var id []byte
 	for a := from; a < to; a++ {
-		size := sizes[a]
-		ar, ap := pl.area(h, a, size)
+		ar, ap := pl.area(h, a)
 		var samplers [2]*rand.Rand
 		for w := range designs {
 			if designs[w].chosen[a] {
 				samplers[w] = pl.stream(streamSample, h, a, w)
 			}
 		}
-		for i := range int(size) {
+		for i := range int(sizes[a]) {
 			p := newPerson(ar, st.m, &ap, pl.opts.Waves)
 			blk.tally.add(0, &p)
 			if samplers[0] == nil && samplers[1] == nil {

@@ -222,7 +222,7 @@ func (t *tally) add(h int, p *person) {
 		for d := range 3 {
 			put(statLatent+d, mw.latent[d])
 		}
-		if p.bg == bgImmigant {
+		if p.bg == bgImmigrant {
 			put(statAMEFriends, mw.dFriends)
 			put(statAMEOrg, mw.dOrgDiff)
 		}

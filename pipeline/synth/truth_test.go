@@ -77,7 +77,7 @@ func estimate(rows []Row, weighted, total bool, y func(r *Row) (float64, bool)) 
 		k := key{r.Values[colStratum], r.Values[colPSU]}
 		v, ok := y(r)
 		switch {
-		case !ok:
+		case !ok: // a PSU without observations in the domain still counts
 			z[k] += 0
 		case total:
 			z[k] += w(r) * v
@@ -142,7 +142,7 @@ func TestMarginsMatchPopulation(t *testing.T) {
 	count := map[[2]string]float64{}
 	for h := range pl.strata {
 		for a, size := range pl.areaSizes(h) {
-			r, ap := pl.area(h, a, size)
+			r, ap := pl.area(h, a)
 			for range size {
 				p := newPerson(r, pl.strata[h].m, &ap, 1)
 				for v, level := range map[string]int{
@@ -260,10 +260,10 @@ func TestEmploymentModelRecovered(t *testing.T) {
 	groups := map[string]*pattern{}
 	for h := range pl.strata {
 		for a, size := range pl.areaSizes(h) {
-			r, ap := pl.area(h, a, size)
+			r, ap := pl.area(h, a)
 			for range size {
 				p := newPerson(r, pl.strata[h].m, &ap, 2)
-				if p.bg != bgImmigant {
+				if p.bg != bgImmigrant {
 					continue
 				}
 				for w := range 2 {
