@@ -41,9 +41,9 @@ var municipalities = []municipality{
 
 // Codes of the background variables, as in the ilag codebook.
 const (
-	bgNorway   = 1 // no immigrant background
+	bgNorway    = 1 // no immigrant background
 	bgImmigrant = 2
-	bgNorBorn  = 3 // Norwegian-born to immigrant parents
+	bgNorBorn   = 3 // Norwegian-born to immigrant parents
 
 	nBackground  = 3
 	nOrigin      = 6
