@@ -25,14 +25,22 @@ import (
 )
 
 // CSV loading runs in two steps. A Go pre-scan reads the file once: it
-// hashes it, checks that it is UTF-8, and counts records and their fields
-// with a quote-aware state machine. A clean UTF-8 file (every record has the
-// header's number of fields, quoting as RFC 4180 has it) is then loaded by
-// DuckDB's read_csv with the dialect fixed and strict parsing, which is
-// several times faster than parsing in Go; the pre-scan's record count is
-// checked against what DuckDB loaded. Anything else (Windows-1252 text,
-// ragged rows, stray quotes) goes through encoding/csv and the Appender, so
-// that a ragged row lands with a _problem instead of failing the load.
+// hashes it, checks that it is UTF-8, counts records and their fields with a
+// quote-aware state machine, and writes a numbered copy (each record
+// prefixed with its number, see scanCSV). When every record has the header's
+// number of fields and the quoting is plain RFC 4180, DuckDB's read_csv
+// loads the numbered copy with the dialect fixed and strict parsing: in
+// parallel, several times faster than parsing in Go, and with _row read
+// from the copy rather than computed by a window function (which would make
+// the load single-threaded). A Windows-1252 or Latin-1 file gets a second
+// pass that writes the copy in UTF-8. The pre-scan's record count is
+// checked against what DuckDB loaded; if read_csv fails, the load is rolled
+// back and retried in Go. Files with ragged rows or stray quotes go through
+// encoding/csv and the Appender, so that a ragged row lands with a _problem
+// instead of failing the load.
+//
+// Measured on a 1,000,000 × 30 file (BenchmarkIngestCSV), the pre-scan
+// costs about a tenth of the whole load.
 
 // Encodings recorded in sources.encoding.
 const (

@@ -315,3 +315,40 @@ func TestReadCSVFailureFallsBackToGo(t *testing.T) {
 		t.Errorf("numbered copy left behind: %v", err)
 	}
 }
+
+// TestLoadPathsAgree loads one file through read_csv and through the Go
+// reader: the raw tables must be identical.
+func TestLoadPathsAgree(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.csv")
+	genCSV(t, path, 5000, 12, false)
+	st := openStore(t, "")
+	fast, err := prepare(ctx, path, FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := fast.loader.(*duckCSVLoader); !ok {
+		t.Fatalf("loader %T, want read_csv", fast.loader)
+	}
+	if _, err := fast.load(ctx, st, "fast"); err != nil {
+		t.Fatal(err)
+	}
+	slow, err := prepare(ctx, path, FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow.loader = slow.loader.(*duckCSVLoader).fallback
+	if _, err := slow.load(ctx, st, "slow"); err != nil {
+		t.Fatal(err)
+	}
+	var n, diff int64
+	err = st.DB().QueryRow(`SELECT (SELECT count(*) FROM raw_slow),
+		(SELECT count(*) FROM ((SELECT * EXCLUDE (_source) FROM raw_fast EXCEPT ALL SELECT * EXCLUDE (_source) FROM raw_slow)
+		UNION ALL (SELECT * EXCLUDE (_source) FROM raw_slow EXCEPT ALL SELECT * EXCLUDE (_source) FROM raw_fast)))`).Scan(&n, &diff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 5000 || diff != 0 {
+		t.Errorf("Go path loaded %d rows; %d rows differ between the paths", n, diff)
+	}
+}
