@@ -128,9 +128,13 @@ type meanAcc struct {
 
 // chunks splits n rows over the available cores in fixed chunks, runs f on each and
 // returns the number of chunks; results merged in chunk order do not depend on
-// scheduling.
-func chunks(n int, f func(p, lo, hi int)) int {
+// scheduling. With fewer than four rows per cell merging the chunks' cells would cost
+// as much as accumulating them, so one chunk does it all.
+func chunks(n, nCells int, f func(p, lo, hi int)) int {
 	workers := min(runtime.GOMAXPROCS(0), 1+n/200_000)
+	if nCells > n/4 {
+		workers = 1
+	}
 	size := (n + workers - 1) / workers
 	var wg sync.WaitGroup
 	for p := 0; p < workers; p++ {
@@ -147,7 +151,7 @@ func accumulateMeans(cell []int32, w []float64, items []Item, idx []int, nCells 
 	parts := make([][]meanAcc, runtime.GOMAXPROCS(0))
 	for j, k := range idx {
 		a := items[k].A
-		n := chunks(len(cell), func(p, lo, hi int) {
+		n := chunks(len(cell), nCells, func(p, lo, hi int) {
 			if parts[p] == nil {
 				parts[p] = make([]meanAcc, nCells)
 			} else {
@@ -192,7 +196,7 @@ func accumulateMeans(cell []int32, w []float64, items []Item, idx []int, nCells 
 // accumulateRatio sums one item with a denominator.
 func accumulateRatio(cell []int32, w []float64, it Item, nCells int) []Cell {
 	parts := make([][]Cell, runtime.GOMAXPROCS(0))
-	n := chunks(len(cell), func(p, lo, hi int) {
+	n := chunks(len(cell), nCells, func(p, lo, hi int) {
 		parts[p] = make([]Cell, nCells)
 		ratioPass(parts[p], cell[lo:hi], w[lo:hi], it.A[lo:hi], it.B[lo:hi])
 	})
