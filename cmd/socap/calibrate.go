@@ -44,9 +44,11 @@ population total of a numeric variable (linear and logit only).
 
 The output file keeps every input column and adds the calibrated weight
 (<weight>_cal) and, for a replicate design, every replicate recalibrated
-(<replicate>_cal). Estimates from the calibrated weights with replicate weights
-carry the calibration in their standard errors; with linearisation the
-calibration's residual variance applies within one socap process (glm).`,
+(<replicate>_cal). Standard errors from the recalibrated replicate weights
+include the calibration. A linearisation design's file carries only the new
+weights: later estimates treat them as sampling weights, without the (usually
+smaller) residual variance that R computes for the calibrated design object; use
+replicate weights to keep the calibration in the variance.`,
 		Example: `  socap calibrate apiclus1.csv --weight pw --psu dnum --fpc fpc --margins pop.csv --method rake --out cal.csv
   socap calibrate survey.csv --weight w --repweights '^rep' --reptype JK1 --margins pop.csv \
       --method logit --bounds 0.5,2 --out cal.csv`,
