@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -58,6 +59,32 @@ func (f *Frame) AddString(name string, v []string) error {
 	f.str[name] = v
 	f.order = append(f.order, name)
 	return nil
+}
+
+// AddAuto adds a column read as text: numeric when every value that is not missing
+// parses as a number (strconv.ParseFloat), categorical otherwise. Missing values are
+// "" and the given tokens (for example "NA", "."); they become NaN or "".
+func (f *Frame) AddAuto(name string, v []string, missing ...string) error {
+	isMissing := func(s string) bool { return s == "" || slices.Contains(missing, s) }
+	num := make([]float64, len(v))
+	for i, s := range v {
+		if isMissing(s) {
+			num[i] = math.NaN()
+			continue
+		}
+		x, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil {
+			out := make([]string, len(v))
+			for j, s := range v {
+				if !isMissing(s) {
+					out[j] = s
+				}
+			}
+			return f.AddString(name, out)
+		}
+		num[i] = x
+	}
+	return f.AddFloat(name, num)
 }
 
 func (f *Frame) checkNew(name string, n int) error {

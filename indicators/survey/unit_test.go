@@ -2,6 +2,7 @@ package survey
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -417,5 +418,34 @@ func TestWilsonInterval(t *testing.T) {
 	r = estimate(t, d, []Request{prop("none")}, Options{PropCI: CIWilson})[0]
 	if r.CILow != 0 || !(r.CIHigh > 0 && r.CIHigh < 0.5) {
 		t.Errorf("wilson at p̂=0: [%v, %v]", r.CILow, r.CIHigh)
+	}
+}
+
+func TestAddAuto(t *testing.T) {
+	f := NewFrame()
+	for _, c := range []struct {
+		name string
+		v    []string
+	}{
+		{"num", []string{"1", " 2.5", "NA", "", "-3e2"}},
+		{"txt", []string{"a", "1", ".", "b", ""}},
+	} {
+		if err := f.AddAuto(c.name, c.v, "NA", "."); err != nil {
+			t.Fatal(err)
+		}
+	}
+	num, err := f.Float("num")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if num[0] != 1 || num[1] != 2.5 || !math.IsNaN(num[2]) || !math.IsNaN(num[3]) || num[4] != -300 {
+		t.Errorf("numeric column %v", num)
+	}
+	if _, err := f.Float("txt"); !errors.Is(err, ErrNotNumeric) {
+		t.Errorf("text column: %v, want ErrNotNumeric", err)
+	}
+	txt, _ := f.Strings("txt")
+	if !slices.Equal(txt, []string{"a", "1", "", "b", ""}) {
+		t.Errorf("text column %q", txt)
 	}
 }
