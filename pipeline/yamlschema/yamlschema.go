@@ -234,6 +234,13 @@ func (s *Schema) describe(file string, astFile *ast.File, e *jsonschema.Validati
 	if len(e.InstanceLocation) > 0 {
 		msg = pointer(e.InstanceLocation) + ": " + msg
 	}
+	if _, ok := e.ErrorKind.(*kind.Pattern); ok {
+		// A regular expression explains little; the property's description
+		// says what is wanted in words.
+		if d, ok := s.object(e.SchemaURL, "pattern")["description"].(string); ok {
+			msg += " (" + strings.TrimSuffix(d, ".") + ")"
+		}
+	}
 	return []Problem{{File: file, Line: line, Column: col, Path: pointer(e.InstanceLocation), Message: msg}}
 }
 
@@ -241,12 +248,25 @@ func pointer(loc []string) string {
 	return "/" + strings.Join(loc, "/")
 }
 
-// allowedKeys lists the "properties" of the schema object at schemaURL
-// ("name#/json/pointer"; the keyword itself is the last segment).
+// allowedKeys lists the "properties" of the schema object at schemaURL, or
+// of the object holding the additionalProperties keyword it points at.
 func (s *Schema) allowedKeys(schemaURL string) []string {
+	props, _ := s.object(schemaURL, "additionalProperties")["properties"].(map[string]any)
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// object is the schema object at schemaURL ("name#/json/pointer"), or the
+// one holding keyword when the pointer ends with it; nil when it cannot be
+// found.
+func (s *Schema) object(schemaURL, keyword string) map[string]any {
 	_, frag, _ := strings.Cut(schemaURL, "#")
 	segs := strings.Split(strings.Trim(frag, "/"), "/")
-	if len(segs) > 0 && segs[len(segs)-1] == "additionalProperties" {
+	if segs[len(segs)-1] == keyword {
 		segs = segs[:len(segs)-1]
 	}
 	node := s.doc
@@ -269,13 +289,7 @@ func (s *Schema) allowedKeys(schemaURL string) []string {
 		}
 	}
 	obj, _ := node.(map[string]any)
-	props, _ := obj["properties"].(map[string]any)
-	keys := make([]string, 0, len(props))
-	for k := range props {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return obj
 }
 
 // position finds the line and column of the value at loc (or of its key,

@@ -11,7 +11,7 @@ var testSchema = Compile("test.json", []byte(`{
   "additionalProperties": false,
   "required": ["name", "items"],
   "properties": {
-    "name": {"type": "string"},
+    "name": {"type": "string", "pattern": "^[a-z]+$", "description": "Lower-case letters."},
     "items": {"type": "array", "items": {
       "type": "object", "additionalProperties": false, "required": ["size"],
       "properties": {"size": {"type": "integer"}, "colour": {"type": "string"}}}}
@@ -42,6 +42,7 @@ func TestDecode(t *testing.T) {
 			`f.yaml:1:1: unknown key "nme" (did you mean "name"?)`,
 			`f.yaml:3:11: /items/0/size: got string, want integer`,
 		}},
+		{"pattern explained by the description", "name: A1\nitems: []\n", []string{`f.yaml:1:7: /name: 'A1' does not match pattern '^[a-z]+$' (Lower-case letters)`}},
 		{"syntax error", "name: a\n  items: [\n", []string{"f.yaml:1:7: mapping value is not allowed in this context\n>  1 | name: a"}},
 	}
 	for _, tt := range tests {
