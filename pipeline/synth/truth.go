@@ -455,8 +455,10 @@ func solveSymmetric(a, b []float64) []float64 {
 	return x
 }
 
-// marginVars are the variables with calibration margins.
-var marginVars = []string{"municipality", "gender", "age_group", "education", "background", "origin", "country_group"}
+// marginVars are the variables with calibration margins: register
+// variables every respondent has (education is self-reported and may be
+// missing, which calibration cannot use).
+var marginVars = []string{"municipality", "gender", "age_group", "background", "origin", "country_group"}
 
 func (acc *accumulator) margins() []Margin {
 	var out []Margin
