@@ -16,16 +16,16 @@ const smallCodebook = `name: t
 variables:
   - {name: resp_id, type: id}
   - {name: vekt, type: weight, required: false}
-  - {name: trust, type: ordinal, range: [1, 5], columns: {w2: q7}}
+  - {name: trust, type: ordinal, range: [1, 5], columns: {w2: 'q 7"a'}} # a column name that needs quoting
   - {name: kommune, type: categorical}
-  - {name: note, type: text}
+  - {name: group, type: text} # an SQL keyword as a name
 `
 
 func TestOptionalColumnsMayBeAbsent(t *testing.T) {
 	s := openStore(t)
 	e := env(t, s, smallCodebook,
-		rawSource{id: "w1", wave: 1, csv: "resp_id,vekt,trust,kommune,note\n1,2,3,5001,hei\n2,-1,4,5014,\n"},
-		rawSource{id: "w2", wave: 2, csv: "resp_id,q7\n1,9\n2,5\n"})
+		rawSource{id: "w1", wave: 1, csv: "resp_id,vekt,trust,kommune,group\n1,2,3,5001,hei\n2,-1,4,5014,\n"},
+		rawSource{id: "w2", wave: 2, csv: "resp_id,\"q 7\"\"a\"\n1,9\n2,5\n"})
 	if err := new(Stage).Run(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestOptionalColumnsMayBeAbsent(t *testing.T) {
 		{"vekt", []any{2.0, nil, nil}}, // w1 row 2 is rejected for its weight; w2 has no weights and no weight rule
 		{"trust", []any{3.0, nil, 5.0}},
 		{"kommune", []any{"5001", nil, nil}},
-		{"note", []any{"hei", nil, nil}},
+		{"group", []any{"hei", nil, nil}},
 	}
 	for _, tt := range tests {
 		if got := column(t, s, tt.column); !reflect.DeepEqual(got, tt.want) {
@@ -51,7 +51,7 @@ func TestOptionalColumnsMayBeAbsent(t *testing.T) {
 
 func TestRespondentsColumnTypes(t *testing.T) {
 	s := openStore(t)
-	e := env(t, s, smallCodebook, rawSource{id: "w1", wave: 1, csv: "resp_id,vekt,trust,kommune,note\n1,2,3,5001,hei\n"})
+	e := env(t, s, smallCodebook, rawSource{id: "w1", wave: 1, csv: "resp_id,vekt,trust,kommune,group\n1,2,3,5001,hei\n"})
 	if err := new(Stage).Run(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestRespondentsColumnTypes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"source_id VARCHAR", "wave INTEGER", "_row BIGINT", "resp_id VARCHAR", "vekt DOUBLE", "trust DOUBLE", "kommune VARCHAR", "note VARCHAR"}
+	want := []string{"source_id VARCHAR", "wave INTEGER", "_row BIGINT", "resp_id VARCHAR", "vekt DOUBLE", "trust DOUBLE", "kommune VARCHAR", "group VARCHAR"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("respondents columns = %v, want %v", got, want)
 	}
@@ -73,7 +73,7 @@ func TestRespondentsColumnTypes(t *testing.T) {
 // raw table changed: respondents and rejects are replaced, not appended to.
 func TestRerunReplacesOutput(t *testing.T) {
 	s := openStore(t)
-	e := env(t, s, smallCodebook, rawSource{id: "w1", wave: 1, csv: "resp_id,vekt,trust,kommune,note\n1,1,3,a,\n2,1,7,b,\n3,0,2,c,\n"})
+	e := env(t, s, smallCodebook, rawSource{id: "w1", wave: 1, csv: "resp_id,vekt,trust,kommune,group\n1,1,3,a,\n2,1,7,b,\n3,0,2,c,\n"})
 	st := new(Stage)
 	want := []Count{{Source: "w1", Raw: 3, Respondents: 2, RejectedRows: 1, RejectedCells: 1}}
 	for run := range 2 {
@@ -113,7 +113,7 @@ func TestRerunReplacesOutput(t *testing.T) {
 // respondents and rejects of the last good run.
 func TestFailedRunKeepsPreviousOutput(t *testing.T) {
 	s := openStore(t)
-	e := env(t, s, smallCodebook, rawSource{id: "w1", wave: 1, csv: "resp_id,vekt,trust,kommune,note\n1,1,3,a,\n2,1,9,b,\n"})
+	e := env(t, s, smallCodebook, rawSource{id: "w1", wave: 1, csv: "resp_id,vekt,trust,kommune,group\n1,1,3,a,\n2,1,9,b,\n"})
 	if err := new(Stage).Run(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestFailedRunKeepsPreviousOutput(t *testing.T) {
 
 func TestRunnerRecordsRowCounts(t *testing.T) {
 	s := openStore(t)
-	e := env(t, s, smallCodebook, rawSource{id: "w1", wave: 1, csv: "resp_id,vekt,trust,kommune,note\n1,1,3,a,\n1,1,4,a,\n2,1,4,a,\n"})
+	e := env(t, s, smallCodebook, rawSource{id: "w1", wave: 1, csv: "resp_id,vekt,trust,kommune,group\n1,1,3,a,\n1,1,4,a,\n2,1,4,a,\n"})
 	if err := pipeline.Run(context.Background(), e, new(Stage)); err != nil {
 		t.Fatal(err)
 	}
@@ -209,12 +209,12 @@ func TestClosestColumn(t *testing.T) {
 func TestDeclaredMissingCodes(t *testing.T) {
 	s := openStore(t)
 	e := env(t, s, smallCodebook,
-		rawSource{id: "w1", wave: 1, csv: "resp_id,vekt,trust,kommune,note\n1,1,97,-3,NA\n2,1,-1,0,ok\n3,-9,2,7,n/a\n4,1,3,1,x\n"},
-		rawSource{id: "w2", wave: 2, csv: "resp_id,q7\n1,97\n"})
+		rawSource{id: "w1", wave: 1, csv: "resp_id,vekt,trust,kommune,group\n1,1,97,-3,NA\n2,1,-1,0,ok\n3,-9,2,7,n/a\n4,1,3,1,x\n"},
+		rawSource{id: "w2", wave: 2, csv: "resp_id,\"q 7\"\"a\"\n1,97\n"})
 	for _, d := range [][3]string{
 		{"w1", "trust", "97..99, -1"},
 		{"w1", "kommune", "LO..0"},
-		{"w1", "note", "NA, n/a"},
+		{"w1", "group", "NA, n/a"},
 		{"w1", "vekt", "-9"},
 	} {
 		if _, err := s.DB().Exec(`INSERT INTO variables (source_id, position, name, missing) VALUES (?, 0, ?, ?)`, d[0], d[1], d[2]); err != nil {
@@ -230,7 +230,7 @@ func TestDeclaredMissingCodes(t *testing.T) {
 	}{
 		{"trust", []any{nil, nil, 3.0, nil}}, // w1: 97 and -1 declared missing; w2: 97 out of range
 		{"kommune", []any{nil, nil, "1", nil}},
-		{"note", []any{nil, "ok", "x", nil}},
+		{"group", []any{nil, "ok", "x", nil}},
 	}
 	for _, tt := range tests {
 		if got := column(t, s, tt.column); !reflect.DeepEqual(got, tt.want) {
@@ -247,7 +247,7 @@ func TestHeaderOnlySource(t *testing.T) {
 	s := openStore(t)
 	e := env(t, s, smallCodebook,
 		rawSource{id: "w1", wave: 1, csv: "resp_id,trust\n"},
-		rawSource{id: "w2", wave: 2, csv: "resp_id,q7\n1,2\n"})
+		rawSource{id: "w2", wave: 2, csv: "resp_id,\"q 7\"\"a\"\n1,2\n"})
 	if err := new(Stage).Run(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}
