@@ -299,6 +299,9 @@ func refCases() []refCase {
 				spec: Spec{Weights: "pw", Strata: "stype", LonelyPSU: rule, AdjustDomainLonely: adom},
 				reqs: []Request{mean("api00"), total("enroll")}, bys: [][]string{none, {"dom"}}})
 		}
+		cases = append(cases, refCase{name: "lonely_" + string(rule) + "_jkn", data: lonely,
+			spec: Spec{Weights: "pw", Strata: "stype", LonelyPSU: rule}, conv: &Conversion{Type: JKn},
+			reqs: []Request{mean("api00"), total("enroll")}, bys: [][]string{none, {"dom"}}})
 	}
 	return cases
 }

@@ -228,6 +228,11 @@ for (rule in c("remove", "adjust", "certainty", "average")) {
     run(paste0("lonely_", rule, if (adom) "_domain" else ""), ld, lonely,
         list(S("mean", "api00"), S("total", "enroll")), bys = list(character(0), "dom"))
   }
+  # the same design as JKn replicates: jknweights' own lonely-PSU rules
+  options(survey.adjust.domain.lonely = FALSE)
+  ld <- svydesign(ids = ~1, strata = ~stype, weights = ~pw, data = lonely)
+  run(paste0("lonely_", rule, "_jkn"), as.svrepdesign(ld, type = "JKn"), lonely,
+      list(S("mean", "api00"), S("total", "enroll")), bys = list(character(0), "dom"))
 }
 options(survey.lonely.psu = "fail", survey.adjust.domain.lonely = FALSE)
 
