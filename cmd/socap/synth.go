@@ -16,6 +16,7 @@ type synthOptions struct {
 	seed        uint64
 	format      string
 	out         string
+	blank       bool
 }
 
 func newSynthCmd() *cobra.Command {
@@ -44,6 +45,7 @@ The output is a pure function of the flags: the same seed gives the same bytes.`
 	f.Uint64Var(&opts.seed, "seed", 1, "random seed")
 	f.StringVar(&opts.format, "format", synth.FormatCSV, "file format: "+strings.Join(synth.Formats(), ", "))
 	f.StringVar(&opts.out, "out", "synth", "output directory")
+	f.BoolVar(&opts.blank, "blank-missing", false, `leave skipped items blank instead of coding them 8/98 "don't know" and 9/99 "refused" (for estimate and glm, which read files without the codebook)`)
 	return cmd
 }
 
@@ -51,7 +53,7 @@ func runSynth(cmd *cobra.Command, opts synthOptions) error {
 	if !slices.Contains(synth.Formats(), opts.format) {
 		return usageErrorf("--format %q: want one of %s", opts.format, strings.Join(synth.Formats(), ", "))
 	}
-	sopts := synth.Options{Respondents: opts.respondents, Waves: opts.waves, Seed: opts.seed}
+	sopts := synth.Options{Respondents: opts.respondents, Waves: opts.waves, Seed: opts.seed, BlankMissing: opts.blank}
 	if err := sopts.Check(); err != nil {
 		return usageError{err}
 	}

@@ -30,7 +30,12 @@ func TestSameSeedSameBytes(t *testing.T) {
 	if !bytes.Equal(ja.Bytes(), jb.Bytes()) {
 		t.Error("truth.json differs between two runs with seed 42")
 	}
-	opts.Seed = 43
+	opts.BlankMissing = true
+	blank, _ := generateCSV(t, opts)
+	if len(blank[0]) >= len(a[0]) || bytes.Contains(blank[0], []byte(",98,")) {
+		t.Error("BlankMissing still writes missing codes")
+	}
+	opts.Seed, opts.BlankMissing = 43, false
 	c, _ := generateCSV(t, opts)
 	if bytes.Equal(a[0], c[0]) {
 		t.Error("seeds 42 and 43 give the same wave 1")

@@ -130,8 +130,9 @@ func (row *Row) fill(p *person, m *municipality, w, stratum int, psu int64, area
 }
 
 // skipItems applies item non-response to the columns that have missing
-// codes, completely at random.
-func (row *Row) skipItems(r *rand.Rand) {
+// codes, completely at random; with blank, every skipped item is left blank
+// instead of coded (the same items are skipped either way).
+func (row *Row) skipItems(r *rand.Rand, blank bool) {
 	for j := range NumColumns {
 		c := &Columns[j]
 		if c.Missing[0] == 0 {
@@ -142,6 +143,8 @@ func (row *Row) skipItems(r *rand.Rand) {
 			continue
 		}
 		switch u /= itemNonresponse; {
+		case blank:
+			row.Values[j] = math.NaN()
 		case u < 0.6:
 			row.Values[j] = float64(c.Missing[0])
 		case u < 0.9:

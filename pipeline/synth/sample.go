@@ -362,7 +362,7 @@ func (pl *plan) drawBlock(h int, sizes []int32, from, to int, designs []waveDesi
 				id = appendID(id[:0], w+1, st.m.code, a+1, i+1)
 				row.ID = string(id)
 				row.fill(&p, st.m, w, d.stratum, int64(d.stratum)*1_000_000+int64(a+1), d.areas, 1/(d.areaProb*pSel*pResp))
-				row.skipItems(r)
+				row.skipItems(r, pl.opts.BlankMissing)
 				blk.rows[w] = append(blk.rows[w], row)
 			}
 		}

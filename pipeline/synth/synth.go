@@ -59,6 +59,10 @@ type Options struct {
 	Waves int
 	// Seed is the root of every random stream.
 	Seed uint64
+	// BlankMissing leaves skipped items blank instead of writing the
+	// "don't know" and "refused" codes, for tools that read the files
+	// without the codebook.
+	BlankMissing bool
 }
 
 // Check reports options out of range.
