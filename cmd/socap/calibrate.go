@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -23,6 +25,9 @@ type calibrateOptions struct {
 	tol     float64
 	out     string
 	suffix  string
+	toReps  string
+	nreps   int
+	seed    uint64
 }
 
 func newCalibrateCmd() *cobra.Command {
@@ -66,6 +71,9 @@ replicate weights to keep the calibration in the variance.`,
 	f.Float64Var(&opts.tol, "tol", 0, "convergence tolerance (default 1e-10; see the Go API for its meaning per method)")
 	f.StringVar(&opts.out, "out", "", "output CSV file (required)")
 	f.StringVar(&opts.suffix, "suffix", "_cal", "suffix for the new weight columns")
+	f.StringVar(&opts.toReps, "to-replicates", "", "first convert the design to replicate weights (JK1, JKn, BRR, Fay or bootstrap) so that the written replicates carry the calibration")
+	f.IntVar(&opts.nreps, "replicates", 50, "number of bootstrap replicates with --to-replicates bootstrap")
+	f.Uint64Var(&opts.seed, "seed", 1, "seed for bootstrap replicates")
 	return cmd
 }
 
@@ -103,6 +111,13 @@ func runCalibrate(cmd *cobra.Command, path string, opts calibrateOptions) error 
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	if opts.toReps != "" {
+		design, err = design.ToReplicates(survey.Conversion{Type: canonicalRepType(opts.toReps),
+			Replicates: opts.nreps, Seed: opts.seed, Rho: opts.design.fayRho, MSE: opts.design.mse})
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
 	cal, report, err := design.Calibrate(copt)
 	if err != nil {
 		return usageError{fmt.Errorf("%s: %w", path, err)}
@@ -113,12 +128,14 @@ func runCalibrate(cmd *cobra.Command, path string, opts calibrateOptions) error 
 	}
 	names := []string{base + opts.suffix}
 	cols := [][]float64{cal.Weights()}
-	if spec.Replicates != nil {
-		repNames := design.Summary().Replicates.Columns
-		for k, w := range cal.ReplicateWeights() {
-			names = append(names, repNames[k]+opts.suffix)
-			cols = append(cols, w)
+	info := design.Summary().Replicates
+	for k, w := range cal.ReplicateWeights() {
+		rep := fmt.Sprintf("rep%d", k+1) // converted designs have no column names
+		if info.Columns != nil {
+			rep = info.Columns[k]
 		}
+		names = append(names, rep+opts.suffix)
+		cols = append(cols, w)
 	}
 	for _, n := range names {
 		if frame.Has(n) {
@@ -133,12 +150,37 @@ func runCalibrate(cmd *cobra.Command, path string, opts calibrateOptions) error 
 		total += w
 	}
 	next := "--weight " + names[0]
-	if spec.Replicates != nil {
-		next += fmt.Sprintf(" --repweights '%s$' --reptype %s", opts.suffix, spec.Replicates.Type)
+	if info != nil {
+		next += " " + replicateFlags(names[1:], info)
 	}
 	_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s: %s calibration in %d iteration(s); weights sum to %.10g; new/old weight ratio %.4g to %.4g\nwrote %s; use %s\n",
 		path, report.Method, report.Iterations, total, report.GMin, report.GMax, opts.out, next)
 	return err
+}
+
+// replicateFlags are the design flags that read the written replicate columns (full
+// analysis weights) with the design's variance scales.
+func replicateFlags(names []string, info *survey.RepInfo) string {
+	quoted := make([]string, len(names))
+	for k, n := range names {
+		quoted[k] = regexp.QuoteMeta(n)
+	}
+	f := fmt.Sprintf("--repweights '^(%s)$' --reptype %s --scale %s", strings.Join(quoted, "|"), info.Type,
+		strconv.FormatFloat(info.Scale, 'g', -1, 64))
+	if slices.ContainsFunc(info.RScales, func(r float64) bool { return r != 1 }) {
+		rs := make([]string, len(info.RScales))
+		for k, r := range info.RScales {
+			rs[k] = strconv.FormatFloat(r, 'g', -1, 64)
+		}
+		f += " --rscales " + strings.Join(rs, ",")
+	}
+	if info.Rho != 0 {
+		f += " --fay-rho " + strconv.FormatFloat(info.Rho, 'g', -1, 64)
+	}
+	if info.MSE {
+		f += " --mse"
+	}
+	return f
 }
 
 // readMargins reads a margins CSV with the header variable,level,total.

@@ -45,21 +45,10 @@ func TestGLMCommandMatchesR(t *testing.T) {
 		t.Errorf("model %+v, design %v", res.Model, res.Design)
 	}
 	want := map[string][2]float64{}
-	fh, err := os.Open(filepath.Join("..", "..", "testdata", "reference", "glm.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	recs, err := csv.NewReader(fh).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs[1:] {
-		if r[0] == "strat_quasibinomial" && r[1] == "coef" {
-			est, _ := strconv.ParseFloat(r[4], 64)
-			se, _ := strconv.ParseFloat(r[5], 64)
-			want[r[2]] = [2]float64{est, se}
-		}
+	for _, r := range rRows(t, "glm.csv", func(r []string) bool { return r[0] == "strat_quasibinomial" && r[1] == "coef" }) {
+		est, _ := strconv.ParseFloat(r[4], 64)
+		se, _ := strconv.ParseFloat(r[5], 64)
+		want[r[2]] = [2]float64{est, se}
 	}
 	if len(res.Coefficients) != len(want) {
 		t.Fatalf("%d coefficients, R has %d", len(res.Coefficients), len(want))
@@ -145,4 +134,74 @@ func TestCalibrateCommand(t *testing.T) {
 	if code != exitBadUse || !strings.Contains(stderr, `level "M" (`) {
 		t.Errorf("missing level: exit %d, %s", code, stderr)
 	}
+}
+
+// TestCalibrateReplicatesRoundTrip calibrates apiclus1's JK1 replicates by raking,
+// writes them, and estimates from the written file with the flags calibrate prints:
+// the standard error is R's for rake() on as.svrepdesign(type = "JK1").
+func TestCalibrateReplicatesRoundTrip(t *testing.T) {
+	data := shareddata.Path(t, "api/apiclus1.csv")
+	dir := t.TempDir()
+	margins := filepath.Join(dir, "pop.csv")
+	if err := os.WriteFile(margins, []byte("variable,level,total\nstype,E,4421\nstype,H,755\nstype,M,1018\nsch.wide,No,1072\nsch.wide,Yes,5122\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "cal.csv")
+	code, stdout, stderr := runCLI(t, "calibrate", data, "--weight", "pw", "--psu", "dnum", "--fpc", "fpc",
+		"--margins", margins, "--method", "rake", "--tol", "1e-12", "--to-replicates", "JK1", "--out", out)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	_, hint, ok := strings.Cut(strings.TrimSpace(stdout), "; use ")
+	if !ok {
+		t.Fatalf("no flags in %q", stdout)
+	}
+	args := []string{"estimate", out, "--mean", "api00", "--format", "json"}
+	for _, f := range strings.Fields(hint) {
+		args = append(args, strings.Trim(f, "'"))
+	}
+	code, stdout, stderr = runCLI(t, args...)
+	if code != exitOK {
+		t.Fatalf("estimate %v: exit %d: %s", args, code, stderr)
+	}
+	var res struct {
+		Estimates []struct{ Estimate, SE float64 } `json:"estimates"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil || len(res.Estimates) != 1 {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	// R: svymean(~api00, rake(as.svrepdesign(clus1, "JK1"), ...))
+	ref := rRows(t, "calibrate.csv", func(r []string) bool {
+		return r[0] == "clus1_jk1_rake" && r[1] == "mean" && r[2] == "api00"
+	})
+	if len(ref) != 1 {
+		t.Fatalf("%d reference rows", len(ref))
+	}
+	est, _ := strconv.ParseFloat(ref[0][3], 64)
+	se, _ := strconv.ParseFloat(ref[0][4], 64)
+	if got := res.Estimates[0]; math.Abs(got.Estimate-est) > 1e-7*est || math.Abs(got.SE-se) > 1e-7*se {
+		t.Errorf("mean %v ± %v, R %v ± %v", got.Estimate, got.SE, est, se)
+	}
+}
+
+// rRows returns the rows of testdata/reference/FILE (R's values) that keep
+// selects.
+func rRows(t *testing.T, file string, keep func([]string) bool) [][]string {
+	t.Helper()
+	fh, err := os.Open(filepath.Join("..", "..", "testdata", "reference", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	recs, err := csv.NewReader(fh).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]string
+	for _, r := range recs[1:] {
+		if keep(r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
