@@ -29,54 +29,44 @@ type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// Accounting counts, for every source in the store's sources table (sorted
-// by id), its raw rows, respondents, rejected rows and rejected cells. It
-// needs a harmonised store: the respondents table must exist. A source that
-// was ingested but not harmonised (no longer in socap.yaml) shows no
-// respondents and no rejects, and so is not Balanced.
+// Accounting counts, for every source of the last harmonize run (in
+// socap.yaml order), its raw rows, respondents, rejected rows and rejected
+// cells. Sources ingested earlier but no longer in socap.yaml are left out.
+// It fails when harmonize has not run.
 func Accounting(ctx context.Context, s *store.Store) ([]Count, error) {
-	return accounting(ctx, s.DB(), nil)
+	return accounting(ctx, s.DB())
 }
 
-// accounting counts the sources with the given ids, in that order; all
-// sources, sorted by id, when ids is nil.
-func accounting(ctx context.Context, q queryer, ids []string) ([]Count, error) {
-	rows, err := q.QueryContext(ctx, `SELECT source_id, raw_table,
-		EXISTS (SELECT 1 FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'respondents')
-		FROM sources ORDER BY source_id`)
+// harmonized is the table listing the sources of the last harmonize run.
+const harmonized = "harmonized_sources"
+
+func accounting(ctx context.Context, q queryer) ([]Count, error) {
+	rows, err := q.QueryContext(ctx, `SELECT EXISTS (SELECT 1 FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?)`, harmonized)
 	if err != nil {
 		return nil, fmt.Errorf("accounting: %w", err)
 	}
-	type entry struct {
-		id, table  string
-		harmonised bool
+	ran, err := scanAll(rows, func(r *sql.Rows, b *bool) error { return r.Scan(b) })
+	if err != nil {
+		return nil, fmt.Errorf("accounting: %w", err)
 	}
-	entries, err := scanAll(rows, func(r *sql.Rows, e *entry) error { return r.Scan(&e.id, &e.table, &e.harmonised) })
+	if !ran[0] {
+		return nil, errors.New("accounting: harmonize has not run yet")
+	}
+	if rows, err = q.QueryContext(ctx, `SELECT h.source_id, s.raw_table FROM `+harmonized+` h
+		JOIN sources s USING (source_id) ORDER BY h.position`); err != nil {
+		return nil, fmt.Errorf("accounting: %w", err)
+	}
+	type entry struct{ id, table string }
+	entries, err := scanAll(rows, func(r *sql.Rows, e *entry) error { return r.Scan(&e.id, &e.table) })
 	if err != nil {
 		return nil, fmt.Errorf("accounting: %w", err)
 	}
 	if len(entries) == 0 {
 		return nil, nil
 	}
-	if !entries[0].harmonised {
-		return nil, errors.New("accounting: there is no respondents table yet; run harmonize first")
-	}
-	tables := map[string]string{}
-	for _, e := range entries {
-		tables[e.id] = e.table
-	}
-	if ids == nil {
-		for _, e := range entries {
-			ids = append(ids, e.id)
-		}
-	}
-	raw := make([]string, len(ids))
-	for k, id := range ids {
-		table, ok := tables[id]
-		if !ok {
-			return nil, fmt.Errorf("accounting: source %s is not in the sources table", id)
-		}
-		raw[k] = fmt.Sprintf("SELECT %s AS source_id, %d AS ord, count(*) AS n FROM %s", lit(id), k, store.QuoteIdent(table))
+	raw := make([]string, len(entries))
+	for k, e := range entries {
+		raw[k] = fmt.Sprintf("SELECT %s AS source_id, %d AS ord, count(*) AS n FROM %s", lit(e.id), k, store.QuoteIdent(e.table))
 	}
 	query := `WITH raw AS (` + strings.Join(raw, " UNION ALL ") + `),
 		kept AS (SELECT source_id, count(*) AS n FROM respondents GROUP BY source_id),

@@ -106,7 +106,7 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 				return fmt.Errorf("build respondents: %w", err)
 			}
 		}
-		counts, err := accounting(ctx, tx, p.sourceIDs())
+		counts, err := accounting(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -159,6 +159,9 @@ func newPlan(ctx context.Context, tx *sql.Tx, cfg *pipeline.Config, cb *codebook
 	}
 	if p.id < 0 {
 		return nil, errors.New("the codebook has no id variable")
+	}
+	if len(cfg.Sources) == 0 {
+		return nil, errors.New("socap.yaml lists no sources")
 	}
 	for _, sc := range cfg.Sources {
 		src := source{cfg: sc}
@@ -310,14 +313,6 @@ func closestColumn(want string, columns []string) string {
 		return found[0]
 	}
 	return ""
-}
-
-func (p *plan) sourceIDs() []string {
-	ids := make([]string, len(p.sources))
-	for i, s := range p.sources {
-		ids[i] = s.cfg.ID
-	}
-	return ids
 }
 
 func sortedKeys(m map[string]string) []string {

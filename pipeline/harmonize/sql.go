@@ -44,11 +44,21 @@ func (p *plan) statements() []string {
 	if q := p.cellRejects(); q != "" {
 		qs = append(qs, q)
 	}
-	qs = append(qs, "DROP TABLE "+dups)
+	qs = append(qs, "DROP TABLE "+dups, "CREATE OR REPLACE TABLE "+harmonized+" AS "+p.sourcesQuery())
 	for _, h := range p.helpers() {
 		qs = append(qs, "ALTER TABLE respondents DROP COLUMN "+h)
 	}
 	return qs
+}
+
+// sourcesQuery lists the harmonised sources: source_id, wave and position
+// in socap.yaml.
+func (p *plan) sourcesQuery() string {
+	rows := make([]string, len(p.sources))
+	for k, src := range p.sources {
+		rows[k] = fmt.Sprintf("(%s, %d, %d)", lit(src.cfg.ID), src.cfg.Wave, k)
+	}
+	return "SELECT * FROM (VALUES " + strings.Join(rows, ", ") + ") AS t(source_id, wave, position)"
 }
 
 // cell writes the SQL for one codebook variable.

@@ -158,6 +158,7 @@ func TestRunRefuses(t *testing.T) {
 	}{
 		{"no codebook", func(e *pipeline.Env) { e.Codebook = nil }, "needs a config and a codebook"},
 		{"no config", func(e *pipeline.Env) { e.Config = nil }, "needs a config and a codebook"},
+		{"no sources", func(e *pipeline.Env) { e.Config.Sources = nil }, "socap.yaml lists no sources"},
 		{"source not ingested", func(e *pipeline.Env) {
 			e.Config.Sources = append(e.Config.Sources, pipeline.Source{ID: "w9", Path: "w9.csv", Wave: 9})
 		}, "source w9 has not been ingested (no row in the sources table)"},
@@ -178,11 +179,27 @@ func TestAccountingNeedsHarmonize(t *testing.T) {
 	s := openStore(t)
 	loadRaw(t, s, rawSource{id: "w1", wave: 1, csv: "resp_id\n1\n"})
 	_, err := Accounting(context.Background(), s)
-	if err == nil || !strings.Contains(err.Error(), "run harmonize first") {
+	if err == nil || err.Error() != "accounting: harmonize has not run yet" {
 		t.Errorf("error = %v", err)
 	}
-	if counts, err := Accounting(context.Background(), openStore(t)); err != nil || counts != nil {
-		t.Errorf("empty store: %v, %v", counts, err)
+}
+
+// TestAccountingLeavesOutUnconfiguredSources checks that a source ingested
+// once but since removed from socap.yaml does not show up unbalanced.
+func TestAccountingLeavesOutUnconfiguredSources(t *testing.T) {
+	s := openStore(t)
+	loadRaw(t, s, rawSource{id: "old", wave: 1, csv: "resp_id\n1\n2\n"})
+	e := env(t, s, smallCodebook, rawSource{id: "w2", wave: 2, csv: "resp_id\n1\n"}, rawSource{id: "w1", wave: 1, csv: "resp_id\n1\n"})
+	if err := new(Stage).Run(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	counts, err := Accounting(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Count{{Source: "w2", Raw: 1, Respondents: 1}, {Source: "w1", Raw: 1, Respondents: 1}} // socap.yaml order
+	if !reflect.DeepEqual(counts, want) {
+		t.Errorf("accounting = %+v, want %+v", counts, want)
 	}
 }
 
