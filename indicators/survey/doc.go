@@ -63,6 +63,7 @@
 // Means, totals, ratios and proportions need only per (domain, sampling unit) sums of w,
 // w·y, w·y² (and w·x, w·x², w·x·y for ratios; per replicate for replicate designs):
 // see Cell, Sums and Producer. MemoryProducer computes them from the Frame in one pass;
-// a database GROUP BY can produce the same sums. Quantiles need a sorted pass over the
-// rows, done in memory.
+// a database GROUP BY domain, unit can produce the same sums, reading the columns each
+// Item names (the producer test computes them that way). Quantiles need a sorted pass
+// over the rows, done in memory; their Woodruff step is again a sum.
 package survey

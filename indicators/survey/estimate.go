@@ -289,7 +289,7 @@ func (d *Design) jobs(rq Request) ([]job, error) {
 				}
 			}
 		}
-		return one(Item{A: y}), nil
+		return one(Item{A: y, Column: rq.Variable}), nil
 	case Ratio:
 		y, err := d.frame.Float(rq.Variable)
 		if err != nil {
@@ -299,7 +299,7 @@ func (d *Design) jobs(rq Request) ([]job, error) {
 		if err != nil {
 			return nil, err
 		}
-		return one(Item{A: y, B: x}), nil
+		return one(Item{A: y, B: x, Column: rq.Variable, Denominator: rq.Denominator}), nil
 	case Prop:
 		return d.proportions(rq)
 	}
@@ -316,7 +316,7 @@ func (d *Design) proportions(rq Request) ([]job, error) {
 				return nil, fmt.Errorf("column %q, row %d: value %v is not 0 or 1; name the levels for a categorical proportion", rq.Variable, i+1, v)
 			}
 		}
-		return []job{{rq: rq, stat: Prop, name: rq.Variable, item: Item{A: y}}}, nil
+		return []job{{rq: rq, stat: Prop, name: rq.Variable, item: Item{A: y, Column: rq.Variable}}}, nil
 	}
 	code, labels, err := d.frame.Codes(rq.Variable)
 	if err != nil {
@@ -338,7 +338,7 @@ func (d *Design) proportions(rq Request) ([]job, error) {
 				ind[i] = 1
 			}
 		}
-		out = append(out, job{rq: rq, stat: Prop, name: rq.Variable, level: lev, item: Item{A: ind}})
+		out = append(out, job{rq: rq, stat: Prop, name: rq.Variable, level: lev, item: Item{A: ind, Column: rq.Variable, Level: &lev}})
 	}
 	return out, nil
 }

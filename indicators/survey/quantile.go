@@ -48,13 +48,14 @@ func (d *Design) quantiles(rq Request, y []float64, dm *domains, opt *Options) (
 				ind[i] = 1
 			}
 		}
-		s := opt.Producer.Accumulate(d, []Item{{A: ind}}, dm.code, nDom)[0]
+		it := Item{A: ind, Column: rq.Variable, AtMost: qhat}
+		s := opt.Producer.Accumulate(d, []Item{it}, dm.code, nDom)[0]
 		var tv *taylor
 		if d.rep == nil {
 			tv = d.newTaylor()
 		}
 		for dd := range dm.labels {
-			l, err := d.linearStats(Mean, Item{A: ind}, dm.code, s, dd, tv)
+			l, err := d.linearStats(Mean, it, dm.code, s, dd, tv)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", dm.where(dd), err)
 			}

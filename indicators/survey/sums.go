@@ -59,8 +59,16 @@ type Producer interface {
 
 // Item is one analysis variable as per-row values: A (NaN = missing), and for a ratio the
 // denominator B. A row counts when its domain code is ≥ 0 and A (and B) are not NaN.
+// The other fields say what A and B are, for producers that compute the sums from the
+// source (a SQL GROUP BY) rather than from these slices: A is column Column, or with
+// Level set the indicator Column = Level, or with AtMost set the indicator
+// Column ≤ AtMost[domain] (the Woodruff step of a quantile); B is column Denominator.
 type Item struct {
 	A, B []float64
+
+	Column, Denominator string
+	Level               *string
+	AtMost              []float64
 }
 
 // MemoryProducer accumulates Sums from in-memory columns: one pass over the rows per

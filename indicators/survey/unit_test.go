@@ -306,8 +306,9 @@ func TestSummary(t *testing.T) {
 	}
 }
 
-// mapProducer is a deliberately plain Producer (a map per cell, row by row), standing
-// in for any other producer: Estimate must give the same records from its sums.
+// mapProducer is a deliberately plain Producer standing in for any other (a SQL GROUP
+// BY): it reads the source columns an Item names, not its slices, and sums with a map
+// per cell, row by row. Estimate must give the same records from its sums.
 type mapProducer struct{ calls int }
 
 func (p *mapProducer) Accumulate(d *Design, items []Item, dom []int32, nDom int) []*Sums {
@@ -315,9 +316,43 @@ func (p *mapProducer) Accumulate(d *Design, items []Item, dom []int32, nDom int)
 	unit, nu := d.Units()
 	out := make([]*Sums, len(items))
 	for k, it := range items {
+		col, _ := d.frame.Strings(it.Column)
+		num, _ := d.frame.Float(it.Column)
+		value := func(i int) float64 {
+			switch {
+			case it.Level != nil:
+				if col[i] == "" {
+					return math.NaN()
+				}
+				if col[i] == *it.Level {
+					return 1
+				}
+				return 0
+			case it.AtMost != nil:
+				if math.IsNaN(num[i]) {
+					return math.NaN()
+				}
+				if num[i] <= it.AtMost[dom[i]] {
+					return 1
+				}
+				return 0
+			}
+			return num[i]
+		}
+		var den []float64
+		if it.Denominator != "" {
+			den, _ = d.frame.Float(it.Denominator)
+		}
 		cells := map[[2]int32]*Cell{}
 		for i, dd := range dom {
-			if dd < 0 || math.IsNaN(it.A[i]) || (it.B != nil && math.IsNaN(it.B[i])) {
+			if dd < 0 {
+				continue
+			}
+			y, x := value(i), 0.0
+			if den != nil {
+				x = den[i]
+			}
+			if math.IsNaN(y) || math.IsNaN(x) {
 				continue
 			}
 			key := [2]int32{dd, unit[i]}
@@ -326,11 +361,7 @@ func (p *mapProducer) Accumulate(d *Design, items []Item, dom []int32, nDom int)
 				c = &Cell{}
 				cells[key] = c
 			}
-			w, y := d.w[i], it.A[i]
-			x := 0.0
-			if it.B != nil {
-				x = it.B[i]
-			}
+			w := d.w[i]
 			c.N++
 			if w != 0 {
 				c.NW++
@@ -368,16 +399,24 @@ func (p *mapProducer) Accumulate(d *Design, items []Item, dom []int32, nDom int)
 
 func TestProducersAgree(t *testing.T) {
 	f := benchFrame(t, 20_000)
+	cat := make([]string, f.Rows())
+	y5, _ := f.Float("y5")
+	for i, v := range y5 {
+		cat[i] = strconv.Itoa(int(math.Abs(v)) % 3)
+	}
+	if err := f.AddString("cat", cat); err != nil {
+		t.Fatal(err)
+	}
 	d := newDesign(t, f, Spec{Weights: "w", Strata: "stratum", Clusters: []string{"psu"}, Nest: true, LonelyPSU: LonelyAdjust})
-	reqs := []Request{mean("y0"), total("y1"), ratio("y2", "y3"), quant("y4", 0.5)}
+	reqs := []Request{mean("y0"), total("y1"), ratio("y2", "y3"), quant("y4", 0.5), prop("cat")}
 	want := estimate(t, d, reqs, Options{By: []string{"dom"}})
 	p := &mapProducer{}
 	got := estimate(t, d, reqs, Options{By: []string{"dom"}, Producer: p})
 	if p.calls != 2 { // linear statistics in one call, then the quantile's indicator
 		t.Errorf("producer called %d times, want 2", p.calls)
 	}
-	if len(got) != len(want) || len(got) != 40 {
-		t.Fatalf("%d and %d records, want 40", len(got), len(want))
+	if len(got) != len(want) || len(got) != 70 {
+		t.Fatalf("%d and %d records, want 70", len(got), len(want))
 	}
 	for i := range want {
 		g, w := got[i], want[i]
