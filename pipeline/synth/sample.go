@@ -250,6 +250,9 @@ type waveDesign struct {
 	areaProb float64
 }
 
+// design draws the areas of stratum h in wave w (about perArea respondents
+// each, at most maxAreaFraction of them, at least 2) and sets the base rate
+// that yields the stratum's expected respondents.
 func (pl *plan) design(h, w, areas int) waveDesign {
 	st := &pl.strata[h]
 	d := waveDesign{stratum: (w+1)*10000 + st.m.code, areas: areas}
