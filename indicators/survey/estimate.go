@@ -489,7 +489,7 @@ func (d *Design) linear(j job, s *Sums, dm *domains, opt *Options) ([]Record, er
 		tv = d.newTaylor()
 	}
 	var lik []glmStart
-	if stat == Prop && opt.PropCI == CILikelihood && d.rep == nil {
+	if stat == Prop && opt.PropCI == CILikelihood {
 		tot := make([]Cell, len(dm.labels))
 		for dd := range tot {
 			tot[dd] = s.domainTotal(dd)
@@ -507,12 +507,8 @@ func (d *Design) linear(j job, s *Sums, dm *domains, opt *Options) ([]Record, er
 		if l.tot.N > 0 {
 			rec.Deff = d.deff(stat, l)
 			switch {
-			case stat == Prop && opt.PropCI == CILikelihood:
-				var st glmStart
-				if lik != nil {
-					st = lik[dd]
-				}
-				rec.CILow, rec.CIHigh = d.likelihood(l, st, j.item, dm.code, s, dd, tv, rec.DF, opt.Level)
+			case lik != nil:
+				rec.CILow, rec.CIHigh = d.likelihood(l, lik[dd], j.item, dm.code, s, dd, tv, rec.DF, opt.Level)
 			case stat == Prop:
 				rec.CILow, rec.CIHigh = d.propCI(opt.PropCI, l, rec.DF, opt.Level)
 			}
