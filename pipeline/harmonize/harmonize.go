@@ -10,10 +10,15 @@
 // respondents and writes a reject row with level 'cell'. Missing codes
 // (codebook "missing": don't know, refused …, and the user-missing codes a
 // source file declares, which ingest records in variables.missing) and
-// empty cells become NULL without a reject: they are answers, not errors. A row-level problem
-// removes the row from respondents and writes one reject row with level
-// 'row'; the rules are checked in this order and the first that applies is
-// recorded:
+// empty cells become NULL without a reject: they are answers, not errors.
+// Numbers are read with the source's decimal separator (sources.decimal_sep
+// "," reads "3,5" as 3.5). A categorical cell holds its canonical code: the
+// codebook's spelling ("0301"), or an integral number without decimals.
+//
+// A row-level problem removes the row from respondents and writes one
+// reject row with level 'row' (column NULL; the value and message say what
+// was wrong); the rules are checked in this order and the first that
+// applies is recorded:
 //
 //  1. malformed_row: ingest could not map the record to the header (a
 //     ragged row); the message is ingest's reason.
@@ -35,9 +40,19 @@
 // from the codebook range or, without one, from the smallest and largest
 // labelled code.
 //
+// A column the codebook requires (id and weight unless marked required:
+// false, and any variable marked required: true) that a source lacks stops
+// the stage with a dataerr.DataError naming the file, the variable, the
+// column, the closest column of the file and all of them; an optional
+// column a source lacks is NULL for that source.
+//
 // All of it runs as DuckDB SQL (TRY_CAST, CASE, window functions), never as
-// a Go loop over rows, and the stage replaces respondents and rejects in one
-// transaction.
+// a Go loop over rows. The stage replaces respondents, rejects and
+// harmonized_sources (the sources it covered, for Accounting) in one
+// transaction, and checks the accounting before it commits. respondents has
+// the columns source_id, wave, _row and one per codebook variable (DOUBLE
+// for numeric types, VARCHAR for id, categorical and text); its rows are in
+// no particular order, so readers order by source_id and _row.
 package harmonize
 
 import (
