@@ -96,7 +96,7 @@ func runDescribe(cmd *cobra.Command, path string, opts describeOptions) error {
 	}
 	t := &table{Columns: []string{"variable", "type", "file_type", "label", "values", "missing", "distinct", "min", "max", "missing_codes", "value_labels"}}
 	for _, s := range summaries {
-		t.add(s.Name, s.Detected, s.Type, s.Label, s.Values, s.Missing, s.Distinct, s.Min, s.Max, s.Column.Missing, valueLabels(s.ValueLabels))
+		t.add(s.Name, s.Detected, s.Type, s.Label, s.Values, s.Missing, s.Distinct, s.Min, s.Max, s.MissingCodes, valueLabels(s.ValueLabels))
 	}
 	if opts.format == formatJSON {
 		// Labels as a list of {value, label} rather than one string.

@@ -112,8 +112,8 @@ type Column struct {
 	Type    string // type in the file: "text" for text formats; numeric, string, date… for typed ones
 	Format  string // display format or storage type in the file, when known
 	Measure string // nominal, ordinal or scale (SPSS), when known
-	// Missing lists declared user-missing codes (SPSS): "97..99, -1".
-	Missing string
+	// MissingCodes lists declared user-missing codes (SPSS): "97..99, -1".
+	MissingCodes string
 	// ValueLabels maps values (as they appear in the raw table) to labels.
 	ValueLabels []ValueLabel
 }
@@ -324,7 +324,7 @@ func recordSource(c *store.Conn, info *SourceInfo, loadedAt time.Time) error {
 	}
 	for i, col := range info.Columns {
 		if _, err := c.Exec(`INSERT INTO variables (source_id, position, name, label, type, format, measure, missing) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			info.ID, i+1, col.Name, nullable(col.Label), nullable(col.Type), nullable(col.Format), nullable(col.Measure), nullable(col.Missing)); err != nil {
+			info.ID, i+1, col.Name, nullable(col.Label), nullable(col.Type), nullable(col.Format), nullable(col.Measure), nullable(col.MissingCodes)); err != nil {
 			return fmt.Errorf("record variable %s: %w", col.Name, err)
 		}
 		for _, vl := range col.ValueLabels {
@@ -414,7 +414,7 @@ func Columns(ctx context.Context, st *store.Store, sourceID string) ([]Column, e
 	index := map[string]int{}
 	for rows.Next() {
 		var c Column
-		if err := rows.Scan(&c.Name, &c.Label, &c.Type, &c.Format, &c.Measure, &c.Missing); err != nil {
+		if err := rows.Scan(&c.Name, &c.Label, &c.Type, &c.Format, &c.Measure, &c.MissingCodes); err != nil {
 			return nil, fmt.Errorf("columns of %s: %w", sourceID, err)
 		}
 		index[c.Name] = len(cols)

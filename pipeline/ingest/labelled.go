@@ -128,7 +128,7 @@ func openSPSS(path string, opts FileOptions) (*batchReader, error) {
 	}
 	b := &batchReader{path: path, close: r.Close}
 	for _, v := range r.Variables {
-		col := Column{Name: v.Name, Label: v.Label, Type: v.Kind.String(), Format: v.Format, Missing: spssMissing(v.Missing)}
+		col := Column{Name: v.Name, Label: v.Label, Type: v.Kind.String(), Format: v.Format, MissingCodes: spssMissing(v.Missing)}
 		if v.Measure != spss.MeasureUnknown {
 			col.Measure = v.Measure.String()
 		}

@@ -20,7 +20,7 @@ func TestLoadLabelledFiles(t *testing.T) {
 				{"2", "Tromsø", "99", "1.25", "2024-03-02", "∅", "2", "∅"},
 				{"3", "Åfjord", "∅", "2", "∅", "2024-03-02T08:00:05", "3", "∅"},
 			},
-			tillit: Column{Name: "tillit", Label: "Tillit til kommunen", Type: "numeric", Missing: "99",
+			tillit: Column{Name: "tillit", Label: "Tillit til kommunen", Type: "numeric", MissingCodes: "99",
 				ValueLabels: []ValueLabel{{"1", "Ingen tillit"}, {"5", "Full tillit"}, {"99", "Vet ikke"}}},
 		},
 		{
