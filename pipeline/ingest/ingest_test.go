@@ -351,4 +351,13 @@ func TestLoadPathsAgree(t *testing.T) {
 	if n != 5000 || diff != 0 {
 		t.Errorf("Go path loaded %d rows; %d rows differ between the paths", n, diff)
 	}
+	// The load's settings are reset after it.
+	var compression, order string
+	if err := st.DB().QueryRow(`SELECT current_setting('force_compression'), current_setting('preserve_insertion_order')::VARCHAR`).
+		Scan(&compression, &order); err != nil {
+		t.Fatal(err)
+	}
+	if compression != "auto" || order != "true" {
+		t.Errorf("after a load: force_compression %s, preserve_insertion_order %s", compression, order)
+	}
 }

@@ -81,7 +81,7 @@ func (s *Stage) loadSource(ctx context.Context, st *store.Store, id, path string
 		if err != nil {
 			return nil, fmt.Errorf("ingest %s: %w", path, err)
 		}
-		if sum == loaded.SHA256 {
+		if sum == loaded.SHA256 && loaded.matches(opts) {
 			loaded.Unchanged = true
 			return loaded, nil
 		}
@@ -91,6 +91,15 @@ func (s *Stage) loadSource(ctx context.Context, st *store.Store, id, path string
 		return nil, err
 	}
 	return p.load(ctx, st, id)
+}
+
+// matches reports whether a loaded source was read the way opts ask: a
+// changed format, sheet, encoding, delimiter or decimal override in
+// socap.yaml reloads an unchanged file.
+func (info *SourceInfo) matches(opts FileOptions) bool {
+	same := func(override, loaded string) bool { return override == "" || override == loaded }
+	return same(string(opts.Format), string(info.Format)) && opts.Sheet == info.Sheet &&
+		same(opts.Encoding, info.Encoding) && same(opts.Delimiter, info.Delimiter) && same(opts.Decimal, info.Decimal)
 }
 
 // Summary is a one-line description of a loaded source, e.g.

@@ -49,6 +49,17 @@ func TestStageSkipsUnchangedAndReplacesChanged(t *testing.T) {
 		t.Errorf("second run did not skip: %s", log.String())
 	}
 
+	// A changed override reloads an unchanged file.
+	cfg.Sources[1].Format = "jsonl"
+	cfg.Sources[0].Decimal = "."
+	if err := stage.Run(ctx, env); err != nil {
+		t.Fatal(err)
+	}
+	if in, out := stage.RowCounts(); in != 3 || out != 2 {
+		t.Errorf("run with a new decimal override: rows in/out = %d/%d, want 3/2", in, out)
+	}
+	cfg.Sources[0].Decimal = ""
+
 	// A changed file replaces its rows and metadata; the other stays.
 	os.WriteFile(w1, []byte("id,kommune\n7,Hitra\n8,Frøya\n9,Bodø\n"), 0o644)
 	if err := stage.Run(ctx, env); err != nil {
