@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"math"
 	"reflect"
 	"testing"
 )
@@ -55,5 +56,32 @@ func TestLoadLabelledFiles(t *testing.T) {
 				t.Errorf("tillit:\n got %+v\nwant %+v", got, tc.tillit)
 			}
 		})
+	}
+}
+
+func TestValueText(t *testing.T) {
+	tests := []struct {
+		kind valueKind
+		v    float64
+		want string
+	}{
+		{kindNumber, 3, "3"},
+		{kindNumber, -0.1, "-0.1"},
+		{kindNumber, 1e15, "1e+15"},
+		{kindNumber, 123456789012345, "123456789012345"},
+		{kindNumber, math.NaN(), "NaN"},
+		{kindDate, 19783, "2024-03-01"},
+		{kindDate, -1, "1969-12-31"},
+		{kindDate, 19783.5, "2024-03-01T12:00:00"},
+		{kindDateTime, 1709289000, "2024-03-01T10:30:00"},
+		{kindDateTime, 1709289000.25, "2024-03-01T10:30:00.25"},
+		{kindDuration, 3725, "01:02:05"},
+		{kindDuration, 97200.5, "27:00:00.5"},
+		{kindDuration, -60, "-00:01:00"},
+	}
+	for _, tc := range tests {
+		if got := valueText(tc.kind, tc.v); got != tc.want {
+			t.Errorf("valueText(%d, %v) = %q, want %q", tc.kind, tc.v, got, tc.want)
+		}
 	}
 }
