@@ -103,8 +103,8 @@ type GLMOptions struct {
 	// Level is the confidence level (default 0.95).
 	Level float64
 	// MaxIter bounds the IRLS iterations (default 100); Tol is the convergence
-	// tolerance on the relative change of the deviance, |D − D_old|/(|D| + 0.1)
-	// (default 1e-12; R's glm.control uses 1e-8).
+	// tolerance: the largest IRLS step in naive standard errors (default 1e-6, which
+	// leaves β̂ about 1e-12 standard errors from the maximum).
 	MaxIter int
 	Tol     float64
 }
@@ -156,9 +156,9 @@ type GLM struct {
 	x, y []float64 // complete rows: model matrix (row major) and response
 	w    []float64 // complete rows: sampling weights
 	beta []float64
-	// For linearisation designs score holds the estimating-function rows U_i per
-	// complete row (row major) and ainv A⁻¹, so that A⁻¹U_i are the coefficients'
-	// influence functions; repBeta holds replicate designs' replicate coefficients.
+	// score holds the estimating-function rows U_i per complete row (row major) and
+	// ainv A⁻¹, so that A⁻¹U_i are the coefficients' influence functions; repBeta
+	// holds a replicate design's replicate coefficients.
 	score   []float64
 	ainv    *mat.SymDense
 	repBeta [][]float64
@@ -204,7 +204,7 @@ func (d *Design) GLM(formula string, opt GLMOptions) (*GLM, error) {
 		opt.MaxIter = 100
 	}
 	if opt.Tol == 0 {
-		opt.Tol = 1e-12
+		opt.Tol = 1e-6
 	}
 	lk, err := opt.Family.link()
 	if err != nil {
@@ -236,14 +236,21 @@ func (d *Design) GLM(formula string, opt GLMOptions) (*GLM, error) {
 	if err != nil {
 		return nil, fmt.Errorf("glm %s: %w", formula, err)
 	}
-	g.beta, g.Iterations, g.Deviance = fit.beta, fit.iter, fit.dev
+	g.beta, g.Iterations = fit.beta, fit.iter
 	p := len(g.beta)
 	in := make([]bool, d.n)
 	for _, i := range m.rows {
 		in[i] = true
 	}
+	// the final pass at β̂: A = XᵀWX (summary.glm's cov.unscaled is A⁻¹), the scores
+	// and the deviance
+	g.score = make([]float64, len(g.y)*p)
+	final := g.pass(g.beta, nil, g.w, g.score)
+	g.Deviance = final.dev
+	if g.ainv, err = g.invert(final.xtwx); err != nil {
+		return nil, fmt.Errorf("glm %s: %w", formula, err)
+	}
 	if d.rep == nil {
-		g.ainv, g.score = fit.ainv, g.scores(fit.beta)
 		g.Cov = sandwich(g.ainv, d.influenceCov(g.fullRows(g.score, p), p, in))
 	} else {
 		if err := g.replicateFits(opt); err != nil {
@@ -344,17 +351,17 @@ func (g *GLM) separatedIndicators() error {
 type irlsFit struct {
 	beta []float64
 	iter int
-	dev  float64
-	ainv *mat.SymDense // (XᵀWX)⁻¹ with W at beta (summary.glm's cov.unscaled)
 }
 
 // irls fits the model with weights w by iteratively reweighted least squares, as R's
 // glm.fit (McCullagh & Nelder 1989, sec. 2.5): z = η + (y − μ)/μ'(η),
-// W = w μ'(η)²/V(μ), β ← (XᵀWX)⁻¹XᵀWz, until the deviance D changes by less than
-// Tol·(|D| + 0.1). Each iteration is one parallel pass over the rows computing the
-// deviance at β together with XᵀWX and XᵀWz, so the matrix of the converged β is the
-// one the sandwich needs. A step that gives a non-finite or larger deviance is
-// halved (up to 30 times). start nil starts from R's mustart.
+// W = w μ'(η)²/V(μ), β ← (XᵀWX)⁻¹XᵀWz. Each iteration is one parallel pass over the
+// rows. Newton's method converges quadratically, so iterations stop when the last step
+// is below Tol in every coefficient's naive standard error, |Δβ_j| < Tol·√(A⁻¹)_jj:
+// the returned β is then within about Tol² standard errors of the maximum (R's
+// criterion, the relative change of the deviance, needs a logarithm per row and one
+// more pass). A step to a non-finite fit is halved, up to 30 times. start nil starts
+// from R's mustart.
 func (g *GLM) irls(w []float64, start []float64, opt GLMOptions) (*irlsFit, error) {
 	p := len(g.m.names)
 	var eta0 []float64
@@ -362,36 +369,25 @@ func (g *GLM) irls(w []float64, start []float64, opt GLMOptions) (*irlsFit, erro
 	if start == nil {
 		eta0 = g.startEta(w)
 	}
-	devOld := math.Inf(1)
 	var prev []float64
 	halvings := 0
 	for iter := 0; ; {
-		out := g.pass(beta, eta0, w)
-		if beta != nil {
-			if !(out.dev <= devOld*(1+1e-10)+1e-300) && prev != nil && halvings < 30 {
-				halvings++
-				for j := range beta {
-					beta[j] = (beta[j] + prev[j]) / 2
-				}
-				continue
+		out := g.pass(beta, eta0, w, nil)
+		if !out.finite {
+			if prev == nil || halvings == 30 {
+				return nil, fmt.Errorf("%w: the fit is not finite after step halving at iteration %d", ErrNoConvergence, iter)
 			}
-			if math.IsNaN(out.dev) || math.IsInf(out.dev, 0) {
-				return nil, fmt.Errorf("%w: deviance not finite after step halving at iteration %d", ErrNoConvergence, iter)
+			halvings++
+			for j := range beta {
+				beta[j] = (beta[j] + prev[j]) / 2
 			}
-			if g.lk.binary && out.boundary {
-				return nil, g.separationError(beta, prev)
-			}
-			if math.Abs(out.dev-devOld)/(math.Abs(out.dev)+0.1) < opt.Tol {
-				ainv, err := g.invert(out.xtwx)
-				if err != nil {
-					return nil, err
-				}
-				return &irlsFit{beta: beta, iter: iter, dev: out.dev, ainv: ainv}, nil
-			}
-			devOld = out.dev
+			continue
+		}
+		if beta != nil && g.lk.binary && out.boundary {
+			return nil, g.separationError(beta, prev)
 		}
 		if iter == opt.MaxIter {
-			return nil, fmt.Errorf("%w in %d iterations (relative deviance change still above %g); coefficients still moving: %s",
+			return nil, fmt.Errorf("%w in %d iterations (the last step was still above %g standard errors); coefficients still moving: %s",
 				ErrNoConvergence, opt.MaxIter, opt.Tol, strings.Join(g.moving(beta, prev), ", "))
 		}
 		ainv, err := g.invert(out.xtwx)
@@ -400,9 +396,18 @@ func (g *GLM) irls(w []float64, start []float64, opt GLMOptions) (*irlsFit, erro
 		}
 		next := make([]float64, p)
 		mat.NewVecDense(p, next).MulVec(ainv, mat.NewVecDense(p, out.xtwz))
+		iter++
+		if beta != nil {
+			small := true
+			for j := range next {
+				small = small && math.Abs(next[j]-beta[j]) <= opt.Tol*math.Sqrt(ainv.At(j, j))
+			}
+			if small {
+				return &irlsFit{beta: next, iter: iter}, nil
+			}
+		}
 		prev, beta, eta0 = beta, next, nil
 		halvings = 0
-		iter++
 	}
 }
 
@@ -437,20 +442,24 @@ const passChunk = 1 << 13
 
 // passResult is what one pass over the rows computes at β.
 type passResult struct {
-	dev      float64       // Σ w d(y, μ)
+	finite   bool          // every working weight and response finite
 	boundary bool          // a fitted probability numerically 0 or 1 on a row with weight
+	dev      float64       // Σ w d(y, μ), in the final pass
 	xtwx     *mat.SymDense // XᵀWX
 	xtwz     []float64     // XᵀWz
 }
 
-// pass computes, for η = Xβ (or η = eta0 when given), the deviance and the IRLS
-// cross-products, accumulating blocks of rows in parallel.
-func (g *GLM) pass(beta, eta0, w []float64) passResult {
+// pass computes, for η = Xβ (or η = eta0 when given), the IRLS cross-products,
+// accumulating blocks of rows in parallel. With score not nil it is the final pass at
+// the estimate: it also writes the estimating-function rows
+// U_i = w_i x_i (y_i − μ_i) μ'(η_i)/V(μ_i) (svyglm's estfun, whose design-based total
+// has the covariance B of V(β̂) = A⁻¹BA⁻¹, svy.varcoef) and sums the deviance.
+func (g *GLM) pass(beta, eta0, w, score []float64) passResult {
 	p := len(g.m.names)
 	n := len(g.y)
 	lk := g.lk
 	nb := (n + passChunk - 1) / passChunk
-	width := p*p + p + 2 // lower triangle, XᵀWz, deviance, boundary flag
+	width := p*p + p + 3 // lower triangle, XᵀWz, deviance, boundary, non-finite
 	parts := make([][]float64, nb)
 	var wg sync.WaitGroup
 	workers := min(runtime.GOMAXPROCS(0), nb)
@@ -464,22 +473,33 @@ func (g *GLM) pass(beta, eta0, w []float64) passResult {
 				acc := make([]float64, width)
 				lo, hi := b*passChunk, min((b+1)*passChunk, n)
 				for r := lo; r < hi; r++ {
+					row := g.x[r*p : (r+1)*p]
 					var eta float64
 					if eta0 != nil {
 						eta = eta0[r]
 					} else {
-						eta = dot(g.x[r*p:(r+1)*p], beta)
+						eta = dot(row, beta)
 					}
 					mu := lk.inv(eta)
-					if w[r] != 0 {
-						acc[p*p+p] += w[r] * lk.dev(g.y[r], mu)
-						if lk.binary && (mu < 1e-10 || mu > 1-1e-10) {
-							acc[p*p+p+1] = 1
-						}
+					if w[r] != 0 && lk.binary && (mu < 1e-10 || mu > 1-1e-10) {
+						acc[p*p+p+1] = 1
 					}
 					d := lk.dinv(eta, mu)
-					z[r-lo] = eta + (g.y[r]-mu)/d
-					ww[r-lo] = w[r] * d * d / lk.variance(mu)
+					v := lk.variance(mu)
+					zr, wr := eta+(g.y[r]-mu)/d, w[r]*d*d/v
+					if math.IsNaN(zr) || math.IsInf(zr, 0) || math.IsNaN(wr) || math.IsInf(wr, 0) {
+						acc[p*p+p+2] = 1
+					}
+					z[r-lo], ww[r-lo] = zr, wr
+					if score != nil {
+						if w[r] != 0 {
+							acc[p*p+p] += w[r] * lk.dev(g.y[r], mu)
+						}
+						s := w[r] * (g.y[r] - mu) * d / v
+						for j, x := range row {
+							score[r*p+j] = x * s
+						}
+					}
 				}
 				accumulate(acc, g.x[lo*p:hi*p], p, ww[:hi-lo], z[:hi-lo])
 				parts[b] = acc
@@ -499,7 +519,8 @@ func (g *GLM) pass(beta, eta0, w []float64) passResult {
 			xtwx.SetSym(j, k, sum[j*p+k])
 		}
 	}
-	return passResult{dev: sum[p*p+p], boundary: sum[p*p+p+1] > 0, xtwx: xtwx, xtwz: sum[p*p : p*p+p]}
+	return passResult{finite: sum[p*p+p+2] == 0, boundary: sum[p*p+p+1] > 0, dev: sum[p*p+p],
+		xtwx: xtwx, xtwz: sum[p*p : p*p+p]}
 }
 
 func (g *GLM) separationError(beta, prev []float64) error {
@@ -671,24 +692,6 @@ func accumulate(acc, x []float64, p int, w, z []float64) {
 			acc[p*p+j] += v * z[r]
 		}
 	}
-}
-
-// scores returns the estimating-function rows U_i = w_i x_i (y_i − μ_i) μ'(η_i)/V(μ_i)
-// of the complete rows at β (row major): svyglm's estfun, whose design-based total has
-// the covariance B of V(β̂) = A⁻¹BA⁻¹ (svy.varcoef).
-func (g *GLM) scores(beta []float64) []float64 {
-	p := len(beta)
-	score := make([]float64, len(g.y)*p)
-	for r := range g.y {
-		row := g.x[r*p : (r+1)*p]
-		eta := dot(row, beta)
-		mu := g.lk.inv(eta)
-		s := g.w[r] * (g.y[r] - mu) * g.lk.dinv(eta, mu) / g.lk.variance(mu)
-		for j, x := range row {
-			score[r*p+j] = x * s
-		}
-	}
-	return score
 }
 
 // fullRows spreads complete-row values (row major, k columns) over every design row,
