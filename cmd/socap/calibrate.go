@@ -68,7 +68,7 @@ replicate weights to keep the calibration in the variance.`,
 	f.StringVar(&opts.method, "method", string(survey.Rake), "poststratify, rake, linear or logit")
 	f.Float64SliceVar(&opts.bounds, "bounds", nil, "lowest and highest ratio of new to old weight, LO,HI")
 	f.IntVar(&opts.maxIter, "max-iter", 0, "iteration limit (default 100 for rake, 50 for linear and logit)")
-	f.Float64Var(&opts.tol, "tol", 0, "convergence tolerance (default 1e-10; see the Go API for its meaning per method)")
+	f.Float64Var(&opts.tol, "tol", 0, "convergence tolerance, default 1e-10: for rake the largest change of a weighted count between sweeps (relative to the total weight when below 1, as R's epsilon), for linear and logit the largest |misfit|/(1 + |total|)")
 	f.StringVar(&opts.out, "out", "", "output CSV file (required)")
 	f.StringVar(&opts.suffix, "suffix", "_cal", "suffix for the new weight columns")
 	f.StringVar(&opts.toReps, "to-replicates", "", "first convert the design to replicate weights (JK1, JKn, BRR, Fay or bootstrap) so that the written replicates carry the calibration")
