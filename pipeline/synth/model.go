@@ -322,7 +322,9 @@ func T(atoms ...atom) term { return atoms }
 func (t term) value(c *covariates) float64 {
 	v := 1.0
 	for _, a := range t {
-		v *= a.value(c)
+		if v *= a.value(c); v == 0 {
+			return 0
+		}
 	}
 	return v
 }

@@ -47,7 +47,10 @@ func ParquetSchema() *arrow.Schema {
 // NewParquetWriter starts a Parquet file on w; Close finishes it.
 func NewParquetWriter(w io.Writer) (*ParquetWriter, error) {
 	schema := ParquetSchema()
-	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy), parquet.WithMaxRowGroupLength(parquetRowGroup))
+	// Codes compress well as dictionaries; ids, PSUs and weights are
+	// (nearly) unique, so a dictionary would only cost time.
+	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy), parquet.WithMaxRowGroupLength(parquetRowGroup),
+		parquet.WithDictionaryFor(IDColumn, false), parquet.WithDictionaryFor("psu", false), parquet.WithDictionaryFor("weight", false))
 	fw, err := pqarrow.NewFileWriter(schema, w, props, pqarrow.DefaultWriterProps())
 	if err != nil {
 		return nil, err
