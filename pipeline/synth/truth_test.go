@@ -300,3 +300,55 @@ func TestEmploymentModelRecovered(t *testing.T) {
 		}
 	}
 }
+
+// TestProgrammeEffect checks the difference in differences in the truth: the
+// same persons are in both waves, so the latent structural change of a
+// group is the trend plus programmeEffect times its share of participants,
+// and the trend cancels between programme and comparison municipalities.
+func TestProgrammeEffect(t *testing.T) {
+	_, truth := generateCSV(t, Options{Respondents: 1000, Waves: 2, Seed: 8})
+	did := map[string]map[string]float64{}
+	for _, e := range truth.Programme.DiffInDiff {
+		bg := e.By["background"]
+		if did[bg] == nil {
+			did[bg] = map[string]float64{}
+		}
+		did[bg][e.Variable] = e.Estimate
+	}
+	for _, bg := range []string{"", "1", "2", "3"} {
+		part := did[bg]["participated"]
+		for d, name := range dimNames {
+			if got, want := did[bg]["latent:"+name], programmeEffect[d]*part; math.Abs(got-want) > 1e-9 {
+				t.Errorf("background %q: latent %s moved %.6f, want %.6f × %.4f participants", bg, name, got, programmeEffect[d], part)
+			}
+		}
+		if bg != "" {
+			i, _ := strconv.Atoi(bg)
+			if share := participation[i-1]; math.Abs(part-share) > 0.02 {
+				t.Errorf("background %s: %.4f took part, want about %.2f", bg, part, share)
+			}
+		}
+		if bg == "2" && did[bg]["local_activities"] < 0.05 {
+			t.Errorf("immigrants' local activities rose by %.4f only", did[bg]["local_activities"])
+		}
+	}
+}
+
+// TestIntersection checks that immigrant women's structural gap to immigrant
+// men differs from the majority's gender gap by about the intersection
+// term (the groups differ in age and education too, hence the tolerance).
+func TestIntersection(t *testing.T) {
+	_, truth := sample50k()
+	mean := func(bg, gender string) float64 {
+		v, ok := truth.Find(1, "latent:structural", map[string]string{"background": bg, "gender": gender})
+		if !ok {
+			t.Fatalf("no truth for background %s, gender %s", bg, gender)
+		}
+		return v.Value
+	}
+	got := (mean("2", "2") - mean("2", "1")) - (mean("1", "2") - mean("1", "1"))
+	want := latentTerms[4].Effect[dimStructural]
+	if latentTerms[4].term.name() != "factor(background)2:factor(gender)2" || math.Abs(got-want) > 0.1 {
+		t.Errorf("intersection %s: %.3f, want about %.2f", latentTerms[4].term.name(), got, want)
+	}
+}
