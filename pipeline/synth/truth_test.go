@@ -352,3 +352,29 @@ func TestIntersection(t *testing.T) {
 		t.Errorf("intersection %s: %.3f, want about %.2f", latentTerms[4].term.name(), got, want)
 	}
 }
+
+// TestNonInvariantItem checks the deliberate differential item functioning:
+// country group 2 has less relational social capital than country group 1,
+// so an invariant relational item is lower there (trust_people), while
+// trust_municipality, shifted up for immigrants from country group 2, is
+// higher.
+func TestNonInvariantItem(t *testing.T) {
+	_, truth := sample50k()
+	gap := func(variable string) float64 {
+		v2, ok2 := truth.Find(1, variable, map[string]string{"country_group": "2"})
+		v3, ok3 := truth.Find(1, variable, map[string]string{"country_group": "3"})
+		if !ok2 || !ok3 {
+			t.Fatalf("no truth for %s by country group", variable)
+		}
+		return v3.Value - v2.Value
+	}
+	if g := gap("latent:relational"); g >= 0 {
+		t.Fatalf("relational gap %.3f, want negative", g)
+	}
+	if g := gap("trust_people"); g >= 0 {
+		t.Errorf("trust_people: gap %.3f, want negative like the latent", g)
+	}
+	if g := gap("trust_municipality"); g <= 0.1 {
+		t.Errorf("trust_municipality: gap %.3f, want clearly positive (the DIF)", g)
+	}
+}
