@@ -488,3 +488,44 @@ func TestAddAuto(t *testing.T) {
 		t.Errorf("text column %q", txt)
 	}
 }
+
+// compactCells has a table path (few domain×unit pairs) and a bucketing path (many);
+// both must give each row the cell of its own (domain, unit), one cell per pair present,
+// ordered by domain then unit.
+func TestCompactCells(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, tc := range []struct{ n, nDom, nu int }{{5000, 4, 50}, {5000, 40, 5000}, {300, 7, 1}} {
+		dom := make([]int32, tc.n)
+		unit := make([]int32, tc.n)
+		pairs := map[[2]int32]bool{}
+		for i := range dom {
+			dom[i] = int32(rng.IntN(tc.nDom+1)) - 1 // −1: outside every domain
+			unit[i] = int32(rng.IntN(tc.nu))
+			if dom[i] >= 0 {
+				pairs[[2]int32{dom[i], unit[i]}] = true
+			}
+		}
+		cell, start, units := compactCells(dom, unit, tc.nDom, tc.nu)
+		if len(units) != len(pairs) || start[tc.nDom] != len(pairs) {
+			t.Errorf("%+v: %d cells, start ends at %d, want %d", tc, len(units), start[tc.nDom], len(pairs))
+		}
+		for dd := 0; dd < tc.nDom; dd++ {
+			for j := start[dd] + 1; j < start[dd+1]; j++ {
+				if units[j] <= units[j-1] {
+					t.Fatalf("%+v: domain %d units not increasing at %d", tc, dd, j)
+				}
+			}
+		}
+		for i, c := range cell {
+			if dom[i] < 0 {
+				if c != -1 {
+					t.Fatalf("%+v: row %d outside domains has cell %d", tc, i, c)
+				}
+				continue
+			}
+			if int(c) < start[dom[i]] || int(c) >= start[dom[i]+1] || units[c] != unit[i] {
+				t.Fatalf("%+v: row %d (domain %d, unit %d) in cell %d (unit %d)", tc, i, dom[i], unit[i], c, units[c])
+			}
+		}
+	}
+}
