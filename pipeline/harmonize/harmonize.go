@@ -24,10 +24,10 @@
 //     ragged row); the message is ingest's reason.
 //  2. missing_id: the respondent id is empty or a missing code.
 //  3. duplicate_id / duplicate_row: the id occurs more than once in one wave
-//     (across all sources of that wave). When all copies are identical in
-//     every codebook variable, the record was entered twice: the first copy
-//     (in socap.yaml source order, then file order) is kept and the others
-//     are rejected as duplicate_row. When the copies differ, there is no
+//     (across all sources of that wave). When all copies have the same
+//     harmonised values ("3" and "3.0" are the same answer), the record was
+//     entered twice: the first copy (in socap.yaml source order, then file
+//     order) is kept and the others are rejected as duplicate_row. When the copies differ, there is no
 //     telling which one belongs to the id, so all copies are rejected as
 //     duplicate_id and the researcher resolves them in the source file.
 //  4. weight_missing, weight_not_a_number, weight_not_finite,

@@ -461,24 +461,24 @@ func (p *plan) helpers() []string {
 }
 
 // duplicates selects the rows to reject because their respondent id occurs
-// more than once in a wave: all copies when they differ in any variable's
-// text (duplicate_id), all but the first (by source order, then _row) when
-// they are identical (duplicate_row). Rows with an id and no _problem
-// count. The ids are counted on respondents; the raw text is read only for
-// the copies.
+// more than once in a wave: all copies when they differ in any harmonised
+// value (duplicate_id), all but the first (by source order, then _row) when
+// they are identical (duplicate_row). Rows with an id and no _problem count.
+// The ids are counted on the id column alone; the other values are hashed
+// for the copies only.
 func (p *plan) duplicates() string {
-	trimmed := make([]string, len(p.cb.Variables))
-	for i := range trimmed {
-		trimmed[i] = fmt.Sprintf("nullif(trim(r%d), '')", i)
+	vars := make([]string, len(p.cb.Variables))
+	for i, v := range p.cb.Variables {
+		vars[i] = "r." + store.QuoteIdent(v.Name)
 	}
 	id := store.QuoteIdent(p.cb.Variables[p.id].Name)
-	return fmt.Sprintf(`WITH keyed AS (
-			SELECT source_id, wave, _h_ord AS _ord, _row, %s AS _key FROM respondents WHERE _h_problem IS NULL AND %s IS NOT NULL),
-		repeated AS (SELECT wave, _key FROM keyed GROUP BY wave, _key HAVING count(*) > 1),
+	return fmt.Sprintf(`WITH repeated AS (
+			SELECT wave, %s AS _key FROM respondents WHERE _h_problem IS NULL AND %s IS NOT NULL
+			GROUP BY ALL HAVING count(*) > 1),
 		copies AS (
-			SELECT k.*, hash(%s) AS _hash
-			FROM keyed k SEMI JOIN repeated USING (wave, _key)
-			JOIN (%s) a USING (source_id, _row)),
+			SELECT r.source_id, r.wave, r._h_ord AS _ord, r._row, r.%s AS _key, hash(%s) AS _hash
+			FROM respondents r SEMI JOIN repeated k ON r.wave = k.wave AND r.%s = k._key
+			WHERE r._h_problem IS NULL),
 		ranked AS (
 			SELECT *, count(*) OVER d AS _dups, min(_hash) OVER d <> max(_hash) OVER d AS _conflict,
 				row_number() OVER o AS _rank, first_value(source_id) OVER o AS _first_source, first_value(_row) OVER o AS _first_row
@@ -487,8 +487,7 @@ func (p *plan) duplicates() string {
 		SELECT source_id, _row, _key, _dups, _first_source, _first_row,
 			CASE WHEN _conflict THEN %s ELSE %s END AS _dup_rule
 		FROM ranked WHERE _conflict OR _rank > 1`,
-		id, id, strings.Join(trimmed, ", "), p.union(p.all(), false),
-		lit(RuleDuplicateID), lit(RuleDuplicateRow))
+		id, id, id, strings.Join(vars, ", "), id, lit(RuleDuplicateID), lit(RuleDuplicateRow))
 }
 
 // rowRejects inserts one reject per rejected row, with the first rule in
