@@ -27,9 +27,10 @@
 //     (across all sources of that wave). When all copies have the same
 //     harmonised values ("3" and "3.0" are the same answer), the record was
 //     entered twice: the first copy (in socap.yaml source order, then file
-//     order) is kept and the others are rejected as duplicate_row. When the copies differ, there is no
-//     telling which one belongs to the id, so all copies are rejected as
-//     duplicate_id and the researcher resolves them in the source file.
+//     order) is kept and the others are rejected as duplicate_row. When
+//     the copies differ, there is no telling which one belongs to the id,
+//     so all copies are rejected as duplicate_id and the researcher
+//     resolves them in the source file.
 //  4. weight_missing, weight_not_a_number, weight_not_finite,
 //     weight_not_positive, weight_out_of_range: the design weight must be a
 //     finite number > 0 (and within the codebook range, if any). A source
