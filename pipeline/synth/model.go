@@ -77,16 +77,16 @@ func indicator(b bool) float64 {
 // Immigrant women carry an extra gap beyond the sum of the immigrant and the
 // female gaps (the intersection term).
 var latentTerms = []LatentTerm{
-	{T(F(cvBackground, bgImmigrant)), [3]float64{-0.70, -0.30, -0.45}},
-	{T(F(cvBackground, bgNorBorn)), [3]float64{-0.30, -0.15, -0.10}},
-	{T(F(cvCountryGroup, 3)), [3]float64{-0.20, -0.10, -0.15}},
-	{T(F(cvGender, 2)), [3]float64{-0.05, 0.05, 0.15}},
-	{T(F(cvBackground, bgImmigrant), F(cvGender, 2)), [3]float64{-0.35, -0.10, -0.30}},
-	{T(F(cvAgeGroup, 1)), [3]float64{0.20, -0.20, -0.10}},
-	{T(F(cvAgeGroup, 5)), [3]float64{-0.15, 0.10, -0.20}},
-	{T(F(cvEducation, 1)), [3]float64{-0.20, -0.20, -0.10}},
-	{T(F(cvEducation, 3)), [3]float64{0.20, 0.25, 0.10}},
-	{T(N(cvYears20)), [3]float64{0.025, 0.010, 0.015}},
+	{tm(lv(cvBackground, bgImmigrant)), [3]float64{-0.70, -0.30, -0.45}},
+	{tm(lv(cvBackground, bgNorBorn)), [3]float64{-0.30, -0.15, -0.10}},
+	{tm(lv(cvCountryGroup, 3)), [3]float64{-0.20, -0.10, -0.15}},
+	{tm(lv(cvGender, 2)), [3]float64{-0.05, 0.05, 0.15}},
+	{tm(lv(cvBackground, bgImmigrant), lv(cvGender, 2)), [3]float64{-0.35, -0.10, -0.30}},
+	{tm(lv(cvAgeGroup, 1)), [3]float64{0.20, -0.20, -0.10}},
+	{tm(lv(cvAgeGroup, 5)), [3]float64{-0.15, 0.10, -0.20}},
+	{tm(lv(cvEducation, 1)), [3]float64{-0.20, -0.20, -0.10}},
+	{tm(lv(cvEducation, 3)), [3]float64{0.20, 0.25, 0.10}},
+	{tm(nv(cvYears20)), [3]float64{0.025, 0.010, 0.015}},
 }
 
 func latentMean(c *covariates, m *municipality, a *area) [3]float64 {
@@ -205,10 +205,10 @@ var friendsNorModel = newModel(Model{
 	Name: "friends_nor_share", Family: "binomial", Population: "friends > 0; offset: the friends_nor loading × structural",
 	Formula: "cbind(friends_nor, friends - friends_nor) ~ factor(background) + factor(background)2:factor(country_group)3 + factor(background)3:factor(country_group)3 + pmin(years_norway, 20)",
 }, []term{
-	T(),
-	T(F(cvBackground, 2)), T(F(cvBackground, 3)),
-	T(F(cvBackground, 2), F(cvCountryGroup, 3)), T(F(cvBackground, 3), F(cvCountryGroup, 3)),
-	T(N(cvYears20)),
+	tm(),
+	tm(lv(cvBackground, 2)), tm(lv(cvBackground, 3)),
+	tm(lv(cvBackground, 2), lv(cvCountryGroup, 3)), tm(lv(cvBackground, 3), lv(cvCountryGroup, 3)),
+	tm(nv(cvYears20)),
 }, 3.0, -4.2, -2.2, -0.6, -0.6, 0.06)
 
 func (p *person) drawItems(r *rand.Rand, mw *measured) {
@@ -294,9 +294,9 @@ func (p *person) covariates(mw *measured) covariates {
 // covariate (level 0).
 type atom struct{ cov, level int }
 
-// F is the indicator of level of covariate cov; N is covariate cov itself.
-func F(cov, level int) atom { return atom{cov, level} }
-func N(cov int) atom        { return atom{cov, 0} }
+// lv is the indicator of level of covariate cov; nv is covariate cov itself.
+func lv(cov, level int) atom { return atom{cov, level} }
+func nv(cov int) atom        { return atom{cov, 0} }
 
 func (a atom) value(c *covariates) float64 {
 	if a.level == 0 {
@@ -317,7 +317,7 @@ func (a atom) name() string {
 type term []atom
 
 // T is the term of the product of atoms.
-func T(atoms ...atom) term { return atoms }
+func tm(atoms ...atom) term { return atoms }
 
 func (t term) value(c *covariates) float64 {
 	v := 1.0
@@ -392,47 +392,47 @@ var (
 		Name: "employment_immigrants", Family: "binomial", Population: "background == 2",
 		Formula: "employed ~ factor(age_group) + factor(gender) + factor(education) + years_norway + factor(country_group) + factor(country_group):friends_nor + factor(country_group):org_member",
 	}, []term{
-		T(),
-		T(F(cvAgeGroup, 2)), T(F(cvAgeGroup, 3)), T(F(cvAgeGroup, 4)), T(F(cvAgeGroup, 5)),
-		T(F(cvGender, 2)),
-		T(F(cvEducation, 2)), T(F(cvEducation, 3)),
-		T(N(cvYears)),
-		T(F(cvCountryGroup, 3)),
-		T(F(cvCountryGroup, 2), N(cvFriendsNor)), T(F(cvCountryGroup, 3), N(cvFriendsNor)),
-		T(F(cvCountryGroup, 2), N(cvOrg)), T(F(cvCountryGroup, 3), N(cvOrg)),
+		tm(),
+		tm(lv(cvAgeGroup, 2)), tm(lv(cvAgeGroup, 3)), tm(lv(cvAgeGroup, 4)), tm(lv(cvAgeGroup, 5)),
+		tm(lv(cvGender, 2)),
+		tm(lv(cvEducation, 2)), tm(lv(cvEducation, 3)),
+		tm(nv(cvYears)),
+		tm(lv(cvCountryGroup, 3)),
+		tm(lv(cvCountryGroup, 2), nv(cvFriendsNor)), tm(lv(cvCountryGroup, 3), nv(cvFriendsNor)),
+		tm(lv(cvCountryGroup, 2), nv(cvOrg)), tm(lv(cvCountryGroup, 3), nv(cvOrg)),
 	}, -1.0, 0.9, 1.0, 0.4, -2.5, -0.5, 0.5, 0.9, 0.06, -0.6, 0.08, 0.20, 0.3, 0.7)
 
 	employmentOthers = newModel(Model{
 		Name: "employment_others", Family: "binomial", Population: "background != 2",
 		Formula: "employed ~ factor(age_group) + factor(gender) + factor(education) + factor(background) + friends_nor + org_member",
 	}, []term{
-		T(),
-		T(F(cvAgeGroup, 2)), T(F(cvAgeGroup, 3)), T(F(cvAgeGroup, 4)), T(F(cvAgeGroup, 5)),
-		T(F(cvGender, 2)),
-		T(F(cvEducation, 2)), T(F(cvEducation, 3)),
-		T(F(cvBackground, 3)),
-		T(N(cvFriendsNor)), T(N(cvOrg)),
+		tm(),
+		tm(lv(cvAgeGroup, 2)), tm(lv(cvAgeGroup, 3)), tm(lv(cvAgeGroup, 4)), tm(lv(cvAgeGroup, 5)),
+		tm(lv(cvGender, 2)),
+		tm(lv(cvEducation, 2)), tm(lv(cvEducation, 3)),
+		tm(lv(cvBackground, 3)),
+		tm(nv(cvFriendsNor)), tm(nv(cvOrg)),
 	}, 0.2, 1.3, 1.5, 0.9, -2.4, -0.2, 0.6, 1.0, -0.4, 0.03, 0.25)
 
 	jobMatchModel = newModel(Model{
 		Name: "job_match", Family: "binomial", Population: "employed == 1",
 		Formula: "job_match ~ factor(education) * factor(country_group) + friends_nor",
 	}, []term{
-		T(),
-		T(F(cvEducation, 2)), T(F(cvEducation, 3)),
-		T(F(cvCountryGroup, 2)), T(F(cvCountryGroup, 3)),
-		T(N(cvFriendsNor)),
-		T(F(cvEducation, 2), F(cvCountryGroup, 2)), T(F(cvEducation, 3), F(cvCountryGroup, 2)),
-		T(F(cvEducation, 2), F(cvCountryGroup, 3)), T(F(cvEducation, 3), F(cvCountryGroup, 3)),
+		tm(),
+		tm(lv(cvEducation, 2)), tm(lv(cvEducation, 3)),
+		tm(lv(cvCountryGroup, 2)), tm(lv(cvCountryGroup, 3)),
+		tm(nv(cvFriendsNor)),
+		tm(lv(cvEducation, 2), lv(cvCountryGroup, 2)), tm(lv(cvEducation, 3), lv(cvCountryGroup, 2)),
+		tm(lv(cvEducation, 2), lv(cvCountryGroup, 3)), tm(lv(cvEducation, 3), lv(cvCountryGroup, 3)),
 	}, 1.5, -0.2, -0.3, -0.5, -0.9, 0.06, 0, 0, 0, -0.8)
 
 	qolModel = newModel(Model{
 		Name: "qol", Family: "gaussian", Population: "all", Sigma: 1.5,
 		Formula: "qol ~ employed + confide + trust_people + lonely + crisis_help + factor(country_group) + factor(gender)",
 	}, []term{
-		T(), T(N(cvEmployed)), T(N(cvConfide)), T(N(cvTrust)), T(N(cvLonely)), T(N(cvCrisis)),
-		T(F(cvCountryGroup, 2)), T(F(cvCountryGroup, 3)),
-		T(F(cvGender, 2)),
+		tm(), tm(nv(cvEmployed)), tm(nv(cvConfide)), tm(nv(cvTrust)), tm(nv(cvLonely)), tm(nv(cvCrisis)),
+		tm(lv(cvCountryGroup, 2)), tm(lv(cvCountryGroup, 3)),
+		tm(lv(cvGender, 2)),
 	}, 6.0, 0.5, 0.25, 0.10, -0.55, 0.3, -0.1, -0.3, 0.1)
 )
 

@@ -36,12 +36,12 @@ var responseModel = newModel(Model{
 	Name: "response", Family: "binomial", Population: "selected persons",
 	Formula: "responded ~ factor(background) + factor(country_group) + factor(age_group) + factor(education) + factor(gender)",
 }, []term{
-	T(),
-	T(F(cvBackground, 2)), T(F(cvBackground, 3)),
-	T(F(cvCountryGroup, 3)),
-	T(F(cvAgeGroup, 1)), T(F(cvAgeGroup, 4)), T(F(cvAgeGroup, 5)),
-	T(F(cvEducation, 1)), T(F(cvEducation, 3)),
-	T(F(cvGender, 2)),
+	tm(),
+	tm(lv(cvBackground, 2)), tm(lv(cvBackground, 3)),
+	tm(lv(cvCountryGroup, 3)),
+	tm(lv(cvAgeGroup, 1)), tm(lv(cvAgeGroup, 4)), tm(lv(cvAgeGroup, 5)),
+	tm(lv(cvEducation, 1)), tm(lv(cvEducation, 3)),
+	tm(lv(cvGender, 2)),
 }, 0.2, -0.9, -0.5, -0.3, -0.7, 0.3, 0.8, -0.7, 0.5, 0.15)
 
 // itemNonresponse is the probability that a respondent skips an item: of it,
