@@ -285,10 +285,10 @@ func (acc *accumulator) aggregate(by []string) []*group {
 			if acc.counts[cell] == 0 {
 				continue
 			}
-			lv := levels(h, c)
+			lev := levels(h, c)
 			var key [8]int
 			for i, v := range vars {
-				key[i] = lv[v]
+				key[i] = lev[v]
 			}
 			g := idx[key]
 			if g == nil {
