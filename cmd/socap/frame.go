@@ -16,21 +16,6 @@ import (
 	"socap/pipeline/dataerr"
 )
 
-// loadFrame reads the named columns of FILE (every column when columns is nil) into a
-// survey.Frame: a column whose every non-missing value is a number becomes numeric,
-// any other categorical. "" and "NA" are missing; a column without a name (R's row
-// names) is skipped.
-//
-// Until pipeline/ingest exports LoadFile (any supported format into the store), this
-// reads CSV only; it is the one place to switch.
-func loadFrame(ctx context.Context, path string, columns []string) (*survey.Frame, error) {
-	rec, err := readCSV(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	return rec.frame(columns)
-}
-
 // csvRecords is a CSV file held as text: the header and the data rows.
 type csvRecords struct {
 	path   string

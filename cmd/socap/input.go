@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"strings"
+
+	"socap/indicators/survey"
+	"socap/pipeline/dataerr"
+	"socap/pipeline/ingest"
+	"socap/pipeline/store"
+)
+
+// inputFile is a FILE argument loaded through the ingest stage into a
+// scratch in-memory store, so that every command reads every format ingest
+// reads (CSV/TSV in any encoding, Parquet, JSON lines, XLSX, SPSS, Stata)
+// with the same detection and the same errors.
+type inputFile struct {
+	path string
+	st   *store.Store
+	info *ingest.SourceInfo
+}
+
+// inputSource is the source id of the scratch store's one table.
+const inputSource = "input"
+
+func openInput(ctx context.Context, path string) (*inputFile, error) {
+	st, err := store.Open(ctx, "", store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	info, err := ingest.LoadFile(ctx, st, path, ingest.FileOptions{}, inputSource)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if info.ProblemRows > 0 {
+		var row int64
+		var problem string
+		err := st.DB().QueryRowContext(ctx, `SELECT _row, _problem FROM `+store.QuoteIdent(info.Table)+
+			` WHERE _problem IS NOT NULL ORDER BY _row LIMIT 1`).Scan(&row, &problem)
+		st.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return nil, &dataerr.DataError{File: path, Row: row, Err: fmt.Errorf("%s (%d such rows); fix the file or load it with socap ingest, which keeps them in rejects", problem, info.ProblemRows)}
+	}
+	return &inputFile{path: path, st: st, info: info}, nil
+}
+
+func (f *inputFile) Close() error { return f.st.Close() }
+
+// frame reads the named columns (every column when names is nil) into a
+// survey.Frame. A column whose every non-missing value is a number (with the
+// file's decimal separator) becomes numeric, any other categorical; empty
+// cells and "NA" are missing. Names the file lacks are left out, so that the
+// engine's error lists the closest columns; a column without a name (R's row
+// names) is skipped.
+func (f *inputFile) frame(ctx context.Context, names []string) (*survey.Frame, error) {
+	have := map[string]bool{}
+	var all []string
+	for _, c := range f.info.Columns {
+		if strings.TrimSpace(c.Name) != "" {
+			have[c.Name] = true
+			all = append(all, c.Name)
+		}
+	}
+	if names == nil {
+		names = all
+	}
+	fr := survey.NewFrame()
+	for _, name := range names {
+		if !have[name] || fr.Has(name) {
+			continue
+		}
+		if err := f.addColumn(ctx, fr, name); err != nil {
+			return nil, fmt.Errorf("%s: column %s: %w", f.path, name, err)
+		}
+	}
+	return fr, nil
+}
+
+// addColumn reads one column, typed as frame describes.
+func (f *inputFile) addColumn(ctx context.Context, fr *survey.Frame, name string) error {
+	col := store.QuoteIdent(name)
+	text := "nullif(nullif(trim(" + col + "), ''), 'NA')"
+	num := text
+	if f.info.Decimal == "," {
+		num = "replace(" + text + ", ',', '.')"
+	}
+	q := fmt.Sprintf(`SELECT %s AS t, TRY_CAST(%s AS DOUBLE) AS x FROM %s ORDER BY _row`, text, num, store.QuoteIdent(f.info.Table))
+	rows, err := f.st.DB().QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var texts []string
+	var nums []float64
+	numeric := true
+	for rows.Next() {
+		var t sql.NullString
+		var x sql.NullFloat64
+		if err := rows.Scan(&t, &x); err != nil {
+			return err
+		}
+		texts = append(texts, t.String)
+		switch {
+		case !t.Valid:
+			nums = append(nums, math.NaN())
+		case x.Valid:
+			nums = append(nums, x.Float64)
+		default:
+			numeric = false
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if numeric {
+		return fr.AddFloat(name, nums)
+	}
+	return fr.AddString(name, texts)
+}
+
+// loadFrame reads the named columns of FILE (every column when columns is
+// nil) into a survey.Frame, through openInput and frame.
+func loadFrame(ctx context.Context, path string, columns []string) (*survey.Frame, error) {
+	in, err := openInput(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	return in.frame(ctx, columns)
+}
