@@ -234,6 +234,19 @@ func (s *Schema) describe(file string, astFile *ast.File, e *jsonschema.Validati
 	if len(e.InstanceLocation) > 0 {
 		msg = pointer(e.InstanceLocation) + ": " + msg
 	}
+	if en, ok := e.ErrorKind.(*kind.Enum); ok {
+		if got, ok := en.Got.(string); ok {
+			var want []string
+			for _, w := range en.Want {
+				if ws, ok := w.(string); ok {
+					want = append(want, ws)
+				}
+			}
+			if best := Closest(got, want); best != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", best)
+			}
+		}
+	}
 	if _, ok := e.ErrorKind.(*kind.Pattern); ok {
 		// A regular expression explains little; the property's description
 		// says what is wanted in words.
