@@ -221,3 +221,28 @@ func TestBuiltinsParse(t *testing.T) {
 		}
 	}
 }
+
+// TestParseAcceptsValidCornerCases guards the consistency checks against
+// false alarms.
+func TestParseAcceptsValidCornerCases(t *testing.T) {
+	tests := []struct{ name, variables string }{
+		{"columns swapped between waves", `
+  - {name: a, type: ordinal, columns: {w1: x, w2: y}}
+  - {name: b, type: ordinal, columns: {w1: y, w2: x}}`},
+		{"a default name free in the mapped source", `
+  - {name: q7, type: ordinal, columns: {w2: q7_old}}
+  - {name: trust, type: ordinal, columns: {w2: q7}}`},
+		{"a missing code with a label", `
+  - {name: a, type: ordinal, range: [1, 5], missing: [8], values: [{code: 8, en: "don't know"}]}`},
+		{"reverse by labels", `
+  - {name: a, type: binary, reverse: true, values: [{code: 0, en: "no"}, {code: 1, en: "yes"}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			yaml := "name: t\nvariables:\n  - {name: id, type: id}" + tt.variables + "\n"
+			if _, err := Parse("t.yaml", []byte(yaml)); err != nil {
+				t.Errorf("Parse: %v", err)
+			}
+		})
+	}
+}
