@@ -40,6 +40,8 @@ func Accounting(ctx context.Context, s *store.Store) ([]Count, error) {
 // harmonized is the table listing the sources of the last harmonize run.
 const harmonized = "harmonized_sources"
 
+// accounting is Accounting through q: the store, or the stage's transaction
+// before it commits.
 func accounting(ctx context.Context, q queryer) ([]Count, error) {
 	rows, err := q.QueryContext(ctx, `SELECT EXISTS (SELECT 1 FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?)`, harmonized)
 	if err != nil {

@@ -31,7 +31,8 @@ import (
 // dups is the temporary table of the rows rejected as duplicates.
 const dups = "_harmonize_dups"
 
-// statements returns the SQL that replaces respondents and rejects.
+// statements returns the SQL that replaces respondents, rejects and
+// harmonized_sources.
 func (p *plan) statements() []string {
 	qs := []string{
 		"CREATE OR REPLACE TABLE respondents AS " + p.respondentsQuery(),
