@@ -212,10 +212,12 @@ func BenchmarkRake1M(b *testing.B) {
 		b.Fatal(err)
 	}
 	var rep *CalReport
+	cpu0 := cpuSeconds()
 	for b.Loop() {
 		if _, rep, err = d.Calibrate(CalOptions{Method: Rake, Margins: margins}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(rep.Iterations), "sweeps")
 }
