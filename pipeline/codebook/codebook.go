@@ -51,6 +51,9 @@ type Text struct {
 	EN string `yaml:"en"`
 }
 
+// IsZero reports an empty text (so that YAML output omits it).
+func (t Text) IsZero() bool { return t.NB == "" && t.EN == "" }
+
 // In returns the text in lang ("nb" or "en"), falling back to English.
 func (t Text) In(lang string) string {
 	if lang == "nb" && t.NB != "" {
@@ -106,8 +109,8 @@ type Value struct {
 type Variable struct {
 	Name      string            `yaml:"name"`
 	Type      Type              `yaml:"type"`
-	Label     Text              `yaml:"label"`
-	Question  Text              `yaml:"question"`
+	Label     Text              `yaml:"label,omitempty"`
+	Question  Text              `yaml:"question,omitempty"`
 	Source    string            `yaml:"source"`
 	Columns   map[string]string `yaml:"columns"`
 	Values    []Value           `yaml:"values"`
@@ -162,8 +165,8 @@ func (v *Variable) RestrictedToLabels() bool {
 type Codebook struct {
 	Name        string      `yaml:"name"`
 	Version     any         `yaml:"version"`
-	Title       Text        `yaml:"title"`
-	Description Text        `yaml:"description"`
+	Title       Text        `yaml:"title,omitempty"`
+	Description Text        `yaml:"description,omitempty"`
 	References  []Reference `yaml:"references"`
 	Variables   []Variable  `yaml:"variables"`
 }

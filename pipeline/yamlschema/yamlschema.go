@@ -50,12 +50,20 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	msgs := make([]string, len(e.Problems))
+	var msgs []string
 	for i, p := range e.Problems {
-		msgs[i] = p.Error()
+		if i == maxReported {
+			msgs = append(msgs, fmt.Sprintf("… and %d more problems", len(e.Problems)-maxReported))
+			break
+		}
+		msgs = append(msgs, p.Error())
 	}
 	return strings.Join(msgs, "\n")
 }
+
+// maxReported is the number of problems Error lists before summarising the
+// rest (all stay in Problems).
+const maxReported = 20
 
 // Schema is a compiled JSON Schema together with its source document, which
 // is consulted to suggest valid keys.
