@@ -17,10 +17,29 @@ func FuzzParseFormula(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	fr := NewFrame()
+	for k, name := range []string{"y", "x", "a", "b", "c", "z"} {
+		v := make([]float64, 12)
+		for i := range v {
+			v[i] = float64((i*(k+3))%7) - 2
+		}
+		if err := fr.AddFloat(name, v); err != nil {
+			f.Fatal(err)
+		}
+	}
+	if err := fr.AddString("g", []string{"p", "q", "r", "p", "q", "r", "p", "q", "r", "p", "q", ""}); err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		fm, err := ParseFormula(s)
 		if err != nil {
 			return
+		}
+		// binding to data may fail (unknown columns, no complete rows) but not panic
+		if m, err := newModelSpec(fm, fr, nil, true); err == nil {
+			if x, y := m.matrix(); len(x) != len(y)*len(m.names) {
+				t.Fatalf("%q: %d cells for %d rows and %d columns", s, len(x), len(y), len(m.names))
+			}
 		}
 		labels := fm.TermLabels()
 		if len(labels) == 0 {
