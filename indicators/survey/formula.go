@@ -860,21 +860,24 @@ func (m *modelSpec) matrix() (x, y []float64) {
 	x = make([]float64, len(m.rows)*p)
 	y = make([]float64, len(m.rows))
 	resp := m.vars[0].num
-	for r, i := range m.rows {
-		y[r] = resp[i]
-		row := x[r*p : (r+1)*p]
-		for j, parts := range cols {
-			v := 1.0
-			for _, pt := range parts {
-				if pt.num != nil {
-					v *= pt.num[i]
-				} else if pt.codes[i] != pt.level {
-					v = 0
-					break
+	parallelRows(len(m.rows), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			i := m.rows[r]
+			y[r] = resp[i]
+			row := x[r*p : (r+1)*p]
+			for j, parts := range cols {
+				v := 1.0
+				for _, pt := range parts {
+					if pt.num != nil {
+						v *= pt.num[i]
+					} else if pt.codes[i] != pt.level {
+						v = 0
+						break
+					}
 				}
+				row[j] = v
 			}
-			row[j] = v
 		}
-	}
+	})
 	return x, y
 }

@@ -436,9 +436,27 @@ func (g *GLM) startEta(w []float64) []float64 {
 	return eta
 }
 
-// passChunk is the number of rows per block of a pass: blocks are summed in a fixed
-// order, so results do not depend on the number of CPUs.
+// passChunk is the number of rows per block of parallelRows: blocks are summed in a
+// fixed order, so results do not depend on the number of CPUs.
 const passChunk = 1 << 13
+
+// parallelRows calls f on the blocks [lo, hi) of passChunk rows covering 0..n, spread
+// over GOMAXPROCS goroutines; f must only write data of its own block.
+func parallelRows(n int, f func(lo, hi int)) {
+	nb := (n + passChunk - 1) / passChunk
+	workers := min(runtime.GOMAXPROCS(0), nb)
+	var wg sync.WaitGroup
+	for k := 0; k < workers; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := k; b < nb; b += workers {
+				f(b*passChunk, min((b+1)*passChunk, n))
+			}
+		}()
+	}
+	wg.Wait()
+}
 
 // passResult is what one pass over the rows computes at β.
 type passResult struct {
@@ -458,55 +476,44 @@ func (g *GLM) pass(beta, eta0, w, score []float64) passResult {
 	p := len(g.m.names)
 	n := len(g.y)
 	lk := g.lk
-	nb := (n + passChunk - 1) / passChunk
 	width := p*p + p + 3 // lower triangle, XᵀWz, deviance, boundary, non-finite
-	parts := make([][]float64, nb)
-	var wg sync.WaitGroup
-	workers := min(runtime.GOMAXPROCS(0), nb)
-	for k := 0; k < workers; k++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ww := make([]float64, passChunk)
-			z := make([]float64, passChunk)
-			for b := k; b < nb; b += workers {
-				acc := make([]float64, width)
-				lo, hi := b*passChunk, min((b+1)*passChunk, n)
-				for r := lo; r < hi; r++ {
-					row := g.x[r*p : (r+1)*p]
-					var eta float64
-					if eta0 != nil {
-						eta = eta0[r]
-					} else {
-						eta = dot(row, beta)
-					}
-					mu := lk.inv(eta)
-					if w[r] != 0 && lk.binary && (mu < 1e-10 || mu > 1-1e-10) {
-						acc[p*p+p+1] = 1
-					}
-					d := lk.dinv(eta, mu)
-					v := lk.variance(mu)
-					zr, wr := eta+(g.y[r]-mu)/d, w[r]*d*d/v
-					if math.IsNaN(zr) || math.IsInf(zr, 0) || math.IsNaN(wr) || math.IsInf(wr, 0) {
-						acc[p*p+p+2] = 1
-					}
-					z[r-lo], ww[r-lo] = zr, wr
-					if score != nil {
-						if w[r] != 0 {
-							acc[p*p+p] += w[r] * lk.dev(g.y[r], mu)
-						}
-						s := w[r] * (g.y[r] - mu) * d / v
-						for j, x := range row {
-							score[r*p+j] = x * s
-						}
-					}
-				}
-				accumulate(acc, g.x[lo*p:hi*p], p, ww[:hi-lo], z[:hi-lo])
-				parts[b] = acc
+	parts := make([][]float64, (n+passChunk-1)/passChunk)
+	ww := make([]float64, n)
+	z := make([]float64, n)
+	parallelRows(n, func(lo, hi int) {
+		acc := make([]float64, width)
+		for r := lo; r < hi; r++ {
+			row := g.x[r*p : (r+1)*p]
+			var eta float64
+			if eta0 != nil {
+				eta = eta0[r]
+			} else {
+				eta = dot(row, beta)
 			}
-		}()
-	}
-	wg.Wait()
+			mu := lk.inv(eta)
+			if w[r] != 0 && lk.binary && (mu < 1e-10 || mu > 1-1e-10) {
+				acc[p*p+p+1] = 1
+			}
+			d := lk.dinv(eta, mu)
+			v := lk.variance(mu)
+			zr, wr := eta+(g.y[r]-mu)/d, w[r]*d*d/v
+			if math.IsNaN(zr) || math.IsInf(zr, 0) || math.IsNaN(wr) || math.IsInf(wr, 0) {
+				acc[p*p+p+2] = 1
+			}
+			z[r], ww[r] = zr, wr
+			if score != nil {
+				if w[r] != 0 {
+					acc[p*p+p] += w[r] * lk.dev(g.y[r], mu)
+				}
+				s := w[r] * (g.y[r] - mu) * d / v
+				for j, x := range row {
+					score[r*p+j] = x * s
+				}
+			}
+		}
+		accumulate(acc, g.x[lo*p:hi*p], p, ww[lo:hi], z[lo:hi])
+		parts[lo/passChunk] = acc
+	})
 	sum := make([]float64, width)
 	for _, a := range parts {
 		for k, v := range a {
