@@ -83,7 +83,7 @@ func draftProject(ctx context.Context, dir, from string) error {
 	}
 	base := strings.TrimSuffix(filepath.Base(from), filepath.Ext(from))
 	sourceID := draftSourceID(base)
-	cb, err := codebook.Draft(sourceID, sourceID, vars, "")
+	cb, err := codebook.Draft(sourceID, sourceID, vars)
 	if err != nil {
 		return fmt.Errorf("%s: %w", from, err)
 	}

@@ -45,10 +45,11 @@ var idName = regexp.MustCompile(`(?i)^(id|idno|respid|resp_id|respondent|respond
 // left for the researcher), declared missing codes, and canonical names in
 // lower case with the file's name kept under columns[sourceID] when it
 // differs. The respondent id is the first variable named like one (id, idno,
-// respid …), else the first variable; weight names the file's case weight.
+// respid …), else the first variable. Weights and design variables are left
+// for the researcher to mark.
 // The researcher is expected to edit the result: set dimensions, ranges,
 // reverse coding and Norwegian labels.
-func Draft(name, sourceID string, vars []FileVariable, weight string) (*Codebook, error) {
+func Draft(name, sourceID string, vars []FileVariable) (*Codebook, error) {
 	if len(vars) == 0 {
 		return nil, fmt.Errorf("draft codebook: the file has no variables")
 	}
@@ -90,16 +91,11 @@ func Draft(name, sourceID string, vars []FileVariable, weight string) (*Codebook
 			}
 		}
 		v.Type = draftType(fv, v.Values)
-		switch {
-		case i == idIndex:
+		if i == idIndex {
 			v.Type = ID
-		case weight != "" && fv.Name == weight:
-			v.Type = Weight
 		}
-		if v.Type == ID || v.Type == Weight || v.Type == TextType || v.Type == Continuous {
-			if v.Type != Continuous {
-				v.Values = nil
-			}
+		if v.Type == ID || v.Type == TextType {
+			v.Values = nil
 		}
 		cb.Variables = append(cb.Variables, v)
 	}
