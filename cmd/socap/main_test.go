@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"socap/internal/shareddata"
+	"socap/pipeline"
+	"socap/pipeline/codebook"
 	"socap/pipeline/example"
 	"socap/pipeline/store"
 )
@@ -205,4 +207,32 @@ func referenceRows(t *testing.T, caseName string) map[string]map[string]float64 
 		out[r[col["variable"]]+"|"+r[col["statistic"]]] = vals
 	}
 	return out
+}
+
+// TestInitFromSPSSDraftsAParsableCodebook drafts a project from ESS9NO.sav
+// and checks that its codebook parses and carries the file's metadata.
+func TestInitFromSPSSDraftsAParsableCodebook(t *testing.T) {
+	sav := shareddata.Path(t, "ess9no/ESS9NO.sav")
+	dir := filepath.Join(t.TempDir(), "ess")
+	if code, _, stderr := runCLI(t, "init", "--from", sav, dir); code != exitOK {
+		t.Fatalf("init --from exit %d: %s", code, stderr)
+	}
+	cfg, err := pipeline.LoadConfig(filepath.Join(dir, "socap.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, err := codebook.Load(cfg.Resolve(cfg.Codebook))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id := cb.IDVariable(); id == nil || id.Name != "idno" {
+		t.Fatalf("id variable = %+v, want idno", id)
+	}
+	trust := cb.Variable("ppltrst")
+	if trust == nil || trust.Type != codebook.Ordinal || len(trust.Missing) == 0 || trust.Label.EN == "" {
+		t.Fatalf("ppltrst = %+v, want an ordinal item with a label and missing codes", trust)
+	}
+	if code, _, _ := runCLI(t, "init", "--from", sav, dir); code != exitBadUse {
+		t.Fatalf("init into a directory with a socap.yaml: exit %d, want %d", code, exitBadUse)
+	}
 }
