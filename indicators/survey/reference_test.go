@@ -10,14 +10,15 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"socap/internal/shareddata"
 )
 
 // Reference values come from testdata/reference/survey.R (R's survey package); the data
 // they were computed on stays in ../shared/datasets beside the checkout.
 const (
-	sharedData = "../../../shared/datasets"
-	refDir     = "../../testdata/reference"
-	relTol     = 1e-8
+	refDir = "../../testdata/reference"
+	relTol = 1e-8
 )
 
 // table is a CSV file as columns of text, "" and "NA" meaning missing.
@@ -53,11 +54,7 @@ func readTable(t testing.TB, path string) *table {
 // loadShared reads a dataset from ../shared, skipping the test when it is absent.
 func loadShared(t testing.TB, rel string) *table {
 	t.Helper()
-	path := filepath.Join(sharedData, rel)
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("reference data %s not available (%v): clone the project beside ../shared to run the R comparisons", path, err)
-	}
-	return readTable(t, path)
+	return readTable(t, shareddata.Path(t, rel))
 }
 
 // filter keeps the rows where keep is true.
