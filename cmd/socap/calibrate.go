@@ -25,9 +25,6 @@ type calibrateOptions struct {
 	tol     float64
 	out     string
 	suffix  string
-	toReps  string
-	nreps   int
-	seed    uint64
 }
 
 func newCalibrateCmd() *cobra.Command {
@@ -71,9 +68,6 @@ replicate weights to keep the calibration in the variance.`,
 	f.Float64Var(&opts.tol, "tol", 0, "convergence tolerance, default 1e-10: for rake the largest change of a weighted count between sweeps (relative to the total weight when below 1, as R's epsilon), for linear and logit the largest |misfit|/(1 + |total|)")
 	f.StringVar(&opts.out, "out", "", "output CSV file (required)")
 	f.StringVar(&opts.suffix, "suffix", "_cal", "suffix for the new weight columns")
-	f.StringVar(&opts.toReps, "to-replicates", "", "first convert the design to replicate weights (JK1, JKn, BRR, Fay or bootstrap) so that the written replicates carry the calibration")
-	f.IntVar(&opts.nreps, "replicates", 50, "number of bootstrap replicates with --to-replicates bootstrap")
-	f.Uint64Var(&opts.seed, "seed", 1, "seed for bootstrap replicates")
 	return cmd
 }
 
@@ -107,16 +101,9 @@ func runCalibrate(cmd *cobra.Command, path string, opts calibrateOptions) error 
 	if err != nil {
 		return err
 	}
-	design, err := survey.NewDesign(frame, spec)
+	design, err := opts.design.build(path, frame, spec)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if opts.toReps != "" {
-		design, err = design.ToReplicates(survey.Conversion{Type: canonicalRepType(opts.toReps),
-			Replicates: opts.nreps, Seed: opts.seed, Rho: opts.design.fayRho, MSE: opts.design.mse})
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
+		return err
 	}
 	cal, report, err := design.Calibrate(copt)
 	if err != nil {

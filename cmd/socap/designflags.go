@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"math"
 	"strings"
 
@@ -27,6 +28,9 @@ type designFlags struct {
 	fayRho      float64
 	mse         bool
 	multipliers bool
+	toReps      string
+	replicates  int
+	seed        uint64
 }
 
 // add registers the design flags on cmd.
@@ -47,6 +51,32 @@ func (f *designFlags) add(cmd *cobra.Command) {
 	fl.Float64Var(&f.fayRho, "fay-rho", 0, "Fay's rho for --reptype Fay")
 	fl.BoolVar(&f.mse, "mse", false, "centre replicates at the full-sample estimate")
 	fl.BoolVar(&f.multipliers, "rep-multipliers", false, "replicate columns multiply --weight (R's combined.weights=FALSE)")
+	fl.StringVar(&f.toReps, "to-replicates", "", "convert the design to replicate weights: JK1, JKn, BRR, Fay or bootstrap (as.svrepdesign)")
+	fl.IntVar(&f.replicates, "replicates", 50, "number of bootstrap replicates with --to-replicates bootstrap")
+	fl.Uint64Var(&f.seed, "seed", 1, "seed for bootstrap replicates")
+}
+
+// build makes the design of spec on frame and, with --to-replicates, converts it to
+// replicate weights (R's as.svrepdesign). Errors name the file.
+func (f *designFlags) build(path string, frame *survey.Frame, spec survey.Spec) (*survey.Design, error) {
+	design, err := survey.NewDesign(frame, spec)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if f.toReps == "" {
+		return design, nil
+	}
+	design, err = design.ToReplicates(survey.Conversion{
+		Type:       canonicalRepType(f.toReps),
+		Replicates: f.replicates,
+		Seed:       f.seed,
+		Rho:        f.fayRho,
+		MSE:        f.mse,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return design, nil
 }
 
 // spec turns the flags into a survey.Spec, refusing combinations that cannot form a

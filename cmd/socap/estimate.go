@@ -14,23 +14,20 @@ import (
 )
 
 type estimateOptions struct {
-	design     designFlags
-	means      []string
-	totals     []string
-	props      []string
-	ratios     []string
-	quantiles  []string
-	by         []string
-	level      float64
-	ciMethod   string
-	qrule      string
-	toReps     string
-	replicates int
-	seed       uint64
-	minN       int
-	maxCV      float64
-	minDF      float64
-	format     string
+	design    designFlags
+	means     []string
+	totals    []string
+	props     []string
+	ratios    []string
+	quantiles []string
+	by        []string
+	level     float64
+	ciMethod  string
+	qrule     string
+	minN      int
+	maxCV     float64
+	minDF     float64
+	format    string
 }
 
 func newEstimateCmd() *cobra.Command {
@@ -71,9 +68,6 @@ svyby) to 1e-8.`,
 	f.Float64Var(&opts.level, "level", 0.95, "confidence level")
 	f.StringVar(&opts.ciMethod, "ci-method", string(survey.CILogit), "proportion intervals: logit, xlogit, mean, asin or beta (svyciprop)")
 	f.StringVar(&opts.qrule, "qrule", string(survey.QRuleMath), "quantile rule: math or hf7")
-	f.StringVar(&opts.toReps, "to-replicates", "", "convert the design to replicate weights: JK1, JKn, BRR, Fay or bootstrap (as.svrepdesign)")
-	f.IntVar(&opts.replicates, "replicates", 50, "number of bootstrap replicates with --to-replicates bootstrap")
-	f.Uint64Var(&opts.seed, "seed", 1, "seed for bootstrap replicates")
 	f.IntVar(&opts.minN, "min-n", 30, "flag estimates with fewer respondents (small_n)")
 	f.Float64Var(&opts.maxCV, "max-cv", 0.3, "flag estimates with a larger coefficient of variation (high_cv)")
 	f.Float64Var(&opts.minDF, "min-df", 8, "flag estimates with fewer degrees of freedom (low_df)")
@@ -154,21 +148,9 @@ func runEstimate(cmd *cobra.Command, path string, opts estimateOptions) error {
 	if err != nil {
 		return err
 	}
-	design, err := survey.NewDesign(frame, spec)
+	design, err := opts.design.build(path, frame, spec)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if opts.toReps != "" {
-		design, err = design.ToReplicates(survey.Conversion{
-			Type:       canonicalRepType(opts.toReps),
-			Replicates: opts.replicates,
-			Seed:       opts.seed,
-			Rho:        opts.design.fayRho,
-			MSE:        opts.design.mse,
-		})
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
+		return err
 	}
 	records, err := design.Estimate(reqs, survey.Options{
 		By:         by,

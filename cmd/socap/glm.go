@@ -118,9 +118,9 @@ func runGLM(cmd *cobra.Command, path string, opts glmOptions) error {
 	if err != nil {
 		return err
 	}
-	design, err := survey.NewDesign(frame, spec)
+	design, err := opts.design.build(path, frame, spec)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return err
 	}
 	fit, err := design.GLM(opts.formula, survey.GLMOptions{Family: family, Refs: refs, Level: opts.level})
 	if err != nil {
