@@ -205,3 +205,35 @@ func rRows(t *testing.T, file string, keep func([]string) bool) [][]string {
 	}
 	return out
 }
+
+// TestGLMCommandReplicates fits with --to-replicates JK1 and compares with R's svyglm
+// on as.svrepdesign(clus1, type = "JK1").
+func TestGLMCommandReplicates(t *testing.T) {
+	data := shareddata.Path(t, "api/apiclus1.csv")
+	code, stdout, stderr := runCLI(t, "glm", data, "--weight", "pw", "--psu", "dnum", "--fpc", "fpc", "--to-replicates", "JK1",
+		"--formula", "api00 ~ ell * meals + mobility", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res struct {
+		Coefficients []struct {
+			Term string  `json:"term"`
+			SE   float64 `json:"se"`
+		} `json:"coefficients"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{}
+	for _, r := range rRows(t, "glm.csv", func(r []string) bool { return r[0] == "clus1_jk1_gaussian" && r[1] == "coef" }) {
+		want[r[2]], _ = strconv.ParseFloat(r[5], 64)
+	}
+	if len(want) == 0 || len(res.Coefficients) != len(want) {
+		t.Fatalf("%d coefficients, R has %d", len(res.Coefficients), len(want))
+	}
+	for _, c := range res.Coefficients {
+		if math.Abs(c.SE-want[c.Term]) > 1e-7*want[c.Term] {
+			t.Errorf("%s: se %v, R %v", c.Term, c.SE, want[c.Term])
+		}
+	}
+}
