@@ -38,30 +38,8 @@ func Describe(ctx context.Context, st *store.Store, sourceID string) ([]Summary,
 	if err != nil {
 		return nil, err
 	}
-	const perColumn = 9
-	var exprs []string
-	for _, c := range info.Columns {
-		col := store.QuoteIdent(c.Name)
-		num := numericText(col, info.Decimal)
-		exprs = append(exprs,
-			"count("+col+")",
-			"count(*) - count("+col+")",
-			"count(DISTINCT "+col+")",
-			"count("+strictCast(col, "BIGINT", integerPattern)+")",
-			"count(TRY_CAST("+num+" AS DOUBLE))",
-			"count("+strictCast(col, "DATE", datePattern)+")",
-			minMax("TRY_CAST("+num+" AS DOUBLE)"),
-			minMax(strictCast(col, "BIGINT", integerPattern)),
-			minMax(strictCast(col, "DATE", datePattern)),
-		)
-	}
-	query := "SELECT " + strings.Join(exprs, ", ") + " FROM " + store.QuoteIdent(info.Table) + " WHERE " + ColProblem + " IS NULL"
-	raw := make([]sql.NullString, len(exprs))
-	dest := make([]any, len(exprs))
-	for i := range raw {
-		dest[i] = &raw[i]
-	}
-	if err := st.DB().QueryRowContext(ctx, query).Scan(dest...); err != nil {
+	raw, err := describeColumns(ctx, st, info)
+	if err != nil {
 		return nil, fmt.Errorf("describe %s: %w", sourceID, err)
 	}
 	out := make([]Summary, len(info.Columns))
@@ -92,6 +70,120 @@ func Describe(ctx context.Context, st *store.Store, sourceID string) ([]Summary,
 		out[i] = s
 	}
 	return out, nil
+}
+
+// perColumn is the number of figures describeColumns computes per column.
+const perColumn = 9
+
+// wideColumns is the most columns describeColumns summarises with one
+// aggregate query over the raw table (describeWide); wider sources are
+// unpivoted first (describeLong). One SELECT of nine aggregates per column
+// took DuckDB tens of seconds and more than a gigabyte on ESS (~560 columns,
+// each DISTINCT aggregate with its own hash table), where the long form takes
+// a tenth of a second; on a tall narrow file (300,000 × 30) the wide query
+// needs about 30% less CPU.
+var wideColumns = 64
+
+// describeColumns computes, in column order, the perColumn figures of every
+// column of a loaded source over its records without a _problem: count,
+// missing, distinct, then the counts of values read as integer, number and
+// date, then min|max of the number, integer and date readings.
+func describeColumns(ctx context.Context, st *store.Store, info *SourceInfo) ([]sql.NullString, error) {
+	if len(info.Columns) <= wideColumns {
+		return describeWide(ctx, st, info)
+	}
+	return describeLong(ctx, st, info)
+}
+
+// describeWide is describeColumns as one row of aggregates.
+func describeWide(ctx context.Context, st *store.Store, info *SourceInfo) ([]sql.NullString, error) {
+	var exprs []string
+	for _, c := range info.Columns {
+		col := store.QuoteIdent(c.Name)
+		num := numericText(col, info.Decimal)
+		exprs = append(exprs,
+			"count("+col+")",
+			"count(*) - count("+col+")",
+			"count(DISTINCT "+col+")",
+			"count("+strictCast(col, "BIGINT", integerPattern)+")",
+			"count(TRY_CAST("+num+" AS DOUBLE))",
+			"count("+strictCast(col, "DATE", datePattern)+")",
+			minMax("TRY_CAST("+num+" AS DOUBLE)"),
+			minMax(strictCast(col, "BIGINT", integerPattern)),
+			minMax(strictCast(col, "DATE", datePattern)),
+		)
+	}
+	query := "SELECT " + strings.Join(exprs, ", ") + " FROM " + store.QuoteIdent(info.Table) + " WHERE " + ColProblem + " IS NULL"
+	raw := make([]sql.NullString, len(exprs))
+	dest := make([]any, len(exprs))
+	for i := range raw {
+		dest[i] = &raw[i]
+	}
+	if err := st.DB().QueryRowContext(ctx, query).Scan(dest...); err != nil {
+		return nil, err
+	}
+	return raw, nil
+}
+
+// describeLong is describeColumns over the raw table unpivoted to (name,
+// value) pairs and grouped by name.
+func describeLong(ctx context.Context, st *store.Store, info *SourceInfo) ([]sql.NullString, error) {
+	table := store.QuoteIdent(info.Table)
+	var rows int64
+	if err := st.DB().QueryRowContext(ctx, "SELECT count(*) FROM "+table+" WHERE "+ColProblem+" IS NULL").Scan(&rows); err != nil {
+		return nil, err
+	}
+	const v = "value"
+	num := numericText(v, info.Decimal)
+	exprs := []string{
+		"count(" + v + ")",
+		"count(DISTINCT " + v + ")",
+		"count(" + strictCast(v, "BIGINT", integerPattern) + ")",
+		"count(TRY_CAST(" + num + " AS DOUBLE))",
+		"count(" + strictCast(v, "DATE", datePattern) + ")",
+		minMax("TRY_CAST(" + num + " AS DOUBLE)"),
+		minMax(strictCast(v, "BIGINT", integerPattern)),
+		minMax(strictCast(v, "DATE", datePattern)),
+	}
+	// UNPIVOT leaves out NULL values: a column without any has no group.
+	query := "SELECT name, " + strings.Join(exprs, ", ") + " FROM (UNPIVOT (SELECT * EXCLUDE (" +
+		strings.Join(provenanceColumns, ", ") + ") FROM " + table + " WHERE " + ColProblem + " IS NULL) ON COLUMNS(*) INTO NAME name VALUE " + v + ") GROUP BY name"
+	res, err := st.DB().QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Close()
+	byName := map[string][]sql.NullString{}
+	for res.Next() {
+		var name string
+		r := make([]sql.NullString, perColumn)
+		dest := []any{&name, &r[0]}
+		for i := 2; i < perColumn; i++ {
+			dest = append(dest, &r[i])
+		}
+		if err := res.Scan(dest...); err != nil {
+			return nil, err
+		}
+		byName[name] = r
+	}
+	if err := res.Err(); err != nil {
+		return nil, err
+	}
+	raw := make([]sql.NullString, 0, len(info.Columns)*perColumn)
+	for _, c := range info.Columns {
+		r, ok := byName[c.Name]
+		if !ok {
+			r = make([]sql.NullString, perColumn)
+			for _, k := range []int{0, 2, 3, 4, 5} { // the counts
+				r[k] = sql.NullString{String: "0", Valid: true}
+			}
+		}
+		var values int64
+		fmt.Sscan(r[0].String, &values)
+		r[1] = sql.NullString{String: strconv.FormatInt(rows-values, 10), Valid: true}
+		raw = append(raw, r...)
+	}
+	return raw, nil
 }
 
 // Patterns a value must match in full to count as an integer or a date

@@ -4,9 +4,22 @@ import (
 	"context"
 	"reflect"
 	"testing"
+	"time"
+
+	"socap/internal/shareddata"
 )
 
+// TestDescribe runs with the one-query form (describeWide) and the
+// unpivoted form (describeLong), which must agree.
 func TestDescribe(t *testing.T) {
+	for _, wide := range []int{64, 0} {
+		defer func(w int) { wideColumns = w }(wideColumns)
+		wideColumns = wide
+		t.Run(map[int]string{64: "wide", 0: "long"}[wide], testDescribe)
+	}
+}
+
+func testDescribe(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t, "")
 	path := writeFile(t, "d.csv", []byte("id;score;dato;kommune;tom;tid\n1;3,5;2024-03-01;Frøya;;2024-03-01T10:30:00\n2;;2024-01-15;Frøya;;\n3;-1,25;2023-12-31;Hitra;;\n4;x;5\n"))
@@ -39,5 +52,41 @@ func TestDescribe(t *testing.T) {
 	}
 	if id != 3 || score != -1.25 || kommune != "Hitra" {
 		t.Errorf("typed row 3 = %d %g %q", id, score, kommune)
+	}
+}
+
+// TestDescribeWideFile checks the two forms of describeColumns agree on a
+// wide file (ESS9NO.sav, ~560 variables).
+func TestDescribeWideFile(t *testing.T) {
+	path := shareddata.Path(t, "ess9no/ESS9NO.sav")
+	ctx := context.Background()
+	st := openStore(t, "")
+	if _, err := LoadFile(ctx, st, path, FileOptions{}, "ess"); err != nil {
+		t.Fatal(err)
+	}
+	info, err := LoadedSource(ctx, st, "ess")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	long, err := describeLong(ctx, st, info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("describeLong: %d columns in %v", len(info.Columns), time.Since(start))
+	// describeWide over the whole file is what took tens of seconds; check
+	// it on a stretch of columns.
+	part := *info
+	part.Columns = info.Columns[100:160]
+	wide, err := describeWide(ctx, st, &part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := long[100*perColumn : 160*perColumn]; !reflect.DeepEqual(got, wide) {
+		for i := range wide {
+			if got[i] != wide[i] {
+				t.Errorf("%s figure %d: long %v, wide %v", part.Columns[i/perColumn].Name, i%perColumn, got[i], wide[i])
+			}
+		}
 	}
 }

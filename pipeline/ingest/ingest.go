@@ -32,6 +32,7 @@ package ingest
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql/driver"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -322,17 +323,32 @@ func recordSource(c *store.Conn, info *SourceInfo, loadedAt time.Time) error {
 		nullable(info.Decimal), nullable(info.Sheet), info.Table, info.Rows, loadedAt.UTC()); err != nil {
 		return fmt.Errorf("record source: %w", err)
 	}
-	for i, col := range info.Columns {
-		if _, err := c.Exec(`INSERT INTO variables (source_id, position, name, label, type, format, measure, missing) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			info.ID, i+1, col.Name, nullable(col.Label), nullable(col.Type), nullable(col.Format), nullable(col.Measure), nullable(col.MissingCodes)); err != nil {
-			return fmt.Errorf("record variable %s: %w", col.Name, err)
-		}
-		for _, vl := range col.ValueLabels {
-			if _, err := c.Exec(`INSERT INTO value_labels (source_id, variable, value, label) VALUES (?, ?, ?, ?)`,
-				info.ID, col.Name, vl.Value, vl.Label); err != nil {
-				return fmt.Errorf("record value label %s=%s: %w", col.Name, vl.Value, err)
+	// One Appender per table: a wide file (ESS: ~570 variables, thousands
+	// of value labels) cost seconds as one INSERT statement per row.
+	err := c.Append("variables", func(appendRow func(...driver.Value) error) error {
+		for i, col := range info.Columns {
+			if err := appendRow(info.ID, int32(i+1), col.Name, nullable(col.Label), nullable(col.Type),
+				nullable(col.Format), nullable(col.Measure), nullable(col.MissingCodes)); err != nil {
+				return fmt.Errorf("variable %s: %w", col.Name, err)
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record variables: %w", err)
+	}
+	err = c.Append("value_labels", func(appendRow func(...driver.Value) error) error {
+		for _, col := range info.Columns {
+			for _, vl := range col.ValueLabels {
+				if err := appendRow(info.ID, col.Name, vl.Value, vl.Label); err != nil {
+					return fmt.Errorf("%s=%s: %w", col.Name, vl.Value, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record value labels: %w", err)
 	}
 	return nil
 }
@@ -347,7 +363,7 @@ func duckError(err error) error {
 	return errors.New(strings.TrimSpace(msg))
 }
 
-func nullable(s string) any {
+func nullable(s string) driver.Value {
 	if s == "" {
 		return nil
 	}
