@@ -153,8 +153,9 @@ type GLM struct {
 	d    *Design
 	m    *modelSpec
 	lk   link
-	x, y []float64 // complete rows: model matrix (row major) and response
-	w    []float64 // complete rows: sampling weights
+	cols [][]float64 // complete rows: model-matrix columns (read only: may alias the frame)
+	y    []float64   // complete rows: response
+	w    []float64   // complete rows: sampling weights
 	beta []float64
 	// score holds the estimating-function rows U_i per complete row (row major) and
 	// ainv A⁻¹, so that A⁻¹U_i are the coefficients' influence functions; repBeta
@@ -219,7 +220,7 @@ func (d *Design) GLM(formula string, opt GLMOptions) (*GLM, error) {
 		return nil, fmt.Errorf("glm %s: %w", formula, err)
 	}
 	g := &GLM{Formula: formula, Family: opt.Family, N: len(m.rows), Level: opt.Level, d: d, m: m, lk: lk}
-	g.x, g.y = m.matrix()
+	g.cols, g.y = m.columns()
 	g.w = make([]float64, len(m.rows))
 	for r, i := range m.rows {
 		g.w[r] = d.w[i]
@@ -245,7 +246,8 @@ func (d *Design) GLM(formula string, opt GLMOptions) (*GLM, error) {
 	// the final pass at β̂: A = XᵀWX (summary.glm's cov.unscaled is A⁻¹), the scores
 	// and the deviance
 	g.score = make([]float64, len(g.y)*p)
-	final := g.pass(g.beta, nil, g.w, g.score)
+	fitted := make([]float64, len(g.y))
+	final := g.pass(g.beta, nil, g.w, g.score, fitted)
 	g.Deviance = final.dev
 	if g.ainv, err = g.invert(final.xtwx); err != nil {
 		return nil, fmt.Errorf("glm %s: %w", formula, err)
@@ -264,7 +266,7 @@ func (d *Design) GLM(formula string, opt GLMOptions) (*GLM, error) {
 		g.Fitted[i] = math.NaN()
 	}
 	for r, i := range m.rows {
-		g.Fitted[i] = lk.inv(dot(g.x[r*p:(r+1)*p], g.beta))
+		g.Fitted[i] = fitted[r]
 	}
 	g.Coef = make([]Coefficient, p)
 	for j := range g.Coef {
@@ -323,8 +325,7 @@ func (g *GLM) separatedIndicators() error {
 			continue
 		}
 		n, sum, indicator := 0, 0.0, true
-		for r := range g.y {
-			x := g.x[r*p+j]
+		for r, x := range g.cols[j] {
 			if x != 0 && x != 1 {
 				indicator = false
 				break
@@ -372,7 +373,7 @@ func (g *GLM) irls(w []float64, start []float64, opt GLMOptions) (*irlsFit, erro
 	var prev []float64
 	halvings := 0
 	for iter := 0; ; {
-		out := g.pass(beta, eta0, w, nil)
+		out := g.pass(beta, eta0, w, nil, nil)
 		if !out.finite {
 			if prev == nil || halvings == 30 {
 				return nil, fmt.Errorf("%w: the fit is not finite after step halving at iteration %d", ErrNoConvergence, iter)
@@ -467,51 +468,134 @@ type passResult struct {
 	xtwz     []float64     // XᵀWz
 }
 
+// passBlock is the number of rows the cross-product kernel takes at a time: the
+// block's columns of X, W·X, z and W·z (about 16·(p+1)·passBlock bytes) stay in cache.
+const passBlock = 256
+
+// linkKind selects the inlined μ, dμ/dη and V(μ) of the canonical links in pass (the
+// same arithmetic as the family's link functions).
+type linkKind int
+
+const (
+	kindOther linkKind = iota
+	kindIdentity
+	kindLogit
+	kindLog
+)
+
+func (f Family) kind() linkKind {
+	switch f {
+	case Gaussian:
+		return kindIdentity
+	case Binomial, Quasibinomial:
+		return kindLogit
+	case Poisson, Quasipoisson:
+		return kindLog
+	}
+	return kindOther
+}
+
 // pass computes, for η = Xβ (or η = eta0 when given), the IRLS cross-products,
-// accumulating blocks of rows in parallel. With score not nil it is the final pass at
-// the estimate: it also writes the estimating-function rows
-// U_i = w_i x_i (y_i − μ_i) μ'(η_i)/V(μ_i) (svyglm's estfun, whose design-based total
-// has the covariance B of V(β̂) = A⁻¹BA⁻¹, svy.varcoef) and sums the deviance.
-func (g *GLM) pass(beta, eta0, w, score []float64) passResult {
+// accumulating chunks of rows in parallel. Within a chunk, blocks of passBlock rows
+// are taken column by column: η by column axpys (the same sums, in the same order, as
+// a row's dot product), then the working weights and responses, then XᵀWX and XᵀWz as
+// the lower triangle of (W[X z])ᵀ[X z] by the register-tiled kernel crossLower. With
+// score not nil it is the final pass at the estimate: it also writes the
+// estimating-function rows U_i = w_i x_i (y_i − μ_i) μ'(η_i)/V(μ_i) (svyglm's estfun,
+// whose design-based total has the covariance B of V(β̂) = A⁻¹BA⁻¹, svy.varcoef),
+// the fitted values μ_i and sums the deviance.
+func (g *GLM) pass(beta, eta0, w, score, fitted []float64) passResult {
 	p := len(g.m.names)
 	n := len(g.y)
 	lk := g.lk
-	width := p*p + p + 3 // lower triangle, XᵀWz, deviance, boundary, non-finite
+	kind := g.Family.kind()
+	q := (p + 1 + 3) / 4 * 4 // columns of [X z], padded to the kernel's tile
+	width := q*q + 3         // lower triangle, deviance, boundary, non-finite
+	iDev, iBound, iNonfinite := q*q, q*q+1, q*q+2
 	parts := make([][]float64, (n+passChunk-1)/passChunk)
-	ww := make([]float64, n)
-	z := make([]float64, n)
 	parallelRows(n, func(lo, hi int) {
+		const B = passBlock
 		acc := make([]float64, width)
-		for r := lo; r < hi; r++ {
-			row := g.x[r*p : (r+1)*p]
-			var eta float64
+		buf := make([]float64, (q+4)*B)
+		ubuf := buf[:q*B]
+		etab, zb, sb, zero := buf[q*B:(q+1)*B], buf[(q+1)*B:(q+2)*B], buf[(q+2)*B:(q+3)*B], buf[(q+3)*B:]
+		us, xs := make([][]float64, q), make([][]float64, q)
+		for b0 := lo; b0 < hi; b0 += B {
+			b1 := min(b0+B, hi)
+			nb := b1 - b0
+			eta, z, sc := etab[:nb], zb[:nb], sb[:nb]
 			if eta0 != nil {
-				eta = eta0[r]
+				copy(eta, eta0[b0:b1])
 			} else {
-				eta = dot(row, beta)
+				clear(eta)
+				for j, c := range g.cols {
+					bj := beta[j]
+					for r, x := range c[b0:b1] {
+						eta[r] += x * bj
+					}
+				}
 			}
-			mu := lk.inv(eta)
-			if w[r] != 0 && lk.binary && (mu < 1e-10 || mu > 1-1e-10) {
-				acc[p*p+p+1] = 1
+			wb, yb := w[b0:b1], g.y[b0:b1]
+			ww := ubuf[p*B : p*B+nb] // W, then W·z
+			for r, e := range eta {
+				var mu, d, v float64
+				switch kind {
+				case kindLogit:
+					mu = logistic(e)
+					v = mu * (1 - mu)
+					d = math.Max(v, epsMu)
+				case kindLog:
+					mu = math.Exp(e)
+					v = mu
+					d = math.Max(mu, epsMu)
+				case kindIdentity:
+					mu, d, v = e, 1, 1
+				default:
+					mu = lk.inv(e)
+					d = lk.dinv(e, mu)
+					v = lk.variance(mu)
+				}
+				w0, y0 := wb[r], yb[r]
+				if w0 != 0 && lk.binary && (mu < 1e-10 || mu > 1-1e-10) {
+					acc[iBound] = 1
+				}
+				zr, wr := e+(y0-mu)/d, w0*d*d/v
+				if !(math.Abs(zr) <= math.MaxFloat64 && math.Abs(wr) <= math.MaxFloat64) {
+					acc[iNonfinite] = 1
+				}
+				z[r], ww[r] = zr, wr
+				if score != nil {
+					if w0 != 0 {
+						acc[iDev] += w0 * lk.dev(y0, mu)
+					}
+					sc[r] = w0 * (y0 - mu) * d / v
+					fitted[b0+r] = mu
+				}
 			}
-			d := lk.dinv(eta, mu)
-			v := lk.variance(mu)
-			zr, wr := eta+(g.y[r]-mu)/d, w[r]*d*d/v
-			if math.IsNaN(zr) || math.IsInf(zr, 0) || math.IsNaN(wr) || math.IsInf(wr, 0) {
-				acc[p*p+p+2] = 1
-			}
-			z[r], ww[r] = zr, wr
 			if score != nil {
-				if w[r] != 0 {
-					acc[p*p+p] += w[r] * lk.dev(g.y[r], mu)
-				}
-				s := w[r] * (g.y[r] - mu) * d / v
-				for j, x := range row {
-					score[r*p+j] = x * s
+				for j, c := range g.cols {
+					for r, x := range c[b0:b1] {
+						score[(b0+r)*p+j] = x * sc[r]
+					}
 				}
 			}
+			for j, c := range g.cols {
+				c = c[b0:b1]
+				u := ubuf[j*B : j*B+nb]
+				for r, x := range c {
+					u[r] = ww[r] * x
+				}
+				us[j], xs[j] = u, c
+			}
+			for r, zr := range z {
+				ww[r] *= zr
+			}
+			us[p], xs[p] = ww, z
+			for j := p + 1; j < q; j++ {
+				us[j], xs[j] = zero[:nb], zero[:nb]
+			}
+			crossLower(acc, q, us, xs)
 		}
-		accumulate(acc, g.x[lo*p:hi*p], p, ww[lo:hi], z[lo:hi])
 		parts[lo/passChunk] = acc
 	})
 	sum := make([]float64, width)
@@ -521,13 +605,60 @@ func (g *GLM) pass(beta, eta0, w, score []float64) passResult {
 		}
 	}
 	xtwx := mat.NewSymDense(p, nil)
+	xtwz := make([]float64, p)
 	for j := 0; j < p; j++ {
 		for k := 0; k <= j; k++ {
-			xtwx.SetSym(j, k, sum[j*p+k])
+			xtwx.SetSym(j, k, sum[j*q+k])
 		}
+		xtwz[j] = sum[p*q+j]
 	}
-	return passResult{finite: sum[p*p+p+2] == 0, boundary: sum[p*p+p+1] > 0, dev: sum[p*p+p],
-		xtwx: xtwx, xtwz: sum[p*p : p*p+p]}
+	return passResult{finite: sum[iNonfinite] == 0, boundary: sum[iBound] > 0, dev: sum[iDev],
+		xtwx: xtwx, xtwz: xtwz}
+}
+
+// columns returns the model-matrix columns over the complete rows (the columns of
+// matrix, column major) and the response. Without missing rows, a plain numeric
+// column and the response are the frame's own slices, not copies: read only.
+func (m *modelSpec) columns() (cols [][]float64, y []float64) {
+	n := len(m.rows)
+	full := n == len(m.vars[0].num)
+	gather := func(v []float64) []float64 {
+		if full {
+			return v
+		}
+		out := make([]float64, n)
+		for r, i := range m.rows {
+			out[r] = v[i]
+		}
+		return out
+	}
+	y = gather(m.vars[0].num)
+	cols = make([][]float64, len(m.cols))
+	for j, parts := range m.cols {
+		if len(parts) == 1 && parts[0].level < 0 {
+			cols[j] = gather(m.vars[parts[0].v].num)
+			continue
+		}
+		c := make([]float64, n)
+		cols[j] = c
+		parallelRows(n, func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				i := m.rows[r]
+				v := 1.0
+				for _, pt := range parts {
+					mv := m.vars[pt.v]
+					if pt.level < 0 {
+						v *= mv.num[i]
+					} else if mv.codes[i] != pt.level {
+						v = 0
+						break
+					}
+				}
+				c[r] = v
+			}
+		})
+	}
+	return cols, y
 }
 
 func (g *GLM) separationError(beta, prev []float64) error {
@@ -544,7 +675,7 @@ func (g *GLM) moving(beta, prev []float64) []string {
 	if prev == nil {
 		return []string{"(all)"}
 	}
-	sd := colSD(g.x, p)
+	sd := colSD(g.cols)
 	ch := make([]float64, p)
 	top := 0.0
 	for j := range ch {
@@ -572,24 +703,18 @@ func (g *GLM) moving(beta, prev []float64) []string {
 	return out
 }
 
-func colSD(x []float64, p int) []float64 {
-	n := len(x) / p
-	mean := make([]float64, p)
-	ss := make([]float64, p)
-	for r := 0; r < n; r++ {
-		for j, v := range x[r*p : (r+1)*p] {
-			mean[j] += v
+func colSD(cols [][]float64) []float64 {
+	ss := make([]float64, len(cols))
+	for j, c := range cols {
+		n := len(c)
+		mean := 0.0
+		for _, v := range c {
+			mean += v
 		}
-	}
-	for j := range mean {
-		mean[j] /= float64(n)
-	}
-	for r := 0; r < n; r++ {
-		for j, v := range x[r*p : (r+1)*p] {
-			ss[j] += (v - mean[j]) * (v - mean[j])
+		mean /= float64(n)
+		for _, v := range c {
+			ss[j] += (v - mean) * (v - mean)
 		}
-	}
-	for j := range ss {
 		ss[j] = math.Sqrt(ss[j] / float64(max(n-1, 1)))
 	}
 	return ss
