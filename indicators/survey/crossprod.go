@@ -25,8 +25,9 @@ func crossLower(acc []float64, q int, u, x [][]float64) {
 	}
 }
 
-// tile42 returns the eight dot products of u0…u3 with x0 and x1.
-func tile42(u0, u1, u2, u3, x0, x1 []float64) (a00, a01, a10, a11, a20, a21, a30, a31 float64) {
+// tile42Go is tile42 in Go, for blocks of fewer than 4 rows, the rows after the
+// last multiple of 4 and CPUs without AVX2 and FMA.
+func tile42Go(u0, u1, u2, u3, x0, x1 []float64) (a00, a01, a10, a11, a20, a21, a30, a31 float64) {
 	n := len(u0)
 	u1, u2, u3, x0, x1 = u1[:n], u2[:n], u3[:n], x0[:n], x1[:n]
 	for r, v0 := range u0 {

@@ -470,7 +470,7 @@ type passResult struct {
 
 // passBlock is the number of rows the cross-product kernel takes at a time: the
 // block's columns of X, W·X, z and W·z (about 16·(p+1)·passBlock bytes) stay in cache.
-const passBlock = 256
+const passBlock = 512
 
 // linkKind selects the inlined μ, dμ/dη and V(μ) of the canonical links in pass (the
 // same arithmetic as the family's link functions).
@@ -529,10 +529,7 @@ func (g *GLM) pass(beta, eta0, w, score, fitted []float64) passResult {
 			} else {
 				clear(eta)
 				for j, c := range g.cols {
-					bj := beta[j]
-					for r, x := range c[b0:b1] {
-						eta[r] += x * bj
-					}
+					axpy(eta, c[b0:b1], beta[j])
 				}
 			}
 			wb, yb := w[b0:b1], g.y[b0:b1]
@@ -582,14 +579,10 @@ func (g *GLM) pass(beta, eta0, w, score, fitted []float64) passResult {
 			for j, c := range g.cols {
 				c = c[b0:b1]
 				u := ubuf[j*B : j*B+nb]
-				for r, x := range c {
-					u[r] = ww[r] * x
-				}
+				mulTo(u, ww, c)
 				us[j], xs[j] = u, c
 			}
-			for r, zr := range z {
-				ww[r] *= zr
-			}
+			mulTo(ww, ww, z)
 			us[p], xs[p] = ww, z
 			for j := p + 1; j < q; j++ {
 				us[j], xs[j] = zero[:nb], zero[:nb]

@@ -1,0 +1,24 @@
+//go:build !amd64
+
+package survey
+
+// tile42 returns the eight dot products of u0…u3 with x0 and x1.
+func tile42(u0, u1, u2, u3, x0, x1 []float64) (a00, a01, a10, a11, a20, a21, a30, a31 float64) {
+	return tile42Go(u0, u1, u2, u3, x0, x1)
+}
+
+// mulTo sets dst[r] = a[r]·b[r].
+func mulTo(dst, a, b []float64) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for r := range dst {
+		dst[r] = a[r] * b[r]
+	}
+}
+
+// axpy adds x[r]·alpha to y[r].
+func axpy(y, x []float64, alpha float64) {
+	x = x[:len(y)]
+	for r := range y {
+		y[r] += x[r] * alpha
+	}
+}
