@@ -47,6 +47,9 @@ type Source struct {
 	Encoding  string `yaml:"encoding"`
 	Delimiter string `yaml:"delimiter"`
 	Decimal   string `yaml:"decimal"`
+	// KeepUserMissing keeps an SPSS file's user-missing codes as values
+	// (haven's user_na = TRUE); by default they are NULL.
+	KeepUserMissing bool `yaml:"keep_user_missing"`
 }
 
 var configSchema = yamlschema.Compile("socap.schema.json", schemas.ConfigSchema)

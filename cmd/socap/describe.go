@@ -17,6 +17,7 @@ import (
 type fileFlags struct {
 	sheet, encoding, delimiter, decimal string
 	quiet                               bool
+	input                               inputFlags
 }
 
 func (f *fileFlags) add(cmd *cobra.Command) {
@@ -25,6 +26,7 @@ func (f *fileFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.delimiter, "delimiter", "", `CSV delimiter: ",", ";", "\t" or "|" (default: detected)`)
 	cmd.Flags().StringVar(&f.decimal, "decimal", "", `decimal separator of a CSV file: "." or "," (default: detected)`)
 	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "no progress on stderr")
+	f.input.add(cmd)
 }
 
 // scratchSource is the source id of a one-off file in its scratch store.
@@ -33,7 +35,8 @@ const scratchSource = "file"
 // loadScratch loads the file at path into a new in-memory store. Its
 // summary line and notes go to stderr; the caller closes the store.
 func loadScratch(ctx context.Context, path string, flags fileFlags, stderr io.Writer) (*store.Store, *ingest.SourceInfo, error) {
-	opts := ingest.FileOptions{Sheet: flags.sheet, Encoding: flags.encoding, Delimiter: flags.delimiter, Decimal: flags.decimal}
+	opts := ingest.FileOptions{Sheet: flags.sheet, Encoding: flags.encoding, Delimiter: flags.delimiter, Decimal: flags.decimal,
+		KeepUserMissing: flags.input.keepUserMissing}
 	if !flags.quiet && isTerminal(stderr) {
 		opts.Progress = stderr
 	}

@@ -15,6 +15,7 @@ import (
 
 type estimateOptions struct {
 	design    designFlags
+	input     inputFlags
 	means     []string
 	totals    []string
 	props     []string
@@ -58,6 +59,7 @@ svyby) to 1e-8.`,
 		},
 	}
 	opts.design.add(cmd)
+	opts.input.add(cmd)
 	f := cmd.Flags()
 	f.StringSliceVar(&opts.means, "mean", nil, "columns to estimate means of")
 	f.StringSliceVar(&opts.totals, "total", nil, "columns to estimate totals of")
@@ -144,7 +146,7 @@ func runEstimate(cmd *cobra.Command, path string, opts estimateOptions) error {
 	if spec.Replicates == nil {
 		load = slices.Concat(opts.design.columns(), cols, by)
 	}
-	frame, err := loadFrame(cmd.Context(), path, load)
+	frame, err := loadFrame(cmd.Context(), path, load, opts.input)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 
 type glmOptions struct {
 	design    designFlags
+	input     inputFlags
 	formula   string
 	family    string
 	refs      []string
@@ -50,6 +51,7 @@ that a set of terms is zero (regTermTest).`,
 		},
 	}
 	opts.design.add(cmd)
+	opts.input.add(cmd)
 	f := cmd.Flags()
 	f.StringVar(&opts.formula, "formula", "", `model formula, e.g. "y ~ x1 + factor(g)" (required)`)
 	f.StringVar(&opts.family, "family", string(survey.Gaussian), "gaussian, binomial, quasibinomial, poisson or quasipoisson")
@@ -114,7 +116,7 @@ func runGLM(cmd *cobra.Command, path string, opts glmOptions) error {
 	if err != nil {
 		return err
 	}
-	frame, err := loadFrame(cmd.Context(), path, nil)
+	frame, err := loadFrame(cmd.Context(), path, nil, opts.input)
 	if err != nil {
 		return err
 	}

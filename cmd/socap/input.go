@@ -7,6 +7,8 @@ import (
 	"math"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"socap/indicators/survey"
 	"socap/pipeline/dataerr"
 	"socap/pipeline/ingest"
@@ -26,12 +28,33 @@ type inputFile struct {
 // inputSource is the source id of the scratch store's one table.
 const inputSource = "input"
 
+// inputFlags are the flags of every command that reads a FILE argument.
+type inputFlags struct {
+	keepUserMissing bool
+}
+
+func (f *inputFlags) add(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&f.keepUserMissing, "keep-user-missing", false,
+		"keep values an SPSS file declares user-missing (e.g. 77, 88, 99) as values, like haven's user_na = TRUE (default: missing)")
+}
+
+// fileOptions are the ingest options the flags ask for.
+func (f inputFlags) fileOptions() ingest.FileOptions {
+	return ingest.FileOptions{KeepUserMissing: f.keepUserMissing}
+}
+
+// openInput loads FILE as ingest does by default.
 func openInput(ctx context.Context, path string) (*inputFile, error) {
+	return openInputWith(ctx, path, inputFlags{})
+}
+
+// openInputWith loads FILE as flags ask.
+func openInputWith(ctx context.Context, path string, flags inputFlags) (*inputFile, error) {
 	st, err := store.Open(ctx, "", store.Options{})
 	if err != nil {
 		return nil, err
 	}
-	info, err := ingest.LoadFile(ctx, st, path, ingest.FileOptions{}, inputSource)
+	info, err := ingest.LoadFile(ctx, st, path, flags.fileOptions(), inputSource)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -125,9 +148,9 @@ func (f *inputFile) addColumn(ctx context.Context, fr *survey.Frame, name string
 }
 
 // loadFrame reads the named columns of FILE (every column when columns is
-// nil) into a survey.Frame, through openInput and frame.
-func loadFrame(ctx context.Context, path string, columns []string) (*survey.Frame, error) {
-	in, err := openInput(ctx, path)
+// nil) into a survey.Frame, through openInputWith and frame.
+func loadFrame(ctx context.Context, path string, columns []string, flags inputFlags) (*survey.Frame, error) {
+	in, err := openInputWith(ctx, path, flags)
 	if err != nil {
 		return nil, err
 	}

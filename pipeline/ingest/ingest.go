@@ -100,6 +100,11 @@ type FileOptions struct {
 	Encoding  string // "utf-8", "windows-1252" or "latin-1"; "" = detected
 	Delimiter string // ",", ";", "\t" or "|"; "" = detected
 	Decimal   string // "." or ","; "" = detected
+	// KeepUserMissing keeps the values an SPSS file declares user-missing
+	// as ordinary values, like haven's read_sav(user_na = TRUE). By default
+	// they land as NULL, like read_sav's default. Either way the declared
+	// codes are recorded in variables.missing. Other formats ignore it.
+	KeepUserMissing bool
 	// Progress, when not nil, receives a progress bar for long loads.
 	Progress io.Writer
 	// Now is the clock for sources.loaded_at; nil = time.Now.
@@ -135,8 +140,11 @@ type SourceInfo struct {
 	Delimiter string // CSV/TSV
 	Decimal   string // "." or ","
 	Sheet     string // XLSX
-	Table     string // raw_<id>
-	Rows      int64  // records loaded
+	// KeepUserMissing is set when an SPSS file was loaded with its
+	// user-missing codes kept as values (FileOptions.KeepUserMissing).
+	KeepUserMissing bool
+	Table           string // raw_<id>
+	Rows            int64  // records loaded
 	// ProblemRows counts records that landed with a _problem.
 	ProblemRows int64
 	Columns     []Column
@@ -317,10 +325,14 @@ func recordSource(c *store.Conn, info *SourceInfo, loadedAt time.Time) error {
 			return fmt.Errorf("clear %s: %w", t, err)
 		}
 	}
-	if _, err := c.Exec(`INSERT INTO sources (source_id, path, sha256, format, encoding, delimiter, decimal_sep, sheet, raw_table, row_count, loaded_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	var keep driver.Value // NULL: not an SPSS file
+	if hasUserMissing(info.Format) {
+		keep = info.KeepUserMissing
+	}
+	if _, err := c.Exec(`INSERT INTO sources (source_id, path, sha256, format, encoding, delimiter, decimal_sep, sheet, raw_table, row_count, loaded_at, keep_user_missing)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		info.ID, info.Path, info.SHA256, string(info.Format), nullable(info.Encoding), nullable(info.Delimiter),
-		nullable(info.Decimal), nullable(info.Sheet), info.Table, info.Rows, loadedAt.UTC()); err != nil {
+		nullable(info.Decimal), nullable(info.Sheet), info.Table, info.Rows, loadedAt.UTC(), keep); err != nil {
 		return fmt.Errorf("record source: %w", err)
 	}
 	// One Appender per table: a wide file (ESS: ~570 variables, thousands
@@ -362,6 +374,10 @@ func duckError(err error) error {
 	}
 	return errors.New(strings.TrimSpace(msg))
 }
+
+// hasUserMissing reports whether format declares user-missing values
+// (FileOptions.KeepUserMissing applies).
+func hasUserMissing(f Format) bool { return f == FormatSAV || f == FormatZSAV }
 
 func nullable(s string) driver.Value {
 	if s == "" {

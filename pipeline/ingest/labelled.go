@@ -18,9 +18,10 @@ import (
 // values; batchReader turns them into Reader records of text. Values are
 // written as the raw table wants them: numbers by formatNumber, dates as
 // yyyy-mm-dd, timestamps as yyyy-mm-ddThh:mm:ss (fractional seconds when
-// there are any), durations as hh:mm:ss. SPSS user-missing codes stay as
-// values (their declaration goes to variables.missing); system-missing and
-// Stata's . and .a–.z are NULL.
+// there are any), durations as hh:mm:ss. SPSS user-missing values are NULL,
+// or stay as values with FileOptions.KeepUserMissing (haven's read_sav and
+// its user_na = TRUE); their declaration goes to variables.missing either
+// way. System-missing and Stata's . and .a–.z are NULL.
 
 // valueKind is how a column's values are turned into text.
 type valueKind uint8
@@ -122,7 +123,7 @@ func valueText(kind valueKind, v float64) string {
 }
 
 func openSPSS(path string, opts FileOptions) (*batchReader, error) {
-	r, err := spss.Open(path, spss.Options{KeepUserMissing: true, Encoding: opts.Encoding})
+	r, err := spss.Open(path, spss.Options{KeepUserMissing: opts.KeepUserMissing, Encoding: opts.Encoding})
 	if err != nil {
 		return nil, &dataerr.DataError{File: path, Err: fmt.Errorf("not a readable SPSS file: %w", err)}
 	}

@@ -9,20 +9,35 @@ import (
 
 // The files come from testdata/reference/ingest_labelled.R (R's haven).
 func TestLoadLabelledFiles(t *testing.T) {
+	spssTillit := Column{Name: "tillit", Label: "Tillit til kommunen", Type: "numeric", MissingCodes: "99",
+		ValueLabels: []ValueLabel{{"1", "Ingen tillit"}, {"5", "Full tillit"}, {"99", "Vet ikke"}}}
 	tests := []struct {
 		file   string
+		keep   bool // FileOptions.KeepUserMissing
 		rows   [][]string
 		tillit Column
 	}{
 		{
+			// The user-missing 99 is NULL, as haven's read_sav gives NA;
+			// variables.missing still declares it.
 			file: "../../testdata/ingest/labelled.sav",
+			rows: [][]string{
+				{"1", "Frøya", "4", "0.5", "2024-03-01", "2024-03-01T10:30:00", "1", "∅"},
+				{"2", "Tromsø", "∅", "1.25", "2024-03-02", "∅", "2", "∅"},
+				{"3", "Åfjord", "∅", "2", "∅", "2024-03-02T08:00:05", "3", "∅"},
+			},
+			tillit: spssTillit,
+		},
+		{
+			// Kept, as read_sav(user_na = TRUE).
+			file: "../../testdata/ingest/labelled.sav",
+			keep: true,
 			rows: [][]string{
 				{"1", "Frøya", "4", "0.5", "2024-03-01", "2024-03-01T10:30:00", "1", "∅"},
 				{"2", "Tromsø", "99", "1.25", "2024-03-02", "∅", "2", "∅"},
 				{"3", "Åfjord", "∅", "2", "∅", "2024-03-02T08:00:05", "3", "∅"},
 			},
-			tillit: Column{Name: "tillit", Label: "Tillit til kommunen", Type: "numeric", MissingCodes: "99",
-				ValueLabels: []ValueLabel{{"1", "Ingen tillit"}, {"5", "Full tillit"}, {"99", "Vet ikke"}}},
+			tillit: spssTillit,
 		},
 		{
 			file: "../../testdata/ingest/labelled.dta",
@@ -36,10 +51,14 @@ func TestLoadLabelledFiles(t *testing.T) {
 		},
 	}
 	for _, tc := range tests {
-		t.Run(tc.file, func(t *testing.T) {
+		name := tc.file
+		if tc.keep {
+			name += "/keep"
+		}
+		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			st := openStore(t, "")
-			info, err := LoadFile(ctx, st, tc.file, FileOptions{}, "lab")
+			info, err := LoadFile(ctx, st, tc.file, FileOptions{KeepUserMissing: tc.keep}, "lab")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -61,6 +61,9 @@ func (p *prepared) prepareReader() error {
 	if p.info.Format == FormatXLSX {
 		p.info.Sheet = p.opts.Sheet
 	}
+	if hasUserMissing(p.info.Format) {
+		p.info.KeepUserMissing = p.opts.KeepUserMissing
+	}
 	open := func() (Reader, error) { return openReader(p.info.Format, path, p.opts) }
 	r, err := open()
 	if err != nil {

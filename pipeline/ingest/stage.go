@@ -41,12 +41,13 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 	}
 	for _, src := range env.Config.Sources {
 		opts := FileOptions{
-			Format:    Format(src.Format),
-			Sheet:     src.Sheet,
-			Encoding:  src.Encoding,
-			Delimiter: src.Delimiter,
-			Decimal:   src.Decimal,
-			Now:       env.Now,
+			Format:          Format(src.Format),
+			Sheet:           src.Sheet,
+			Encoding:        src.Encoding,
+			Delimiter:       src.Delimiter,
+			Decimal:         src.Decimal,
+			Now:             env.Now,
+			KeepUserMissing: src.KeepUserMissing,
 		}
 		if env.Progress {
 			opts.Progress = log
@@ -94,12 +95,14 @@ func (s *Stage) loadSource(ctx context.Context, st *store.Store, id, path string
 }
 
 // matches reports whether a loaded source was read the way opts ask: a
-// changed format, sheet, encoding, delimiter or decimal override in
-// socap.yaml reloads an unchanged file.
+// changed format, sheet, encoding, delimiter or decimal override, or a
+// changed keep_user_missing for an SPSS file, in socap.yaml reloads an
+// unchanged file.
 func (info *SourceInfo) matches(opts FileOptions) bool {
 	same := func(override, loaded string) bool { return override == "" || override == loaded }
 	return same(string(opts.Format), string(info.Format)) && opts.Sheet == info.Sheet &&
-		same(opts.Encoding, info.Encoding) && same(opts.Delimiter, info.Delimiter) && same(opts.Decimal, info.Decimal)
+		same(opts.Encoding, info.Encoding) && same(opts.Delimiter, info.Delimiter) && same(opts.Decimal, info.Decimal) &&
+		(!hasUserMissing(info.Format) || opts.KeepUserMissing == info.KeepUserMissing)
 }
 
 // Summary is a one-line description of a loaded source, e.g.
@@ -118,6 +121,9 @@ func (info *SourceInfo) Summary() string {
 	if info.Sheet != "" {
 		details = append(details, "sheet "+info.Sheet)
 	}
+	if info.KeepUserMissing {
+		details = append(details, "user-missing codes kept")
+	}
 	s := fmt.Sprintf("%d rows from %s (%s)", info.Rows, info.Path, strings.Join(details, ", "))
 	if info.ProblemRows > 0 {
 		s += fmt.Sprintf(", %d with a problem", info.ProblemRows)
@@ -134,8 +140,9 @@ func LoadedSource(ctx context.Context, st *store.Store, id string) (*SourceInfo,
 	var info SourceInfo
 	var format string
 	var enc, delim, dec, sheet sql.NullString
-	err := st.DB().QueryRowContext(ctx, `SELECT path, sha256, format, encoding, delimiter, decimal_sep, sheet, raw_table, row_count
-		FROM sources WHERE source_id = ?`, id).Scan(&info.Path, &info.SHA256, &format, &enc, &delim, &dec, &sheet, &info.Table, &info.Rows)
+	var keep sql.NullBool
+	err := st.DB().QueryRowContext(ctx, `SELECT path, sha256, format, encoding, delimiter, decimal_sep, sheet, raw_table, row_count, keep_user_missing
+		FROM sources WHERE source_id = ?`, id).Scan(&info.Path, &info.SHA256, &format, &enc, &delim, &dec, &sheet, &info.Table, &info.Rows, &keep)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("source %s: %w", id, ErrNoSource)
 	}
@@ -144,6 +151,9 @@ func LoadedSource(ctx context.Context, st *store.Store, id string) (*SourceInfo,
 	}
 	info.ID, info.Format = id, Format(format)
 	info.Encoding, info.Delimiter, info.Decimal, info.Sheet = enc.String, delim.String, dec.String, sheet.String
+	// An SPSS source loaded before keep_user_missing was recorded (NULL)
+	// kept its codes: socap did not yet make them NULL.
+	info.KeepUserMissing = hasUserMissing(info.Format) && (keep.Bool || !keep.Valid)
 	if err := st.DB().QueryRowContext(ctx, "SELECT count(*) FROM "+store.QuoteIdent(info.Table)+" WHERE "+ColProblem+" IS NOT NULL").
 		Scan(&info.ProblemRows); err != nil {
 		return nil, fmt.Errorf("source %s: %w", id, err)
