@@ -247,7 +247,7 @@ func (d *Design) GLM(formula string, opt GLMOptions) (*GLM, error) {
 	// and the deviance
 	g.score = make([]float64, len(g.y)*p)
 	fitted := make([]float64, len(g.y))
-	final := g.pass(g.beta, nil, g.w, g.score, fitted)
+	final := g.pass(g.beta, nil, nil, g.w, g.score, fitted)
 	g.Deviance = final.dev
 	if g.ainv, err = g.invert(final.xtwx); err != nil {
 		return nil, fmt.Errorf("glm %s: %w", formula, err)
@@ -365,15 +365,15 @@ type irlsFit struct {
 // from R's mustart.
 func (g *GLM) irls(w []float64, start []float64, opt GLMOptions) (*irlsFit, error) {
 	p := len(g.m.names)
-	var eta0 []float64
+	var eta0, mu0 []float64
 	beta := slices.Clone(start)
 	if start == nil {
-		eta0 = g.startEta(w)
+		eta0, mu0 = g.startEta(w)
 	}
 	var prev []float64
 	halvings := 0
 	for iter := 0; ; {
-		out := g.pass(beta, eta0, w, nil, nil)
+		out := g.pass(beta, eta0, mu0, w, nil, nil)
 		if !out.finite {
 			if prev == nil || halvings == 30 {
 				return nil, fmt.Errorf("%w: the fit is not finite after step halving at iteration %d", ErrNoConvergence, iter)
@@ -407,34 +407,35 @@ func (g *GLM) irls(w []float64, start []float64, opt GLMOptions) (*irlsFit, erro
 				return &irlsFit{beta: next, iter: iter}, nil
 			}
 		}
-		prev, beta, eta0 = beta, next, nil
+		prev, beta, eta0, mu0 = beta, next, nil, nil
 		halvings = 0
 	}
 }
 
-// startEta is η from R's mustart: (w y + 1/2)/(w + 1) with w the weights over their
-// mean for binomial, y + 1/10 for poisson, y for gaussian.
-func (g *GLM) startEta(w []float64) []float64 {
+// startEta is R's mustart, μ = (w y + 1/2)/(w + 1) with w the weights over their mean
+// for binomial, y + 1/10 for poisson, y for gaussian, and its η (glm.fit's first
+// iteration uses both, without computing μ back from η).
+func (g *GLM) startEta(w []float64) (eta, mu []float64) {
 	n := len(g.y)
 	wsum := 0.0
 	for _, x := range w {
 		wsum += x
 	}
 	mean := wsum / float64(n)
-	eta := make([]float64, n)
+	eta, mu = make([]float64, n), make([]float64, n)
 	for r, y := range g.y {
 		switch {
 		case g.lk.binary:
 			pw := w[r] / mean
 			m := (pw*y + 0.5) / (pw + 1)
-			eta[r] = math.Log(m / (1 - m))
+			eta[r], mu[r] = math.Log(m/(1-m)), m
 		case g.lk.count:
-			eta[r] = math.Log(y + 0.1)
+			eta[r], mu[r] = math.Log(y+0.1), y+0.1
 		default:
-			eta[r] = y
+			eta[r], mu[r] = y, y
 		}
 	}
-	return eta
+	return eta, mu
 }
 
 // passChunk is the number of rows per block of parallelRows: blocks are summed in a
@@ -495,7 +496,7 @@ func (f Family) kind() linkKind {
 	return kindOther
 }
 
-// pass computes, for η = Xβ (or η = eta0 when given), the IRLS cross-products,
+// pass computes, for η = Xβ (or η = eta0 and μ = mu0 when given), the IRLS cross-products,
 // accumulating chunks of rows in parallel. Within a chunk, blocks of passBlock rows
 // are taken column by column: η by column axpys (the same sums, in the same order, as
 // a row's dot product), then the working weights and responses, then XᵀWX and XᵀWz as
@@ -504,7 +505,7 @@ func (f Family) kind() linkKind {
 // estimating-function rows U_i = w_i x_i (y_i − μ_i) μ'(η_i)/V(μ_i) (svyglm's estfun,
 // whose design-based total has the covariance B of V(β̂) = A⁻¹BA⁻¹, svy.varcoef),
 // the fitted values μ_i and sums the deviance.
-func (g *GLM) pass(beta, eta0, w, score, fitted []float64) passResult {
+func (g *GLM) pass(beta, eta0, mu0, w, score, fitted []float64) passResult {
 	p := len(g.m.names)
 	n := len(g.y)
 	lk := g.lk
@@ -533,22 +534,43 @@ func (g *GLM) pass(beta, eta0, w, score, fitted []float64) passResult {
 				}
 			}
 			wb, yb := w[b0:b1], g.y[b0:b1]
+			var mub []float64
+			if mu0 != nil {
+				mub = mu0[b0:b1]
+			}
 			ww := ubuf[p*B : p*B+nb] // W, then W·z
+			chk := 0.0               // NaN when a working response or weight is not finite
 			for r, e := range eta {
 				var mu, d, v float64
 				switch kind {
 				case kindLogit:
-					mu = logistic(e)
+					if mub != nil {
+						mu = mub[r]
+					} else {
+						mu = logistic(e)
+					}
 					v = mu * (1 - mu)
-					d = math.Max(v, epsMu)
+					d = v // math.Max(v, epsMu), NaN included
+					if v < epsMu {
+						d = epsMu
+					}
 				case kindLog:
-					mu = math.Exp(e)
-					v = mu
-					d = math.Max(mu, epsMu)
+					if mub != nil {
+						mu = mub[r]
+					} else {
+						mu = math.Exp(e)
+					}
+					v, d = mu, mu
+					if mu < epsMu {
+						d = epsMu
+					}
 				case kindIdentity:
 					mu, d, v = e, 1, 1
 				default:
 					mu = lk.inv(e)
+					if mub != nil {
+						mu = mub[r]
+					}
 					d = lk.dinv(e, mu)
 					v = lk.variance(mu)
 				}
@@ -557,9 +579,7 @@ func (g *GLM) pass(beta, eta0, w, score, fitted []float64) passResult {
 					acc[iBound] = 1
 				}
 				zr, wr := e+(y0-mu)/d, w0*d*d/v
-				if !(math.Abs(zr) <= math.MaxFloat64 && math.Abs(wr) <= math.MaxFloat64) {
-					acc[iNonfinite] = 1
-				}
+				chk += zr*0 + wr*0
 				z[r], ww[r] = zr, wr
 				if score != nil {
 					if w0 != 0 {
@@ -569,10 +589,18 @@ func (g *GLM) pass(beta, eta0, w, score, fitted []float64) passResult {
 					fitted[b0+r] = mu
 				}
 			}
+			if chk != 0 {
+				acc[iNonfinite] = 1
+			}
 			if score != nil {
 				for j, c := range g.cols {
-					for r, x := range c[b0:b1] {
-						score[(b0+r)*p+j] = x * sc[r]
+					xs[j] = c[b0:b1]
+				}
+				xb := xs[:p]
+				for r, s := range sc {
+					row := score[(b0+r)*p : (b0+r+1)*p]
+					for j, c := range xb {
+						row[j] = c[r] * s
 					}
 				}
 			}
