@@ -115,7 +115,7 @@ func (c cell) declaredMissing(spec string) string {
 		}
 	}
 	if len(texts) > 0 {
-		conds = append(conds, fmt.Sprintf("%s IN (%s)", c.text(), lits(texts)))
+		conds = append(conds, in(c.text(), quoted(texts), ""))
 	}
 	return "(" + strings.Join(conds, " OR ") + ")"
 }
@@ -164,16 +164,16 @@ func (c cell) missing() string {
 	switch {
 	case c.v.Type.Numeric():
 		if len(nums) > 0 {
-			conds = append(conds, fmt.Sprintf("%s IN (%s)", c.col("n"), strings.Join(nums, ", ")))
+			conds = append(conds, in(c.col("n"), nums, "DOUBLE"))
 		}
 		if len(texts) > 0 {
-			conds = append(conds, fmt.Sprintf("CASE WHEN %s IS NULL THEN trim(%s) IN (%s) ELSE false END", c.col("n"), c.col("r"), lits(texts)))
+			conds = append(conds, fmt.Sprintf("CASE WHEN %s IS NULL THEN %s ELSE false END", c.col("n"), in("trim("+c.col("r")+")", quoted(texts), "")))
 		}
 	case len(texts) == 0:
 	case c.v.Type == codebook.Categorical:
-		conds = append(conds, fmt.Sprintf("%s IN (%s)", c.col("c"), lits(texts)))
+		conds = append(conds, in(c.col("c"), quoted(texts), ""))
 	default:
-		conds = append(conds, fmt.Sprintf("%s IN (%s)", c.col("t"), lits(texts)))
+		conds = append(conds, in(c.col("t"), quoted(texts), ""))
 	}
 	if c.declared != "" {
 		conds = append(conds, c.declared)
@@ -198,10 +198,10 @@ func (c cell) valid() string {
 			conds = append(conds, fmt.Sprintf("%s BETWEEN %s AND %s", n, num(lo), num(hi)))
 		}
 		if c.v.RestrictedToLabels() {
-			conds = append(conds, fmt.Sprintf("%s IN (%s)", n, strings.Join(c.numericCodes(), ", ")))
+			conds = append(conds, in(n, c.numericCodes(), "DOUBLE"))
 		}
 	case c.v.Type == codebook.Categorical && c.v.RestrictedToLabels():
-		conds = append(conds, fmt.Sprintf("%s IN (%s)", c.col("c"), lits(codes(c.v))))
+		conds = append(conds, in(c.col("c"), quoted(codes(c.v)), ""))
 	default:
 		conds = append(conds, c.col("t")+" IS NOT NULL")
 	}
@@ -344,7 +344,7 @@ func (c cell) canonicalCode() string {
 	}
 	expr := "CASE "
 	if len(known) > 0 {
-		expr += fmt.Sprintf("WHEN %s IN (%s) THEN %s ", t, lits(known), t)
+		expr += fmt.Sprintf("WHEN %s THEN %s ", in(t, quoted(known), ""), t)
 	}
 	return expr + fmt.Sprintf("WHEN %s = trunc(%s) AND abs(%s) < 1e15 THEN CAST(CAST(%s AS BIGINT) AS VARCHAR) ELSE %s END", n, n, n, n, t)
 }
@@ -609,12 +609,33 @@ func listCodes(cs []string) string {
 func lit(s string) string { return store.QuoteString(s) }
 
 // lits is a comma-separated list of SQL string literals.
-func lits(ss []string) string {
+func lits(ss []string) string { return strings.Join(quoted(ss), ", ") }
+
+// quoted are SQL string literals of ss.
+func quoted(ss []string) []string {
 	out := make([]string, len(ss))
 	for k, s := range ss {
 		out[k] = lit(s)
 	}
-	return strings.Join(out, ", ")
+	return out
+}
+
+// in is true when x is one of items (SQL literals; of type typ when that is
+// not ""), NULL when x is NULL. A short list is an IN, which DuckDB turns
+// into ORs. A longer list is list_contains: DuckDB's optimizer rewrites an IN
+// of five or more constants into a mark join against the constants, and one
+// such join per variable stacks hundreds of joins under the wide
+// projection, so that planning time and memory grow with the square of the
+// number of variables (a codebook of 560 variables ran out of memory).
+func in(x string, items []string, typ string) string {
+	if len(items) < 5 {
+		return fmt.Sprintf("%s IN (%s)", x, strings.Join(items, ", "))
+	}
+	list := "[" + strings.Join(items, ", ") + "]"
+	if typ != "" {
+		list += "::" + typ + "[]"
+	}
+	return fmt.Sprintf("list_contains(%s, %s)", list, x)
 }
 
 // num is an SQL DOUBLE literal.
