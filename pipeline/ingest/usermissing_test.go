@@ -141,4 +141,14 @@ func TestStageKeepUserMissing(t *testing.T) {
 	}
 	run(true, 0, "99")
 	run(false, 3, "NULL")
+
+	// A source loaded before sources.keep_user_missing existed (NULL) kept
+	// its codes: the default now reloads it.
+	if _, err := st.DB().Exec(`UPDATE sources SET keep_user_missing = NULL WHERE source_id = 's'`); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := LoadedSource(ctx, st, "s"); err != nil || !info.KeepUserMissing {
+		t.Fatalf("LoadedSource of a source loaded before keep_user_missing: %+v, %v", info, err)
+	}
+	run(false, 3, "NULL")
 }
