@@ -1,5 +1,7 @@
 package survey
 
+import "math"
+
 //go:noescape
 func tile42AVX(u0, u1, u2, u3, x0, x1 *float64, n int, out *[32]float64)
 
@@ -73,5 +75,44 @@ func axpy(y, x []float64, alpha float64) {
 	}
 	for r := n4; r < n; r++ {
 		y[r] += x[r] * alpha
+	}
+}
+
+//go:noescape
+func expNegAVX(dst, src *float64, n int, tab *[20][4]float64)
+
+// expTab holds expNegAVX's constants, each four times: the sign bit, −708, log2(e),
+// ln 2 in two parts (math's Ln2Hi, Ln2Lo), the exponent bias, 1/13!, …, 1/1!, 1.
+var expTab = func() (t [20][4]float64) {
+	set := func(k int, v float64) { t[k] = [4]float64{v, v, v, v} }
+	set(0, math.Float64frombits(1<<63))
+	set(1, -708)
+	set(2, math.Log2E)
+	set(3, 6.93147180369123816490e-01)
+	set(4, 1.90821492927058770002e-10)
+	set(5, math.Float64frombits(1023))
+	f := 1.0
+	for k := 2; k <= 13; k++ {
+		f *= float64(k)
+	}
+	for k := 13; k >= 0; k-- { // 1/k! at t[6+13−k]
+		set(6+13-k, 1/f)
+		f /= float64(max(k, 1))
+	}
+	return t
+}()
+
+// expNeg sets dst[r] = exp(−|src[r]|) (within an ulp or two of math.Exp; −|src[r]| below
+// −708 counts as −708).
+func expNeg(dst, src []float64) {
+	n := len(dst)
+	src = src[:n]
+	n4 := 0
+	if haveAVX2FMA && n >= 4 {
+		n4 = n &^ 3
+		expNegAVX(&dst[0], &src[0], n4, &expTab)
+	}
+	for r := n4; r < n; r++ {
+		dst[r] = math.Exp(-math.Abs(src[r]))
 	}
 }

@@ -119,3 +119,54 @@ TEXT ·xgetbv0(SB), NOSPLIT, $0-4
 	XGETBV
 	MOVL AX, ret+0(FP)
 	RET
+
+// func expNegAVX(dst, src *float64, n int, tab *[20][4]float64): dst[r] = exp(−|src[r]|),
+// n a multiple of 4 (expTab: Cody–Waite reduction, degree-13 Taylor polynomial, 2^k by
+// the exponent bits; arguments below −708 are raised to −708; NaN stays NaN).
+TEXT ·expNegAVX(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), R8
+	MOVQ tab+24(FP), R9
+	SHLQ $3, R8
+	XORQ R10, R10
+	CMPQ R8, $0
+	JE   edone
+
+eloop:
+	VMOVUPD (SI)(R10*1), Y0
+	VORPD   0(R9), Y0, Y0          // −|x|
+	VMOVUPD 32(R9), Y1
+	VMAXPD  Y0, Y1, Y0             // max(−708, x), NaN kept
+	VMULPD  64(R9), Y0, Y2         // x·log2(e)
+	VROUNDPD $0, Y2, Y2            // k, to nearest
+	VMOVAPD Y0, Y3
+	VFNMADD231PD 96(R9), Y2, Y3    // r = x − k·ln2hi
+	VFNMADD231PD 128(R9), Y2, Y3   // r −= k·ln2lo
+	VMOVUPD 192(R9), Y4            // c13
+	VFMADD213PD 224(R9), Y3, Y4
+	VFMADD213PD 256(R9), Y3, Y4
+	VFMADD213PD 288(R9), Y3, Y4
+	VFMADD213PD 320(R9), Y3, Y4
+	VFMADD213PD 352(R9), Y3, Y4
+	VFMADD213PD 384(R9), Y3, Y4
+	VFMADD213PD 416(R9), Y3, Y4
+	VFMADD213PD 448(R9), Y3, Y4
+	VFMADD213PD 480(R9), Y3, Y4
+	VFMADD213PD 512(R9), Y3, Y4
+	VFMADD213PD 544(R9), Y3, Y4
+	VFMADD213PD 576(R9), Y3, Y4
+	VFMADD213PD 608(R9), Y3, Y4    // c0 = 1
+	VCVTPD2DQY Y2, X5
+	VPMOVSXDQ X5, Y5
+	VPADDQ  160(R9), Y5, Y5        // k + 1023
+	VPSLLQ  $52, Y5, Y5            // 2^k
+	VMULPD  Y5, Y4, Y4
+	VMOVUPD Y4, (DI)(R10*1)
+	ADDQ $32, R10
+	CMPQ R10, R8
+	JB   eloop
+
+edone:
+	VZEROUPPER
+	RET

@@ -2,6 +2,8 @@
 
 package survey
 
+import "math"
+
 // tile42 returns the eight dot products of u0…u3 with x0 and x1.
 func tile42(u0, u1, u2, u3, x0, x1 []float64) (a00, a01, a10, a11, a20, a21, a30, a31 float64) {
 	return tile42Go(u0, u1, u2, u3, x0, x1)
@@ -20,5 +22,13 @@ func axpy(y, x []float64, alpha float64) {
 	x = x[:len(y)]
 	for r := range y {
 		y[r] += x[r] * alpha
+	}
+}
+
+// expNeg sets dst[r] = exp(−|src[r]|).
+func expNeg(dst, src []float64) {
+	src = src[:len(dst)]
+	for r, x := range src {
+		dst[r] = math.Exp(-math.Abs(x))
 	}
 }

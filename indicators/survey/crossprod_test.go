@@ -72,3 +72,34 @@ func TestKernelHelpers(t *testing.T) {
 		}
 	}
 }
+
+// TestExpNeg compares expNeg with math.Exp.
+func TestExpNeg(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	src := make([]float64, 100003)
+	for r := range src {
+		switch r % 3 {
+		case 0:
+			src[r] = rng.NormFloat64() * 3
+		case 1:
+			src[r] = (rng.Float64() - 0.5) * 1416
+		default:
+			src[r] = rng.Float64() * 1e-6
+		}
+	}
+	src[0], src[1], src[2], src[3] = 0, 708, -708, math.Copysign(0, -1)
+	dst := make([]float64, len(src))
+	expNeg(dst, src)
+	for r, x := range src {
+		want := math.Exp(-math.Abs(x))
+		if math.Abs(dst[r]-want) > 4e-16*want {
+			t.Fatalf("exp(−|%v|): %v, want %v (rel %g)", x, dst[r], want, (dst[r]-want)/want)
+		}
+	}
+	nan := []float64{1, 2, math.NaN(), 3, math.NaN()}
+	out := make([]float64, len(nan))
+	expNeg(out, nan)
+	if !math.IsNaN(out[2]) || !math.IsNaN(out[4]) || out[0] != math.Exp(-1) && math.Abs(out[0]-math.Exp(-1)) > 4e-16 {
+		t.Fatalf("NaN: %v", out)
+	}
+}

@@ -517,9 +517,10 @@ func (g *GLM) pass(beta, eta0, mu0, w, score, fitted []float64) passResult {
 	parallelRows(n, func(lo, hi int) {
 		const B = passBlock
 		acc := make([]float64, width)
-		buf := make([]float64, (q+4)*B)
+		buf := make([]float64, (q+5)*B)
 		ubuf := buf[:q*B]
-		etab, zb, sb, zero := buf[q*B:(q+1)*B], buf[(q+1)*B:(q+2)*B], buf[(q+2)*B:(q+3)*B], buf[(q+3)*B:]
+		etab, zb, sb, zero := buf[q*B:(q+1)*B], buf[(q+1)*B:(q+2)*B], buf[(q+2)*B:(q+3)*B], buf[(q+3)*B:(q+4)*B]
+		expb := buf[(q+4)*B:]
 		us, xs := make([][]float64, q), make([][]float64, q)
 		for b0 := lo; b0 < hi; b0 += B {
 			b1 := min(b0+B, hi)
@@ -534,9 +535,12 @@ func (g *GLM) pass(beta, eta0, mu0, w, score, fitted []float64) passResult {
 				}
 			}
 			wb, yb := w[b0:b1], g.y[b0:b1]
-			var mub []float64
+			var mub, ex []float64
 			if mu0 != nil {
 				mub = mu0[b0:b1]
+			} else if kind == kindLogit {
+				ex = expb[:nb]
+				expNeg(ex, eta) // exp(−|η|), four rows at a time
 			}
 			ww := ubuf[p*B : p*B+nb] // W, then W·z
 			chk := 0.0               // NaN when a working response or weight is not finite
@@ -547,7 +551,16 @@ func (g *GLM) pass(beta, eta0, mu0, w, score, fitted []float64) passResult {
 					if mub != nil {
 						mu = mub[r]
 					} else {
-						mu = logistic(e)
+						// logistic(e), with exp(−|e|) from expNeg
+						t := ex[r]
+						if !(e <= 708 && e >= -708) {
+							t = math.Exp(-math.Abs(e))
+						}
+						if e >= 0 {
+							mu = 1 / (1 + t)
+						} else {
+							mu = t / (1 + t)
+						}
 					}
 					v = mu * (1 - mu)
 					d = v // math.Max(v, epsMu), NaN included
