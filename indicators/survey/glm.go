@@ -675,6 +675,27 @@ func (m *modelSpec) columns() (cols [][]float64, y []float64) {
 		}
 		c := make([]float64, n)
 		cols[j] = c
+		switch {
+		case len(parts) == 0: // the intercept
+			for r := range c {
+				c[r] = 1
+			}
+			continue
+		case len(parts) == 1: // a factor level's indicator
+			codes, level := m.vars[parts[0].v].codes, parts[0].level
+			parallelRows(n, func(lo, hi int) {
+				for r := lo; r < hi; r++ {
+					i := r
+					if !full {
+						i = m.rows[r]
+					}
+					if codes[i] == level {
+						c[r] = 1
+					}
+				}
+			})
+			continue
+		}
 		parallelRows(n, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
 				i := m.rows[r]
