@@ -118,6 +118,11 @@ func (p *prepared) prepareCSV(ctx context.Context) error {
 	}
 	p.info.Columns = r.Columns()
 	r.Close()
+	if len(p.info.Columns) > 1 && strings.TrimSpace(p.info.Columns[0].Name) == "" {
+		// R's write.csv writes row names under an empty first header.
+		p.info.Columns[0].Name = RowNamesColumn
+		p.info.Notes = append(p.info.Notes, fmt.Sprintf("the first column has no name (R's row names); it is loaded as %q", RowNamesColumn))
+	}
 	if err := checkNames(path, columnNames(p.info.Columns)); err != nil {
 		return err
 	}

@@ -57,6 +57,10 @@ const (
 
 var provenanceColumns = []string{ColSource, ColSHA256, ColRow, ColProblem}
 
+// RowNamesColumn names a CSV's unnamed first column, where R's write.csv
+// puts row names.
+const RowNamesColumn = "row_names"
+
 // Format is a supported input format.
 type Format string
 
