@@ -320,11 +320,42 @@ func (g *GLM) checkResponse() error {
 func (g *GLM) separatedIndicators() error {
 	p := len(g.m.names)
 	var bad []string
+	// a factor level's column: the counts and outcome sums of all the factor's levels
+	// in one pass over its codes (the same sums, in the same order)
+	type levelSums struct {
+		n   []int
+		sum []float64
+	}
+	byVar := map[int]levelSums{}
 	for j := 0; j < p; j++ {
 		if g.m.names[j] == "(Intercept)" {
 			continue
 		}
 		n, sum, indicator := 0, 0.0, true
+		if parts := g.m.cols[j]; len(parts) == 1 && parts[0].level >= 0 {
+			ls, ok := byVar[parts[0].v]
+			if !ok {
+				mv := g.m.vars[parts[0].v]
+				ls = levelSums{make([]int, len(mv.levels)), make([]float64, len(mv.levels))}
+				for r, i := range g.m.rows {
+					if c := mv.codes[i]; g.w[r] > 0 && c >= 0 && int(c) < len(ls.n) {
+						ls.n[c]++
+						ls.sum[c] += g.y[r]
+					}
+				}
+				byVar[parts[0].v] = ls
+			}
+			if l := int(parts[0].level); l < len(ls.n) {
+				n, sum = ls.n[l], ls.sum[l]
+			}
+			if n == 0 {
+				continue
+			}
+			if sum == 0 || sum == float64(n) {
+				bad = append(bad, fmt.Sprintf("%s (all %d rows with it have outcome %g)", g.m.names[j], n, sum/float64(n)))
+			}
+			continue
+		}
 		for r, x := range g.cols[j] {
 			if x != 0 && x != 1 {
 				indicator = false
