@@ -1,18 +1,17 @@
 package survey
 
-// crossLower adds to acc (q×q, row major) the lower triangle of UᵀX over a block of
-// rows: acc[j*q+k] += Σ_r u[j][r]·x[k][r] for k ≤ j, where u and x hold q columns
-// (column-major: each a slice of the block's rows, all of the same length) and q is a
-// multiple of 4 (pad with zero columns). The cells are computed in register tiles of
-// 4 u-columns × 2 x-columns, so each pair of loads feeds several multiply-adds (a
-// level-3 kernel, where per-row rank-1 updates load and store every accumulator
-// cell); tiles on the diagonal also add some cells above it (k > j), which callers
-// ignore.
-func crossLower(acc []float64, q int, u, x [][]float64) {
+// crossLower adds to acc (q×q, row major) the lower triangle of XᵀWX over a block of
+// rows: acc[j*q+k] += Σ_r w[r]·x[j][r]·x[k][r] for k ≤ j, where x holds q columns
+// (column-major: each a slice of the block's rows, as long as w) and q is a multiple
+// of 4 (pad with zero columns). The cells are computed in register tiles of 4 × 2
+// columns, so each load feeds several multiply-adds (a level-3 kernel, where per-row
+// rank-1 updates load and store every accumulator cell); tiles on the diagonal also
+// add some cells above it (k > j), which callers ignore.
+func crossLower(acc []float64, q int, w []float64, x [][]float64) {
 	for j0 := 0; j0 < q; j0 += 4 {
-		u0, u1, u2, u3 := u[j0], u[j0+1], u[j0+2], u[j0+3]
+		u0, u1, u2, u3 := x[j0], x[j0+1], x[j0+2], x[j0+3]
 		for k0 := 0; k0 < j0+4; k0 += 2 {
-			a00, a01, a10, a11, a20, a21, a30, a31 := tile42(u0, u1, u2, u3, x[k0], x[k0+1])
+			a00, a01, a10, a11, a20, a21, a30, a31 := tile42(w, u0, u1, u2, u3, x[k0], x[k0+1])
 			acc[j0*q+k0] += a00
 			acc[j0*q+k0+1] += a01
 			acc[(j0+1)*q+k0] += a10
@@ -27,12 +26,12 @@ func crossLower(acc []float64, q int, u, x [][]float64) {
 
 // tile42Go is tile42 in Go, for blocks of fewer than 4 rows, the rows after the
 // last multiple of 4 and CPUs without AVX2 and FMA.
-func tile42Go(u0, u1, u2, u3, x0, x1 []float64) (a00, a01, a10, a11, a20, a21, a30, a31 float64) {
-	n := len(u0)
-	u1, u2, u3, x0, x1 = u1[:n], u2[:n], u3[:n], x0[:n], x1[:n]
-	for r, v0 := range u0 {
+func tile42Go(w, u0, u1, u2, u3, x0, x1 []float64) (a00, a01, a10, a11, a20, a21, a30, a31 float64) {
+	n := len(w)
+	u0, u1, u2, u3, x0, x1 = u0[:n], u1[:n], u2[:n], u3[:n], x0[:n], x1[:n]
+	for r, wr := range w {
 		y0, y1 := x0[r], x1[r]
-		v1, v2, v3 := u1[r], u2[r], u3[r]
+		v0, v1, v2, v3 := wr*u0[r], wr*u1[r], wr*u2[r], wr*u3[r]
 		a00 += v0 * y0
 		a01 += v0 * y1
 		a10 += v1 * y0

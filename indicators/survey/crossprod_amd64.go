@@ -3,10 +3,7 @@ package survey
 import "math"
 
 //go:noescape
-func tile42AVX(u0, u1, u2, u3, x0, x1 *float64, n int, out *[32]float64)
-
-//go:noescape
-func mulAVX(dst, a, b *float64, n int)
+func tile42AVX(w, u0, u1, u2, u3, x0, x1 *float64, n int, out *[32]float64)
 
 //go:noescape
 func axpyAVX(y, x *float64, alpha float64, n int)
@@ -30,38 +27,25 @@ var haveAVX2FMA = func() bool {
 	return b7&(1<<5) != 0 // AVX2
 }()
 
-// tile42 returns the eight dot products of u0…u3 with x0 and x1.
-func tile42(u0, u1, u2, u3, x0, x1 []float64) (a00, a01, a10, a11, a20, a21, a30, a31 float64) {
-	if !haveAVX2FMA || len(u0) < 4 {
-		return tile42Go(u0, u1, u2, u3, x0, x1)
+// tile42 returns the eight weighted dot products Σ w[r]·u_i[r]·x_k[r] of u0…u3 with x0
+// and x1.
+func tile42(w, u0, u1, u2, u3, x0, x1 []float64) (a00, a01, a10, a11, a20, a21, a30, a31 float64) {
+	if !haveAVX2FMA || len(w) < 4 {
+		return tile42Go(w, u0, u1, u2, u3, x0, x1)
 	}
-	n := len(u0)
+	n := len(w)
 	n4 := n &^ 3
-	u1, u2, u3, x0, x1 = u1[:n], u2[:n], u3[:n], x0[:n], x1[:n]
+	u0, u1, u2, u3, x0, x1 = u0[:n], u1[:n], u2[:n], u3[:n], x0[:n], x1[:n]
 	var out [32]float64
-	tile42AVX(&u0[0], &u1[0], &u2[0], &u3[0], &x0[0], &x1[0], n4, &out)
+	tile42AVX(&w[0], &u0[0], &u1[0], &u2[0], &u3[0], &x0[0], &x1[0], n4, &out)
 	s := func(k int) float64 { return (out[k] + out[k+1]) + (out[k+2] + out[k+3]) }
 	a00, a01, a10, a11, a20, a21, a30, a31 = s(0), s(4), s(8), s(12), s(16), s(20), s(24), s(28)
 	if n4 < n {
-		b00, b01, b10, b11, b20, b21, b30, b31 := tile42Go(u0[n4:], u1[n4:], u2[n4:], u3[n4:], x0[n4:], x1[n4:])
+		b00, b01, b10, b11, b20, b21, b30, b31 := tile42Go(w[n4:], u0[n4:], u1[n4:], u2[n4:], u3[n4:], x0[n4:], x1[n4:])
 		a00, a01, a10, a11 = a00+b00, a01+b01, a10+b10, a11+b11
 		a20, a21, a30, a31 = a20+b20, a21+b21, a30+b30, a31+b31
 	}
 	return
-}
-
-// mulTo sets dst[r] = a[r]·b[r].
-func mulTo(dst, a, b []float64) {
-	n := len(dst)
-	a, b = a[:n], b[:n]
-	n4 := 0
-	if haveAVX2FMA && n >= 4 {
-		n4 = n &^ 3
-		mulAVX(&dst[0], &a[0], &b[0], n4)
-	}
-	for r := n4; r < n; r++ {
-		dst[r] = a[r] * b[r]
-	}
 }
 
 // axpy adds x[r]·alpha to y[r].

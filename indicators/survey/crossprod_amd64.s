@@ -1,16 +1,18 @@
 #include "textflag.h"
 
-// func tile42AVX(u0, u1, u2, u3, x0, x1 *float64, n int, out *[32]float64)
-// out[8i+4k : 8i+4k+4] holds the four lane sums of Σ u_i[r]·x_k[r], n a multiple of 4.
-TEXT ·tile42AVX(SB), NOSPLIT, $0-64
-	MOVQ u0+0(FP), AX
-	MOVQ u1+8(FP), BX
-	MOVQ u2+16(FP), CX
-	MOVQ u3+24(FP), DX
-	MOVQ x0+32(FP), SI
-	MOVQ x1+40(FP), DI
-	MOVQ n+48(FP), R8
-	MOVQ out+56(FP), R9
+// func tile42AVX(w, u0, u1, u2, u3, x0, x1 *float64, n int, out *[32]float64)
+// out[8i+4k : 8i+4k+4] holds the four lane sums of Σ w[r]·u_i[r]·x_k[r], n a multiple
+// of 4.
+TEXT ·tile42AVX(SB), NOSPLIT, $0-72
+	MOVQ w+0(FP), R11
+	MOVQ u0+8(FP), AX
+	MOVQ u1+16(FP), BX
+	MOVQ u2+24(FP), CX
+	MOVQ u3+32(FP), DX
+	MOVQ x0+40(FP), SI
+	MOVQ x1+48(FP), DI
+	MOVQ n+56(FP), R8
+	MOVQ out+64(FP), R9
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
@@ -25,18 +27,19 @@ TEXT ·tile42AVX(SB), NOSPLIT, $0-64
 	JE   done
 
 loop:
+	VMOVUPD (R11)(R10*1), Y14
 	VMOVUPD (SI)(R10*1), Y8
 	VMOVUPD (DI)(R10*1), Y9
-	VMOVUPD (AX)(R10*1), Y10
+	VMULPD  (AX)(R10*1), Y14, Y10
 	VFMADD231PD Y8, Y10, Y0
 	VFMADD231PD Y9, Y10, Y1
-	VMOVUPD (BX)(R10*1), Y11
+	VMULPD  (BX)(R10*1), Y14, Y11
 	VFMADD231PD Y8, Y11, Y2
 	VFMADD231PD Y9, Y11, Y3
-	VMOVUPD (CX)(R10*1), Y12
+	VMULPD  (CX)(R10*1), Y14, Y12
 	VFMADD231PD Y8, Y12, Y4
 	VFMADD231PD Y9, Y12, Y5
-	VMOVUPD (DX)(R10*1), Y13
+	VMULPD  (DX)(R10*1), Y14, Y13
 	VFMADD231PD Y8, Y13, Y6
 	VFMADD231PD Y9, Y13, Y7
 	ADDQ $32, R10
@@ -52,29 +55,6 @@ done:
 	VMOVUPD Y5, 160(R9)
 	VMOVUPD Y6, 192(R9)
 	VMOVUPD Y7, 224(R9)
-	VZEROUPPER
-	RET
-
-// func mulAVX(dst, a, b *float64, n int): dst[r] = a[r]·b[r], n a multiple of 4.
-TEXT ·mulAVX(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DX
-	MOVQ n+24(FP), R8
-	SHLQ $3, R8
-	XORQ R10, R10
-	CMPQ R8, $0
-	JE   mdone
-
-mloop:
-	VMOVUPD (SI)(R10*1), Y0
-	VMULPD  (DX)(R10*1), Y0, Y0
-	VMOVUPD Y0, (DI)(R10*1)
-	ADDQ $32, R10
-	CMPQ R10, R8
-	JB   mloop
-
-mdone:
 	VZEROUPPER
 	RET
 

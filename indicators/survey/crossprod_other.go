@@ -4,17 +4,10 @@ package survey
 
 import "math"
 
-// tile42 returns the eight dot products of u0…u3 with x0 and x1.
-func tile42(u0, u1, u2, u3, x0, x1 []float64) (a00, a01, a10, a11, a20, a21, a30, a31 float64) {
-	return tile42Go(u0, u1, u2, u3, x0, x1)
-}
-
-// mulTo sets dst[r] = a[r]·b[r].
-func mulTo(dst, a, b []float64) {
-	a, b = a[:len(dst)], b[:len(dst)]
-	for r := range dst {
-		dst[r] = a[r] * b[r]
-	}
+// tile42 returns the eight weighted dot products Σ w[r]·u_i[r]·x_k[r] of u0…u3 with x0
+// and x1.
+func tile42(w, u0, u1, u2, u3, x0, x1 []float64) (a00, a01, a10, a11, a20, a21, a30, a31 float64) {
+	return tile42Go(w, u0, u1, u2, u3, x0, x1)
 }
 
 // axpy adds x[r]·alpha to y[r].

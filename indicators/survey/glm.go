@@ -548,11 +548,9 @@ func (g *GLM) pass(beta, eta0, mu0, w, score, fitted []float64) passResult {
 	parallelRows(n, func(lo, hi int) {
 		const B = passBlock
 		acc := make([]float64, width)
-		buf := make([]float64, (q+5)*B)
-		ubuf := buf[:q*B]
-		etab, zb, sb, zero := buf[q*B:(q+1)*B], buf[(q+1)*B:(q+2)*B], buf[(q+2)*B:(q+3)*B], buf[(q+3)*B:(q+4)*B]
-		expb := buf[(q+4)*B:]
-		us, xs := make([][]float64, q), make([][]float64, q)
+		buf := make([]float64, 6*B)
+		wwb, etab, zb, sb, zero, expb := buf[:B], buf[B:2*B], buf[2*B:3*B], buf[3*B:4*B], buf[4*B:5*B], buf[5*B:]
+		xs := make([][]float64, q)
 		for b0 := lo; b0 < hi; b0 += B {
 			b1 := min(b0+B, hi)
 			nb := b1 - b0
@@ -573,8 +571,8 @@ func (g *GLM) pass(beta, eta0, mu0, w, score, fitted []float64) passResult {
 				ex = expb[:nb]
 				expNeg(ex, eta) // exp(−|η|), four rows at a time
 			}
-			ww := ubuf[p*B : p*B+nb] // W, then W·z
-			chk := 0.0               // NaN when a working response or weight is not finite
+			ww := wwb[:nb]
+			chk := 0.0 // NaN when a working response or weight is not finite
 			for r, e := range eta {
 				var mu, d, v float64
 				switch kind {
@@ -649,17 +647,13 @@ func (g *GLM) pass(beta, eta0, mu0, w, score, fitted []float64) passResult {
 				}
 			}
 			for j, c := range g.cols {
-				c = c[b0:b1]
-				u := ubuf[j*B : j*B+nb]
-				mulTo(u, ww, c)
-				us[j], xs[j] = u, c
+				xs[j] = c[b0:b1]
 			}
-			mulTo(ww, ww, z)
-			us[p], xs[p] = ww, z
+			xs[p] = z
 			for j := p + 1; j < q; j++ {
-				us[j], xs[j] = zero[:nb], zero[:nb]
+				xs[j] = zero[:nb]
 			}
-			crossLower(acc, q, us, xs)
+			crossLower(acc, q, ww, xs)
 		}
 		parts[lo/passChunk] = acc
 	})
