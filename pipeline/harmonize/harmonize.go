@@ -117,10 +117,12 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 		if err != nil {
 			return err
 		}
-		for _, q := range p.statements() {
-			if _, err := tx.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("build respondents: %w", err)
-			}
+		err = p.execute(ctx, tx, func(q string) error {
+			_, err := tx.ExecContext(ctx, q)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("build respondents: %w", err)
 		}
 		counts, err := accounting(ctx, tx)
 		if err != nil {

@@ -1,6 +1,8 @@
 package harmonize
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strconv"
@@ -31,9 +33,11 @@ import (
 // dups is the temporary table of the rows rejected as duplicates.
 const dups = "_harmonize_dups"
 
-// statements returns the SQL that replaces respondents, rejects and
-// harmonized_sources.
-func (p *plan) statements() []string {
+// execute replaces respondents, rejects and harmonized_sources, passing
+// each statement to exec. Which variables have rejected cells is asked
+// between the statements, so that the cell rejects are looked up for those
+// variables alone.
+func (p *plan) execute(ctx context.Context, tx *sql.Tx, exec func(q string) error) error {
 	qs := []string{
 		"CREATE OR REPLACE TABLE respondents AS " + p.respondentsQuery(),
 		"CREATE OR REPLACE TEMP TABLE " + dups + " AS " + p.duplicates(),
@@ -42,14 +46,62 @@ func (p *plan) statements() []string {
 		`DELETE FROM respondents WHERE _h_row IS NOT NULL OR EXISTS
 			(SELECT 1 FROM ` + dups + ` d WHERE d.source_id = respondents.source_id AND d._row = respondents._row)`,
 	}
-	if q := p.cellRejects(); q != "" {
-		qs = append(qs, q)
+	for _, q := range qs {
+		if err := exec(q); err != nil {
+			return err
+		}
+	}
+	vars, err := p.rejectedVariables(ctx, tx)
+	if err != nil {
+		return err
+	}
+	qs = nil
+	if len(vars) > 0 {
+		qs = append(qs, p.cellRejects(vars))
 	}
 	qs = append(qs, "DROP TABLE "+dups, "CREATE OR REPLACE TABLE "+harmonized+" AS "+p.sourcesQuery())
 	for _, h := range p.helpers() {
 		qs = append(qs, "ALTER TABLE respondents DROP COLUMN "+h)
 	}
-	return qs
+	for _, q := range qs {
+		if err := exec(q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rejectedVariables lists the variables with a rejected cell in a kept row
+// of respondents. A survey file has hundreds of variables and few of them
+// rejected cells; a branch of cellRejects per variable would cost a join
+// each.
+func (p *plan) rejectedVariables(ctx context.Context, tx *sql.Tx) ([]int, error) {
+	var idx []int
+	var aggs []string
+	for i := range p.cb.Variables {
+		if c := p.cell(i); c.rejectable() {
+			idx = append(idx, i)
+			aggs = append(aggs, "coalesce(bool_or("+c.col("_h_bad")+"), false)")
+		}
+	}
+	if len(idx) == 0 {
+		return nil, nil
+	}
+	has := make([]bool, len(idx))
+	dest := make([]any, len(idx))
+	for k := range has {
+		dest[k] = &has[k]
+	}
+	if err := tx.QueryRowContext(ctx, "SELECT "+strings.Join(aggs, ", ")+" FROM respondents").Scan(dest...); err != nil {
+		return nil, fmt.Errorf("rejected cells: %w", err)
+	}
+	var vars []int
+	for k, i := range idx {
+		if has[k] {
+			vars = append(vars, i)
+		}
+	}
+	return vars, nil
 }
 
 // sourcesQuery lists the harmonised sources: source_id, wave and position
@@ -524,16 +576,13 @@ func (p *plan) rowRejects() string {
 }
 
 // cellRejects inserts one reject per rejected cell of a kept row: a UNION
-// ALL with one branch per variable that can be rejected, joining the
-// rejected cells to their raw text and parsing only those again for the
-// rule and message.
-func (p *plan) cellRejects() string {
+// ALL with one branch per variable of vars (which have rejected cells),
+// joining the rejected cells to their raw text and parsing only those again
+// for the rule and message.
+func (p *plan) cellRejects(vars []int) string {
 	var parts []string
-	for i := range p.cb.Variables {
+	for _, i := range vars {
 		c := p.cell(i)
-		if !c.rejectable() {
-			continue
-		}
 		parse := fmt.Sprintf("TRY_CAST(CASE WHEN _comma THEN replace(%s, ',', '.') ELSE %s END AS DOUBLE) AS %s", c.col("r"), c.col("r"), c.col("n"))
 		if c.trimmed() { // categorical: its only rule is unknown_code, its message shows t
 			parse = fmt.Sprintf("nullif(trim(%s), '') AS %s", c.col("r"), c.col("t"))
@@ -541,9 +590,6 @@ func (p *plan) cellRejects() string {
 		parts = append(parts, fmt.Sprintf(`SELECT source_id, _row, %s AS "column", %s AS value, %s AS rule, %s AS message
 			FROM (SELECT *, %s FROM (SELECT source_id, _row FROM respondents WHERE %s) JOIN (%s) USING (source_id, _row))`,
 			p.fileColumn(c.v), c.text(), c.rule(), c.message(), parse, c.col("_h_bad"), p.union([]int{i}, false)))
-	}
-	if len(parts) == 0 {
-		return ""
 	}
 	return `INSERT INTO rejects (source_id, "row", "column", value, rule, level, message)
 		SELECT source_id, _row, "column", value, rule, 'cell', message FROM (` + strings.Join(parts, " UNION ALL ") + `)`

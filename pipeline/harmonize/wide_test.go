@@ -3,7 +3,6 @@ package harmonize
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -100,39 +99,31 @@ func TestWideCodebook(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for _, q := range p.statements() {
-			if !strings.Contains(q, "SELECT") {
-				if _, err := tx.ExecContext(ctx, q); err != nil {
+		return p.execute(ctx, tx, func(q string) error {
+			if strings.Contains(q, "SELECT") {
+				rows, err := tx.QueryContext(ctx, "EXPLAIN "+q)
+				if err != nil {
 					return err
 				}
-				continue
+				plan, err := scanAll(rows, func(r *sql.Rows, s *string) error {
+					var kind string
+					return r.Scan(&kind, s)
+				})
+				if err != nil {
+					return err
+				}
+				if n := strings.Count(strings.Join(plan, "\n"), "MARK"); n > 1 {
+					t.Errorf("%d mark joins in the plan of %.80s…", n, q)
+				}
 			}
-			rows, err := tx.QueryContext(ctx, "EXPLAIN "+q)
-			if err != nil {
-				return err
-			}
-			plan, err := scanAll(rows, func(r *sql.Rows, s *string) error {
-				var kind string
-				return r.Scan(&kind, s)
-			})
-			if err != nil {
-				return err
-			}
-			if n := strings.Count(strings.Join(plan, "\n"), "MARK"); n > 1 {
-				t.Errorf("%d mark joins in the plan of %.80s…", n, q)
-			}
-			if _, err := tx.ExecContext(ctx, q); err != nil {
-				return err
-			}
-		}
-		return errRollback
+			_, err := tx.ExecContext(ctx, q)
+			return err
+		})
 	})
-	if err != errRollback {
+	if err != nil {
 		t.Fatal(err)
 	}
 }
-
-var errRollback = errors.New("roll back")
 
 // BenchmarkHarmonizeWide harmonises 400 variables × 5,000 rows, the shape
 // of a survey file such as ESS: its cost must grow with variables × rows,
