@@ -153,9 +153,9 @@ type GLM struct {
 	d    *Design
 	m    *modelSpec
 	lk   link
-	cols [][]float64 // complete rows: model-matrix columns (read only: may alias the frame)
-	y    []float64   // complete rows: response
-	w    []float64   // complete rows: sampling weights
+	cols []modelCol // complete rows: model-matrix columns
+	y    []float64  // complete rows: response
+	w    []float64  // complete rows: sampling weights
 	beta []float64
 	// score holds the estimating-function rows U_i per complete row (row major) and
 	// ainv A⁻¹, so that A⁻¹U_i are the coefficients' influence functions; repBeta
@@ -356,7 +356,7 @@ func (g *GLM) separatedIndicators() error {
 			}
 			continue
 		}
-		for r, x := range g.cols[j] {
+		for r, x := range g.cols[j].values() {
 			if x != 0 && x != 1 {
 				indicator = false
 				break
@@ -548,19 +548,23 @@ func (g *GLM) pass(beta, eta0, mu0, w, score, fitted []float64) passResult {
 	parallelRows(n, func(lo, hi int) {
 		const B = passBlock
 		acc := make([]float64, width)
-		buf := make([]float64, 6*B)
-		wwb, etab, zb, sb, zero, expb := buf[:B], buf[B:2*B], buf[2*B:3*B], buf[3*B:4*B], buf[4*B:5*B], buf[5*B:]
+		buf := make([]float64, (6+p)*B)
+		wwb, etab, zb, sb, zero, expb := buf[:B], buf[B:2*B], buf[2*B:3*B], buf[3*B:4*B], buf[4*B:5*B], buf[5*B:6*B]
+		cbuf := buf[6*B:] // the block's intercept and factor-level columns
 		xs := make([][]float64, q)
 		for b0 := lo; b0 < hi; b0 += B {
 			b1 := min(b0+B, hi)
 			nb := b1 - b0
 			eta, z, sc := etab[:nb], zb[:nb], sb[:nb]
+			for j, c := range g.cols {
+				xs[j] = c.block(b0, b1, cbuf[j*B:j*B+nb])
+			}
 			if eta0 != nil {
 				copy(eta, eta0[b0:b1])
 			} else {
 				clear(eta)
-				for j, c := range g.cols {
-					axpy(eta, c[b0:b1], beta[j])
+				for j, x := range xs[:p] {
+					axpy(eta, x, beta[j])
 				}
 			}
 			wb, yb := w[b0:b1], g.y[b0:b1]
@@ -635,9 +639,6 @@ func (g *GLM) pass(beta, eta0, mu0, w, score, fitted []float64) passResult {
 				acc[iNonfinite] = 1
 			}
 			if score != nil {
-				for j, c := range g.cols {
-					xs[j] = c[b0:b1]
-				}
 				xb := xs[:p]
 				for r, s := range sc {
 					row := score[(b0+r)*p : (b0+r+1)*p]
@@ -645,9 +646,6 @@ func (g *GLM) pass(beta, eta0, mu0, w, score, fitted []float64) passResult {
 						row[j] = c[r] * s
 					}
 				}
-			}
-			for j, c := range g.cols {
-				xs[j] = c[b0:b1]
 			}
 			xs[p] = z
 			for j := p + 1; j < q; j++ {
@@ -675,10 +673,53 @@ func (g *GLM) pass(beta, eta0, mu0, w, score, fitted []float64) passResult {
 		xtwx: xtwx, xtwz: xtwz}
 }
 
+// modelCol is a model-matrix column over the complete rows: numeric values x (read
+// only: without missing rows a plain numeric column is the frame's own slice), or,
+// with x nil, the intercept (codes nil) or the indicator codes[r] == level of a
+// factor level, which pass expands a block at a time instead of keeping n floats.
+type modelCol struct {
+	x     []float64
+	codes []int32
+	level int32
+	n     int
+}
+
+// block returns the column's rows lo..hi, written to buf (of length hi − lo) unless
+// the column holds its values.
+func (c modelCol) block(lo, hi int, buf []float64) []float64 {
+	switch {
+	case c.x != nil:
+		return c.x[lo:hi]
+	case c.codes == nil:
+		buf = buf[:hi-lo]
+		for r := range buf {
+			buf[r] = 1
+		}
+	default:
+		codes := c.codes[lo:hi]
+		buf = buf[:len(codes)]
+		for r, k := range codes {
+			buf[r] = 0
+			if k == c.level {
+				buf[r] = 1
+			}
+		}
+	}
+	return buf
+}
+
+// values returns the whole column (a new slice for the intercept and factor levels).
+func (c modelCol) values() []float64 {
+	if c.x != nil {
+		return c.x
+	}
+	return c.block(0, c.n, make([]float64, c.n))
+}
+
 // columns returns the model-matrix columns over the complete rows (the columns of
-// matrix, column major) and the response. Without missing rows, a plain numeric
-// column and the response are the frame's own slices, not copies: read only.
-func (m *modelSpec) columns() (cols [][]float64, y []float64) {
+// matrix) and the response. Without missing rows, a plain numeric column and the
+// response are the frame's own slices, not copies: read only.
+func (m *modelSpec) columns() (cols []modelCol, y []float64) {
 	n := len(m.rows)
 	full := n == len(m.vars[0].num)
 	gather := func(v []float64) []float64 {
@@ -691,36 +732,35 @@ func (m *modelSpec) columns() (cols [][]float64, y []float64) {
 		}
 		return out
 	}
+	codes := map[int][]int32{} // factor codes over the complete rows, by variable
 	y = gather(m.vars[0].num)
-	cols = make([][]float64, len(m.cols))
+	cols = make([]modelCol, len(m.cols))
 	for j, parts := range m.cols {
-		if len(parts) == 1 && parts[0].level < 0 {
-			cols[j] = gather(m.vars[parts[0].v].num)
+		switch {
+		case len(parts) == 0: // the intercept
+			cols[j] = modelCol{n: n}
+			continue
+		case len(parts) == 1 && parts[0].level < 0:
+			cols[j] = modelCol{x: gather(m.vars[parts[0].v].num), n: n}
+			continue
+		case len(parts) == 1: // a factor level's indicator
+			v := parts[0].v
+			cs, ok := codes[v]
+			if !ok {
+				cs = m.vars[v].codes
+				if !full {
+					cs = make([]int32, n)
+					for r, i := range m.rows {
+						cs[r] = m.vars[v].codes[i]
+					}
+				}
+				codes[v] = cs
+			}
+			cols[j] = modelCol{codes: cs, level: parts[0].level, n: n}
 			continue
 		}
 		c := make([]float64, n)
-		cols[j] = c
-		switch {
-		case len(parts) == 0: // the intercept
-			for r := range c {
-				c[r] = 1
-			}
-			continue
-		case len(parts) == 1: // a factor level's indicator
-			codes, level := m.vars[parts[0].v].codes, parts[0].level
-			parallelRows(n, func(lo, hi int) {
-				for r := lo; r < hi; r++ {
-					i := r
-					if !full {
-						i = m.rows[r]
-					}
-					if codes[i] == level {
-						c[r] = 1
-					}
-				}
-			})
-			continue
-		}
+		cols[j] = modelCol{x: c, n: n}
 		parallelRows(n, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
 				i := m.rows[r]
@@ -755,7 +795,11 @@ func (g *GLM) moving(beta, prev []float64) []string {
 	if prev == nil {
 		return []string{"(all)"}
 	}
-	sd := colSD(g.cols)
+	vals := make([][]float64, len(g.cols))
+	for j, c := range g.cols {
+		vals[j] = c.values()
+	}
+	sd := colSD(vals)
 	ch := make([]float64, p)
 	top := 0.0
 	for j := range ch {
