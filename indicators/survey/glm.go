@@ -699,10 +699,9 @@ func (c modelCol) block(lo, hi int, buf []float64) []float64 {
 		codes := c.codes[lo:hi]
 		buf = buf[:len(codes)]
 		for r, k := range codes {
-			buf[r] = 0
-			if k == c.level {
-				buf[r] = 1
-			}
+			d := int64(k ^ c.level) // 0 on the level
+			ne := uint64((d | -d) >> 63)
+			buf[r] = math.Float64frombits(^ne & 0x3ff0000000000000) // 1 or 0, without a branch
 		}
 	}
 	return buf
