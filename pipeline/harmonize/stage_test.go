@@ -3,6 +3,7 @@ package harmonize
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -49,23 +50,36 @@ func TestOptionalColumnsMayBeAbsent(t *testing.T) {
 	}
 }
 
+// TestRespondentsColumnTypes checks the columns of respondents, both when
+// the helper columns are dropped one by one (a long table) and when the
+// table is copied without them (a short one).
 func TestRespondentsColumnTypes(t *testing.T) {
-	s := openStore(t)
-	e := env(t, s, smallCodebook, rawSource{id: "w1", wave: 1, csv: "resp_id,vekt,trust,kommune,group\n1,2,3,5001,hei\n"})
-	if err := new(Stage).Run(context.Background(), e); err != nil {
-		t.Fatal(err)
-	}
-	rows, err := s.DB().Query(`SELECT column_name || ' ' || data_type FROM duckdb_columns() WHERE table_name = 'respondents' ORDER BY column_index`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := scanAll(rows, func(r *sql.Rows, v *string) error { return r.Scan(v) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"source_id VARCHAR", "wave INTEGER", "_row BIGINT", "resp_id VARCHAR", "vekt DOUBLE", "trust DOUBLE", "kommune VARCHAR", "group VARCHAR"}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("respondents columns = %v, want %v", got, want)
+	for _, n := range []int{1, 1000} {
+		s := openStore(t)
+		var csv strings.Builder
+		csv.WriteString("resp_id,vekt,trust,kommune,group\n")
+		for i := range n {
+			fmt.Fprintf(&csv, "%d,2,3,5001,hei\n", i+1)
+		}
+		e := env(t, s, smallCodebook, rawSource{id: "w1", wave: 1, csv: csv.String()})
+		if err := new(Stage).Run(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := s.DB().Query(`SELECT column_name || ' ' || data_type FROM duckdb_columns() WHERE table_name = 'respondents' ORDER BY column_index`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := scanAll(rows, func(r *sql.Rows, v *string) error { return r.Scan(v) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"source_id VARCHAR", "wave INTEGER", "_row BIGINT", "resp_id VARCHAR", "vekt DOUBLE", "trust DOUBLE", "kommune VARCHAR", "group VARCHAR"}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%d rows: respondents columns = %v, want %v", n, got, want)
+		}
+		if vals := column(t, s, "trust"); len(vals) != n || vals[n-1] != 3.0 {
+			t.Errorf("%d rows: trust = %v", n, vals[max(0, len(vals)-3):])
+		}
 	}
 }
 
