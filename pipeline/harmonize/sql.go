@@ -26,9 +26,15 @@ import (
 // names start with a letter) saying which cells are rejected and why a row
 // might be. Row rejects and duplicates are then read from those narrow
 // columns; rejected rows are deleted; cell rejects join the few rejected
-// cells back to their raw text; and the helper columns are dropped. A filter
-// over a parsed value would not do: DuckDB inlines projections into filters
-// and would parse each cell once per reference.
+// cells back to their raw text (for the variables that have any); and the
+// helper columns are dropped. A filter over a parsed value would not do:
+// DuckDB inlines projections into filters and would parse each cell once per
+// reference.
+//
+// Every statement must cost in proportion to variables × rows: a survey
+// file has hundreds of variables. Nothing in the SQL may be planned once per
+// variable as a join: an IN list of five or more constants is (see in), and
+// so would be a branch per variable over respondents (see cellRejects).
 
 // dups is the temporary table of the rows rejected as duplicates.
 const dups = "_harmonize_dups"
