@@ -191,9 +191,6 @@ func (cb *Codebook) Variable(name string) *Variable {
 // IDVariable is the respondent id variable.
 func (cb *Codebook) IDVariable() *Variable { return cb.firstOfType(ID) }
 
-// WeightVariable is the design weight variable, or nil when unweighted.
-func (cb *Codebook) WeightVariable() *Variable { return cb.firstOfType(Weight) }
-
 func (cb *Codebook) firstOfType(t Type) *Variable {
 	for i := range cb.Variables {
 		if cb.Variables[i].Type == t {

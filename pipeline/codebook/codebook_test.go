@@ -74,8 +74,8 @@ func TestParseDecodesVariables(t *testing.T) {
 	if !v.Reverse || v.Dimension != "cognitive" || v.Label.In("nb") != "Tillit til folk" || v.Label.In("en") != "Trust in people" {
 		t.Errorf("trust_people decoded as %+v", v)
 	}
-	if cb.IDVariable().Name != "resp_id" || cb.WeightVariable().Name != "weight" {
-		t.Errorf("id %q, weight %q", cb.IDVariable().Name, cb.WeightVariable().Name)
+	if cb.IDVariable().Name != "resp_id" {
+		t.Errorf("id %q, want resp_id", cb.IDVariable().Name)
 	}
 	if cb.Variable("nope") != nil {
 		t.Error("Variable(nope) is not nil")

@@ -32,8 +32,7 @@ type Options struct {
 
 // Store is an open socap database.
 type Store struct {
-	db   *sql.DB
-	path string
+	db *sql.DB
 }
 
 // Open creates or opens the database at path (":memory:" or "" for an
@@ -48,7 +47,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", displayPath(path), err)
 	}
 	db := sql.OpenDB(connector)
-	s := &Store{db: db, path: path}
+	s := &Store{db: db}
 	if !opts.ReadOnly {
 		if err := s.migrate(ctx); err != nil {
 			db.Close()
@@ -91,9 +90,6 @@ func displayPath(path string) string {
 
 // DB is the underlying connection pool, for plain queries.
 func (s *Store) DB() *sql.DB { return s.db }
-
-// Path is the database file ("" when in memory).
-func (s *Store) Path() string { return s.path }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
