@@ -58,8 +58,8 @@ func TestIlagCodebookDescribesOutput(t *testing.T) {
 	if !slices.Equal(names, want) {
 		t.Fatalf("codebook variables\n%v\nwant the columns written\n%v", names, want)
 	}
-	if cb.IDVariable().Name != IDColumn || cb.WeightVariable().Name != "weight" {
-		t.Errorf("id %q, weight %q", cb.IDVariable().Name, cb.WeightVariable().Name)
+	if w := cb.Variable("weight"); cb.IDVariable().Name != IDColumn || w == nil || w.Type != codebook.Weight {
+		t.Errorf("id %q, weight %+v; want id %q and a weight variable named weight", cb.IDVariable().Name, w, IDColumn)
 	}
 	for _, v := range cb.Variables {
 		if v.Source != "" && !slices.ContainsFunc(cb.References, func(r codebook.Reference) bool { return r.ID == v.Source }) {
