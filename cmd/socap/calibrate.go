@@ -93,11 +93,12 @@ func runCalibrate(cmd *cobra.Command, path string, opts calibrateOptions) error 
 	if copt.Margins, err = readMargins(opts.margins); err != nil {
 		return err
 	}
-	rec, err := readCSV(cmd.Context(), path)
+	in, err := openInput(cmd.Context(), path)
 	if err != nil {
 		return err
 	}
-	frame, err := rec.frame(nil)
+	defer in.Close()
+	frame, err := in.frame(cmd.Context(), nil)
 	if err != nil {
 		return err
 	}
@@ -129,7 +130,7 @@ func runCalibrate(cmd *cobra.Command, path string, opts calibrateOptions) error 
 			return usageErrorf("%s already has a column %q; choose another --suffix", path, n)
 		}
 	}
-	if err := writeWithColumns(opts.out, rec, names, cols); err != nil {
+	if err := in.writeWithColumns(cmd.Context(), opts.out, names, cols); err != nil {
 		return err
 	}
 	total := 0.0
@@ -199,34 +200,4 @@ func readMargins(path string) ([]survey.Margin, error) {
 		return nil, &dataerr.DataError{File: path, Err: fmt.Errorf("no margins")}
 	}
 	return out, nil
-}
-
-// writeWithColumns writes the input records unchanged with extra numeric columns.
-func writeWithColumns(path string, rec *csvRecords, names []string, cols [][]float64) error {
-	fh, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := csv.NewWriter(fh)
-	if err := w.Write(append(append([]string{}, rec.header...), names...)); err != nil {
-		fh.Close()
-		return err
-	}
-	row := make([]string, 0, len(rec.header)+len(names))
-	for i, r := range rec.rows {
-		row = append(row[:0], r...)
-		for _, c := range cols {
-			row = append(row, strconv.FormatFloat(c[i], 'g', -1, 64))
-		}
-		if err := w.Write(row); err != nil {
-			fh.Close()
-			return err
-		}
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		fh.Close()
-		return err
-	}
-	return fh.Close()
 }

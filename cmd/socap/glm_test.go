@@ -100,18 +100,9 @@ func TestCalibrateCommand(t *testing.T) {
 	if !strings.Contains(stdout, "use --weight pw_cal") {
 		t.Errorf("stdout %q", stdout)
 	}
-	fh, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	recs, err := csv.NewReader(fh).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, _ := readCSV(t.Context(), data)
+	recs, in := readAllCSV(t, out), readAllCSV(t, data)
 	head := recs[0]
-	if len(head) != len(in.header)+1 || head[len(head)-1] != "pw_cal" || len(recs)-1 != len(in.rows) {
+	if len(head) != len(in[0])+1 || head[len(head)-1] != "pw_cal" || len(recs) != len(in) {
 		t.Fatalf("header %v, %d rows", head, len(recs)-1)
 	}
 	byType := map[string]float64{}
@@ -236,4 +227,19 @@ func TestGLMCommandReplicates(t *testing.T) {
 			t.Errorf("%s: se %v, R %v", c.Term, c.SE, want[c.Term])
 		}
 	}
+}
+
+// readAllCSV reads a whole CSV file: the header, then the rows.
+func readAllCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	recs, err := csv.NewReader(fh).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
 }

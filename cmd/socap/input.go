@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"math"
 	"strings"
@@ -156,4 +157,48 @@ func loadFrame(ctx context.Context, path string, columns []string, flags inputFl
 	}
 	defer in.Close()
 	return in.frame(ctx, columns)
+}
+
+// writeWithColumns writes the file's columns, as their text in the file, in
+// file order, followed by the extra numeric columns (cols[k][i] is row i of
+// column names[k], rows in frame order), to the CSV file out.
+func (f *inputFile) writeWithColumns(ctx context.Context, out string, names []string, cols [][]float64) error {
+	const added = "_added"
+	defs := []string{"_row BIGINT"}
+	var selects []string
+	for _, c := range f.info.Columns {
+		selects = append(selects, "r."+store.QuoteIdent(c.Name))
+	}
+	for _, n := range names {
+		defs = append(defs, store.QuoteIdent(n)+" DOUBLE")
+		selects = append(selects, "a."+store.QuoteIdent(n))
+	}
+	return f.st.WithConn(ctx, func(c *store.Conn) error {
+		if _, err := c.Exec("CREATE TEMP TABLE " + added + " (" + strings.Join(defs, ", ") + ")"); err != nil {
+			return err
+		}
+		err := c.Append(added, func(add func(...driver.Value) error) error {
+			row := make([]driver.Value, len(cols)+1)
+			for i := range f.info.Rows {
+				row[0] = i + 1 // frame row i is the file's record i+1 (_row)
+				for k, col := range cols {
+					row[k+1] = col[i]
+				}
+				if err := add(row...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		_, err = c.Exec(fmt.Sprintf(`COPY (SELECT %s FROM %s r JOIN %s a USING (_row) ORDER BY _row) TO %s (FORMAT csv, HEADER)`,
+			strings.Join(selects, ", "), store.QuoteIdent(f.info.Table), added, store.QuoteString(out)))
+		if err != nil {
+			return fmt.Errorf("write %s: %w", out, err)
+		}
+		_, err = c.Exec("DROP TABLE " + added)
+		return err
+	})
 }
