@@ -157,10 +157,10 @@ type GLM struct {
 	y    []float64  // complete rows: response
 	w    []float64  // complete rows: sampling weights
 	beta []float64
-	// score holds the estimating-function rows U_i per complete row (row major) and
-	// ainv A⁻¹, so that A⁻¹U_i are the coefficients' influence functions; repBeta
-	// holds a replicate design's replicate coefficients.
-	score   []float64
+	// resid holds, per complete row, the scalar s_i of the estimating function
+	// U_i = s_i x_i (see estfun.go) and ainv A⁻¹, so that A⁻¹U_i are the coefficients'
+	// influence functions; repBeta holds a replicate design's replicate coefficients.
+	resid   []float64
 	ainv    *mat.SymDense
 	repBeta [][]float64
 }
@@ -245,15 +245,15 @@ func (d *Design) GLM(formula string, opt GLMOptions) (*GLM, error) {
 	}
 	// the final pass at β̂: A = XᵀWX (summary.glm's cov.unscaled is A⁻¹), the scores
 	// and the deviance
-	g.score = make([]float64, len(g.y)*p)
+	g.resid = make([]float64, len(g.y))
 	fitted := make([]float64, len(g.y))
-	final := g.pass(g.beta, nil, nil, g.w, g.score, fitted)
+	final := g.pass(g.beta, nil, nil, g.w, g.resid, fitted)
 	g.Deviance = final.dev
 	if g.ainv, err = g.invert(final.xtwx); err != nil {
 		return nil, fmt.Errorf("glm %s: %w", formula, err)
 	}
 	if d.rep == nil {
-		g.Cov = sandwich(g.ainv, d.influenceCov(g.fullRows(g.score, p), p, in))
+		g.Cov = sandwich(g.ainv, g.scoreCov(in))
 	} else {
 		if err := g.replicateFits(opt); err != nil {
 			return nil, fmt.Errorf("glm %s: %w", formula, err)
@@ -476,15 +476,19 @@ const passChunk = 1 << 13
 // parallelRows calls f on the blocks [lo, hi) of passChunk rows covering 0..n, spread
 // over GOMAXPROCS goroutines; f must only write data of its own block.
 func parallelRows(n int, f func(lo, hi int)) {
-	nb := (n + passChunk - 1) / passChunk
-	workers := min(runtime.GOMAXPROCS(0), nb)
+	parallelFor((n+passChunk-1)/passChunk, func(b int) { f(b*passChunk, min((b+1)*passChunk, n)) })
+}
+
+// parallelFor calls f(0), …, f(k−1), spread over GOMAXPROCS goroutines.
+func parallelFor(k int, f func(b int)) {
+	workers := min(runtime.GOMAXPROCS(0), k)
 	var wg sync.WaitGroup
-	for k := 0; k < workers; k++ {
+	for g := 0; g < workers; g++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for b := k; b < nb; b += workers {
-				f(b*passChunk, min((b+1)*passChunk, n))
+			for b := g; b < k; b += workers {
+				f(b)
 			}
 		}()
 	}
@@ -532,11 +536,11 @@ func (f Family) kind() linkKind {
 // are taken column by column: η by column axpys (the same sums, in the same order, as
 // a row's dot product), then the working weights and responses, then XᵀWX and XᵀWz as
 // the lower triangle of (W[X z])ᵀ[X z] by the register-tiled kernel crossLower. With
-// score not nil it is the final pass at the estimate: it also writes the
-// estimating-function rows U_i = w_i x_i (y_i − μ_i) μ'(η_i)/V(μ_i) (svyglm's estfun,
-// whose design-based total has the covariance B of V(β̂) = A⁻¹BA⁻¹, svy.varcoef),
-// the fitted values μ_i and sums the deviance.
-func (g *GLM) pass(beta, eta0, mu0, w, score, fitted []float64) passResult {
+// resid not nil it is the final pass at the estimate: it also writes the scalars
+// s_i = w_i (y_i − μ_i) μ'(η_i)/V(μ_i) of the estimating functions U_i = s_i x_i
+// (svyglm's estfun, whose design-based total has the covariance B of
+// V(β̂) = A⁻¹BA⁻¹, svy.varcoef), the fitted values μ_i and sums the deviance.
+func (g *GLM) pass(beta, eta0, mu0, w, resid, fitted []float64) passResult {
 	p := len(g.m.names)
 	n := len(g.y)
 	lk := g.lk
@@ -548,14 +552,14 @@ func (g *GLM) pass(beta, eta0, mu0, w, score, fitted []float64) passResult {
 	parallelRows(n, func(lo, hi int) {
 		const B = passBlock
 		acc := make([]float64, width)
-		buf := make([]float64, (6+p)*B)
-		wwb, etab, zb, sb, zero, expb := buf[:B], buf[B:2*B], buf[2*B:3*B], buf[3*B:4*B], buf[4*B:5*B], buf[5*B:6*B]
-		cbuf := buf[6*B:] // the block's intercept and factor-level columns
+		buf := make([]float64, (5+p)*B)
+		wwb, etab, zb, zero, expb := buf[:B], buf[B:2*B], buf[2*B:3*B], buf[3*B:4*B], buf[4*B:5*B]
+		cbuf := buf[5*B:] // the block's intercept and factor-level columns
 		xs := make([][]float64, q)
 		for b0 := lo; b0 < hi; b0 += B {
 			b1 := min(b0+B, hi)
 			nb := b1 - b0
-			eta, z, sc := etab[:nb], zb[:nb], sb[:nb]
+			eta, z := etab[:nb], zb[:nb]
 			for j, c := range g.cols {
 				xs[j] = c.block(b0, b1, cbuf[j*B:j*B+nb])
 			}
@@ -627,25 +631,16 @@ func (g *GLM) pass(beta, eta0, mu0, w, score, fitted []float64) passResult {
 				zr, wr := e+(y0-mu)/d, w0*d*d/v
 				chk += zr*0 + wr*0
 				z[r], ww[r] = zr, wr
-				if score != nil {
+				if resid != nil {
 					if w0 != 0 {
 						acc[iDev] += w0 * lk.dev(y0, mu)
 					}
-					sc[r] = w0 * (y0 - mu) * d / v
+					resid[b0+r] = w0 * (y0 - mu) * d / v
 					fitted[b0+r] = mu
 				}
 			}
 			if chk != 0 {
 				acc[iNonfinite] = 1
-			}
-			if score != nil {
-				xb := xs[:p]
-				for r, s := range sc {
-					row := score[(b0+r)*p : (b0+r+1)*p]
-					for j, c := range xb {
-						row[j] = c[r] * s
-					}
-				}
 			}
 			xs[p] = z
 			for j := p + 1; j < q; j++ {

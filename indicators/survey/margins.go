@@ -247,18 +247,19 @@ func (g *GLM) effectCov(e effect, grp []int32, K int) ([]float64, *mat.SymDense,
 			}
 		}
 	}
-	// the β̂ part of the influence, (∂AME_k/∂β)ᵀA⁻¹U_r, as U_r·(A⁻¹ ∂AME_k/∂β)
-	ad := make([]float64, K*p)
-	for k := 0; k < K; k++ {
-		mat.NewVecDense(p, ad[k*p:(k+1)*p]).MulVec(g.ainv, mat.NewVecDense(p, dAME[k*p:(k+1)*p]))
+	// the β̂ part of the influence, (∂AME_k/∂β)ᵀA⁻¹U_r, as s_r·x_r·(A⁻¹ ∂AME_k/∂β)
+	xad := make([][]float64, K)
+	for k := range xad {
+		ad := make([]float64, p)
+		mat.NewVecDense(p, ad).MulVec(g.ainv, mat.NewVecDense(p, dAME[k*p:(k+1)*p]))
+		xad[k] = g.xdot(ad)
 	}
 	z := make([]float64, n*K)
 	inRow := make([]bool, g.d.n)
 	for r, i := range g.m.rows {
 		inRow[i] = true
-		u := g.score[r*p : (r+1)*p]
 		for k := 0; k < K; k++ {
-			v := dot(u, ad[k*p:(k+1)*p])
+			v := g.resid[r] * xad[k][r]
 			if in(r, k) {
 				v += g.w[r] * (mr[r] - est[k]) / wsum[k]
 			}

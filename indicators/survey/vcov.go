@@ -39,6 +39,12 @@ func (d *Design) influenceCov(x []float64, p int, in []bool) *mat.SymDense {
 			t[j] += v
 		}
 	}
+	return d.totalsCov(tot, p, cells)
+}
+
+// totalsCov is influenceCov from the finest-stage unit totals of the influence matrix:
+// tot[u·p+j] is the total of column j over unit u, and cells are unitCells(in).
+func (d *Design) totalsCov(tot []float64, p int, cells []Cell) *mat.SymDense {
 	tv := d.newTaylor()
 	return polarize(p, func(a, b int, ca, cb float64) float64 {
 		for u := range cells {
