@@ -302,22 +302,42 @@ func editDistance(a, b string) int {
 
 // codes maps a text column to dense integer codes 0..k-1 in sorted order of the labels
 // (so results are deterministic); missing values ("") get code -1.
+//
+// A row with the previous row's value reuses its code, and while there are at most
+// eight labels a row's is found by comparing with each rather than by hashing (a few
+// short comparisons cost less than one hash).
 func codes(v []string) (code []int32, labels []string) {
 	seen := map[string]int32{}
 	code = make([]int32, len(v))
 	var first []string // labels in order of first appearance
+	prev, prevCode := "", int32(-1)
 	for i, s := range v {
-		if s == "" {
-			code[i] = -1
+		if s == prev {
+			code[i] = prevCode
 			continue
 		}
-		c, ok := seen[s]
-		if !ok {
-			c = int32(len(first))
-			seen[s] = c
-			first = append(first, s)
+		if s == "" {
+			code[i], prev, prevCode = -1, "", -1
+			continue
 		}
-		code[i] = c
+		c := int32(-1)
+		if len(first) <= 8 {
+			for k, l := range first {
+				if l == s {
+					c = int32(k)
+					break
+				}
+			}
+		}
+		if c < 0 {
+			var ok bool
+			if c, ok = seen[s]; !ok {
+				c = int32(len(first))
+				seen[s] = c
+				first = append(first, s)
+			}
+		}
+		code[i], prev, prevCode = c, s, c
 	}
 	labels = append([]string(nil), first...)
 	sortLabels(labels)

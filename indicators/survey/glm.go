@@ -393,13 +393,15 @@ type irlsFit struct {
 // the returned β is then within about Tol² standard errors of the maximum (R's
 // criterion, the relative change of the deviance, needs a logarithm per row and one
 // more pass). A step to a non-finite fit is halved, up to 30 times. start nil starts
-// from R's mustart.
+// from nullStart.
 func (g *GLM) irls(w []float64, start []float64, opt GLMOptions) (*irlsFit, error) {
 	p := len(g.m.names)
 	var eta0, mu0 []float64
 	beta := slices.Clone(start)
 	if start == nil {
-		eta0, mu0 = g.startEta(w)
+		if beta = g.nullStart(w); beta == nil {
+			eta0, mu0 = g.startEta(w)
+		}
 	}
 	var prev []float64
 	halvings := 0
@@ -441,6 +443,39 @@ func (g *GLM) irls(w []float64, start []float64, opt GLMOptions) (*irlsFit, erro
 		prev, beta, eta0, mu0 = beta, next, nil, nil
 		halvings = 0
 	}
+}
+
+// nullStart is the intercept-only fit, β = (g(ȳ), 0, …, 0) with ȳ = Σ w y / Σ w and g the
+// canonical link: the null model's estimate, from which Newton's method takes one
+// iteration fewer than from R's mustart on typical data (4 rather than 5 on the
+// benchmark's) and whose first pass needs no logarithm per row. It is nil for a model
+// without an intercept or when g(ȳ) is not finite (an outcome that is always 0, say):
+// those start from mustart.
+func (g *GLM) nullStart(w []float64) []float64 {
+	if g.m.names[0] != "(Intercept)" {
+		return nil
+	}
+	sw, swy := 0.0, 0.0
+	for r, y := range g.y {
+		sw += w[r]
+		swy += w[r] * y
+	}
+	mean := swy / sw
+	b0 := math.NaN()
+	switch g.Family.kind() {
+	case kindIdentity:
+		b0 = mean
+	case kindLogit:
+		b0 = math.Log(mean / (1 - mean))
+	case kindLog:
+		b0 = math.Log(mean)
+	}
+	if math.IsNaN(b0) || math.IsInf(b0, 0) {
+		return nil
+	}
+	beta := make([]float64, len(g.m.names))
+	beta[0] = b0
+	return beta
 }
 
 // startEta is R's mustart, μ = (w y + 1/2)/(w + 1) with w the weights over their mean

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -269,7 +270,10 @@ func TestGLMErrors(t *testing.T) {
 			yfull[i] = 1
 		}
 	}
-	for name, v := range map[string][]float64{"y": y, "x": x, "ysep": ysep, "yfull": yfull, "x2": sep} {
+	yzero := make([]float64, n)
+	xinf := slices.Clone(x)
+	xinf[3], xinf[7], xinf[9] = math.Inf(-1), math.Inf(1), math.NaN()
+	for name, v := range map[string][]float64{"y": y, "x": x, "ysep": ysep, "yfull": yfull, "x2": sep, "yzero": yzero, "xinf": xinf} {
 		if err := f.AddFloat(name, v); err != nil {
 			t.Fatal(err)
 		}
@@ -289,6 +293,8 @@ func TestGLMErrors(t *testing.T) {
 	}{
 		{"ysep ~ x + g", Binomial, ErrSeparation, "gc"},
 		{"yfull ~ x", Binomial, ErrSeparation, "x"},
+		{"yzero ~ x", Binomial, ErrSeparation, "numerically 0 or 1"},
+		{"y ~ x + xinf", Binomial, nil, "xinf, row 4: infinite value"},
 		{"y ~ x + x2", Gaussian, ErrCollinear, "x2"},
 		{"y ~ x + nosuch", Gaussian, ErrUnknownColumn, "nosuch"},
 		{"x ~ y", Poisson, nil, ""},
