@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"socap/pipeline/ingest/internal/labelled"
 )
 
 // Batch holds up to Cap() cases column by column; Columns[i] belongs to
@@ -221,7 +223,7 @@ func (r *Reader) openData(ra io.ReaderAt, size, off int64, dict *rawDict) error 
 		r.maxRows *= maxZlibRatio
 	}
 	if r.rowsLeft > r.maxRows {
-		return &FormatError{File: r.name, Offset: 80, Expected: "a case count the file can hold",
+		return &labelled.FormatError{File: r.name, Offset: 80, Expected: "a case count the file can hold",
 			Err: fmt.Errorf("%w: %d cases of %d bytes in %d bytes of data", ErrFormat, r.rowsLeft, r.rowBytes, size-off)}
 	}
 	if r.rowsLeft >= 0 {
@@ -247,16 +249,16 @@ func (r *Reader) openData(ra io.ReaderAt, size, off int64, dict *rawDict) error 
 // int64. The blocks between the header and the trailer are zlib streams
 // whose concatenated output is bytecode-compressed data.
 func (r *Reader) openZlib(ra io.ReaderAt, size, off int64, dict *rawDict) (rowSource, error) {
-	d := &decoder{r: bufio.NewReader(io.NewSectionReader(ra, off, size-off)), file: r.name, off: off, size: size, order: r.order}
+	d := newDecoder(io.NewSectionReader(ra, off, size-off), r.name, off, size, r.order)
 	zheader := d.i64("zlib data header offset")
 	ztrailer := d.i64("zlib trailer offset")
 	zlen := d.i64("zlib trailer length")
-	if d.err != nil {
-		return nil, d.err
+	if d.Err != nil {
+		return nil, d.Err
 	}
 	// The trailer holds a 24-byte header and a 24-byte entry per block.
 	if zheader != off || ztrailer < off+24 || zlen < 24 || ztrailer > size-zlen {
-		return nil, &FormatError{File: r.name, Offset: off, Expected: "zlib header pointing inside the file",
+		return nil, &labelled.FormatError{File: r.name, Offset: off, Expected: "zlib header pointing inside the file",
 			Err: fmt.Errorf("%w: header at %d, trailer of %d bytes at %d, file size %d", ErrFormat, zheader, zlen, ztrailer, size)}
 	}
 	start := off + 24
@@ -278,14 +280,14 @@ func (p *plainRows) readRow(row []byte) (bool, error) {
 		return false, nil
 	}
 	if err != nil {
-		return false, &FormatError{File: p.name, Offset: p.in.off - int64(len(b)), Expected: fmt.Sprintf("case of %d bytes", len(row)), Err: err}
+		return false, &labelled.FormatError{File: p.name, Offset: p.in.off - int64(len(b)), Expected: fmt.Sprintf("case of %d bytes", len(row)), Err: err}
 	}
 	copy(row, b)
 	return true, nil
 }
 
 func (p *plainRows) truncated(expected string) error {
-	return &FormatError{File: p.name, Offset: p.in.off, Expected: expected, Err: io.ErrUnexpectedEOF}
+	return &labelled.FormatError{File: p.name, Offset: p.in.off, Expected: expected, Err: io.ErrUnexpectedEOF}
 }
 
 // bytecodeRows decodes bytecode compression (PSPP "System File Format",
@@ -357,11 +359,11 @@ func (b *bytecodeRows) fail(back int64, expected string, err error) error {
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
 	}
-	var fe *FormatError
+	var fe *labelled.FormatError
 	if errors.As(err, &fe) {
 		return err
 	}
-	return &FormatError{File: b.name, Offset: b.in.off - back, Decompressed: b.decompressed, Expected: expected, Err: err}
+	return &labelled.FormatError{File: b.name, Offset: b.in.off - back, Decompressed: b.decompressed, Expected: expected, Err: err}
 }
 
 func (b *bytecodeRows) truncated(expected string) error {
@@ -423,5 +425,5 @@ func (z *zlibChain) fail(err error) error {
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
 	}
-	return &FormatError{File: z.name, Offset: z.at, Expected: "zlib-compressed data block", Err: fmt.Errorf("%w: %w", ErrFormat, err)}
+	return &labelled.FormatError{File: z.name, Offset: z.at, Expected: "zlib-compressed data block", Err: fmt.Errorf("%w: %w", ErrFormat, err)}
 }

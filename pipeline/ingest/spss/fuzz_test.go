@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"socap/pipeline/ingest/internal/labelled"
 )
 
 // FuzzSPSS feeds arbitrary bytes to the reader: it must return an error
@@ -52,7 +54,7 @@ func FuzzSPSS(f *testing.F) {
 					break
 				}
 				if err != nil {
-					var fe *FormatError
+					var fe *labelled.FormatError
 					if !errors.As(err, &fe) || fe.File != "fuzz.sav" {
 						t.Fatalf("data error without place: %v", err)
 					}

@@ -30,12 +30,11 @@
 // system-missing, and by default user-missing, values as null (Valid
 // false); dates as days and timestamps as seconds since 1970-01-01 (see
 // Kind). Errors name the file, the byte offset and what was expected
-// (FormatError) and wrap io.ErrUnexpectedEOF for truncated files or
+// (labelled.FormatError) and wrap io.ErrUnexpectedEOF for truncated files or
 // ErrFormat for invalid ones.
 package spss
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"fmt"
@@ -44,6 +43,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"socap/pipeline/ingest/internal/labelled"
 )
 
 // Options control how values are delivered.
@@ -215,13 +216,13 @@ func (r *Reader) Close() error {
 // is used in error messages.
 func NewReader(ra io.ReaderAt, size int64, name string, opts Options) (*Reader, error) {
 	r := &Reader{opts: opts, name: name}
-	d := &decoder{r: bufio.NewReader(io.NewSectionReader(ra, 0, size)), file: name, size: size}
+	d := newDecoder(io.NewSectionReader(ra, 0, size), name, 0, size, nil)
 	dict, err := readDictionary(d)
 	if err != nil {
 		return nil, err
 	}
-	r.order = d.order
-	r.bigEndian = d.order == binary.BigEndian
+	r.order = d.Order
+	r.bigEndian = d.Order == binary.BigEndian
 	if err := r.build(dict); err != nil {
 		return nil, err
 	}
@@ -231,7 +232,7 @@ func NewReader(ra io.ReaderAt, size int64, name string, opts Options) (*Reader, 
 		}
 	}
 	r.row = make([]byte, r.rowBytes)
-	if err := r.openData(ra, size, d.off, dict); err != nil {
+	if err := r.openData(ra, size, d.Off, dict); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -289,55 +290,52 @@ type labelSet struct {
 
 func readDictionary(d *decoder) (*rawDict, error) {
 	dict := &rawDict{}
-	d.order = binary.LittleEndian
-	magic := d.bytes(min(4, d.size), "file header record")
+	d.Order = binary.LittleEndian
+	magic := d.Bytes(min(4, d.Size), "file header record")
 	dict.magic = string(magic)
-	if d.err == nil && dict.magic != "$FL2" && dict.magic != "$FL3" {
-		d.off = 0
-		d.failf(`"$FL2" or "$FL3" signature`, "found %q", magic)
+	if d.Err == nil && dict.magic != "$FL2" && dict.magic != "$FL3" {
+		d.Failf(0, `"$FL2" or "$FL3" signature`, "found %q", magic)
 	}
-	if d.err == nil && d.size < headerSize {
-		d.off = 0
-		d.fail("file header record (176 bytes)", io.ErrUnexpectedEOF)
+	if d.Err == nil && d.Size < headerSize {
+		d.Off = 0
+		d.Fail("file header record (176 bytes)", io.ErrUnexpectedEOF)
 	}
-	if d.err != nil {
-		return nil, d.err
+	if d.Err != nil {
+		return nil, d.Err
 	}
-	dict.product = d.bytes(60, "product name")
+	dict.product = d.Bytes(60, "product name")
 	// The layout code is 2 or 3 in the writer's byte order; it tells the
 	// byte order of every other integer and float.
-	layout := d.bytes(4, "layout code")
-	if d.err != nil {
-		return nil, d.err
+	layout := d.Bytes(4, "layout code")
+	if d.Err != nil {
+		return nil, d.Err
 	}
 	switch {
 	case binary.LittleEndian.Uint32(layout) == 2 || binary.LittleEndian.Uint32(layout) == 3:
 	case binary.BigEndian.Uint32(layout) == 2 || binary.BigEndian.Uint32(layout) == 3:
-		d.order = binary.BigEndian
+		d.Order = binary.BigEndian
 	default:
-		d.off -= 4
-		d.failf("layout code 2 or 3", "found % x", layout)
-		return nil, d.err
+		d.Failf(d.Off-4, "layout code 2 or 3", "found % x", layout)
+		return nil, d.Err
 	}
 	d.i32("nominal case size")
 	dict.compression = d.i32("compression code")
-	if d.err == nil && (dict.compression < 0 || dict.compression > 2 || (dict.compression == 2) != (dict.magic == "$FL3")) {
-		d.off -= 4
-		d.failf("compression 0 or 1 ($FL2) or 2 ($FL3)", "found %d with %s", dict.compression, dict.magic)
+	if d.Err == nil && (dict.compression < 0 || dict.compression > 2 || (dict.compression == 2) != (dict.magic == "$FL3")) {
+		d.Failf(d.Off-4, "compression 0 or 1 ($FL2) or 2 ($FL3)", "found %d with %s", dict.compression, dict.magic)
 	}
 	dict.weight = d.i32("weight index")
 	dict.ncases = int64(d.i32("number of cases"))
 	dict.bias = d.f64("compression bias")
-	date := d.bytes(9, "creation date")
-	tm := d.bytes(8, "creation time")
+	date := d.Bytes(9, "creation date")
+	tm := d.Bytes(8, "creation time")
 	dict.created = strings.TrimSpace(string(date) + " " + string(tm))
-	dict.label = d.bytes(64, "file label")
-	d.skip(3, "header padding")
+	dict.label = d.Bytes(64, "file label")
+	d.Skip(3, "header padding")
 
-	for d.err == nil {
-		at := d.off
+	for d.Err == nil {
+		at := d.Off
 		rec := d.i32("record type")
-		if d.err != nil {
+		if d.Err != nil {
 			break
 		}
 		switch rec {
@@ -347,71 +345,66 @@ func readDictionary(d *decoder) (*rawDict, error) {
 			readValueLabels(d, dict)
 		case 6:
 			n := d.count(80, "document line count")
-			for i := 0; i < n && d.err == nil; i++ {
-				dict.docs = append(dict.docs, d.bytes(80, "document line"))
+			for i := 0; i < n && d.Err == nil; i++ {
+				dict.docs = append(dict.docs, d.Bytes(80, "document line"))
 			}
 		case 7:
 			readExtension(d, dict)
 		case 999:
 			d.i32("dictionary termination filler")
-			return dict, d.err
+			return dict, d.Err
 		default:
-			d.off = at
-			d.failf("record type 2, 3, 6, 7 or 999", "found %d", rec)
+			d.Failf(at, "record type 2, 3, 6, 7 or 999", "found %d", rec)
 		}
 	}
-	return nil, d.err
+	return nil, d.Err
 }
 
 // readVariable reads a variable record (type 2). A record of type -1
 // continues the preceding string variable: one record per 8 bytes of width.
 func readVariable(d *decoder, dict *rawDict) {
-	at := d.off
+	at := d.Off
 	typ := d.i32("variable type")
 	hasLabel := d.i32("variable label flag")
 	nMissing := d.i32("missing value count")
 	print := d.i32("print format")
 	d.i32("write format")
-	name := d.bytes(8, "variable name")
-	if d.err != nil {
+	name := d.Bytes(8, "variable name")
+	if d.Err != nil {
 		return
 	}
 	slot := dict.slots
 	dict.slots++
 	if typ == -1 {
 		if len(dict.vars) == 0 || dict.vars[len(dict.vars)-1].width == 0 {
-			d.off = at
-			d.failf("variable record", "continuation record without a preceding string variable")
+			d.Failf(at, "variable record", "continuation record without a preceding string variable")
 			return
 		}
 		dict.vars[len(dict.vars)-1].nslots++
 		return
 	}
 	if typ < 0 || typ > 255 {
-		d.off = at
-		d.failf("variable type 0..255 or -1", "found %d", typ)
+		d.Failf(at, "variable type 0..255 or -1", "found %d", typ)
 		return
 	}
 	v := &rawVar{at: at, slot: slot, width: int(typ), nslots: 1, name: strings.TrimRight(string(name), " "), print: print, nMissing: nMissing}
 	if hasLabel == 1 {
 		n := d.count(1, "variable label length")
-		v.label = d.bytes(int64(n), "variable label")
-		d.skip(int64((4-n%4)%4), "variable label padding")
+		v.label = d.Bytes(int64(n), "variable label")
+		d.Skip(int64((4-n%4)%4), "variable label padding")
 	}
 	switch nMissing {
 	case 0, 1, 2, 3, -2, -3:
 	default:
-		d.off = at + 12
-		d.failf("missing value count 0..3, -2 or -3", "found %d", nMissing)
+		d.Failf(at+12, "missing value count 0..3, -2 or -3", "found %d", nMissing)
 		return
 	}
 	if typ > 0 && nMissing < 0 {
-		d.off = at + 12
-		d.failf("discrete missing values for a string variable", "found a range")
+		d.Failf(at+12, "discrete missing values for a string variable", "found a range")
 		return
 	}
-	for i := int32(0); i < abs32(nMissing) && d.err == nil; i++ {
-		v.missing = append(v.missing, d.bytes(8, "missing value"))
+	for i := int32(0); i < abs32(nMissing) && d.Err == nil; i++ {
+		v.missing = append(v.missing, d.Bytes(8, "missing value"))
 	}
 	dict.vars = append(dict.vars, v)
 }
@@ -428,27 +421,26 @@ func abs32(x int32) int32 {
 // a length byte and the label, padded so that length byte plus label fill a
 // multiple of 8 bytes.
 func readValueLabels(d *decoder, dict *rawDict) {
-	set := labelSet{at: d.off}
+	set := labelSet{at: d.Off}
 	n := d.count(16, "value label count")
-	for i := 0; i < n && d.err == nil; i++ {
-		value := d.bytes(8, "label value")
-		lb := d.bytes(1, "label length")
-		if d.err != nil {
+	for i := 0; i < n && d.Err == nil; i++ {
+		value := d.Bytes(8, "label value")
+		lb := d.Bytes(1, "label length")
+		if d.Err != nil {
 			return
 		}
 		l := int64(lb[0])
-		label := d.bytes(l, "value label")
-		d.skip((8-(l+1)%8)%8, "value label padding")
+		label := d.Bytes(l, "value label")
+		d.Skip((8-(l+1)%8)%8, "value label padding")
 		set.labels = append(set.labels, rawLabel{value: value, label: label})
 	}
-	at := d.off
-	if rec := d.i32("value label variables record"); d.err == nil && rec != 4 {
-		d.off = at
-		d.failf("record type 4 after a value label record", "found %d", rec)
+	at := d.Off
+	if rec := d.i32("value label variables record"); d.Err == nil && rec != 4 {
+		d.Failf(at, "record type 4 after a value label record", "found %d", rec)
 		return
 	}
 	m := d.count(4, "value label variable count")
-	for i := 0; i < m && d.err == nil; i++ {
+	for i := 0; i < m && d.Err == nil; i++ {
 		set.slots = append(set.slots, d.i32("value label variable index"))
 	}
 	dict.labelSets = append(dict.labelSets, set)
@@ -460,22 +452,21 @@ func readValueLabels(d *decoder, dict *rawDict) {
 func readExtension(d *decoder, dict *rawDict) {
 	subtype := d.i32("extension subtype")
 	size := d.i32("extension element size")
-	at := d.off
+	at := d.Off
 	count := d.i32("extension element count")
-	if d.err != nil {
+	if d.Err != nil {
 		return
 	}
-	if size < 0 || count < 0 || int64(size)*int64(count) > d.remaining() {
-		d.off = at
-		d.failf(fmt.Sprintf("extension record %d of at most %d bytes", subtype, d.remaining()), "size %d × count %d", size, count)
+	if size < 0 || count < 0 || int64(size)*int64(count) > d.Remaining() {
+		d.Failf(at, fmt.Sprintf("extension record %d of at most %d bytes", subtype, d.Size-at), "size %d × count %d", size, count)
 		return
 	}
-	start := d.off
-	data := d.bytes(int64(size)*int64(count), fmt.Sprintf("extension record %d", subtype))
-	if d.err != nil {
+	start := d.Off
+	data := d.Bytes(int64(size)*int64(count), fmt.Sprintf("extension record %d", subtype))
+	if d.Err != nil {
 		return
 	}
-	sub := &decoder{r: bufio.NewReader(bytes.NewReader(data)), file: d.file, off: start, size: start + int64(len(data)), order: d.order}
+	sub := newDecoder(bytes.NewReader(data), d.File, start, start+int64(len(data)), d.Order)
 	switch subtype {
 	case 3: // machine integer info: 8 int32, the last is the character code
 		if size == 4 && count == 8 {
@@ -510,8 +501,8 @@ func readExtension(d *decoder, dict *rawDict) {
 		dict.longMissing = append(dict.longMissing, data)
 		dict.longMissingAt = append(dict.longMissingAt, start)
 	}
-	if sub.err != nil {
-		d.err = sub.err
+	if sub.Err != nil {
+		d.Err = sub.Err
 	}
 }
 
@@ -713,7 +704,7 @@ func (r *Reader) build(dict *rawDict) error {
 
 // invalid reports a dictionary whose records are readable but inconsistent.
 func (r *Reader) invalid(at int64, expected, format string, args ...any) error {
-	return &FormatError{File: r.name, Offset: at, Expected: expected, Err: fmt.Errorf("%w: "+format, append([]any{ErrFormat}, args...)...)}
+	return &labelled.FormatError{File: r.name, Offset: at, Expected: expected, Err: fmt.Errorf("%w: "+format, append([]any{ErrFormat}, args...)...)}
 }
 
 // splitPairs splits the tab-separated KEY=VALUE list of the long variable
@@ -734,45 +725,45 @@ func splitPairs(data []byte) [][2]string {
 // per variable, name length, name, width, label count, then per label the
 // value length, value, label length and label.
 func (r *Reader) longStringLabels(data []byte, at int64, byName map[string]int, str func([]byte) string) error {
-	d := &decoder{r: bufio.NewReader(bytes.NewReader(data)), file: r.name, off: at, size: at + int64(len(data)), order: r.order}
-	for d.remaining() > 0 && d.err == nil {
-		name := d.bytes(int64(d.count(1, "variable name length")), "variable name")
+	d := newDecoder(bytes.NewReader(data), r.name, at, at+int64(len(data)), r.order)
+	for d.Remaining() > 0 && d.Err == nil {
+		name := d.Bytes(int64(d.count(1, "variable name length")), "variable name")
 		d.i32("variable width")
 		n := d.count(8, "label count")
-		if d.err != nil {
+		if d.Err != nil {
 			break
 		}
 		vi, ok := byName[strings.ToUpper(string(name))]
-		for i := 0; i < n && d.err == nil; i++ {
-			value := d.bytes(int64(d.count(1, "value length")), "value")
-			label := d.bytes(int64(d.count(1, "label length")), "label")
+		for i := 0; i < n && d.Err == nil; i++ {
+			value := d.Bytes(int64(d.count(1, "value length")), "value")
+			label := d.Bytes(int64(d.count(1, "label length")), "label")
 			if ok && r.Variables[vi].Kind == String {
 				r.Variables[vi].ValueLabels = append(r.Variables[vi].ValueLabels, ValueLabel{String: str(value), Label: str(label)})
 			}
 		}
 	}
-	return d.err
+	return d.Err
 }
 
 // longStringMissing reads a long string missing values record (subtype
 // 22): per variable, name length, name, a one-byte count, the value length
 // (8) and the values.
 func (r *Reader) longStringMissing(data []byte, at int64, byName map[string]int, str func([]byte) string) error {
-	d := &decoder{r: bufio.NewReader(bytes.NewReader(data)), file: r.name, off: at, size: at + int64(len(data)), order: r.order}
-	for d.remaining() > 0 && d.err == nil {
-		name := d.bytes(int64(d.count(1, "variable name length")), "variable name")
-		nb := d.bytes(1, "missing value count")
+	d := newDecoder(bytes.NewReader(data), r.name, at, at+int64(len(data)), r.order)
+	for d.Remaining() > 0 && d.Err == nil {
+		name := d.Bytes(int64(d.count(1, "variable name length")), "variable name")
+		nb := d.Bytes(1, "missing value count")
 		vlen := d.count(1, "missing value length")
-		if d.err != nil {
+		if d.Err != nil {
 			break
 		}
 		vi, ok := byName[strings.ToUpper(string(name))]
-		for i := 0; i < int(nb[0]) && d.err == nil; i++ {
-			value := d.bytes(int64(vlen), "missing value")
+		for i := 0; i < int(nb[0]) && d.Err == nil; i++ {
+			value := d.Bytes(int64(vlen), "missing value")
 			if ok && r.Variables[vi].Kind == String {
 				r.Variables[vi].Missing.Strings = append(r.Variables[vi].Missing.Strings, str(value))
 			}
 		}
 	}
-	return d.err
+	return d.Err
 }

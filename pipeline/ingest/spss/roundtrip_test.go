@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"socap/pipeline/ingest/internal/labelled"
 )
 
 var roundTripVars = []testVar{
@@ -118,7 +120,7 @@ func TestTruncated(t *testing.T) {
 		data := writeRoundTrip(t, binary.LittleEndian, 7, comp)
 		for n := 0; n < len(data); n++ {
 			err := readErr(data[:n], "cut.sav")
-			var fe *FormatError
+			var fe *labelled.FormatError
 			if !errors.As(err, &fe) {
 				t.Fatalf("compression %d, %d of %d bytes: got %v, want a FormatError", comp, n, len(data), err)
 			}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"socap/pipeline/ingest/internal/labelled"
 )
 
 // Batch holds up to Cap() observations column by column; Columns[i]
@@ -65,7 +67,7 @@ func (r *Reader) Next(b *Batch) (int, error) {
 	for ; n < b.Cap() && r.rowsLeft > 0; n++ {
 		if _, err := io.ReadFull(r.in, r.row); err != nil {
 			b.Len = n
-			r.err = &FormatError{File: r.name, Offset: r.off, Expected: fmt.Sprintf("observation of %d bytes", r.rowLen), Err: io.ErrUnexpectedEOF}
+			r.err = &labelled.FormatError{File: r.name, Offset: r.off, Expected: fmt.Sprintf("observation of %d bytes", r.rowLen), Err: io.ErrUnexpectedEOF}
 			return n, r.err
 		}
 		if err := r.decodeRow(b, n); err != nil {
@@ -179,18 +181,18 @@ func (r *Reader) strL(cell []byte, vi int) (string, error) {
 	case 119:
 		vLen = 3
 	}
-	v, o := uintN(cell[:vLen], r.order), uintN(cell[vLen:], r.order)
+	v, o := labelled.UintN(cell[:vLen], r.order), labelled.UintN(cell[vLen:], r.order)
 	if v == 0 && o == 0 {
 		return "", nil
 	}
 	s, ok := r.strls[[2]uint64{v, o}]
 	if !ok {
-		return "", &FormatError{File: r.name, Offset: r.off + int64(r.cols[vi].off), Expected: fmt.Sprintf("strL reference of variable %s to an entry of <strls>", r.Variables[vi].Name),
+		return "", &labelled.FormatError{File: r.name, Offset: r.off + int64(r.cols[vi].off), Expected: fmt.Sprintf("strL reference of variable %s to an entry of <strls>", r.Variables[vi].Name),
 			Err: fmt.Errorf("%w: no strL (v=%d, o=%d)", ErrFormat, v, o)}
 	}
 	buf := make([]byte, s.n)
 	if _, err := r.ra.ReadAt(buf, s.off); err != nil {
-		return "", &FormatError{File: r.name, Offset: s.off, Expected: fmt.Sprintf("strL of %d bytes", s.n), Err: io.ErrUnexpectedEOF}
+		return "", &labelled.FormatError{File: r.name, Offset: s.off, Expected: fmt.Sprintf("strL of %d bytes", s.n), Err: io.ErrUnexpectedEOF}
 	}
 	return r.text(buf), nil
 }

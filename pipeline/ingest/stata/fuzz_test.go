@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"socap/pipeline/ingest/internal/labelled"
 )
 
 // FuzzStata feeds arbitrary bytes to the reader: it must return an error
@@ -53,7 +55,7 @@ func FuzzStata(f *testing.F) {
 				return
 			}
 			if err != nil {
-				var fe *FormatError
+				var fe *labelled.FormatError
 				if !errors.As(err, &fe) || fe.File != "fuzz.dta" {
 					t.Fatalf("data error without place: %v", err)
 				}

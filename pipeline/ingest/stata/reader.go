@@ -29,7 +29,7 @@
 // null with their tag; dates as days and timestamps as seconds since
 // 1970-01-01 (see Kind). The API mirrors package spss; Stata has no
 // user-missing values and no measurement levels. Errors name the file, the
-// byte offset and what was expected (FormatError) and wrap
+// byte offset and what was expected (labelled.FormatError) and wrap
 // io.ErrUnexpectedEOF for truncated files or ErrFormat for invalid ones.
 package stata
 
@@ -48,6 +48,8 @@ import (
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/ianaindex"
+
+	"socap/pipeline/ingest/internal/labelled"
 )
 
 // Kind says how a variable's values are delivered in a Batch.
@@ -217,17 +219,17 @@ func (r *Reader) Close() error {
 // used in error messages.
 func NewReader(ra io.ReaderAt, size int64, name string, opts Options) (*Reader, error) {
 	r := &Reader{name: name, ra: ra}
-	d := &decoder{r: bufio.NewReader(io.NewSectionReader(ra, 0, size)), file: name, size: size}
+	d := newDecoder(io.NewSectionReader(ra, 0, size), name, 0, size, nil)
 	var m *meta
 	if d.peekTag("<stata_dta>") {
 		m = readNewHeader(d)
 	} else {
 		m = readOldHeader(d)
 	}
-	if d.err != nil {
-		return nil, d.err
+	if d.Err != nil {
+		return nil, d.Err
 	}
-	r.order = d.order
+	r.order = d.Order
 	r.File.Version = m.version
 	r.File.Encoding = "UTF-8"
 	if m.version < 118 {
@@ -247,7 +249,7 @@ func NewReader(ra io.ReaderAt, size int64, name string, opts Options) (*Reader, 
 		}
 		r.dec = enc.NewDecoder()
 	}
-	if err := r.build(m, d.off, size); err != nil {
+	if err := r.build(m, d.Off, size); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -292,57 +294,57 @@ func (m *meta) characteristic(ch []byte, nameLen int) {
 // and the expansion fields, ending at the data.
 func readOldHeader(d *decoder) *meta {
 	m := &meta{old: true}
-	head := d.bytes(4, "file header")
-	if d.err != nil {
+	head := d.Bytes(4, "file header")
+	if d.Err != nil {
 		return m
 	}
 	m.version = int(head[0])
 	if m.version < 113 || m.version > 115 {
-		d.failf(0, "<stata_dta> or format 113–115", "found first byte %d", head[0])
+		d.Failf(0, "<stata_dta> or format 113–115", "found first byte %d", head[0])
 		return m
 	}
 	switch head[1] {
 	case 1:
-		d.order = binary.BigEndian
+		d.Order = binary.BigEndian
 	case 2:
-		d.order = binary.LittleEndian
+		d.Order = binary.LittleEndian
 	default:
-		d.failf(1, "byte order 1 (HILO) or 2 (LOHI)", "found %d", head[1])
+		d.Failf(1, "byte order 1 (HILO) or 2 (LOHI)", "found %d", head[1])
 		return m
 	}
-	m.k = int(d.uint(2, "nvar"))
-	m.n = d.uint(4, "nobs")
-	m.label = d.bytes(81, "data label")
-	m.timestamp = d.bytes(18, "time stamp")
+	m.k = int(d.Uint(2, "nvar"))
+	m.n = d.Uint(4, "nobs")
+	m.label = d.Bytes(81, "data label")
+	m.timestamp = d.Bytes(18, "time stamp")
 	fmtLen := int64(49)
 	if m.version == 113 {
 		fmtLen = 12
 	}
-	for i := 0; i < m.k && d.err == nil; i++ {
-		at := d.off
-		t := uint16(d.uint(1, "variable type"))
+	for i := 0; i < m.k && d.Err == nil; i++ {
+		at := d.Off
+		t := uint16(d.Uint(1, "variable type"))
 		switch {
 		case t >= 1 && t <= 244, t >= 251:
 		default:
-			d.failf(at, "variable type 1–244 or 251–255", "found %d", t)
+			d.Failf(at, "variable type 1–244 or 251–255", "found %d", t)
 		}
 		m.types = append(m.types, t)
 	}
 	m.names = strs(d, m.k, 33, "variable name")
-	d.skip(int64(m.k+1)*2, "sort list")
+	d.Skip(int64(m.k+1)*2, "sort list")
 	m.formats = strs(d, m.k, fmtLen, "display format")
 	m.lblsets = strs(d, m.k, 33, "value label name")
 	m.varLabels = strs(d, m.k, 81, "variable label")
-	for d.err == nil {
-		typ := d.uint(1, "expansion field type")
-		n := d.uint(4, "expansion field length")
+	for d.Err == nil {
+		typ := d.Uint(1, "expansion field type")
+		n := d.Uint(4, "expansion field length")
 		if typ == 0 && n == 0 {
 			break
 		}
 		if typ == 1 {
-			m.characteristic(d.bytes(int64(min(n, 1<<62)), "characteristic"), 33)
+			m.characteristic(d.Bytes(int64(min(n, 1<<62)), "characteristic"), 33)
 		} else {
-			d.skip(int64(min(n, 1<<62)), "expansion field")
+			d.Skip(int64(min(n, 1<<62)), "expansion field")
 		}
 	}
 	return m
@@ -351,26 +353,26 @@ func readOldHeader(d *decoder) *meta {
 // readNewHeader reads formats 117–119 up to <data>.
 func readNewHeader(d *decoder) *meta {
 	m := &meta{}
-	d.order = binary.LittleEndian
+	d.Order = binary.LittleEndian
 	d.tag("<stata_dta><header><release>")
-	at := d.off
-	rel := d.bytes(3, "release")
-	if d.err != nil {
+	at := d.Off
+	rel := d.Bytes(3, "release")
+	if d.Err != nil {
 		return m
 	}
 	m.version, _ = strconv.Atoi(string(rel))
 	if m.version < 117 || m.version > 119 {
-		d.failf(at, "release 117, 118 or 119", "found %q", rel)
+		d.Failf(at, "release 117, 118 or 119", "found %q", rel)
 		return m
 	}
 	d.tag("</release><byteorder>")
-	at = d.off
-	switch bo := string(d.bytes(3, "byte order")); bo {
+	at = d.Off
+	switch bo := string(d.Bytes(3, "byte order")); bo {
 	case "LSF":
 	case "MSF":
-		d.order = binary.BigEndian
+		d.Order = binary.BigEndian
 	default:
-		d.failf(at, "byte order LSF or MSF", "found %q", bo)
+		d.Failf(at, "byte order LSF or MSF", "found %q", bo)
 	}
 	// Field widths that changed between releases.
 	kLen, nLen, labelLen, nameLen, fmtLen, varLabelLen := 2, 8, 2, int64(129), int64(57), int64(321)
@@ -381,30 +383,30 @@ func readNewHeader(d *decoder) *meta {
 		kLen = 4
 	}
 	d.tag("</byteorder><K>")
-	m.k = int(d.uint(kLen, "K"))
+	m.k = int(d.Uint(kLen, "K"))
 	d.tag("</K><N>")
-	m.n = d.uint(nLen, "N")
+	m.n = d.Uint(nLen, "N")
 	d.tag("</N><label>")
-	m.label = d.bytes(int64(d.uint(labelLen, "label length")), "label")
+	m.label = d.Bytes(int64(d.Uint(labelLen, "label length")), "label")
 	d.tag("</label><timestamp>")
-	m.timestamp = d.bytes(int64(d.uint(1, "timestamp length")), "timestamp")
+	m.timestamp = d.Bytes(int64(d.Uint(1, "timestamp length")), "timestamp")
 	d.tag("</timestamp></header><map>")
-	d.skip(14*8, "map")
+	d.Skip(14*8, "map")
 	d.tag("</map><variable_types>")
-	for i := 0; i < m.k && d.err == nil; i++ {
-		at := d.off
-		t := uint16(d.uint(2, "variable type"))
+	for i := 0; i < m.k && d.Err == nil; i++ {
+		at := d.Off
+		t := uint16(d.Uint(2, "variable type"))
 		switch {
 		case t >= 1 && t <= 2045, t == 32768, t >= 65526 && t <= 65530:
 		default:
-			d.failf(at, "variable type 1–2045, 32768 or 65526–65530", "found %d", t)
+			d.Failf(at, "variable type 1–2045, 32768 or 65526–65530", "found %d", t)
 		}
 		m.types = append(m.types, t)
 	}
 	d.tag("</variable_types><varnames>")
 	m.names = strs(d, m.k, nameLen, "variable name")
 	d.tag("</varnames><sortlist>")
-	d.skip(int64(m.k+1)*int64(kLen), "sort list")
+	d.Skip(int64(m.k+1)*int64(kLen), "sort list")
 	d.tag("</sortlist><formats>")
 	m.formats = strs(d, m.k, fmtLen, "display format")
 	d.tag("</formats><value_label_names>")
@@ -412,9 +414,9 @@ func readNewHeader(d *decoder) *meta {
 	d.tag("</value_label_names><variable_labels>")
 	m.varLabels = strs(d, m.k, varLabelLen, "variable label")
 	d.tag("</variable_labels><characteristics>")
-	for d.err == nil && d.peekTag("<ch>") {
+	for d.Err == nil && d.peekTag("<ch>") {
 		d.tag("<ch>")
-		m.characteristic(d.bytes(int64(min(d.uint(4, "characteristic length"), 1<<62)), "characteristic"), int(nameLen))
+		m.characteristic(d.Bytes(int64(min(d.Uint(4, "characteristic length"), 1<<62)), "characteristic"), int(nameLen))
 		d.tag("</ch>")
 	}
 	d.tag("</characteristics><data>")
@@ -423,13 +425,13 @@ func readNewHeader(d *decoder) *meta {
 
 // strs reads k fixed-width, NUL-terminated fields.
 func strs(d *decoder, k int, width int64, what string) [][]byte {
-	if int64(k)*width > d.remaining() {
-		d.fail(fmt.Sprintf("%d %ss of %d bytes", k, what, width), io.ErrUnexpectedEOF)
+	if int64(k)*width > d.Remaining() {
+		d.Fail(fmt.Sprintf("%d %ss of %d bytes", k, what, width), io.ErrUnexpectedEOF)
 		return nil
 	}
 	out := make([][]byte, 0, k)
-	for i := 0; i < k && d.err == nil; i++ {
-		out = append(out, cstr(d.bytes(width, what)))
+	for i := 0; i < k && d.Err == nil; i++ {
+		out = append(out, cstr(d.Bytes(width, what)))
 	}
 	return out
 }
@@ -533,7 +535,7 @@ func (r *Reader) build(m *meta, dataStart, size int64) error {
 	}
 	// The data is n rows of rowLen bytes; it must fit in the file.
 	if r.rowLen > 0 && m.n > uint64(size-dataStart)/uint64(r.rowLen) {
-		return &FormatError{File: r.name, Offset: dataStart, Expected: fmt.Sprintf("%d observations of %d bytes", m.n, r.rowLen),
+		return &labelled.FormatError{File: r.name, Offset: dataStart, Expected: fmt.Sprintf("%d observations of %d bytes", m.n, r.rowLen),
 			Err: fmt.Errorf("%w: only %d bytes left in file", io.ErrUnexpectedEOF, size-dataStart)}
 	}
 	if r.rowLen == 0 {
@@ -542,30 +544,30 @@ func (r *Reader) build(m *meta, dataStart, size int64) error {
 	r.File.Rows = int64(m.n)
 	r.rowsLeft = r.File.Rows
 	after := dataStart + int64(m.n)*int64(r.rowLen)
-	d := &decoder{r: bufio.NewReader(io.NewSectionReader(r.ra, after, size-after)), file: r.name, off: after, size: size, order: r.order}
+	d := newDecoder(io.NewSectionReader(r.ra, after, size-after), r.name, after, size, r.order)
 	if m.old {
 		r.readOldLabels(d)
 	} else {
 		d.tag("</data><strls>")
 		r.readStrls(d, m.version)
 		d.tag("</strls><value_labels>")
-		for d.err == nil && d.peekTag("<lbl>") {
+		for d.Err == nil && d.peekTag("<lbl>") {
 			d.tag("<lbl>")
-			n := d.uint(4, "value label table length")
+			n := d.Uint(4, "value label table length")
 			nameLen := int64(129)
 			if m.version == 117 {
 				nameLen = 33
 			}
-			name := r.text(cstr(d.bytes(nameLen, "value label name")))
-			d.skip(3, "value label padding")
-			at := d.off
-			r.labelTable(d, name, d.bytes(int64(min(n, 1<<62)), "value label table"), at)
+			name := r.text(cstr(d.Bytes(nameLen, "value label name")))
+			d.Skip(3, "value label padding")
+			at := d.Off
+			r.labelTable(d, name, d.Bytes(int64(min(n, 1<<62)), "value label table"), at)
 			d.tag("</lbl>")
 		}
 		d.tag("</value_labels></stata_dta>")
 	}
-	if d.err != nil {
-		return d.err
+	if d.Err != nil {
+		return d.Err
 	}
 	r.off = dataStart
 	r.in = bufio.NewReaderSize(io.NewSectionReader(r.ra, dataStart, after-dataStart), 1<<16)
@@ -576,12 +578,12 @@ func (r *Reader) build(m *meta, dataStart, size int64) error {
 // readOldLabels reads the value label tables of formats 113–115, which run
 // to the end of the file: length (4 bytes), name (33), padding (3), table.
 func (r *Reader) readOldLabels(d *decoder) {
-	for d.err == nil && d.remaining() > 0 {
-		n := d.uint(4, "value label table length")
-		name := r.text(cstr(d.bytes(33, "value label name")))
-		d.skip(3, "value label padding")
-		at := d.off
-		r.labelTable(d, name, d.bytes(int64(min(n, 1<<62)), "value label table"), at)
+	for d.Err == nil && d.Remaining() > 0 {
+		n := d.Uint(4, "value label table length")
+		name := r.text(cstr(d.Bytes(33, "value label name")))
+		d.Skip(3, "value label padding")
+		at := d.Off
+		r.labelTable(d, name, d.Bytes(int64(min(n, 1<<62)), "value label table"), at)
 	}
 }
 
@@ -589,18 +591,18 @@ func (r *Reader) readOldLabels(d *decoder) {
 // n text offsets, n values (all 4-byte integers), then the NUL-terminated
 // texts. Values above 2147483620 are the missing values . and .a–.z.
 func (r *Reader) labelTable(d *decoder, name string, t []byte, at int64) {
-	if d.err != nil {
+	if d.Err != nil {
 		return
 	}
 	bad := func(format string, args ...any) {
-		d.failf(at, "value label table "+name, format, args...)
+		d.Failf(at, "value label table "+name, format, args...)
 	}
 	if len(t) < 8 {
 		bad("table of %d bytes", len(t))
 		return
 	}
-	n := uintN(t[0:4], r.order)
-	txtLen := uintN(t[4:8], r.order)
+	n := labelled.UintN(t[0:4], r.order)
+	txtLen := labelled.UintN(t[4:8], r.order)
 	if n > uint64(len(t)-8)/8 || 8+8*n+txtLen > uint64(len(t)) {
 		bad("%d entries and %d bytes of text in %d bytes", n, txtLen, len(t))
 		return
@@ -608,12 +610,12 @@ func (r *Reader) labelTable(d *decoder, name string, t []byte, at int64) {
 	offs, vals, txt := t[8:8+4*n], t[8+4*n:8+8*n], t[8+8*n:8+8*n+txtLen]
 	var labels []ValueLabel
 	for i := uint64(0); i < n; i++ {
-		off := uintN(offs[4*i:4*i+4], r.order)
+		off := labelled.UintN(offs[4*i:4*i+4], r.order)
 		if off >= txtLen {
 			bad("text offset %d beyond %d bytes of text", off, txtLen)
 			return
 		}
-		v := int32(uintN(vals[4*i:4*i+4], r.order))
+		v := int32(labelled.UintN(vals[4*i:4*i+4], r.order))
 		l := ValueLabel{Value: float64(v), Label: r.text(cstr(txt[off:]))}
 		if v > 2147483620 {
 			l.Value, l.Missing = 0, missingTag(uint64(v-2147483621))
@@ -637,21 +639,21 @@ func (r *Reader) readStrls(d *decoder, version int) {
 		oLen = 4
 	}
 	r.strls = map[[2]uint64]strl{}
-	for d.err == nil && d.peekTag("GSO") {
+	for d.Err == nil && d.peekTag("GSO") {
 		d.tag("GSO")
-		v := d.uint(4, "strL v")
-		o := d.uint(oLen, "strL o")
-		at := d.off
-		t := d.uint(1, "strL type")
-		n := int64(d.uint(4, "strL length"))
-		if d.err == nil && t != 129 && t != 130 {
-			d.failf(at, "strL type 129 or 130", "found %d", t)
+		v := d.Uint(4, "strL v")
+		o := d.Uint(oLen, "strL o")
+		at := d.Off
+		t := d.Uint(1, "strL type")
+		n := int64(d.Uint(4, "strL length"))
+		if d.Err == nil && t != 129 && t != 130 {
+			d.Failf(at, "strL type 129 or 130", "found %d", t)
 		}
-		s := strl{off: d.off, n: n}
+		s := strl{off: d.Off, n: n}
 		if t == 130 && n > 0 {
 			s.n-- // the trailing NUL
 		}
-		d.skip(n, "strL contents")
+		d.Skip(n, "strL contents")
 		r.strls[[2]uint64{v, o}] = s
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"golang.org/x/text/encoding/charmap"
+
+	"socap/pipeline/ingest/internal/labelled"
 )
 
 var formats = []int{113, 114, 115, 117, 118, 119}
@@ -117,7 +119,7 @@ func TestTruncated(t *testing.T) {
 			if err == nil && version < 117 {
 				continue
 			}
-			var fe *FormatError
+			var fe *labelled.FormatError
 			if !errors.As(err, &fe) {
 				t.Fatalf("format %d, %d of %d bytes: got %v, want a FormatError", version, n, len(data), err)
 			}
@@ -246,7 +248,7 @@ func TestLyingHeaders(t *testing.T) {
 			return i
 		})
 		_, err := NewReader(bytes.NewReader(data), int64(len(data)), "lie.dta", Options{})
-		var fe *FormatError
+		var fe *labelled.FormatError
 		if !errors.As(err, &fe) || fe.File != "lie.dta" || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want a FormatError saying %q", tt.name, err, tt.want)
 		}
