@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"socap/pipeline/dataerr"
+	"socap/pipeline/ingest/internal/labelled"
 	"socap/pipeline/ingest/spss"
 	"socap/pipeline/ingest/stata"
 )
@@ -23,17 +24,6 @@ import (
 // its user_na = TRUE); their declaration goes to variables.missing either
 // way. System-missing and Stata's . and .a–.z are NULL.
 
-// valueKind is how a column's values are turned into text.
-type valueKind uint8
-
-const (
-	kindNumber valueKind = iota
-	kindString
-	kindDate
-	kindDateTime
-	kindDuration
-)
-
 // batchSize is the number of cases read per batch.
 const batchSize = 16 << 10
 
@@ -41,17 +31,35 @@ const batchSize = 16 << 10
 type batchReader struct {
 	path  string
 	cols  []Column
-	kinds []valueKind
-	// next reads the next batch and returns its length (0, io.EOF at the
-	// end; on an error the cases read before it, and the error).
-	next func() (int, error)
-	// column returns column j of the current batch.
-	column func(j int) (floats []float64, strings []string, valid []bool)
-	close  func() error
+	kinds []labelled.Kind
+	batch *labelled.Batch
+	src   batchSource
 
 	n, i    int   // cases in the batch, next case
 	pending error // error to return once the batch is used up
 	row     int64 // cases returned
+}
+
+// batchSource is a reader of labelled files: *spss.Reader or
+// *stata.Reader.
+type batchSource interface {
+	NewBatch(capacity int) *labelled.Batch
+	// Next reads the next batch and returns its length (0, io.EOF at the
+	// end; on an error the cases read before it, and the error).
+	Next(b *labelled.Batch) (int, error)
+	Close() error
+}
+
+// newBatchReader reads src, the file at path, whose variables vars are
+// described by describe.
+func newBatchReader[V any](path string, src batchSource, vars []V, describe func(V) (Column, labelled.Kind)) *batchReader {
+	b := &batchReader{path: path, src: src, batch: src.NewBatch(batchSize)}
+	for _, v := range vars {
+		col, kind := describe(v)
+		b.cols = append(b.cols, col)
+		b.kinds = append(b.kinds, kind)
+	}
+	return b
 }
 
 func (b *batchReader) Columns() []Column { return b.cols }
@@ -61,7 +69,7 @@ func (b *batchReader) Read(values []driver.Value) (string, error) {
 		if b.pending != nil {
 			return "", b.pending
 		}
-		n, err := b.next()
+		n, err := b.src.Next(b.batch)
 		b.n, b.i = n, 0
 		if errors.Is(err, io.EOF) && n == 0 {
 			return "", io.EOF
@@ -71,43 +79,43 @@ func (b *batchReader) Read(values []driver.Value) (string, error) {
 		}
 	}
 	for j, kind := range b.kinds {
-		floats, strs, valid := b.column(j)
-		if !valid[b.i] {
+		c := &b.batch.Columns[j]
+		if !c.Valid[b.i] {
 			continue
 		}
-		if kind == kindString {
-			if s := strs[b.i]; s != "" {
+		if kind == labelled.String {
+			if s := c.Strings[b.i]; s != "" {
 				values[j] = s
 			}
 			continue
 		}
-		values[j] = valueText(kind, floats[b.i])
+		values[j] = valueText(kind, c.Floats[b.i])
 	}
 	b.i++
 	b.row++
 	return "", nil
 }
 
-func (b *batchReader) Close() error { return b.close() }
+func (b *batchReader) Close() error { return b.src.Close() }
 
 // valueText writes a numeric value of kind as raw-table text. Dates are
 // days and timestamps seconds since 1970-01-01, durations seconds.
-func valueText(kind valueKind, v float64) string {
+func valueText(kind labelled.Kind, v float64) string {
 	if math.IsInf(v, 0) || math.IsNaN(v) {
 		return formatNumber(v)
 	}
 	switch kind {
-	case kindDate:
+	case labelled.Date:
 		days := math.Floor(v)
 		if days == v {
 			return time.Unix(int64(days)*86400, 0).UTC().Format("2006-01-02")
 		}
-		return valueText(kindDateTime, v*86400)
-	case kindDateTime:
+		return valueText(labelled.DateTime, v*86400)
+	case labelled.DateTime:
 		sec := math.Floor(v)
 		t := time.Unix(int64(sec), int64(math.Round((v-sec)*1e9))).UTC()
 		return t.Format("2006-01-02T15:04:05.999999999")
-	case kindDuration:
+	case labelled.Time:
 		sign := ""
 		if v < 0 {
 			sign, v = "-", -v
@@ -127,43 +135,14 @@ func openSPSS(path string, opts FileOptions) (*batchReader, error) {
 	if err != nil {
 		return nil, &dataerr.DataError{File: path, Err: fmt.Errorf("not a readable SPSS file: %w", err)}
 	}
-	b := &batchReader{path: path, close: r.Close}
-	for _, v := range r.Variables {
-		col := Column{Name: v.Name, Label: v.Label, Type: v.Kind.String(), Format: v.Format, MissingCodes: spssMissing(v.Missing)}
+	return newBatchReader(path, r, r.Variables, func(v spss.Variable) (Column, labelled.Kind) {
+		col := labelledColumn(v.Name, v.Label, v.Kind, v.Format, v.ValueLabels)
+		col.MissingCodes = spssMissing(v.Missing)
 		if v.Measure != spss.MeasureUnknown {
 			col.Measure = v.Measure.String()
 		}
-		for _, l := range v.ValueLabels {
-			value := l.String
-			if v.Kind != spss.String {
-				value = formatNumber(l.Value)
-			}
-			col.ValueLabels = append(col.ValueLabels, ValueLabel{Value: value, Label: l.Label})
-		}
-		b.cols = append(b.cols, col)
-		b.kinds = append(b.kinds, spssKind(v.Kind))
-	}
-	batch := r.NewBatch(batchSize)
-	b.next = func() (int, error) { return r.Next(batch) }
-	b.column = func(j int) ([]float64, []string, []bool) {
-		c := &batch.Columns[j]
-		return c.Floats, c.Strings, c.Valid
-	}
-	return b, nil
-}
-
-func spssKind(k spss.Kind) valueKind {
-	switch k {
-	case spss.String:
-		return kindString
-	case spss.Date:
-		return kindDate
-	case spss.DateTime:
-		return kindDateTime
-	case spss.Time:
-		return kindDuration
-	}
-	return kindNumber
+		return col, v.Kind
+	}), nil
 }
 
 // spssMissing writes user-missing declarations as "v, lo..hi".
@@ -191,40 +170,30 @@ func openStata(path string, opts FileOptions) (*batchReader, error) {
 	if err != nil {
 		return nil, &dataerr.DataError{File: path, Err: fmt.Errorf("not a readable Stata file: %w", err)}
 	}
-	b := &batchReader{path: path, close: r.Close}
-	for _, v := range r.Variables {
-		col := Column{Name: v.Name, Label: v.Label, Type: v.Kind.String(), Format: v.Format}
-		for _, l := range v.ValueLabels {
-			value := formatNumber(l.Value)
-			if l.Missing == '.' {
-				value = "."
-			} else if l.Missing != 0 {
-				value = "." + string(l.Missing)
-			}
-			col.ValueLabels = append(col.ValueLabels, ValueLabel{Value: value, Label: l.Label})
-		}
-		b.cols = append(b.cols, col)
-		b.kinds = append(b.kinds, stataKind(v.Kind))
-	}
-	batch := r.NewBatch(batchSize)
-	b.next = func() (int, error) { return r.Next(batch) }
-	b.column = func(j int) ([]float64, []string, []bool) {
-		c := &batch.Columns[j]
-		return c.Floats, c.Strings, c.Valid
-	}
-	return b, nil
+	return newBatchReader(path, r, r.Variables, func(v stata.Variable) (Column, labelled.Kind) {
+		return labelledColumn(v.Name, v.Label, v.Kind, v.Format, v.ValueLabels), v.Kind
+	}), nil
 }
 
-func stataKind(k stata.Kind) valueKind {
-	switch k {
-	case stata.String:
-		return kindString
-	case stata.Date:
-		return kindDate
-	case stata.DateTime:
-		return kindDateTime
-	case stata.Time:
-		return kindDuration
+// labelledColumn describes a variable of an SPSS or Stata file. Value
+// labels name their value as the raw table writes it: numbers by
+// formatNumber, strings as they are, and Stata's missing values as ".",
+// ".a" to ".z".
+func labelledColumn(name, label string, kind labelled.Kind, format string, labels []labelled.ValueLabel) Column {
+	col := Column{Name: name, Label: label, Type: kind.String(), Format: format}
+	for _, l := range labels {
+		var value string
+		switch {
+		case kind == labelled.String:
+			value = l.String
+		case l.Missing == '.':
+			value = "."
+		case l.Missing != 0:
+			value = "." + string(l.Missing)
+		default:
+			value = formatNumber(l.Value)
+		}
+		col.ValueLabels = append(col.ValueLabels, ValueLabel{Value: value, Label: l.Label})
 	}
-	return kindNumber
+	return col
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"reflect"
 	"testing"
+
+	"socap/pipeline/ingest/internal/labelled"
 )
 
 // The files come from testdata/reference/ingest_labelled.R (R's haven).
@@ -80,23 +82,23 @@ func TestLoadLabelledFiles(t *testing.T) {
 
 func TestValueText(t *testing.T) {
 	tests := []struct {
-		kind valueKind
+		kind labelled.Kind
 		v    float64
 		want string
 	}{
-		{kindNumber, 3, "3"},
-		{kindNumber, -0.1, "-0.1"},
-		{kindNumber, 1e15, "1e+15"},
-		{kindNumber, 123456789012345, "123456789012345"},
-		{kindNumber, math.NaN(), "NaN"},
-		{kindDate, 19783, "2024-03-01"},
-		{kindDate, -1, "1969-12-31"},
-		{kindDate, 19783.5, "2024-03-01T12:00:00"},
-		{kindDateTime, 1709289000, "2024-03-01T10:30:00"},
-		{kindDateTime, 1709289000.25, "2024-03-01T10:30:00.25"},
-		{kindDuration, 3725, "01:02:05"},
-		{kindDuration, 97200.5, "27:00:00.5"},
-		{kindDuration, -60, "-00:01:00"},
+		{labelled.Numeric, 3, "3"},
+		{labelled.Numeric, -0.1, "-0.1"},
+		{labelled.Numeric, 1e15, "1e+15"},
+		{labelled.Numeric, 123456789012345, "123456789012345"},
+		{labelled.Numeric, math.NaN(), "NaN"},
+		{labelled.Date, 19783, "2024-03-01"},
+		{labelled.Date, -1, "1969-12-31"},
+		{labelled.Date, 19783.5, "2024-03-01T12:00:00"},
+		{labelled.DateTime, 1709289000, "2024-03-01T10:30:00"},
+		{labelled.DateTime, 1709289000.25, "2024-03-01T10:30:00.25"},
+		{labelled.Time, 3725, "01:02:05"},
+		{labelled.Time, 97200.5, "27:00:00.5"},
+		{labelled.Time, -60, "-00:01:00"},
 	}
 	for _, tc := range tests {
 		if got := valueText(tc.kind, tc.v); got != tc.want {

@@ -12,100 +12,54 @@ import (
 	"socap/pipeline/ingest/internal/labelled"
 )
 
-// Batch holds up to Cap() cases column by column; Columns[i] belongs to
-// Variables[i]. Next overwrites it.
-type Batch struct {
-	Len     int
-	Columns []Column
-}
-
-// Column holds one variable's values for the cases of a batch. Floats is
-// used by every kind but String, Strings by String. Valid[i] is false for
-// system-missing values and, unless Options.KeepUserMissing, for
-// user-missing ones.
-type Column struct {
-	Floats  []float64
-	Strings []string
-	Valid   []bool
-}
-
 // NewBatch allocates a batch for up to capacity cases (8k to 64k suits
 // most callers), fewer when the data cannot hold that many: a case needs
 // rowBytes bytes uncompressed and at least one byte per 8-byte unit
 // compressed, and zlib expands at most 1032-fold. A capacity below 1
 // counts as 1.
-func (r *Reader) NewBatch(capacity int) *Batch {
-	capacity = int(min(int64(max(capacity, 1)), r.maxRows))
-	b := &Batch{Columns: make([]Column, len(r.Variables))}
-	for i, v := range r.Variables {
-		c := &b.Columns[i]
-		c.Valid = make([]bool, capacity)
-		if v.Kind == String {
-			c.Strings = make([]string, capacity)
-		} else {
-			c.Floats = make([]float64, capacity)
-		}
-	}
-	return b
-}
-
-// Cap is the number of cases the batch can hold.
-func (b *Batch) Cap() int {
-	if len(b.Columns) == 0 {
-		return 0
-	}
-	return len(b.Columns[0].Valid)
+func (r *Reader) NewBatch(capacity int) *labelled.Batch {
+	return labelled.NewBatch(len(r.plan), func(i int) labelled.Kind { return r.plan[i].kind }, capacity, r.maxRows)
 }
 
 // Next fills b with the next cases and returns how many it read. At the end
 // of the data it returns 0, io.EOF. On a read error it returns the cases
 // decoded before the error together with the error, and the same error
 // from then on. A batch of a file with no variables holds no cases.
-func (r *Reader) Next(b *Batch) (int, error) {
-	if r.err != nil {
-		b.Len = 0
-		return 0, r.err
+func (r *Reader) Next(b *labelled.Batch) (int, error) {
+	return b.Fill(&r.err, r.nextCase)
+}
+
+// nextCase decodes the next case into row i of b, or reports false at the
+// end of the data.
+func (r *Reader) nextCase(b *labelled.Batch, i int) (bool, error) {
+	if r.rowsLeft == 0 {
+		return false, nil
 	}
-	n := 0
-	capacity := b.Cap()
-	for n < capacity {
-		if r.rowsLeft == 0 {
-			break
-		}
-		ok, err := r.src.readRow(r.row)
-		if err != nil {
-			b.Len, r.err = n, err
-			return n, err
-		}
-		if !ok {
-			if r.rowsLeft > 0 {
-				b.Len = n
-				r.err = r.src.truncated(fmt.Sprintf("%d more cases announced by the header", r.rowsLeft))
-				return n, r.err
-			}
-			r.rowsLeft = 0
-			break
-		}
+	ok, err := r.src.readRow(r.row)
+	if err != nil {
+		return false, err
+	}
+	if !ok {
 		if r.rowsLeft > 0 {
-			r.rowsLeft--
+			return false, r.src.truncated(fmt.Sprintf("%d more cases announced by the header", r.rowsLeft))
 		}
-		r.decodeRow(b, n)
-		n++
+		r.rowsLeft = 0
+		return false, nil
 	}
-	b.Len = n
-	if n == 0 {
-		return 0, io.EOF
+	if r.rowsLeft > 0 {
+		r.rowsLeft--
 	}
-	return n, nil
+	r.decodeRow(b, i)
+	return true, nil
 }
 
 // decodeRow converts the case in r.row into row i of b.
-func (r *Reader) decodeRow(b *Batch, i int) {
+func (r *Reader) decodeRow(b *labelled.Batch, i int) {
 	row := r.row
 	for vi := range r.plan {
 		p := &r.plan[vi]
 		c := &b.Columns[vi]
-		if p.kind == String {
+		if p.kind == labelled.String {
 			raw := row[p.segs[0].off : p.segs[0].off+p.segs[0].n]
 			if len(p.segs) > 1 {
 				r.long = r.long[:0]
@@ -135,9 +89,9 @@ func (r *Reader) decodeRow(b *Batch, i int) {
 			valid = false
 		}
 		switch p.kind {
-		case Date:
+		case labelled.Date:
 			x = (x - spssEpochOffset) / 86400
-		case DateTime:
+		case labelled.DateTime:
 			x -= spssEpochOffset
 		}
 		c.Floats[i] = x

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"socap/pipeline/ingest/internal/labelled"
 )
 
 // essEditionDiffs lists the ESS9NO.sav variables whose values differ from
@@ -74,7 +76,7 @@ func compareESS(t *testing.T, path, csvPath, na string, minShared int, diffs map
 		}
 		shared++
 		c := b.Columns[j]
-		if v.Kind == String {
+		if v.Kind == labelled.String {
 			c = kept.Columns[j]
 		}
 		for _, rec := range want[1:] {
@@ -105,11 +107,11 @@ func compareESS(t *testing.T, path, csvPath, na string, minShared int, diffs map
 
 // essSame compares with a cell written by R: na for missing, numbers with
 // 15 significant digits.
-func essSame(v Variable, c Column, i int, cell, na string) bool {
+func essSame(v Variable, c labelled.Column, i int, cell, na string) bool {
 	if !c.Valid[i] {
 		return cell == na
 	}
-	if v.Kind == String {
+	if v.Kind == labelled.String {
 		return c.Strings[i] == cell
 	}
 	w, err := strconv.ParseFloat(cell, 64)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"socap/pipeline/ingest/internal/labelled"
 )
 
 // datasets returns ../shared/datasets beside the repository root, or skips.
@@ -38,14 +40,14 @@ func datasets(t testing.TB) string {
 }
 
 // readAll reads every case of path into one batch per variable.
-func readAll(t testing.TB, path string, opts Options) (*Reader, *Batch) {
+func readAll(t testing.TB, path string, opts Options) (*Reader, *labelled.Batch) {
 	t.Helper()
 	r, err := Open(path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	all := &Batch{Columns: make([]Column, len(r.Variables))}
+	all := &labelled.Batch{Columns: make([]labelled.Column, len(r.Variables))}
 	b := r.NewBatch(3) // small batches exercise the batch boundaries
 	for {
 		n, err := r.Next(b)
@@ -94,11 +96,11 @@ type cellStyle struct {
 }
 
 // render spells value i of variable v as the companion CSV does.
-func render(v Variable, c Column, i int, st cellStyle) string {
+func render(v Variable, c labelled.Column, i int, st cellStyle) string {
 	if !c.Valid[i] {
 		return st.null
 	}
-	if v.Kind == String {
+	if v.Kind == labelled.String {
 		return c.Strings[i]
 	}
 	x := c.Floats[i]
@@ -110,16 +112,16 @@ func render(v Variable, c Column, i int, st cellStyle) string {
 		}
 	}
 	switch {
-	case st.raw && v.Kind == Date:
+	case st.raw && v.Kind == labelled.Date:
 		x = x*86400 + spssEpochOffset
-	case st.raw && v.Kind == DateTime:
+	case st.raw && v.Kind == labelled.DateTime:
 		x += spssEpochOffset
 	case st.raw:
-	case v.Kind == Date:
+	case v.Kind == labelled.Date:
 		return time.Unix(int64(math.Floor(x))*86400, 0).UTC().Format("2006-01-02")
-	case v.Kind == DateTime:
+	case v.Kind == labelled.DateTime:
 		return time.Unix(int64(x), 0).UTC().Format("2006-01-02T15:04:05.000000")
-	case v.Kind == Time:
+	case v.Kind == labelled.Time:
 		s := int64(x)
 		return strconv.FormatInt(s/3600, 10) + time.Unix(s%3600, 0).UTC().Format(":04:05.000000")
 	}

@@ -1,39 +1,10 @@
 package spss
 
-import "strconv"
+import (
+	"strconv"
 
-// Kind says how a variable's values are delivered in a Batch.
-type Kind uint8
-
-const (
-	// Numeric values are float64 as stored.
-	Numeric Kind = iota
-	// String values are UTF-8 with trailing blanks removed.
-	String
-	// Date values are days since 1970-01-01 (possibly fractional when the
-	// file stores a time of day; floor them for a calendar date).
-	Date
-	// DateTime values are seconds since 1970-01-01T00:00:00 UTC.
-	DateTime
-	// Time values are a duration in seconds (SPSS TIME, DTIME, MTIME).
-	Time
+	"socap/pipeline/ingest/internal/labelled"
 )
-
-func (k Kind) String() string {
-	switch k {
-	case Numeric:
-		return "numeric"
-	case String:
-		return "string"
-	case Date:
-		return "date"
-	case DateTime:
-		return "datetime"
-	case Time:
-		return "time"
-	}
-	return "kind(" + strconv.Itoa(int(k)) + ")"
-}
 
 // Measure is the measurement level from the variable display record
 // (PSPP "System File Format", Variable Display Parameter Record, subtype 11).
@@ -80,16 +51,16 @@ var formatTypes = map[byte]string{
 // are converted to, as R's haven does: calendar-date formats become dates,
 // DATETIME and YMDHMS timestamps, and TIME, DTIME and MTIME durations.
 // WKDAY and MONTH hold small integers and stay numeric.
-func kindOfFormat(typ byte) Kind {
+func kindOfFormat(typ byte) labelled.Kind {
 	switch formatTypes[typ] {
 	case "DATE", "ADATE", "EDATE", "JDATE", "SDATE", "QYR", "MOYR", "WKYR":
-		return Date
+		return labelled.Date
 	case "DATETIME", "YMDHMS":
-		return DateTime
+		return labelled.DateTime
 	case "TIME", "DTIME", "MTIME":
-		return Time
+		return labelled.Time
 	}
-	return Numeric
+	return labelled.Numeric
 }
 
 // formatString renders a format word (type<<16 | width<<8 | decimals) the

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"socap/pipeline/ingest/internal/labelled"
 )
 
 // havenCSVs runs testdata/reference/haven_csv.R on files and returns the
@@ -66,11 +68,11 @@ func TestHaven(t *testing.T) {
 
 // sameAsHaven compares with a cell of haven_csv.R. Dates and times are
 // compared to 1e-12 relative: haven divides before shifting the epoch.
-func sameAsHaven(v Variable, c Column, i int, cell string) bool {
+func sameAsHaven(v Variable, c labelled.Column, i int, cell string) bool {
 	if !c.Valid[i] {
 		return cell == "NA"
 	}
-	if v.Kind == String {
+	if v.Kind == labelled.String {
 		return c.Strings[i] == cell
 	}
 	w, err := strconv.ParseFloat(cell, 64)
@@ -78,5 +80,5 @@ func sameAsHaven(v Variable, c Column, i int, cell string) bool {
 		return false
 	}
 	x := c.Floats[i]
-	return x == w || (v.Kind != Numeric && math.Abs(x-w) <= 1e-12*math.Abs(w))
+	return x == w || (v.Kind != labelled.Numeric && math.Abs(x-w) <= 1e-12*math.Abs(w))
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"socap/pipeline/ingest/internal/labelled"
 )
 
 // TestFixtureMetadata checks the dictionary of fixtures against what
@@ -26,18 +28,18 @@ func TestFixtureMetadata(t *testing.T) {
 	}
 	want := []struct {
 		name, label, format string
-		kind                Kind
+		kind                labelled.Kind
 		measure             Measure
 		missing             Missing
 		labels              int
 	}{
-		{"mychar", "character", "A1", String, MeasureNominal, Missing{}, 0},
-		{"mynum", "numeric", "F8.2", Numeric, MeasureScale, Missing{Values: []float64{-1}, Ranges: []Range{{2000, 3000}}}, 0},
-		{"mydate", "date", "EDATE10", Date, MeasureScale, Missing{}, 0},
-		{"dtime", "datetime", "DATETIME20", DateTime, MeasureScale, Missing{}, 0},
-		{"mylabl", "labeled", "F8.2", Numeric, MeasureScale, Missing{Values: []float64{-1}}, 3},
-		{"myord", "ordinal", "F8.2", Numeric, MeasureOrdinal, Missing{Values: []float64{-1, -2, -3}}, 4},
-		{"mytime", "time", "TIME8", Time, MeasureScale, Missing{}, 0},
+		{"mychar", "character", "A1", labelled.String, MeasureNominal, Missing{}, 0},
+		{"mynum", "numeric", "F8.2", labelled.Numeric, MeasureScale, Missing{Values: []float64{-1}, Ranges: []Range{{2000, 3000}}}, 0},
+		{"mydate", "date", "EDATE10", labelled.Date, MeasureScale, Missing{}, 0},
+		{"dtime", "datetime", "DATETIME20", labelled.DateTime, MeasureScale, Missing{}, 0},
+		{"mylabl", "labeled", "F8.2", labelled.Numeric, MeasureScale, Missing{Values: []float64{-1}}, 3},
+		{"myord", "ordinal", "F8.2", labelled.Numeric, MeasureOrdinal, Missing{Values: []float64{-1, -2, -3}}, 4},
+		{"mytime", "time", "TIME8", labelled.Time, MeasureScale, Missing{}, 0},
 	}
 	if len(r.Variables) != len(want) {
 		t.Fatalf("%d variables", len(r.Variables))

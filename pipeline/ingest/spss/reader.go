@@ -18,7 +18,7 @@
 //	// r.File: label, documents, encoding, row count (-1 if unknown).
 //	// r.Variables: name, label, kind and width, format, measure,
 //	// value labels, user-missing values.
-//	b := r.NewBatch(16 << 10)
+//	b := r.NewBatch(16 << 10) // a *labelled.Batch
 //	for {
 //		n, err := r.Next(b)
 //		if err == io.EOF { break }
@@ -29,9 +29,10 @@
 // Values arrive converted: strings to UTF-8 without trailing blanks;
 // system-missing, and by default user-missing, values as null (Valid
 // false); dates as days and timestamps as seconds since 1970-01-01 (see
-// Kind). Errors name the file, the byte offset and what was expected
-// (labelled.FormatError) and wrap io.ErrUnexpectedEOF for truncated files or
-// ErrFormat for invalid ones.
+// labelled.Kind). Errors name the file, the byte offset and what was
+// expected (labelled.FormatError) and wrap io.ErrUnexpectedEOF for
+// truncated files or ErrFormat for invalid ones. Package labelled holds
+// the types this reader shares with package stata.
 package spss
 
 import (
@@ -79,22 +80,14 @@ type Variable struct {
 	Name      string // long variable name
 	ShortName string // the 8-byte name in the variable record
 	Label     string
-	Kind      Kind
-	Width     int    // string width in bytes; 0 for numeric kinds
-	Format    string // print format, e.g. F8.2, A20, DATE11
+	Kind      labelled.Kind // String (trailing blanks removed), else from the print format
+	Width     int           // string width in bytes; 0 for numeric kinds
+	Format    string        // print format, e.g. F8.2, A20, DATE11
 	Measure   Measure
 	// ValueLabels are in file order. Numeric keys are in file units (for a
 	// date variable, seconds since 1582-10-14).
-	ValueLabels []ValueLabel
+	ValueLabels []labelled.ValueLabel
 	Missing     Missing
-}
-
-// ValueLabel labels one value: Value for numeric variables, String for
-// string variables.
-type ValueLabel struct {
-	Value  float64
-	String string
-	Label  string
 }
 
 // Missing lists a variable's user-missing values: up to three discrete
@@ -176,7 +169,7 @@ type Reader struct {
 type colPlan struct {
 	segs  []segment
 	width int // string width
-	kind  Kind
+	kind  labelled.Kind
 	miss  *Missing // user-missing values that become null; nil if none or kept
 }
 
@@ -625,7 +618,7 @@ func (r *Reader) build(dict *rawDict) error {
 				out.Missing.Values = out.Missing.Values[2:]
 			}
 		} else {
-			out.Kind = String
+			out.Kind = labelled.String
 			out.Width = v.width
 			segs = []segment{{off: v.slot * 8, n: v.width}}
 			if v.vlsWidth > 0 {
@@ -661,7 +654,7 @@ func (r *Reader) build(dict *rawDict) error {
 
 	if dict.weight != 0 {
 		vi, ok := slotVar[dict.weight]
-		if !ok || r.Variables[vi].Kind == String {
+		if !ok || r.Variables[vi].Kind == labelled.String {
 			return r.invalid(76, "weight index of a numeric variable", "found %d", dict.weight)
 		}
 		r.File.Weight = r.Variables[vi].Name
@@ -674,8 +667,8 @@ func (r *Reader) build(dict *rawDict) error {
 			}
 			v := &r.Variables[vi]
 			for _, l := range set.labels {
-				vl := ValueLabel{Label: str(l.label)}
-				if v.Kind == String {
+				vl := labelled.ValueLabel{Label: str(l.label)}
+				if v.Kind == labelled.String {
 					vl.String = str(l.value)
 				} else {
 					vl.Value = math.Float64frombits(r.order.Uint64(l.value))
@@ -737,8 +730,8 @@ func (r *Reader) longStringLabels(data []byte, at int64, byName map[string]int, 
 		for i := 0; i < n && d.Err == nil; i++ {
 			value := d.Bytes(int64(d.count(1, "value length")), "value")
 			label := d.Bytes(int64(d.count(1, "label length")), "label")
-			if ok && r.Variables[vi].Kind == String {
-				r.Variables[vi].ValueLabels = append(r.Variables[vi].ValueLabels, ValueLabel{String: str(value), Label: str(label)})
+			if ok && r.Variables[vi].Kind == labelled.String {
+				r.Variables[vi].ValueLabels = append(r.Variables[vi].ValueLabels, labelled.ValueLabel{String: str(value), Label: str(label)})
 			}
 		}
 	}
@@ -760,7 +753,7 @@ func (r *Reader) longStringMissing(data []byte, at int64, byName map[string]int,
 		vi, ok := byName[strings.ToUpper(string(name))]
 		for i := 0; i < int(nb[0]) && d.Err == nil; i++ {
 			value := d.Bytes(int64(vlen), "missing value")
-			if ok && r.Variables[vi].Kind == String {
+			if ok && r.Variables[vi].Kind == labelled.String {
 				r.Variables[vi].Missing.Strings = append(r.Variables[vi].Missing.Strings, str(value))
 			}
 		}

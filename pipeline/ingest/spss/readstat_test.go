@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"socap/pipeline/ingest/internal/labelled"
 )
 
 // readstatCSV converts path with the readstat command (ReadStat, Debian
@@ -41,9 +43,9 @@ func readstatCSV(t *testing.T, path string) [][]string {
 // sameAsReadstat compares a value with ReadStat's CSV cell. ReadStat
 // prints numbers with six decimals, or with 14 when six lose digits, and
 // missing values as empty cells.
-func sameAsReadstat(v Variable, c Column, i int, cell string) bool {
+func sameAsReadstat(v Variable, c labelled.Column, i int, cell string) bool {
 	got := render(v, c, i, cellStyle{raw: true})
-	if v.Kind == String || !c.Valid[i] {
+	if v.Kind == labelled.String || !c.Valid[i] {
 		return got == cell
 	}
 	w, err := strconv.ParseFloat(cell, 64)
@@ -144,7 +146,7 @@ func TestReadstatGenerated(t *testing.T) {
 	compareWithReadstat(t, sav)
 
 	r, b := readAll(t, sav, Options{})
-	if r.Variables[1].Kind != String || r.Variables[1].Width <= 255 || r.Variables[1].Label != "Long text" {
+	if r.Variables[1].Kind != labelled.String || r.Variables[1].Width <= 255 || r.Variables[1].Label != "Long text" {
 		t.Errorf("txt should be a very long string: %+v", r.Variables[1])
 	}
 	if got := r.Variables[3].ValueLabels; len(got) != 2 || got[1].Value != 4 || got[1].Label != "four" {
@@ -186,7 +188,7 @@ func TestReadstatStringLabels(t *testing.T) {
 	}
 	compareWithReadstat(t, sav)
 	r, _ := readAll(t, sav, Options{})
-	want := []ValueLabel{{String: "Bergen sentrum", Label: "BGO"}, {String: "Tromsø nord", Label: "TOS"}}
+	want := []labelled.ValueLabel{{String: "Bergen sentrum", Label: "BGO"}, {String: "Tromsø nord", Label: "TOS"}}
 	if v := r.Variables[0]; v.Width != 14 || !reflect.DeepEqual(v.ValueLabels, want) {
 		t.Errorf("city: %+v", v)
 	}

@@ -71,10 +71,10 @@ func TestRoundTrip(t *testing.T) {
 			if v[1].Format != "F2.0" || len(v[1].ValueLabels) != 2 {
 				t.Errorf("variable 1: %+v", v[1])
 			}
-			if v[2].Kind != String || v[2].Width != 20 || v[2].Format != "A20" || v[2].Label != "Bergen / Tromsø" {
+			if v[2].Kind != labelled.String || v[2].Width != 20 || v[2].Format != "A20" || v[2].Label != "Bergen / Tromsø" {
 				t.Errorf("variable 2: %+v", v[2])
 			}
-			if v[3].Kind != Date || v[3].Format != "DATE11" {
+			if v[3].Kind != labelled.Date || v[3].Format != "DATE11" {
 				t.Errorf("variable 3: %+v", v[3])
 			}
 			b := r.NewBatch(10)

@@ -8,80 +8,42 @@ import (
 	"socap/pipeline/ingest/internal/labelled"
 )
 
-// Batch holds up to Cap() observations column by column; Columns[i]
-// belongs to Variables[i]. Next overwrites it.
-type Batch struct {
-	Len     int
-	Columns []Column
-}
-
-// Column holds one variable's values for the observations of a batch.
-// Floats is used by every kind but String, Strings by String. Valid[i] is
-// false for missing values, and then Tags[i] says which: '.' for system
-// missing, 'a'–'z' for the extended missing values .a–.z (R's haven calls
-// these tagged NA).
-type Column struct {
-	Floats  []float64
-	Strings []string
-	Valid   []bool
-	Tags    []byte
-}
-
 // NewBatch allocates a batch for up to capacity observations (8k to 64k
 // suits most callers), fewer when the file has fewer. A capacity below 1
 // counts as 1.
-func (r *Reader) NewBatch(capacity int) *Batch {
-	capacity = int(min(int64(max(capacity, 1)), r.File.Rows))
-	b := &Batch{Columns: make([]Column, len(r.Variables))}
-	for i, v := range r.Variables {
-		c := &b.Columns[i]
-		c.Valid = make([]bool, capacity)
-		if v.Kind == String {
-			c.Strings = make([]string, capacity)
-		} else {
-			c.Floats = make([]float64, capacity)
-			c.Tags = make([]byte, capacity)
+func (r *Reader) NewBatch(capacity int) *labelled.Batch {
+	b := labelled.NewBatch(len(r.Variables), func(i int) labelled.Kind { return r.Variables[i].Kind }, capacity, r.File.Rows)
+	for i := range b.Columns {
+		if c := &b.Columns[i]; c.Floats != nil {
+			c.Tags = make([]byte, len(c.Floats))
 		}
 	}
 	return b
-}
-
-// Cap is the number of observations the batch can hold.
-func (b *Batch) Cap() int {
-	if len(b.Columns) == 0 {
-		return 0
-	}
-	return len(b.Columns[0].Valid)
 }
 
 // Next fills b with the next observations and returns how many it read.
 // At the end of the data it returns 0, io.EOF. On a read error it returns
 // the observations decoded before the error together with the error, and
 // the same error from then on.
-func (r *Reader) Next(b *Batch) (int, error) {
-	if r.err != nil {
-		b.Len = 0
-		return 0, r.err
+func (r *Reader) Next(b *labelled.Batch) (int, error) {
+	return b.Fill(&r.err, r.nextObservation)
+}
+
+// nextObservation decodes the next observation into row i of b, or
+// reports false at the end of the data.
+func (r *Reader) nextObservation(b *labelled.Batch, i int) (bool, error) {
+	if r.rowsLeft <= 0 {
+		return false, nil
 	}
-	n := 0
-	for ; n < b.Cap() && r.rowsLeft > 0; n++ {
-		if _, err := io.ReadFull(r.in, r.row); err != nil {
-			b.Len = n
-			r.err = &labelled.FormatError{File: r.name, Offset: r.off, Expected: fmt.Sprintf("observation of %d bytes", r.rowLen), Err: io.ErrUnexpectedEOF}
-			return n, r.err
-		}
-		if err := r.decodeRow(b, n); err != nil {
-			b.Len, r.err = n, err
-			return n, err
-		}
-		r.off += int64(r.rowLen)
-		r.rowsLeft--
+	if _, err := io.ReadFull(r.in, r.row); err != nil {
+		return false, &labelled.FormatError{File: r.name, Offset: r.off, Expected: fmt.Sprintf("observation of %d bytes", r.rowLen), Err: io.ErrUnexpectedEOF}
 	}
-	b.Len = n
-	if n == 0 {
-		return 0, io.EOF
+	if err := r.decodeRow(b, i); err != nil {
+		return false, err
 	}
-	return n, nil
+	r.off += int64(r.rowLen)
+	r.rowsLeft--
+	return true, nil
 }
 
 // Missing values (dta manual, "Representation of numbers"): integers above
@@ -102,7 +64,7 @@ func missingTag(k uint64) byte {
 	return '.'
 }
 
-func (r *Reader) decodeRow(b *Batch, i int) error {
+func (r *Reader) decodeRow(b *labelled.Batch, i int) error {
 	for vi, c := range r.cols {
 		col := &b.Columns[vi]
 		cell := r.row[c.off : c.off+c.width]
@@ -153,11 +115,11 @@ func (r *Reader) decodeRow(b *Batch, i int) error {
 			continue
 		}
 		switch r.Variables[vi].Kind {
-		case Date:
+		case labelled.Date:
 			x -= stataEpochDays
-		case DateTime:
+		case labelled.DateTime:
 			x = x/1000 - stataEpochDays*86400
-		case Time:
+		case labelled.Time:
 			x /= 1000
 		}
 		col.Floats[i], col.Valid[i], col.Tags[i] = x, true, 0

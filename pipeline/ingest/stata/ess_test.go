@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"socap/pipeline/ingest/internal/labelled"
 )
 
 // TestESS9NO compares ESS9NO.dta (format 115, Latin-1 text, missing codes
@@ -69,8 +71,8 @@ func TestESS9NO(t *testing.T) {
 
 // essSame compares with a cell of R's write.csv: NA for missing, numbers
 // with 15 significant digits.
-func essSame(v Variable, c Column, i int, cell string) bool {
-	if v.Kind == String {
+func essSame(v Variable, c labelled.Column, i int, cell string) bool {
+	if v.Kind == labelled.String {
 		return c.Strings[i] == cell
 	}
 	if !c.Valid[i] {

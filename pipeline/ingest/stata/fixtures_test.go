@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"socap/pipeline/ingest/internal/labelled"
 )
 
 // sharedDatasets returns ../shared/datasets beside the repository root,
@@ -40,7 +42,7 @@ func datasets(t testing.TB) string {
 }
 
 // readAll reads every observation of path into one batch.
-func readAll(t testing.TB, path string, opts Options) (*Reader, *Batch) {
+func readAll(t testing.TB, path string, opts Options) (*Reader, *labelled.Batch) {
 	t.Helper()
 	r, err := Open(path, opts)
 	if err != nil {
@@ -50,9 +52,9 @@ func readAll(t testing.TB, path string, opts Options) (*Reader, *Batch) {
 	return r, drain(t, r)
 }
 
-func drain(t testing.TB, r *Reader) *Batch {
+func drain(t testing.TB, r *Reader) *labelled.Batch {
 	t.Helper()
-	all := &Batch{Columns: make([]Column, len(r.Variables))}
+	all := &labelled.Batch{Columns: make([]labelled.Column, len(r.Variables))}
 	b := r.NewBatch(3) // small batches exercise the batch boundaries
 	for {
 		n, err := r.Next(b)
@@ -100,8 +102,8 @@ type cellStyle struct {
 }
 
 // render spells value i of variable v as the companion CSV does.
-func render(v Variable, c Column, i int, st cellStyle) string {
-	if v.Kind == String {
+func render(v Variable, c labelled.Column, i int, st cellStyle) string {
+	if v.Kind == labelled.String {
 		return c.Strings[i]
 	}
 	if st.labeled {
@@ -119,16 +121,16 @@ func render(v Variable, c Column, i int, st cellStyle) string {
 	}
 	x := c.Floats[i]
 	switch {
-	case st.raw && v.Kind == Date:
+	case st.raw && v.Kind == labelled.Date:
 		x += stataEpochDays
-	case st.raw && v.Kind == DateTime:
+	case st.raw && v.Kind == labelled.DateTime:
 		x += stataEpochDays * 86400
 	case st.raw:
-	case v.Kind == Date:
+	case v.Kind == labelled.Date:
 		return time.Unix(int64(math.Floor(x))*86400, 0).UTC().Format("2006-01-02")
-	case v.Kind == DateTime:
+	case v.Kind == labelled.DateTime:
 		return time.Unix(int64(x), 0).UTC().Format("2006-01-02T15:04:05.000000")
-	case v.Kind == Time:
+	case v.Kind == labelled.Time:
 		s := int64(x)
 		return strconv.FormatInt(s/3600, 10) + time.Unix(s%3600, 0).UTC().Format(":04:05.000000")
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"socap/pipeline/ingest/internal/labelled"
 )
 
 // havenScript is the R script that dumps files as haven reads them; it
@@ -66,8 +68,8 @@ func TestHaven(t *testing.T) {
 // sameAsHaven compares with a cell of haven_csv.R. haven reads a
 // time-of-day format such as %tcHH:MM:SS as a timestamp on 1960-01-01,
 // where this reader gives seconds since midnight.
-func sameAsHaven(v Variable, c Column, i int, cell string) bool {
-	if v.Kind == String {
+func sameAsHaven(v Variable, c labelled.Column, i int, cell string) bool {
+	if v.Kind == labelled.String {
 		return c.Strings[i] == cell
 	}
 	if !c.Valid[i] {
@@ -81,8 +83,8 @@ func sameAsHaven(v Variable, c Column, i int, cell string) bool {
 		return false
 	}
 	x := c.Floats[i]
-	if v.Kind == Time {
+	if v.Kind == labelled.Time {
 		x -= stataEpochDays * 86400
 	}
-	return x == w || (v.Kind != Numeric && math.Abs(x-w) <= 1e-12*math.Abs(w))
+	return x == w || (v.Kind != labelled.Numeric && math.Abs(x-w) <= 1e-12*math.Abs(w))
 }

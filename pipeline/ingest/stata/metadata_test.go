@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"socap/pipeline/ingest/internal/labelled"
 )
 
 // TestFixtureMetadata checks the metadata of sample.dta against what
@@ -19,16 +21,16 @@ func TestFixtureMetadata(t *testing.T) {
 	}
 	type meta struct {
 		Name, Label, Storage, Format, LabelSet string
-		Kind                                   Kind
+		Kind                                   labelled.Kind
 	}
 	want := []meta{
-		{"mychar", "character", "str1", "%-1s", "", String},
-		{"mynum", "numeric", "double", "%16.2f", "", Numeric},
-		{"mydate", "date", "double", "%td", "", Date},
-		{"dtime", "datetime", "double", "%tc", "", DateTime},
-		{"mylabl", "labeled", "byte", "%16.0f", "mylabl", Numeric},
-		{"myord", "ordinal", "byte", "%16.0f", "myord", Numeric},
-		{"mytime", "time", "double", "%tcHH:MM:SS", "", Time},
+		{"mychar", "character", "str1", "%-1s", "", labelled.String},
+		{"mynum", "numeric", "double", "%16.2f", "", labelled.Numeric},
+		{"mydate", "date", "double", "%td", "", labelled.Date},
+		{"dtime", "datetime", "double", "%tc", "", labelled.DateTime},
+		{"mylabl", "labeled", "byte", "%16.0f", "mylabl", labelled.Numeric},
+		{"myord", "ordinal", "byte", "%16.0f", "myord", labelled.Numeric},
+		{"mytime", "time", "double", "%tcHH:MM:SS", "", labelled.Time},
 	}
 	var got []meta
 	for _, v := range r.Variables {
@@ -37,7 +39,7 @@ func TestFixtureMetadata(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("variables\n%+v\nwant\n%+v", got, want)
 	}
-	if l := r.Variables[5].ValueLabels; !reflect.DeepEqual(l, []ValueLabel{{Value: 1, Label: "low"}, {Value: 2, Label: "medium"}, {Value: 3, Label: "high"}}) {
+	if l := r.Variables[5].ValueLabels; !reflect.DeepEqual(l, []labelled.ValueLabel{{Value: 1, Label: "low"}, {Value: 2, Label: "medium"}, {Value: 3, Label: "high"}}) {
 		t.Errorf("myord labels %+v", l)
 	}
 }
@@ -45,10 +47,10 @@ func TestFixtureMetadata(t *testing.T) {
 // TestKindOfFormat covers the display formats that select dates, times
 // and timestamps.
 func TestKindOfFormat(t *testing.T) {
-	for f, want := range map[string]Kind{
-		"%td": Date, "%tdDD/NN/CCYY": Date, "%-td": Date, "%d": Date, "%dD_m_Y": Date,
-		"%tc": DateTime, "%tC": DateTime, "%tcDD_Mon_CCYY_HH:MM": DateTime, "%tcHH:MM:SS": Time, "%tcHH:MM": Time,
-		"%tm": Numeric, "%tq": Numeric, "%ty": Numeric, "%9.0g": Numeric, "%-12s": Numeric, "%10.2fc": Numeric,
+	for f, want := range map[string]labelled.Kind{
+		"%td": labelled.Date, "%tdDD/NN/CCYY": labelled.Date, "%-td": labelled.Date, "%d": labelled.Date, "%dD_m_Y": labelled.Date,
+		"%tc": labelled.DateTime, "%tC": labelled.DateTime, "%tcDD_Mon_CCYY_HH:MM": labelled.DateTime, "%tcHH:MM:SS": labelled.Time, "%tcHH:MM": labelled.Time,
+		"%tm": labelled.Numeric, "%tq": labelled.Numeric, "%ty": labelled.Numeric, "%9.0g": labelled.Numeric, "%-12s": labelled.Numeric, "%10.2fc": labelled.Numeric,
 	} {
 		if got := kindOfFormat(f); got != want {
 			t.Errorf("%s: %v, want %v", f, got, want)

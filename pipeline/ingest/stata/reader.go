@@ -17,7 +17,7 @@
 //	defer r.Close()
 //	// r.File: format version, label, notes, timestamp, encoding, row count.
 //	// r.Variables: name, label, kind, storage type, format, value labels.
-//	b := r.NewBatch(16 << 10)
+//	b := r.NewBatch(16 << 10) // a *labelled.Batch
 //	for {
 //		n, err := r.Next(b)
 //		if err == io.EOF { break }
@@ -27,7 +27,8 @@
 //
 // Values arrive converted: strings to UTF-8; missing values (., .a–.z) as
 // null with their tag; dates as days and timestamps as seconds since
-// 1970-01-01 (see Kind). The API mirrors package spss; Stata has no
+// 1970-01-01 (see labelled.Kind). The API mirrors package spss, with
+// which it shares the types of package labelled; Stata has no
 // user-missing values and no measurement levels. Errors name the file, the
 // byte offset and what was expected (labelled.FormatError) and wrap
 // io.ErrUnexpectedEOF for truncated files or ErrFormat for invalid ones.
@@ -51,42 +52,6 @@ import (
 
 	"socap/pipeline/ingest/internal/labelled"
 )
-
-// Kind says how a variable's values are delivered in a Batch.
-type Kind uint8
-
-const (
-	// Numeric values are float64 as stored.
-	Numeric Kind = iota
-	// String values are UTF-8, cut at the first NUL byte.
-	String
-	// Date values are days since 1970-01-01 (%td formats, stored as days
-	// since 1960-01-01).
-	Date
-	// DateTime values are seconds since 1970-01-01T00:00:00 UTC (%tc and
-	// %tC formats, stored as milliseconds since 1960-01-01; leap seconds
-	// of %tC are ignored, as R's haven does).
-	DateTime
-	// Time values are a duration in seconds: %tc formats that display only
-	// the time of day, such as %tcHH:MM:SS.
-	Time
-)
-
-func (k Kind) String() string {
-	switch k {
-	case Numeric:
-		return "numeric"
-	case String:
-		return "string"
-	case Date:
-		return "date"
-	case DateTime:
-		return "datetime"
-	case Time:
-		return "time"
-	}
-	return "kind(" + strconv.Itoa(int(k)) + ")"
-}
 
 // Options control how values are read.
 type Options struct {
@@ -118,23 +83,14 @@ type FileInfo struct {
 type Variable struct {
 	Name    string
 	Label   string
-	Kind    Kind
-	Storage string // byte, int, long, float, double, str1…str2045 or strL
-	Width   int    // width of a strN variable; 0 otherwise
-	Format  string // display format, e.g. %9.0g, %td, %-12s
+	Kind    labelled.Kind // String (cut at the first NUL), else from the format
+	Storage string        // byte, int, long, float, double, str1…str2045 or strL
+	Width   int           // width of a strN variable; 0 otherwise
+	Format  string        // display format, e.g. %9.0g, %td, %-12s
 	// LabelSet names the value label table attached to the variable;
 	// ValueLabels are its entries in file order.
 	LabelSet    string
-	ValueLabels []ValueLabel
-}
-
-// ValueLabel labels one value. When Missing is not 0 the labelled value
-// is the missing value it names ('.' or 'a'–'z' for .a–.z) and Value is
-// unused.
-type ValueLabel struct {
-	Value   float64
-	Missing byte
-	Label   string
+	ValueLabels []labelled.ValueLabel
 }
 
 // storage types, normalised over the old (113–115) and new (117–119)
@@ -522,9 +478,9 @@ func (r *Reader) build(m *meta, dataStart, size int64) error {
 		}
 		switch c.st {
 		case stStr:
-			v.Kind, v.Width, v.Storage = String, c.width, "str"+strconv.Itoa(c.width)
+			v.Kind, v.Width, v.Storage = labelled.String, c.width, "str"+strconv.Itoa(c.width)
 		case stStrL:
-			v.Kind, v.Storage = String, "strL"
+			v.Kind, v.Storage = labelled.String, "strL"
 		default:
 			v.Kind = kindOfFormat(v.Format)
 			v.Storage = [...]string{"byte", "int", "long", "float", "double"}[c.st]
@@ -608,7 +564,7 @@ func (r *Reader) labelTable(d *decoder, name string, t []byte, at int64) {
 		return
 	}
 	offs, vals, txt := t[8:8+4*n], t[8+4*n:8+8*n], t[8+8*n:8+8*n+txtLen]
-	var labels []ValueLabel
+	var labels []labelled.ValueLabel
 	for i := uint64(0); i < n; i++ {
 		off := labelled.UintN(offs[4*i:4*i+4], r.order)
 		if off >= txtLen {
@@ -616,14 +572,14 @@ func (r *Reader) labelTable(d *decoder, name string, t []byte, at int64) {
 			return
 		}
 		v := int32(labelled.UintN(vals[4*i:4*i+4], r.order))
-		l := ValueLabel{Value: float64(v), Label: r.text(cstr(txt[off:]))}
+		l := labelled.ValueLabel{Value: float64(v), Label: r.text(cstr(txt[off:]))}
 		if v > 2147483620 {
 			l.Value, l.Missing = 0, missingTag(uint64(v-2147483621))
 		}
 		labels = append(labels, l)
 	}
 	for i := range r.Variables {
-		if r.Variables[i].LabelSet == name && r.Variables[i].Kind != String {
+		if r.Variables[i].LabelSet == name && r.Variables[i].Kind != labelled.String {
 			r.Variables[i].ValueLabels = labels
 		}
 	}
@@ -662,17 +618,19 @@ func (r *Reader) readStrls(d *decoder, version int) {
 // does: %td (and the %d of old files) are dates, %tc and %tC timestamps;
 // a %tc format that shows only hours, minutes and seconds is a time of
 // day. Weekly, monthly, quarterly, half-yearly and yearly formats stay
-// numeric.
-func kindOfFormat(f string) Kind {
+// numeric. Dates are stored as days and timestamps as milliseconds since
+// 1960-01-01; the reader delivers them as labelled.Kind says, ignoring
+// the leap seconds of %tC as haven does.
+func kindOfFormat(f string) labelled.Kind {
 	f = strings.TrimPrefix(strings.TrimPrefix(f, "%"), "-")
 	switch {
 	case strings.HasPrefix(f, "td"), strings.HasPrefix(f, "d"):
-		return Date
+		return labelled.Date
 	case strings.HasPrefix(f, "tc"), strings.HasPrefix(f, "tC"):
 		if rest := f[2:]; rest != "" && strings.Trim(rest, "HhMmSs:.0123456789 ") == "" {
-			return Time
+			return labelled.Time
 		}
-		return DateTime
+		return labelled.DateTime
 	}
-	return Numeric
+	return labelled.Numeric
 }

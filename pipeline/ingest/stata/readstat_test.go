@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"socap/pipeline/ingest/internal/labelled"
 )
 
 // readstatCSV converts path with the readstat command (ReadStat, Debian
@@ -43,11 +45,11 @@ func readstatCSV(t *testing.T, path string) [][]string {
 // days since 1960 for %td, milliseconds since 1960 for %tc.
 func stored(v Variable, x float64) float64 {
 	switch v.Kind {
-	case Date:
+	case labelled.Date:
 		return x + stataEpochDays
-	case DateTime:
+	case labelled.DateTime:
 		return (x + stataEpochDays*86400) * 1000
-	case Time:
+	case labelled.Time:
 		return x * 1000
 	}
 	return x
@@ -56,14 +58,14 @@ func stored(v Variable, x float64) float64 {
 // sameAsReadstat compares a value with ReadStat's CSV cell: numbers with
 // six decimals (14 when six lose digits), missing values as empty cells.
 // Timestamps were divided by 1000 and are compared to 1e-15 relative.
-func sameAsReadstat(v Variable, c Column, i int, cell string) bool {
-	if v.Kind == String {
+func sameAsReadstat(v Variable, c labelled.Column, i int, cell string) bool {
+	if v.Kind == labelled.String {
 		return c.Strings[i] == cell
 	}
 	if !c.Valid[i] {
 		return cell == ""
 	}
-	if d, err := time.Parse("2006-01-02", cell); err == nil && v.Kind == Date {
+	if d, err := time.Parse("2006-01-02", cell); err == nil && v.Kind == labelled.Date {
 		// ReadStat writes integer-stored %td values as dates.
 		return float64(d.Unix()/86400) == c.Floats[i]
 	}
@@ -73,7 +75,7 @@ func sameAsReadstat(v Variable, c Column, i int, cell string) bool {
 		return false
 	}
 	return g == w || strconv.FormatFloat(g, 'f', 6, 64) == cell || strconv.FormatFloat(g, 'f', 14, 64) == cell ||
-		(v.Kind != Numeric && math.Abs(g-w) <= 1e-15*math.Abs(w))
+		(v.Kind != labelled.Numeric && math.Abs(g-w) <= 1e-15*math.Abs(w))
 }
 
 // compareWithReadstat reads path with both readers and compares every

@@ -73,10 +73,10 @@ func TestRoundTrip(t *testing.T) {
 				t.Errorf("%s: %+v", name("file info"), r.File)
 			}
 			v := r.Variables
-			if v[0].Label != "Agree?" || v[0].Storage != "byte" || len(v[0].ValueLabels) != 3 || v[0].ValueLabels[2] != (ValueLabel{Missing: 'a', Label: "refused"}) || v[0].ValueLabels[1].Value != -100 {
+			if v[0].Label != "Agree?" || v[0].Storage != "byte" || len(v[0].ValueLabels) != 3 || v[0].ValueLabels[2] != (labelled.ValueLabel{Missing: 'a', Label: "refused"}) || v[0].ValueLabels[1].Value != -100 {
 				t.Errorf("%s: %+v", name("variable b"), v[0])
 			}
-			if v[5].Kind != Date || v[6].Kind != DateTime || v[7].Kind != String || v[7].Width != 12 || v[7].Storage != "str12" {
+			if v[5].Kind != labelled.Date || v[6].Kind != labelled.DateTime || v[7].Kind != labelled.String || v[7].Width != 12 || v[7].Storage != "str12" {
 				t.Errorf("%s: %+v", name("kinds"), v)
 			}
 			b := drain(t, r)
