@@ -25,3 +25,16 @@ func expNeg(dst, src []float64) {
 		dst[r] = math.Exp(-math.Abs(x))
 	}
 }
+
+// logitWork is logitWorkGo.
+func logitWork(eta, ex, w, y, mu, z, ww []float64) (boundary, nonfinite bool) {
+	return logitWorkGo(eta, ex, w, y, mu, z, ww)
+}
+
+// logs sets dst[r] = log(src[r]).
+func logs(dst, src []float64) {
+	src = src[:len(dst)]
+	for r, x := range src {
+		dst[r] = math.Log(x)
+	}
+}

@@ -323,7 +323,7 @@ func codes(v []string) (code []int32, labels []string) {
 		c := int32(-1)
 		if len(first) <= 8 {
 			for k, l := range first {
-				if l == s {
+				if len(l) == len(s) && l[0] == s[0] && l == s { // cheap tests first
 					c = int32(k)
 					break
 				}

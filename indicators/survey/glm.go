@@ -221,10 +221,7 @@ func (d *Design) GLM(formula string, opt GLMOptions) (*GLM, error) {
 	}
 	g := &GLM{Formula: formula, Family: opt.Family, N: len(m.rows), Level: opt.Level, d: d, m: m, lk: lk}
 	g.cols, g.y = m.columns()
-	g.w = make([]float64, len(m.rows))
-	for r, i := range m.rows {
-		g.w[r] = d.w[i]
-	}
+	g.w = m.gather(d.w)
 	if err := g.checkResponse(); err != nil {
 		return nil, fmt.Errorf("glm %s: %w", formula, err)
 	}
@@ -261,13 +258,7 @@ func (d *Design) GLM(formula string, opt GLMOptions) (*GLM, error) {
 		g.Cov = d.rep.replicateCov(g.repBeta, g.beta)
 	}
 	g.DFResidual = d.subsetDF(in) + 1 - float64(p)
-	g.Fitted = make([]float64, d.n)
-	for i := range g.Fitted {
-		g.Fitted[i] = math.NaN()
-	}
-	for r, i := range m.rows {
-		g.Fitted[i] = fitted[r]
-	}
+	g.Fitted = m.spread(fitted)
 	g.Coef = make([]Coefficient, p)
 	for j := range g.Coef {
 		se := math.Sqrt(g.Cov.At(j, j))
@@ -578,7 +569,6 @@ func (f Family) kind() linkKind {
 func (g *GLM) pass(beta, eta0, mu0, w, resid, fitted []float64) passResult {
 	p := len(g.m.names)
 	n := len(g.y)
-	lk := g.lk
 	kind := g.Family.kind()
 	q := (p + 1 + 3) / 4 * 4 // columns of [X z], padded to the kernel's tile
 	width := q*q + 3         // lower triangle, deviance, boundary, non-finite
@@ -587,14 +577,14 @@ func (g *GLM) pass(beta, eta0, mu0, w, resid, fitted []float64) passResult {
 	parallelRows(n, func(lo, hi int) {
 		const B = passBlock
 		acc := make([]float64, width)
-		buf := make([]float64, (5+p)*B)
-		wwb, etab, zb, zero, expb := buf[:B], buf[B:2*B], buf[2*B:3*B], buf[3*B:4*B], buf[4*B:5*B]
-		cbuf := buf[5*B:] // the block's intercept and factor-level columns
+		buf := make([]float64, (7+p)*B)
+		wwb, etab, zb, zero, expb, mub, devb := buf[:B], buf[B:2*B], buf[2*B:3*B], buf[3*B:4*B], buf[4*B:5*B], buf[5*B:6*B], buf[6*B:7*B]
+		cbuf := buf[7*B:] // the block's intercept and factor-level columns
 		xs := make([][]float64, q)
 		for b0 := lo; b0 < hi; b0 += B {
 			b1 := min(b0+B, hi)
 			nb := b1 - b0
-			eta, z := etab[:nb], zb[:nb]
+			eta, z, mu, ww := etab[:nb], zb[:nb], mub[:nb], wwb[:nb]
 			for j, c := range g.cols {
 				xs[j] = c.block(b0, b1, cbuf[j*B:j*B+nb])
 			}
@@ -607,75 +597,28 @@ func (g *GLM) pass(beta, eta0, mu0, w, resid, fitted []float64) passResult {
 				}
 			}
 			wb, yb := w[b0:b1], g.y[b0:b1]
-			var mub, ex []float64
-			if mu0 != nil {
-				mub = mu0[b0:b1]
-			} else if kind == kindLogit {
+			var ex []float64 // exp(−|η|), for the logit link
+			var boundary, nonfinite bool
+			if kind == kindLogit && mu0 == nil {
 				ex = expb[:nb]
-				expNeg(ex, eta) // exp(−|η|), four rows at a time
+				expNeg(ex, eta)
+				boundary, nonfinite = logitWork(eta, ex, wb, yb, mu, z, ww)
+			} else {
+				var m0 []float64
+				if mu0 != nil {
+					m0 = mu0[b0:b1]
+				}
+				boundary, nonfinite = g.linkWork(eta, m0, wb, yb, mu, z, ww)
 			}
-			ww := wwb[:nb]
-			chk := 0.0 // NaN when a working response or weight is not finite
-			for r, e := range eta {
-				var mu, d, v float64
-				switch kind {
-				case kindLogit:
-					if mub != nil {
-						mu = mub[r]
-					} else {
-						// logistic(e), with exp(−|e|) from expNeg
-						t := ex[r]
-						if !(e <= 708 && e >= -708) {
-							t = math.Exp(-math.Abs(e))
-						}
-						if e >= 0 {
-							mu = 1 / (1 + t)
-						} else {
-							mu = t / (1 + t)
-						}
-					}
-					v = mu * (1 - mu)
-					d = v // math.Max(v, epsMu), NaN included
-					if v < epsMu {
-						d = epsMu
-					}
-				case kindLog:
-					if mub != nil {
-						mu = mub[r]
-					} else {
-						mu = math.Exp(e)
-					}
-					v, d = mu, mu
-					if mu < epsMu {
-						d = epsMu
-					}
-				case kindIdentity:
-					mu, d, v = e, 1, 1
-				default:
-					mu = lk.inv(e)
-					if mub != nil {
-						mu = mub[r]
-					}
-					d = lk.dinv(e, mu)
-					v = lk.variance(mu)
-				}
-				w0, y0 := wb[r], yb[r]
-				if w0 != 0 && lk.binary && (mu < 1e-10 || mu > 1-1e-10) {
-					acc[iBound] = 1
-				}
-				zr, wr := e+(y0-mu)/d, w0*d*d/v
-				chk += zr*0 + wr*0
-				z[r], ww[r] = zr, wr
-				if resid != nil {
-					if w0 != 0 {
-						acc[iDev] += w0 * lk.dev(y0, mu)
-					}
-					resid[b0+r] = w0 * (y0 - mu) * d / v
-					fitted[b0+r] = mu
-				}
+			if boundary {
+				acc[iBound] = 1
 			}
-			if chk != 0 {
+			if nonfinite {
 				acc[iNonfinite] = 1
+			}
+			if resid != nil {
+				acc[iDev] += g.estfunRows(eta, ex, wb, yb, mu, resid[b0:b1], devb[:nb])
+				copy(fitted[b0:b1], mu)
 			}
 			xs[p] = z
 			for j := p + 1; j < q; j++ {
@@ -703,6 +646,99 @@ func (g *GLM) pass(beta, eta0, mu0, w, resid, fitted []float64) passResult {
 		xtwx: xtwx, xtwz: xtwz}
 }
 
+// linkWork is logitWork for every link, row by row: μ = g⁻¹(η) (or mu0 when given),
+// z = η + (y − μ)/μ'(η) and ww = w μ'(η)²/V(μ); the canonical log and identity links
+// are written out, others go through the family's functions.
+func (g *GLM) linkWork(eta, mu0, w, y, mu, z, ww []float64) (boundary, nonfinite bool) {
+	lk := g.lk
+	kind := g.Family.kind()
+	chk := 0.0 // NaN when a working response or weight is not finite
+	for r, e := range eta {
+		var m, d, v float64
+		switch {
+		case kind == kindIdentity:
+			m, d, v = e, 1, 1
+		case kind == kindLog:
+			m = math.Exp(e)
+			if mu0 != nil {
+				m = mu0[r]
+			}
+			v, d = m, m
+			if m < epsMu {
+				d = epsMu
+			}
+		default:
+			if mu0 != nil {
+				m = mu0[r]
+			} else {
+				m = lk.inv(e)
+			}
+			d = lk.dinv(e, m)
+			v = lk.variance(m)
+		}
+		if w[r] != 0 && lk.binary && (m < 1e-10 || m > 1-1e-10) {
+			boundary = true
+		}
+		zr, wr := e+(y[r]-m)/d, w[r]*d*d/v
+		chk += zr*0 + wr*0
+		mu[r], z[r], ww[r] = m, zr, wr
+	}
+	return boundary, chk != 0
+}
+
+// estfunRows writes the scalars s_i = w_i (y_i − μ_i) μ'(η_i)/V(μ_i) of the estimating
+// functions (estfun.go) for a block of rows and returns the block's deviance
+// Σ w_i d(y_i, μ_i). For the logit link and y_i ∈ {0, 1}, d = −2 log q_i with q_i the
+// fitted probability of the observed outcome, 1/(1+t) or t/(1+t) from
+// ex = t = exp(−|η_i|) (no cancellation in 1 − μ_i), and the logarithms are taken
+// four at a time; buf holds them.
+func (g *GLM) estfunRows(eta, ex, w, y, mu, resid, buf []float64) float64 {
+	lk := g.lk
+	if ex != nil { // logit: d and V(μ) as in logitWork
+		for r, m := range mu {
+			v := m * (1 - m)
+			d := v
+			if v < epsMu {
+				d = epsMu
+			}
+			resid[r] = w[r] * (y[r] - m) * d / v
+		}
+	} else {
+		for r, m := range mu {
+			resid[r] = w[r] * (y[r] - m) * lk.dinv(eta[r], m) / lk.variance(m)
+		}
+	}
+	dev := 0.0
+	if ex == nil {
+		for r, m := range mu {
+			if w[r] != 0 {
+				dev += w[r] * lk.dev(y[r], m)
+			}
+		}
+		return dev
+	}
+	q := buf[:len(eta)]
+	for r, e := range eta {
+		t := ex[r]
+		if (y[r] == 1) == (e >= 0) {
+			q[r] = 1 / (1 + t)
+		} else {
+			q[r] = t / (1 + t)
+		}
+	}
+	logs(q, q)
+	for r, l := range q {
+		switch {
+		case w[r] == 0:
+		case y[r] == 0 || y[r] == 1:
+			dev -= 2 * w[r] * l
+		default: // a proportion
+			dev += w[r] * lk.dev(y[r], mu[r])
+		}
+	}
+	return dev
+}
+
 // modelCol is a model-matrix column over the complete rows: numeric values x (read
 // only: without missing rows a plain numeric column is the frame's own slice), or,
 // with x nil, the intercept (codes nil) or the indicator codes[r] == level of a
@@ -714,6 +750,15 @@ type modelCol struct {
 	n     int
 }
 
+// ones is the intercept's block of passBlock rows (read only).
+var ones = func() []float64 {
+	v := make([]float64, passBlock)
+	for r := range v {
+		v[r] = 1
+	}
+	return v
+}()
+
 // block returns the column's rows lo..hi, written to buf (of length hi − lo) unless
 // the column holds its values.
 func (c modelCol) block(lo, hi int, buf []float64) []float64 {
@@ -721,6 +766,9 @@ func (c modelCol) block(lo, hi int, buf []float64) []float64 {
 	case c.x != nil:
 		return c.x[lo:hi]
 	case c.codes == nil:
+		if hi-lo <= len(ones) {
+			return ones[:hi-lo]
+		}
 		buf = buf[:hi-lo]
 		for r := range buf {
 			buf[r] = 1
@@ -745,22 +793,45 @@ func (c modelCol) values() []float64 {
 	return c.block(0, c.n, make([]float64, c.n))
 }
 
+// full reports whether every frame row is complete.
+func (m *modelSpec) full() bool { return len(m.rows) == len(m.vars[0].num) }
+
+// gather returns a frame column's values on the complete rows: v itself (read only)
+// when every row is complete.
+func (m *modelSpec) gather(v []float64) []float64 {
+	if m.full() {
+		return v
+	}
+	out := make([]float64, len(m.rows))
+	for r, i := range m.rows {
+		out[r] = v[i]
+	}
+	return out
+}
+
+// spread is the reverse of gather: values on the complete rows spread over the frame's
+// rows, NaN on the others (v itself when every row is complete).
+func (m *modelSpec) spread(v []float64) []float64 {
+	if m.full() {
+		return v
+	}
+	out := make([]float64, len(m.vars[0].num))
+	for i := range out {
+		out[i] = math.NaN()
+	}
+	for r, i := range m.rows {
+		out[i] = v[r]
+	}
+	return out
+}
+
 // columns returns the model-matrix columns over the complete rows (the columns of
 // matrix) and the response. Without missing rows, a plain numeric column and the
 // response are the frame's own slices, not copies: read only.
 func (m *modelSpec) columns() (cols []modelCol, y []float64) {
 	n := len(m.rows)
-	full := n == len(m.vars[0].num)
-	gather := func(v []float64) []float64 {
-		if full {
-			return v
-		}
-		out := make([]float64, n)
-		for r, i := range m.rows {
-			out[r] = v[i]
-		}
-		return out
-	}
+	full := m.full()
+	gather := m.gather
 	codes := map[int][]int32{} // factor codes over the complete rows, by variable
 	y = gather(m.vars[0].num)
 	cols = make([]modelCol, len(m.cols))
