@@ -72,7 +72,7 @@ func (r *Reader) decodeRow(b *labelled.Batch, i int) {
 			for end > 0 && (raw[end-1] == ' ' || raw[end-1] == 0) {
 				end--
 			}
-			s := r.text.decode(raw[:end])
+			s := r.text.Decode(raw[:end])
 			c.Strings[i] = s
 			c.Valid[i] = p.miss == nil || !p.miss.hasString(s)
 			continue

@@ -3,7 +3,6 @@ package spss
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
@@ -12,6 +11,8 @@ import (
 	"golang.org/x/text/encoding/korean"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/traditionalchinese"
+
+	"socap/pipeline/ingest/internal/labelled"
 )
 
 // codePages maps the character_code of the machine integer info record
@@ -28,17 +29,11 @@ var codePages = map[int32]string{
 	28595: "ISO-8859-5", 28597: "ISO-8859-7", 28605: "ISO-8859-15", 65001: "UTF-8",
 }
 
-// textDecoder turns the file's bytes into UTF-8.
-type textDecoder struct {
-	utf8 bool
-	dec  *encoding.Decoder
-}
-
 // lookupEncoding resolves an IANA or Windows encoding name.
-func lookupEncoding(name string) (textDecoder, error) {
+func lookupEncoding(name string) (labelled.Text, error) {
 	n := strings.ToUpper(strings.TrimSpace(name))
 	if n == "UTF-8" || n == "UTF8" || n == "US-ASCII" || n == "ASCII" {
-		return textDecoder{utf8: true}, nil
+		return labelled.Text{}, nil
 	}
 	var enc encoding.Encoding
 	switch n {
@@ -55,52 +50,9 @@ func lookupEncoding(name string) (textDecoder, error) {
 	default:
 		e, err := ianaindex.IANA.Encoding(name)
 		if err != nil || e == nil {
-			return textDecoder{}, fmt.Errorf("unsupported character encoding %q", name)
+			return labelled.Text{}, fmt.Errorf("unsupported character encoding %q", name)
 		}
 		enc = e
 	}
-	return textDecoder{dec: enc.NewDecoder()}, nil
-}
-
-// decode converts b to UTF-8. ASCII needs no conversion. In a UTF-8 file a
-// multi-byte character cut off by the end of a fixed-width field is
-// dropped (as ReadStat does) and other invalid bytes become U+FFFD.
-func (t textDecoder) decode(b []byte) string {
-	ascii := true
-	for _, c := range b {
-		if c >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		return string(b)
-	}
-	if t.utf8 || t.dec == nil {
-		return strings.ToValidUTF8(string(trimPartialRune(b)), "\uFFFD")
-	}
-	out, err := t.dec.Bytes(b)
-	if err != nil {
-		return strings.ToValidUTF8(string(b), "\uFFFD")
-	}
-	return string(out)
-}
-
-// trimPartialRune drops an incomplete UTF-8 sequence at the end of b: at
-// most the last three bytes, when they start a multi-byte character that
-// needs more bytes than remain.
-func trimPartialRune(b []byte) []byte {
-	for k := 1; k <= 3 && k <= len(b); k++ {
-		c := b[len(b)-k]
-		if c < utf8.RuneSelf {
-			return b
-		}
-		if utf8.RuneStart(c) {
-			if r, _ := utf8.DecodeRune(b[len(b)-k:]); r == utf8.RuneError && !utf8.FullRune(b[len(b)-k:]) {
-				return b[:len(b)-k]
-			}
-			return b
-		}
-	}
-	return b
+	return labelled.Text{Decoder: enc.NewDecoder()}, nil
 }

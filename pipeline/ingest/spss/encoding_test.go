@@ -25,7 +25,7 @@ func TestDecode(t *testing.T) {
 			t.Errorf("%s: %v", tt.enc, err)
 			continue
 		}
-		if got := d.decode([]byte(tt.in)); got != tt.want {
+		if got := d.Decode([]byte(tt.in)); got != tt.want {
 			t.Errorf("%s: decode(%q) = %q, want %q", tt.enc, tt.in, got, tt.want)
 		}
 	}

@@ -41,7 +41,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 
@@ -148,12 +147,12 @@ const headerSize = 176
 type Reader struct {
 	File      FileInfo
 	Variables []Variable
+	labelled.Closer
 
 	opts      Options
 	name      string
-	closer    io.Closer
 	order     binary.ByteOrder
-	text      textDecoder
+	text      labelled.Text
 	rowBytes  int
 	plan      []colPlan // per variable: how to decode it from a case
 	bigEndian bool
@@ -179,30 +178,9 @@ type segment struct{ off, n int }
 
 // Open opens the system file at path. Close releases it.
 func Open(path string, opts Options) (*Reader, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	r, err := NewReader(f, st.Size(), path, opts)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	r.closer = f
-	return r, nil
-}
-
-// Close closes the file opened by Open; it does nothing for NewReader.
-func (r *Reader) Close() error {
-	if r.closer == nil {
-		return nil
-	}
-	return r.closer.Close()
+	return labelled.Open(path, func(ra io.ReaderAt, size int64, name string) (*Reader, error) {
+		return NewReader(ra, size, name, opts)
+	})
 }
 
 // NewReader reads the dictionary of the size-byte system file in ra. name
@@ -517,7 +495,7 @@ func (r *Reader) build(dict *rawDict) error {
 		return r.invalid(dict.encodingAt, "a supported character encoding", "%v", err)
 	}
 	r.text = text
-	str := func(b []byte) string { return r.text.decode(bytes.TrimRight(b, " \x00")) }
+	str := func(b []byte) string { return r.text.Decode(bytes.TrimRight(b, " \x00")) }
 
 	r.File = FileInfo{
 		Label:    strings.TrimSpace(str(dict.label)),

@@ -72,7 +72,7 @@ func (r *Reader) decodeRow(b *labelled.Batch, i int) error {
 		missing, tag := false, byte(0)
 		switch c.st {
 		case stStr:
-			col.Strings[i] = r.text(cstr(cell))
+			col.Strings[i] = r.text.Decode(cstr(cell))
 			col.Valid[i] = true
 			continue
 		case stStrL:
@@ -156,5 +156,5 @@ func (r *Reader) strL(cell []byte, vi int) (string, error) {
 	if _, err := r.ra.ReadAt(buf, s.off); err != nil {
 		return "", &labelled.FormatError{File: r.name, Offset: s.off, Expected: fmt.Sprintf("strL of %d bytes", s.n), Err: io.ErrUnexpectedEOF}
 	}
-	return r.text(buf), nil
+	return r.text.Decode(buf), nil
 }

@@ -40,7 +40,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -121,13 +120,12 @@ type column struct {
 type Reader struct {
 	File      FileInfo
 	Variables []Variable
+	labelled.Closer
 
 	name     string
-	closer   io.Closer
 	ra       io.ReaderAt
 	order    binary.ByteOrder
-	dec      *encoding.Decoder // nil for UTF-8
-	sniff    bool              // valid UTF-8 is taken as UTF-8 before dec
+	text     labelled.Text
 	cols     []column
 	rowLen   int
 	rowsLeft int64
@@ -145,30 +143,9 @@ type strl struct {
 
 // Open opens the .dta file at path. Close releases it.
 func Open(path string, opts Options) (*Reader, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	r, err := NewReader(f, st.Size(), path, opts)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	r.closer = f
-	return r, nil
-}
-
-// Close closes the file opened by Open; it does nothing for NewReader.
-func (r *Reader) Close() error {
-	if r.closer == nil {
-		return nil
-	}
-	return r.closer.Close()
+	return labelled.Open(path, func(ra io.ReaderAt, size int64, name string) (*Reader, error) {
+		return NewReader(ra, size, name, opts)
+	})
 }
 
 // NewReader reads the metadata of the size-byte .dta file in ra. name is
@@ -198,12 +175,12 @@ func NewReader(ra io.ReaderAt, size int64, name string, opts Options) (*Reader, 
 			}
 			enc, r.File.Encoding = e, opts.Encoding
 		} else {
-			r.sniff = true
+			r.text.Sniff = true
 			if looksUTF8(append([][]byte{m.label}, m.varLabels...)) {
 				r.File.Encoding = "UTF-8"
 			}
 		}
-		r.dec = enc.NewDecoder()
+		r.text.Decoder = enc.NewDecoder()
 	}
 	if err := r.build(m, d.Off, size); err != nil {
 		return nil, err
@@ -400,38 +377,6 @@ func cstr(b []byte) []byte {
 	return b
 }
 
-// text decodes file text to UTF-8. In UTF-8 files a character cut off by
-// the end of a fixed-width field is dropped and invalid bytes become
-// U+FFFD.
-func (r *Reader) text(b []byte) string {
-	ascii := true
-	for _, c := range b {
-		if c >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		return string(b)
-	}
-	if r.dec != nil && !(r.sniff && utf8.Valid(b)) {
-		if out, err := r.dec.Bytes(b); err == nil {
-			return string(out)
-		}
-	}
-	// Drop a character cut off by the end of the field: the last rune
-	// start, if fewer bytes follow it than it needs.
-	for k := 1; k <= 3 && k <= len(b); k++ {
-		if utf8.RuneStart(b[len(b)-k]) {
-			if !utf8.FullRune(b[len(b)-k:]) {
-				b = b[:len(b)-k]
-			}
-			break
-		}
-	}
-	return strings.ToValidUTF8(string(b), "\uFFFD")
-}
-
 // looksUTF8 reports whether the texts hold non-ASCII bytes, all of them
 // in valid UTF-8.
 func looksUTF8(texts [][]byte) bool {
@@ -449,19 +394,19 @@ func looksUTF8(texts [][]byte) bool {
 // build decodes the metadata, locates the data and reads the strL index
 // and value labels that follow it.
 func (r *Reader) build(m *meta, dataStart, size int64) error {
-	r.File.Label = r.text(cstr(m.label))
-	r.File.Timestamp = r.text(cstr(m.timestamp))
+	r.File.Label = r.text.Decode(cstr(m.label))
+	r.File.Timestamp = r.text.Decode(cstr(m.timestamp))
 	keys := make([]int, 0, len(m.notes))
 	for n := range m.notes {
 		keys = append(keys, n)
 	}
 	sort.Ints(keys)
 	for _, n := range keys {
-		r.File.Documents = append(r.File.Documents, r.text(m.notes[n]))
+		r.File.Documents = append(r.File.Documents, r.text.Decode(m.notes[n]))
 	}
 	for i := 0; i < m.k; i++ {
 		t := m.types[i]
-		v := Variable{Name: r.text(m.names[i]), Label: r.text(m.varLabels[i]), Format: r.text(m.formats[i]), LabelSet: r.text(m.lblsets[i])}
+		v := Variable{Name: r.text.Decode(m.names[i]), Label: r.text.Decode(m.varLabels[i]), Format: r.text.Decode(m.formats[i]), LabelSet: r.text.Decode(m.lblsets[i])}
 		c := column{off: r.rowLen}
 		switch {
 		case m.old && t <= 244, !m.old && t <= 2045:
@@ -514,7 +459,7 @@ func (r *Reader) build(m *meta, dataStart, size int64) error {
 			if m.version == 117 {
 				nameLen = 33
 			}
-			name := r.text(cstr(d.Bytes(nameLen, "value label name")))
+			name := r.text.Decode(cstr(d.Bytes(nameLen, "value label name")))
 			d.Skip(3, "value label padding")
 			at := d.Off
 			r.labelTable(d, name, d.Bytes(int64(min(n, 1<<62)), "value label table"), at)
@@ -536,7 +481,7 @@ func (r *Reader) build(m *meta, dataStart, size int64) error {
 func (r *Reader) readOldLabels(d *decoder) {
 	for d.Err == nil && d.Remaining() > 0 {
 		n := d.Uint(4, "value label table length")
-		name := r.text(cstr(d.Bytes(33, "value label name")))
+		name := r.text.Decode(cstr(d.Bytes(33, "value label name")))
 		d.Skip(3, "value label padding")
 		at := d.Off
 		r.labelTable(d, name, d.Bytes(int64(min(n, 1<<62)), "value label table"), at)
@@ -572,7 +517,7 @@ func (r *Reader) labelTable(d *decoder, name string, t []byte, at int64) {
 			return
 		}
 		v := int32(labelled.UintN(vals[4*i:4*i+4], r.order))
-		l := labelled.ValueLabel{Value: float64(v), Label: r.text(cstr(txt[off:]))}
+		l := labelled.ValueLabel{Value: float64(v), Label: r.text.Decode(cstr(txt[off:]))}
 		if v > 2147483620 {
 			l.Value, l.Missing = 0, missingTag(uint64(v-2147483621))
 		}

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/text/encoding/charmap"
-
 	"socap/pipeline/ingest/internal/labelled"
 )
 
@@ -146,33 +144,6 @@ func readErr(data []byte, name string) error {
 				return nil
 			}
 			return err
-		}
-	}
-}
-
-// TestText covers the decoding of text: UTF-8 with a character cut off
-// by the field width, invalid bytes, and the legacy encoding of old
-// formats with and without sniffing for UTF-8.
-func TestText(t *testing.T) {
-	utf := &Reader{}
-	legacy := &Reader{dec: charmap.Windows1252.NewDecoder(), sniff: true}
-	latin1 := &Reader{dec: charmap.Windows1252.NewDecoder()}
-	for _, tt := range []struct {
-		r        *Reader
-		in, want string
-	}{
-		{utf, "abc", "abc"},
-		{utf, "Tromsø", "Tromsø"},
-		{utf, "Troms\xc3", "Troms"},        // ø cut in half
-		{utf, "\xe2\x82\xac\xe2\x82", "€"}, // € then a cut-off €
-		{utf, "a\xffb", "a\uFFFDb"},
-		{legacy, "Troms\xf8", "Tromsø"},
-		{legacy, "Gr\xc3\xbcne", "Grüne"}, // valid UTF-8 stays UTF-8
-		{latin1, "Gr\xc3\xbcne", "GrÃ¼ne"},
-		{latin1, "\x80", "€"},
-	} {
-		if got := tt.r.text([]byte(tt.in)); got != tt.want {
-			t.Errorf("text(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

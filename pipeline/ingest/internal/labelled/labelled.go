@@ -1,8 +1,9 @@
 // Package labelled holds what socap's readers of labelled survey files,
 // package spss (.sav, .zsav) and package stata (.dta), share: the kinds
 // and value labels that describe their variables, the columnar batches
-// they deliver values in, and a bounded binary decoder for their metadata
-// with the FormatError that places a problem in a file.
+// they deliver values in, and what they are built on: opening the file, a
+// bounded binary decoder for the metadata with the FormatError that
+// places a problem in a file, and decoding text to UTF-8.
 package labelled
 
 import "strconv"
