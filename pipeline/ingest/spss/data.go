@@ -203,10 +203,10 @@ func (r *Reader) openData(ra io.ReaderAt, size, off int64, dict *rawDict) error 
 // int64. The blocks between the header and the trailer are zlib streams
 // whose concatenated output is bytecode-compressed data.
 func (r *Reader) openZlib(ra io.ReaderAt, size, off int64, dict *rawDict) (rowSource, error) {
-	d := newDecoder(io.NewSectionReader(ra, off, size-off), r.name, off, size, r.order)
-	zheader := d.i64("zlib data header offset")
-	ztrailer := d.i64("zlib trailer offset")
-	zlen := d.i64("zlib trailer length")
+	d := labelled.NewDecoder(io.NewSectionReader(ra, off, size-off), r.name, off, size, r.order, ErrFormat)
+	zheader := d.Int64("zlib data header offset")
+	ztrailer := d.Int64("zlib trailer offset")
+	zlen := d.Int64("zlib trailer length")
 	if d.Err != nil {
 		return nil, d.Err
 	}

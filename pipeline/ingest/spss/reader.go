@@ -187,7 +187,7 @@ func Open(path string, opts Options) (*Reader, error) {
 // is used in error messages.
 func NewReader(ra io.ReaderAt, size int64, name string, opts Options) (*Reader, error) {
 	r := &Reader{opts: opts, name: name}
-	d := newDecoder(io.NewSectionReader(ra, 0, size), name, 0, size, nil)
+	d := labelled.NewDecoder(io.NewSectionReader(ra, 0, size), name, 0, size, nil, ErrFormat)
 	dict, err := readDictionary(d)
 	if err != nil {
 		return nil, err
@@ -259,7 +259,7 @@ type labelSet struct {
 	at     int64
 }
 
-func readDictionary(d *decoder) (*rawDict, error) {
+func readDictionary(d *labelled.Decoder) (*rawDict, error) {
 	dict := &rawDict{}
 	d.Order = binary.LittleEndian
 	magic := d.Bytes(min(4, d.Size), "file header record")
@@ -289,14 +289,14 @@ func readDictionary(d *decoder) (*rawDict, error) {
 		d.Failf(d.Off-4, "layout code 2 or 3", "found % x", layout)
 		return nil, d.Err
 	}
-	d.i32("nominal case size")
-	dict.compression = d.i32("compression code")
+	d.Int32("nominal case size")
+	dict.compression = d.Int32("compression code")
 	if d.Err == nil && (dict.compression < 0 || dict.compression > 2 || (dict.compression == 2) != (dict.magic == "$FL3")) {
 		d.Failf(d.Off-4, "compression 0 or 1 ($FL2) or 2 ($FL3)", "found %d with %s", dict.compression, dict.magic)
 	}
-	dict.weight = d.i32("weight index")
-	dict.ncases = int64(d.i32("number of cases"))
-	dict.bias = d.f64("compression bias")
+	dict.weight = d.Int32("weight index")
+	dict.ncases = int64(d.Int32("number of cases"))
+	dict.bias = d.Float64("compression bias")
 	date := d.Bytes(9, "creation date")
 	tm := d.Bytes(8, "creation time")
 	dict.created = strings.TrimSpace(string(date) + " " + string(tm))
@@ -305,7 +305,7 @@ func readDictionary(d *decoder) (*rawDict, error) {
 
 	for d.Err == nil {
 		at := d.Off
-		rec := d.i32("record type")
+		rec := d.Int32("record type")
 		if d.Err != nil {
 			break
 		}
@@ -315,14 +315,14 @@ func readDictionary(d *decoder) (*rawDict, error) {
 		case 3:
 			readValueLabels(d, dict)
 		case 6:
-			n := d.count(80, "document line count")
+			n := d.Count(80, "document line count")
 			for i := 0; i < n && d.Err == nil; i++ {
 				dict.docs = append(dict.docs, d.Bytes(80, "document line"))
 			}
 		case 7:
 			readExtension(d, dict)
 		case 999:
-			d.i32("dictionary termination filler")
+			d.Int32("dictionary termination filler")
 			return dict, d.Err
 		default:
 			d.Failf(at, "record type 2, 3, 6, 7 or 999", "found %d", rec)
@@ -333,13 +333,13 @@ func readDictionary(d *decoder) (*rawDict, error) {
 
 // readVariable reads a variable record (type 2). A record of type -1
 // continues the preceding string variable: one record per 8 bytes of width.
-func readVariable(d *decoder, dict *rawDict) {
+func readVariable(d *labelled.Decoder, dict *rawDict) {
 	at := d.Off
-	typ := d.i32("variable type")
-	hasLabel := d.i32("variable label flag")
-	nMissing := d.i32("missing value count")
-	print := d.i32("print format")
-	d.i32("write format")
+	typ := d.Int32("variable type")
+	hasLabel := d.Int32("variable label flag")
+	nMissing := d.Int32("missing value count")
+	print := d.Int32("print format")
+	d.Int32("write format")
 	name := d.Bytes(8, "variable name")
 	if d.Err != nil {
 		return
@@ -360,7 +360,7 @@ func readVariable(d *decoder, dict *rawDict) {
 	}
 	v := &rawVar{at: at, slot: slot, width: int(typ), nslots: 1, name: strings.TrimRight(string(name), " "), print: print, nMissing: nMissing}
 	if hasLabel == 1 {
-		n := d.count(1, "variable label length")
+		n := d.Count(1, "variable label length")
 		v.label = d.Bytes(int64(n), "variable label")
 		d.Skip(int64((4-n%4)%4), "variable label padding")
 	}
@@ -391,9 +391,9 @@ func abs32(x int32) int32 {
 // index record (type 4) that must follow it. Each label is an 8-byte value,
 // a length byte and the label, padded so that length byte plus label fill a
 // multiple of 8 bytes.
-func readValueLabels(d *decoder, dict *rawDict) {
+func readValueLabels(d *labelled.Decoder, dict *rawDict) {
 	set := labelSet{at: d.Off}
-	n := d.count(16, "value label count")
+	n := d.Count(16, "value label count")
 	for i := 0; i < n && d.Err == nil; i++ {
 		value := d.Bytes(8, "label value")
 		lb := d.Bytes(1, "label length")
@@ -406,13 +406,13 @@ func readValueLabels(d *decoder, dict *rawDict) {
 		set.labels = append(set.labels, rawLabel{value: value, label: label})
 	}
 	at := d.Off
-	if rec := d.i32("value label variables record"); d.Err == nil && rec != 4 {
+	if rec := d.Int32("value label variables record"); d.Err == nil && rec != 4 {
 		d.Failf(at, "record type 4 after a value label record", "found %d", rec)
 		return
 	}
-	m := d.count(4, "value label variable count")
+	m := d.Count(4, "value label variable count")
 	for i := 0; i < m && d.Err == nil; i++ {
-		set.slots = append(set.slots, d.i32("value label variable index"))
+		set.slots = append(set.slots, d.Int32("value label variable index"))
 	}
 	dict.labelSets = append(dict.labelSets, set)
 }
@@ -420,11 +420,11 @@ func readValueLabels(d *decoder, dict *rawDict) {
 // readExtension reads an extension record (type 7): subtype, element size,
 // element count, then size*count bytes. Subtypes that carry nothing socap
 // uses (multiple response sets, attributes, XML, …) are skipped.
-func readExtension(d *decoder, dict *rawDict) {
-	subtype := d.i32("extension subtype")
-	size := d.i32("extension element size")
+func readExtension(d *labelled.Decoder, dict *rawDict) {
+	subtype := d.Int32("extension subtype")
+	size := d.Int32("extension element size")
 	at := d.Off
-	count := d.i32("extension element count")
+	count := d.Int32("extension element count")
 	if d.Err != nil {
 		return
 	}
@@ -437,19 +437,19 @@ func readExtension(d *decoder, dict *rawDict) {
 	if d.Err != nil {
 		return
 	}
-	sub := newDecoder(bytes.NewReader(data), d.File, start, start+int64(len(data)), d.Order)
+	sub := labelled.NewDecoder(bytes.NewReader(data), d.File, start, start+int64(len(data)), d.Order, ErrFormat)
 	switch subtype {
 	case 3: // machine integer info: 8 int32, the last is the character code
 		if size == 4 && count == 8 {
 			for i := 0; i < 7; i++ {
-				sub.i32("machine integer info")
+				sub.Int32("machine integer info")
 			}
-			dict.codePage = sub.i32("character code")
+			dict.codePage = sub.Int32("character code")
 		}
 	case 11: // variable display parameters: measure, [width,] alignment
 		if size == 4 {
 			for i := int32(0); i < count; i++ {
-				dict.display = append(dict.display, sub.i32("display parameter"))
+				dict.display = append(dict.display, sub.Int32("display parameter"))
 			}
 		}
 	case 13:
@@ -458,8 +458,8 @@ func readExtension(d *decoder, dict *rawDict) {
 		dict.vls, dict.vlsAt = data, start
 	case 16: // extended number of cases: int64 1, then int64 ncases
 		if size == 8 && count == 2 {
-			sub.i64("extended case count")
-			if n := sub.i64("extended case count"); n >= 0 {
+			sub.Int64("extended case count")
+			if n := sub.Int64("extended case count"); n >= 0 {
 				dict.ncases = n
 			}
 		}
@@ -696,18 +696,18 @@ func splitPairs(data []byte) [][2]string {
 // per variable, name length, name, width, label count, then per label the
 // value length, value, label length and label.
 func (r *Reader) longStringLabels(data []byte, at int64, byName map[string]int, str func([]byte) string) error {
-	d := newDecoder(bytes.NewReader(data), r.name, at, at+int64(len(data)), r.order)
+	d := labelled.NewDecoder(bytes.NewReader(data), r.name, at, at+int64(len(data)), r.order, ErrFormat)
 	for d.Remaining() > 0 && d.Err == nil {
-		name := d.Bytes(int64(d.count(1, "variable name length")), "variable name")
-		d.i32("variable width")
-		n := d.count(8, "label count")
+		name := d.Bytes(int64(d.Count(1, "variable name length")), "variable name")
+		d.Int32("variable width")
+		n := d.Count(8, "label count")
 		if d.Err != nil {
 			break
 		}
 		vi, ok := byName[strings.ToUpper(string(name))]
 		for i := 0; i < n && d.Err == nil; i++ {
-			value := d.Bytes(int64(d.count(1, "value length")), "value")
-			label := d.Bytes(int64(d.count(1, "label length")), "label")
+			value := d.Bytes(int64(d.Count(1, "value length")), "value")
+			label := d.Bytes(int64(d.Count(1, "label length")), "label")
 			if ok && r.Variables[vi].Kind == labelled.String {
 				r.Variables[vi].ValueLabels = append(r.Variables[vi].ValueLabels, labelled.ValueLabel{String: str(value), Label: str(label)})
 			}
@@ -720,11 +720,11 @@ func (r *Reader) longStringLabels(data []byte, at int64, byName map[string]int, 
 // 22): per variable, name length, name, a one-byte count, the value length
 // (8) and the values.
 func (r *Reader) longStringMissing(data []byte, at int64, byName map[string]int, str func([]byte) string) error {
-	d := newDecoder(bytes.NewReader(data), r.name, at, at+int64(len(data)), r.order)
+	d := labelled.NewDecoder(bytes.NewReader(data), r.name, at, at+int64(len(data)), r.order, ErrFormat)
 	for d.Remaining() > 0 && d.Err == nil {
-		name := d.Bytes(int64(d.count(1, "variable name length")), "variable name")
+		name := d.Bytes(int64(d.Count(1, "variable name length")), "variable name")
 		nb := d.Bytes(1, "missing value count")
-		vlen := d.count(1, "missing value length")
+		vlen := d.Count(1, "missing value length")
 		if d.Err != nil {
 			break
 		}

@@ -152,9 +152,9 @@ func Open(path string, opts Options) (*Reader, error) {
 // used in error messages.
 func NewReader(ra io.ReaderAt, size int64, name string, opts Options) (*Reader, error) {
 	r := &Reader{name: name, ra: ra}
-	d := newDecoder(io.NewSectionReader(ra, 0, size), name, 0, size, nil)
+	d := labelled.NewDecoder(io.NewSectionReader(ra, 0, size), name, 0, size, nil, ErrFormat)
 	var m *meta
-	if d.peekTag("<stata_dta>") {
+	if d.Peek("<stata_dta>") {
 		m = readNewHeader(d)
 	} else {
 		m = readOldHeader(d)
@@ -225,7 +225,7 @@ func (m *meta) characteristic(ch []byte, nameLen int) {
 // (81), time_stamp (18); then typlist, varlist (33 each), srtlist,
 // fmtlist (12 bytes in 113, 49 after), lbllist (33), variable labels (81)
 // and the expansion fields, ending at the data.
-func readOldHeader(d *decoder) *meta {
+func readOldHeader(d *labelled.Decoder) *meta {
 	m := &meta{old: true}
 	head := d.Bytes(4, "file header")
 	if d.Err != nil {
@@ -284,10 +284,10 @@ func readOldHeader(d *decoder) *meta {
 }
 
 // readNewHeader reads formats 117–119 up to <data>.
-func readNewHeader(d *decoder) *meta {
+func readNewHeader(d *labelled.Decoder) *meta {
 	m := &meta{}
 	d.Order = binary.LittleEndian
-	d.tag("<stata_dta><header><release>")
+	d.Literal("<stata_dta><header><release>")
 	at := d.Off
 	rel := d.Bytes(3, "release")
 	if d.Err != nil {
@@ -298,7 +298,7 @@ func readNewHeader(d *decoder) *meta {
 		d.Failf(at, "release 117, 118 or 119", "found %q", rel)
 		return m
 	}
-	d.tag("</release><byteorder>")
+	d.Literal("</release><byteorder>")
 	at = d.Off
 	switch bo := string(d.Bytes(3, "byte order")); bo {
 	case "LSF":
@@ -315,17 +315,17 @@ func readNewHeader(d *decoder) *meta {
 	case 119:
 		kLen = 4
 	}
-	d.tag("</byteorder><K>")
+	d.Literal("</byteorder><K>")
 	m.k = int(d.Uint(kLen, "K"))
-	d.tag("</K><N>")
+	d.Literal("</K><N>")
 	m.n = d.Uint(nLen, "N")
-	d.tag("</N><label>")
+	d.Literal("</N><label>")
 	m.label = d.Bytes(int64(d.Uint(labelLen, "label length")), "label")
-	d.tag("</label><timestamp>")
+	d.Literal("</label><timestamp>")
 	m.timestamp = d.Bytes(int64(d.Uint(1, "timestamp length")), "timestamp")
-	d.tag("</timestamp></header><map>")
+	d.Literal("</timestamp></header><map>")
 	d.Skip(14*8, "map")
-	d.tag("</map><variable_types>")
+	d.Literal("</map><variable_types>")
 	for i := 0; i < m.k && d.Err == nil; i++ {
 		at := d.Off
 		t := uint16(d.Uint(2, "variable type"))
@@ -336,28 +336,28 @@ func readNewHeader(d *decoder) *meta {
 		}
 		m.types = append(m.types, t)
 	}
-	d.tag("</variable_types><varnames>")
+	d.Literal("</variable_types><varnames>")
 	m.names = strs(d, m.k, nameLen, "variable name")
-	d.tag("</varnames><sortlist>")
+	d.Literal("</varnames><sortlist>")
 	d.Skip(int64(m.k+1)*int64(kLen), "sort list")
-	d.tag("</sortlist><formats>")
+	d.Literal("</sortlist><formats>")
 	m.formats = strs(d, m.k, fmtLen, "display format")
-	d.tag("</formats><value_label_names>")
+	d.Literal("</formats><value_label_names>")
 	m.lblsets = strs(d, m.k, nameLen, "value label name")
-	d.tag("</value_label_names><variable_labels>")
+	d.Literal("</value_label_names><variable_labels>")
 	m.varLabels = strs(d, m.k, varLabelLen, "variable label")
-	d.tag("</variable_labels><characteristics>")
-	for d.Err == nil && d.peekTag("<ch>") {
-		d.tag("<ch>")
+	d.Literal("</variable_labels><characteristics>")
+	for d.Err == nil && d.Peek("<ch>") {
+		d.Literal("<ch>")
 		m.characteristic(d.Bytes(int64(min(d.Uint(4, "characteristic length"), 1<<62)), "characteristic"), int(nameLen))
-		d.tag("</ch>")
+		d.Literal("</ch>")
 	}
-	d.tag("</characteristics><data>")
+	d.Literal("</characteristics><data>")
 	return m
 }
 
 // strs reads k fixed-width, NUL-terminated fields.
-func strs(d *decoder, k int, width int64, what string) [][]byte {
+func strs(d *labelled.Decoder, k int, width int64, what string) [][]byte {
 	if int64(k)*width > d.Remaining() {
 		d.Fail(fmt.Sprintf("%d %ss of %d bytes", k, what, width), io.ErrUnexpectedEOF)
 		return nil
@@ -445,15 +445,15 @@ func (r *Reader) build(m *meta, dataStart, size int64) error {
 	r.File.Rows = int64(m.n)
 	r.rowsLeft = r.File.Rows
 	after := dataStart + int64(m.n)*int64(r.rowLen)
-	d := newDecoder(io.NewSectionReader(r.ra, after, size-after), r.name, after, size, r.order)
+	d := labelled.NewDecoder(io.NewSectionReader(r.ra, after, size-after), r.name, after, size, r.order, ErrFormat)
 	if m.old {
 		r.readOldLabels(d)
 	} else {
-		d.tag("</data><strls>")
+		d.Literal("</data><strls>")
 		r.readStrls(d, m.version)
-		d.tag("</strls><value_labels>")
-		for d.Err == nil && d.peekTag("<lbl>") {
-			d.tag("<lbl>")
+		d.Literal("</strls><value_labels>")
+		for d.Err == nil && d.Peek("<lbl>") {
+			d.Literal("<lbl>")
 			n := d.Uint(4, "value label table length")
 			nameLen := int64(129)
 			if m.version == 117 {
@@ -463,9 +463,9 @@ func (r *Reader) build(m *meta, dataStart, size int64) error {
 			d.Skip(3, "value label padding")
 			at := d.Off
 			r.labelTable(d, name, d.Bytes(int64(min(n, 1<<62)), "value label table"), at)
-			d.tag("</lbl>")
+			d.Literal("</lbl>")
 		}
-		d.tag("</value_labels></stata_dta>")
+		d.Literal("</value_labels></stata_dta>")
 	}
 	if d.Err != nil {
 		return d.Err
@@ -478,7 +478,7 @@ func (r *Reader) build(m *meta, dataStart, size int64) error {
 
 // readOldLabels reads the value label tables of formats 113–115, which run
 // to the end of the file: length (4 bytes), name (33), padding (3), table.
-func (r *Reader) readOldLabels(d *decoder) {
+func (r *Reader) readOldLabels(d *labelled.Decoder) {
 	for d.Err == nil && d.Remaining() > 0 {
 		n := d.Uint(4, "value label table length")
 		name := r.text.Decode(cstr(d.Bytes(33, "value label name")))
@@ -491,7 +491,7 @@ func (r *Reader) readOldLabels(d *decoder) {
 // labelTable decodes one value label table: n entries, the text length,
 // n text offsets, n values (all 4-byte integers), then the NUL-terminated
 // texts. Values above 2147483620 are the missing values . and .a–.z.
-func (r *Reader) labelTable(d *decoder, name string, t []byte, at int64) {
+func (r *Reader) labelTable(d *labelled.Decoder, name string, t []byte, at int64) {
 	if d.Err != nil {
 		return
 	}
@@ -534,14 +534,14 @@ func (r *Reader) labelTable(d *decoder, name string, t []byte, at int64) {
 // bytes), o (4 bytes in 117, 8 after), t (1 byte: 129 binary, 130 text
 // with a trailing NUL), len (4 bytes) and the contents, which are read
 // when a row refers to them.
-func (r *Reader) readStrls(d *decoder, version int) {
+func (r *Reader) readStrls(d *labelled.Decoder, version int) {
 	oLen := 8
 	if version == 117 {
 		oLen = 4
 	}
 	r.strls = map[[2]uint64]strl{}
-	for d.Err == nil && d.peekTag("GSO") {
-		d.tag("GSO")
+	for d.Err == nil && d.Peek("GSO") {
+		d.Literal("GSO")
 		v := d.Uint(4, "strL v")
 		o := d.Uint(oLen, "strL o")
 		at := d.Off

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 )
 
 // FormatError places a problem in a file: the file name, the byte offset
@@ -108,6 +109,48 @@ func (d *Decoder) Skip(n int64, what string) {
 		return
 	}
 	d.Off += n
+}
+
+// Int32 reads a 32-bit signed integer.
+func (d *Decoder) Int32(what string) int32 { return int32(d.Uint(4, what)) }
+
+// Int64 reads a 64-bit signed integer.
+func (d *Decoder) Int64(what string) int64 { return int64(d.Uint(8, what)) }
+
+// Float64 reads an IEEE 754 double.
+func (d *Decoder) Float64(what string) float64 { return math.Float64frombits(d.Uint(8, what)) }
+
+// Count reads a 32-bit element count and checks that count elements of at
+// least minSize bytes each fit in the rest of the file.
+func (d *Decoder) Count(minSize int64, what string) int {
+	at := d.Off
+	n := d.Int32(what)
+	if d.Err != nil {
+		return 0
+	}
+	if n < 0 || int64(n)*minSize > d.Remaining() {
+		d.Failf(at, what, "count %d does not fit in the %d bytes left", n, d.Size-at)
+		return 0
+	}
+	return int(n)
+}
+
+// Literal consumes the literal s (a signature or tag).
+func (d *Decoder) Literal(s string) {
+	at := d.Off
+	b := d.Bytes(int64(len(s)), s)
+	if d.Err == nil && string(b) != s {
+		d.Failf(at, s, "found %q", b)
+	}
+}
+
+// Peek reports whether the literal s comes next, without consuming it.
+func (d *Decoder) Peek(s string) bool {
+	if d.Err != nil || int64(len(s)) > d.Remaining() {
+		return false
+	}
+	b, err := d.R.Peek(len(s))
+	return err == nil && string(b) == s
 }
 
 // Uint reads an unsigned integer of n bytes (1 to 8) in the file's byte
