@@ -142,8 +142,11 @@ type GLM struct {
 	N          int     // complete rows used
 	DFResidual float64 // degf(design) + 1 − p, as svyglm
 	Iterations int
-	Deviance   float64 // Σ w_i d(y_i, μ_i) with the sampling weights (R's svyglm divides by their mean)
-	Coef       []Coefficient
+	// Deviance is Σ w̃_i d(y_i, μ_i) over the complete rows with w̃ the sampling weights
+	// divided by their mean over all the design's rows, as deviance(svyglm) (svyglm
+	// passes glm the weights scaled so).
+	Deviance float64
+	Coef     []Coefficient
 	// Cov is the design-based covariance matrix of the coefficients (vcov(svyglm)).
 	Cov *mat.SymDense
 	// Fitted holds μ̂ for every frame row, NaN for rows not used (missing values).
@@ -245,7 +248,11 @@ func (d *Design) GLM(formula string, opt GLMOptions) (*GLM, error) {
 	g.resid = make([]float64, len(g.y))
 	fitted := make([]float64, len(g.y))
 	final := g.pass(g.beta, nil, nil, g.w, g.resid, fitted)
-	g.Deviance = final.dev
+	sw := 0.0
+	for _, v := range d.w {
+		sw += v
+	}
+	g.Deviance = final.dev / (sw / float64(d.n))
 	if g.ainv, err = g.invert(final.xtwx); err != nil {
 		return nil, fmt.Errorf("glm %s: %w", formula, err)
 	}

@@ -157,6 +157,7 @@ func TestGLMAgainstR(t *testing.T) {
 					}
 				}
 			}
+			check("deviance", []float64{fit.Deviance}, want["deviance |"][:1], []float64{0})
 			seen := 0
 			for _, co := range fit.Coef {
 				w, ok := want["coef "+co.Term+"|"]

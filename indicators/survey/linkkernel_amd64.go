@@ -58,19 +58,26 @@ var logTab = func() (t [17][4]float64) {
 	return t
 }()
 
-// logs sets dst[r] = log(src[r]) (within an ulp of math.Log), four at a time where
-// the CPU has AVX2; values that are not positive normal finite numbers go to math.Log.
+// logs sets dst[r] = log(src[r]) (within an ulp of math.Log; dst may be src), four at
+// a time where the CPU has AVX2 and every value is a positive normal finite number,
+// else by math.Log.
 func logs(dst, src []float64) {
 	n := len(dst)
 	src = src[:n]
 	n4 := 0
-	if haveAVX2FMA && n >= 4 {
+	if haveAVX2FMA && n >= 4 && allPositiveNormal(src) {
 		n4 = n &^ 3
 		logAVX(&dst[0], &src[0], n4, &logTab)
 	}
-	for r, x := range src {
-		if r >= n4 || !(x >= 0x1p-1022 && x <= math.MaxFloat64) {
-			dst[r] = math.Log(x)
-		}
+	for r := n4; r < n; r++ {
+		dst[r] = math.Log(src[r])
 	}
+}
+
+func allPositiveNormal(v []float64) bool {
+	ok := true
+	for _, x := range v {
+		ok = ok && x >= 0x1p-1022 && x <= math.MaxFloat64
+	}
+	return ok
 }

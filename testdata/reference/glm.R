@@ -7,6 +7,7 @@
 # writes, next to this script:
 #   glm.csv        case, kind, term, by, estimate, se, t, p, ci_low, ci_high, df
 #                  kind coef:  svyglm coefficients (t, p, confint on df.residual)
+#                  kind deviance: deviance(fit) (the weights scaled to mean 1)
 #                  kind vcov:  vcov(fit)[a, b] with term "a|b"
 #                  kind test:  regTermTest(fit, terms) (method = "Wald"): term is the
 #                              tested terms joined by "+", estimate the F statistic,
@@ -57,6 +58,7 @@ fit_case <- function(case, formula, design, family, tests = list(), ames = list(
   for (j in rownames(s)) {
     emit(case, "coef", j, "", s[j, 1], s[j, 2], s[j, 3], s[j, 4], ci[j, 1], ci[j, 2], fit$df.residual)
   }
+  emit(case, "deviance", "", est = deviance(fit))
   v <- vcov(fit)
   for (a in rownames(v)) for (b in colnames(v)) emit(case, "vcov", paste0(a, "|", b), est = v[a, b])
   for (tt in tests) {
