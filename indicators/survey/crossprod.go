@@ -43,3 +43,14 @@ func tile42Go(w, u0, u1, u2, u3, x0, x1 []float64) (a00, a01, a10, a11, a20, a21
 	}
 	return
 }
+
+// addXb adds Σ_j x[j][r]·beta[j] to eta[r] (a linear predictor), four columns at a time.
+func addXb(eta []float64, x [][]float64, beta []float64) {
+	j := 0
+	for ; j+4 <= len(beta); j += 4 {
+		axpy4(eta, (*[4][]float64)(x[j:j+4]), (*[4]float64)(beta[j:j+4]))
+	}
+	for ; j < len(beta); j++ {
+		axpy(eta, x[j], beta[j])
+	}
+}

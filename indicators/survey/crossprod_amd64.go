@@ -8,6 +8,12 @@ func tile42AVX(w, u0, u1, u2, u3, x0, x1 *float64, n int, out *[32]float64)
 //go:noescape
 func axpyAVX(y, x *float64, alpha float64, n int)
 
+//go:noescape
+func axpy4AVX(y, x0, x1, x2, x3 *float64, a *[4]float64, n int)
+
+//go:noescape
+func indicatorAVX(dst *float64, codes *int32, level int32, n int)
+
 func cpuid(eax, ecx uint32) (a, b, c, d uint32)
 
 func xgetbv0() uint32
@@ -60,6 +66,33 @@ func axpy(y, x []float64, alpha float64) {
 	for r := n4; r < n; r++ {
 		y[r] += x[r] * alpha
 	}
+}
+
+// axpy4 adds x[k][r]·a[k] to y[r] for k = 0…3 in turn: four axpy calls, with the same
+// results, reading and writing y once.
+func axpy4(y []float64, x *[4][]float64, a *[4]float64) {
+	n := len(y)
+	x0, x1, x2, x3 := x[0][:n], x[1][:n], x[2][:n], x[3][:n]
+	n4 := 0
+	if haveAVX2FMA && n >= 4 {
+		n4 = n &^ 3
+		axpy4AVX(&y[0], &x0[0], &x1[0], &x2[0], &x3[0], a, n4)
+	}
+	for r := n4; r < n; r++ {
+		y[r] = y[r] + x0[r]*a[0] + x1[r]*a[1] + x2[r]*a[2] + x3[r]*a[3]
+	}
+}
+
+// indicator sets dst[r] to 1 where codes[r] == level, else 0.
+func indicator(dst []float64, codes []int32, level int32) {
+	n := len(dst)
+	codes = codes[:n]
+	n4 := 0
+	if haveAVX2FMA && n >= 4 {
+		n4 = n &^ 3
+		indicatorAVX(&dst[0], &codes[0], level, n4)
+	}
+	indicatorGo(dst[n4:], codes[n4:], level)
 }
 
 //go:noescape

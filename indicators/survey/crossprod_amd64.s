@@ -150,3 +150,75 @@ eloop:
 edone:
 	VZEROUPPER
 	RET
+
+// func axpy4AVX(y, x0, x1, x2, x3 *float64, a *[4]float64, n int): y[r] += x_k[r]·a[k]
+// for k = 0…3 in turn (multiplies and adds, not fused: the rounding of four axpy
+// calls), n a multiple of 4; y is loaded and stored once for the four columns.
+TEXT ·axpy4AVX(SB), NOSPLIT, $0-56
+	MOVQ y+0(FP), DI
+	MOVQ x0+8(FP), AX
+	MOVQ x1+16(FP), BX
+	MOVQ x2+24(FP), CX
+	MOVQ x3+32(FP), DX
+	MOVQ a+40(FP), SI
+	MOVQ n+48(FP), R8
+	VBROADCASTSD 0(SI), Y4
+	VBROADCASTSD 8(SI), Y5
+	VBROADCASTSD 16(SI), Y6
+	VBROADCASTSD 24(SI), Y7
+	SHLQ $3, R8
+	XORQ R10, R10
+	CMPQ R8, $0
+	JE   a4done
+
+a4loop:
+	VMOVUPD (DI)(R10*1), Y0
+	VMULPD  (AX)(R10*1), Y4, Y1
+	VADDPD  Y1, Y0, Y0
+	VMULPD  (BX)(R10*1), Y5, Y1
+	VADDPD  Y1, Y0, Y0
+	VMULPD  (CX)(R10*1), Y6, Y1
+	VADDPD  Y1, Y0, Y0
+	VMULPD  (DX)(R10*1), Y7, Y1
+	VADDPD  Y1, Y0, Y0
+	VMOVUPD Y0, (DI)(R10*1)
+	ADDQ $32, R10
+	CMPQ R10, R8
+	JB   a4loop
+
+a4done:
+	VZEROUPPER
+	RET
+
+// func indicatorAVX(dst *float64, codes *int32, level int32, n int): dst[r] = 1 where
+// codes[r] == level, else 0; n a multiple of 4.
+TEXT ·indicatorAVX(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ codes+8(FP), SI
+	MOVL level+16(FP), AX
+	MOVQ n+24(FP), R8
+	VMOVD AX, X1
+	VPBROADCASTD X1, X1
+	MOVQ $0x3ff0000000000000, R9
+	VMOVQ R9, X2
+	VPBROADCASTQ X2, Y2
+	SHLQ $2, R8
+	XORQ R10, R10
+	XORQ R11, R11
+	CMPQ R8, $0
+	JE   idone
+
+iloop:
+	VMOVDQU (SI)(R10*1), X0
+	VPCMPEQD X1, X0, X0
+	VPMOVSXDQ X0, Y0
+	VANDPD  Y2, Y0, Y0
+	VMOVUPD Y0, (DI)(R11*1)
+	ADDQ $16, R10
+	ADDQ $32, R11
+	CMPQ R10, R8
+	JB   iloop
+
+idone:
+	VZEROUPPER
+	RET

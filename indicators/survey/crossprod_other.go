@@ -38,3 +38,13 @@ func logs(dst, src []float64) {
 		dst[r] = math.Log(x)
 	}
 }
+
+// axpy4 adds x[k][r]·a[k] to y[r] for k = 0…3 in turn.
+func axpy4(y []float64, x *[4][]float64, a *[4]float64) {
+	for k := range x {
+		axpy(y, x[k], a[k])
+	}
+}
+
+// indicator sets dst[r] to 1 where codes[r] == level, else 0.
+func indicator(dst []float64, codes []int32, level int32) { indicatorGo(dst, codes, level) }

@@ -3,6 +3,7 @@ package survey
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -66,6 +67,34 @@ func TestKernelHelpers(t *testing.T) {
 		for r := 0; r < n; r++ {
 			if want := v[2][r] + v[3][r]*0.7; y[r] != want {
 				t.Fatalf("n %d axpy row %d: %v, want %v", n, r, y[r], want)
+			}
+		}
+		y4 := append([]float64(nil), v[2]...)
+		a := [4]float64{0.7, -1.3, 1e-3, 42}
+		axpy4(y4, (*[4][]float64)(v[3:7]), &a)
+		y = append(y[:0], v[2]...)
+		for k := range a {
+			axpy(y, v[3+k], a[k])
+		}
+		for r := range y {
+			if y4[r] != y[r] {
+				t.Fatalf("n %d axpy4 row %d: %v, four axpy calls %v", n, r, y4[r], y[r])
+			}
+		}
+		codes := make([]int32, n)
+		for r := range codes {
+			codes[r] = int32(rng.IntN(4)) - 1
+		}
+		for _, level := range []int32{-1, 0, 2} {
+			got, want := make([]float64, n), make([]float64, n)
+			indicator(got, codes, level)
+			for r, c := range codes {
+				if c == level {
+					want[r] = 1
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("n %d indicator of level %d: %v, want %v", n, level, got, want)
 			}
 		}
 	}

@@ -96,12 +96,14 @@ func (g *GLM) xdot(v []float64) []float64 {
 	n := len(g.resid)
 	out := make([]float64, n)
 	parallelRows(n, func(lo, hi int) {
-		buf := make([]float64, passBlock)
+		buf := make([]float64, len(g.cols)*passBlock)
+		xs := make([][]float64, len(g.cols))
 		for b0 := lo; b0 < hi; b0 += passBlock {
 			b1 := min(b0+passBlock, hi)
 			for j, c := range g.cols {
-				axpy(out[b0:b1], c.block(b0, b1, buf), v[j])
+				xs[j] = c.block(b0, b1, buf[j*passBlock:])
 			}
+			addXb(out[b0:b1], xs, v)
 		}
 	})
 	return out

@@ -599,9 +599,7 @@ func (g *GLM) pass(beta, eta0, mu0, w, resid, fitted []float64) passResult {
 				copy(eta, eta0[b0:b1])
 			} else {
 				clear(eta)
-				for j, x := range xs[:p] {
-					axpy(eta, x, beta[j])
-				}
+				addXb(eta, xs[:p], beta)
 			}
 			wb, yb := w[b0:b1], g.y[b0:b1]
 			var ex []float64 // exp(−|η|), for the logit link
@@ -696,19 +694,18 @@ func (g *GLM) linkWork(eta, mu0, w, y, mu, z, ww []float64) (boundary, nonfinite
 // estfunRows writes the scalars s_i = w_i (y_i − μ_i) μ'(η_i)/V(μ_i) of the estimating
 // functions (estfun.go) for a block of rows and returns the block's deviance
 // Σ w_i d(y_i, μ_i). For the logit link and y_i ∈ {0, 1}, d = −2 log q_i with q_i the
-// fitted probability of the observed outcome, 1/(1+t) or t/(1+t) from
-// ex = t = exp(−|η_i|) (no cancellation in 1 − μ_i), and the logarithms are taken
-// four at a time; buf holds them.
+// fitted probability of the observed outcome, 1/(1+t) or t/(1+t) with
+// ex = t = exp(−|η_i|): −log q_i = log(1+t), plus |η_i| when the outcome is the less
+// likely one (no cancellation in 1 − μ_i); the logarithms are taken four at a time
+// in buf.
 func (g *GLM) estfunRows(eta, ex, w, y, mu, resid, buf []float64) float64 {
 	lk := g.lk
-	if ex != nil { // logit: d and V(μ) as in logitWork
+	if ex != nil { // logit: d = V(μ) unless V(μ) < ε (logitWork)
 		for r, m := range mu {
-			v := m * (1 - m)
-			d := v
-			if v < epsMu {
-				d = epsMu
+			resid[r] = w[r] * (y[r] - m)
+			if v := m * (1 - m); v < epsMu {
+				resid[r] *= epsMu / v
 			}
-			resid[r] = w[r] * (y[r] - m) * d / v
 		}
 	} else {
 		for r, m := range mu {
@@ -724,21 +721,19 @@ func (g *GLM) estfunRows(eta, ex, w, y, mu, resid, buf []float64) float64 {
 		}
 		return dev
 	}
-	q := buf[:len(eta)]
-	for r, e := range eta {
-		t := ex[r]
-		if (y[r] == 1) == (e >= 0) {
-			q[r] = 1 / (1 + t)
-		} else {
-			q[r] = t / (1 + t)
-		}
+	l := buf[:len(eta)]
+	for r, t := range ex {
+		l[r] = 1 + t
 	}
-	logs(q, q)
-	for r, l := range q {
+	logs(l, l)
+	for r, e := range eta {
 		switch {
 		case w[r] == 0:
 		case y[r] == 0 || y[r] == 1:
-			dev -= 2 * w[r] * l
+			if (y[r] == 1) != (e >= 0) {
+				l[r] += math.Abs(e)
+			}
+			dev += 2 * w[r] * l[r]
 		default: // a proportion
 			dev += w[r] * lk.dev(y[r], mu[r])
 		}
@@ -781,15 +776,20 @@ func (c modelCol) block(lo, hi int, buf []float64) []float64 {
 			buf[r] = 1
 		}
 	default:
-		codes := c.codes[lo:hi]
-		buf = buf[:len(codes)]
-		for r, k := range codes {
-			d := int64(k ^ c.level) // 0 on the level
-			ne := uint64((d | -d) >> 63)
-			buf[r] = math.Float64frombits(^ne & 0x3ff0000000000000) // 1 or 0, without a branch
-		}
+		buf = buf[:hi-lo]
+		indicator(buf, c.codes[lo:hi], c.level)
 	}
 	return buf
+}
+
+// indicatorGo is indicator in Go, without a branch per row.
+func indicatorGo(dst []float64, codes []int32, level int32) {
+	codes = codes[:len(dst)]
+	for r, k := range codes {
+		d := int64(k ^ level) // 0 on the level
+		ne := uint64((d | -d) >> 63)
+		dst[r] = math.Float64frombits(^ne & 0x3ff0000000000000) // 1 or 0
+	}
 }
 
 // values returns the whole column (a new slice for the intercept and factor levels).
