@@ -303,41 +303,36 @@ func editDistance(a, b string) int {
 // codes maps a text column to dense integer codes 0..k-1 in sorted order of the labels
 // (so results are deterministic); missing values ("") get code -1.
 //
-// A row with the previous row's value reuses its code, and while there are at most
-// eight labels a row's is found by comparing with each rather than by hashing (a few
-// short comparisons cost less than one hash).
+// A label is looked up in a table indexed by its length (mod 16) and first byte and
+// confirmed by one comparison, which costs less than hashing it; labels that share a
+// slot go through a map.
 func codes(v []string) (code []int32, labels []string) {
 	seen := map[string]int32{}
 	code = make([]int32, len(v))
 	var first []string // labels in order of first appearance
-	prev, prevCode := "", int32(-1)
+	var slot [16 << 8]int32 // 1 + the code of the slot's one label; 0 none, −1 several
 	for i, s := range v {
-		if s == prev {
-			code[i] = prevCode
-			continue
-		}
 		if s == "" {
-			code[i], prev, prevCode = -1, "", -1
+			code[i] = -1
 			continue
 		}
-		c := int32(-1)
-		if len(first) <= 8 {
-			for k, l := range first {
-				if len(l) == len(s) && l[0] == s[0] && l == s { // cheap tests first
-					c = int32(k)
-					break
-				}
+		k := (len(s)&15)<<8 | int(s[0])
+		if c := slot[k] - 1; c >= 0 && first[c] == s {
+			code[i] = c
+			continue
+		}
+		c, ok := seen[s]
+		if !ok {
+			c = int32(len(first))
+			seen[s] = c
+			first = append(first, s)
+			if slot[k] == 0 {
+				slot[k] = c + 1
+			} else {
+				slot[k] = -1
 			}
 		}
-		if c < 0 {
-			var ok bool
-			if c, ok = seen[s]; !ok {
-				c = int32(len(first))
-				seen[s] = c
-				first = append(first, s)
-			}
-		}
-		code[i], prev, prevCode = c, s, c
+		code[i] = c
 	}
 	labels = append([]string(nil), first...)
 	sortLabels(labels)

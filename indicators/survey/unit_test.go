@@ -529,3 +529,38 @@ func TestCompactCells(t *testing.T) {
 		}
 	}
 }
+
+// TestCodes checks codes against a map and a sort, with labels that share codes'
+// lookup slot (same first byte and length mod 16), multi-byte text, numbers and
+// missing values.
+func TestCodes(t *testing.T) {
+	pool := []string{"male", "mean", "m", "mxxxxxxxxxxxxxxxxx", "mxx", "Ørsta", "Øst", "10", "2", "", "b", "a"}
+	rng := rand.New(rand.NewPCG(9, 10))
+	v := make([]string, 5000)
+	for i := range v {
+		v[i] = pool[rng.IntN(len(pool))]
+	}
+	code, labels := codes(v)
+	want := []string{}
+	for _, s := range pool {
+		if s != "" {
+			want = append(want, s)
+		}
+	}
+	slices.Sort(want)
+	if !slices.Equal(labels, want) {
+		t.Fatalf("labels %q, want %q", labels, want)
+	}
+	for i, s := range v {
+		switch {
+		case s == "" && code[i] != -1:
+			t.Fatalf("row %d: missing value has code %d", i, code[i])
+		case s != "" && labels[code[i]] != s:
+			t.Fatalf("row %d: %q coded %d (%q)", i, s, code[i], labels[code[i]])
+		}
+	}
+	_, numeric := codes([]string{"10", "2", "", "1.5"})
+	if !slices.Equal(numeric, []string{"1.5", "2", "10"}) {
+		t.Errorf("numeric labels %q, want numeric order", numeric)
+	}
+}
