@@ -309,7 +309,7 @@ func editDistance(a, b string) int {
 func codes(v []string) (code []int32, labels []string) {
 	seen := map[string]int32{}
 	code = make([]int32, len(v))
-	var first []string // labels in order of first appearance
+	var first []string      // labels in order of first appearance
 	var slot [16 << 8]int32 // 1 + the code of the slot's one label; 0 none, −1 several
 	for i, s := range v {
 		if s == "" {
