@@ -1,11 +1,11 @@
 package spss
 
 import (
-	"path/filepath"
-	"strconv"
 	"testing"
 
+	"socap/internal/shareddata"
 	"socap/pipeline/ingest/internal/labelled"
+	"socap/pipeline/ingest/internal/labelledtest"
 )
 
 // essEditionDiffs lists the ESS9NO.sav variables whose values differ from
@@ -27,7 +27,6 @@ var essEditionDiffs = map[string]string{
 // and string variables as read with KeepUserMissing. The Nordic CSVs are
 // extracts as haven reads them, missing values empty.
 func TestESS(t *testing.T) {
-	ds := datasets(t)
 	tests := []struct {
 		sav, csv, na string
 		minShared    int
@@ -39,7 +38,7 @@ func TestESS(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.sav, func(t *testing.T) {
-			compareESS(t, filepath.Join(ds, tt.sav), filepath.Join(ds, tt.csv), tt.na, tt.minShared, tt.diffs)
+			compareESS(t, shareddata.Path(t, tt.sav), shareddata.Path(t, tt.csv), tt.na, tt.minShared, tt.diffs)
 		})
 	}
 }
@@ -47,27 +46,8 @@ func TestESS(t *testing.T) {
 func compareESS(t *testing.T, path, csvPath, na string, minShared int, diffs map[string]string) {
 	r, b := readAll(t, path, Options{})
 	_, kept := readAll(t, path, Options{KeepUserMissing: true})
-	want := readCSV(t, csvPath)
-	col := map[string]int{}
-	for j, name := range want[0] {
-		col[name] = j
-	}
-	idno := -1
-	for j, v := range r.Variables {
-		if v.Name == "idno" {
-			idno = j
-		}
-	}
-	if idno < 0 {
-		t.Fatal("no idno variable")
-	}
-	row := map[float64]int{}
-	for i := 0; i < b.Len; i++ {
-		row[b.Columns[idno].Floats[i]] = i
-	}
-	if b.Len != len(want)-1 {
-		t.Errorf("%d respondents, CSV has %d", b.Len, len(want)-1)
-	}
+	want := labelledtest.ReadCSV(t, csvPath)
+	col, rows := labelledtest.MatchRows(t, varNames(r), b, want, "idno")
 	shared, differing := 0, map[string]int{}
 	for j, v := range r.Variables {
 		cj, ok := col[v.Name]
@@ -79,13 +59,8 @@ func compareESS(t *testing.T, path, csvPath, na string, minShared int, diffs map
 		if v.Kind == labelled.String {
 			c = kept.Columns[j]
 		}
-		for _, rec := range want[1:] {
-			id, _ := strconv.ParseFloat(rec[col["idno"]], 64)
-			i, ok := row[id]
-			if !ok {
-				t.Fatalf("idno %v of the CSV not in the .sav", id)
-			}
-			if !essSame(v, c, i, rec[cj], na) {
+		for k, rec := range want[1:] {
+			if !labelledtest.SameAsR(v.Kind, c, rows[k], rec[cj], na) {
 				differing[v.Name]++
 			}
 		}
@@ -103,17 +78,4 @@ func compareESS(t *testing.T, path, csvPath, na string, minShared int, diffs map
 			t.Errorf("%s is listed as differing but matches the CSV", name)
 		}
 	}
-}
-
-// essSame compares with a cell written by R: na for missing, numbers with
-// 15 significant digits.
-func essSame(v Variable, c labelled.Column, i int, cell, na string) bool {
-	if !c.Valid[i] {
-		return cell == na
-	}
-	if v.Kind == labelled.String {
-		return c.Strings[i] == cell
-	}
-	w, err := strconv.ParseFloat(cell, 64)
-	return err == nil && strconv.FormatFloat(c.Floats[i], 'g', 15, 64) == strconv.FormatFloat(w, 'g', 15, 64)
 }

@@ -3,14 +3,10 @@ package spss
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"socap/pipeline/ingest/internal/labelled"
+	"socap/pipeline/ingest/internal/labelledtest"
 )
 
 // FuzzSPSS feeds arbitrary bytes to the reader: it must return an error
@@ -23,16 +19,7 @@ func FuzzSPSS(f *testing.F) {
 		f.Add(writeRoundTrip(f, binary.LittleEndian, 3, comp))
 	}
 	f.Add(writeRoundTrip(f, binary.BigEndian, 3, 1))
-	if ds := sharedDatasets(); ds != "" {
-		for _, pat := range []string{"readstat/*/*.sav", "readstat/*/*.zsav"} {
-			m, _ := filepath.Glob(filepath.Join(ds, pat))
-			for _, p := range m {
-				if data, err := os.ReadFile(p); err == nil && len(data) < 64<<10 {
-					f.Add(data)
-				}
-			}
-		}
-	}
+	labelledtest.AddSeeds(f, "readstat/*/*.sav", "readstat/*/*.zsav")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, keep := range []bool{false, true} {
 			r, err := NewReader(bytes.NewReader(data), int64(len(data)), "fuzz.sav", Options{KeepUserMissing: keep})
@@ -42,41 +29,7 @@ func FuzzSPSS(f *testing.F) {
 				}
 				return
 			}
-			b := r.NewBatch(64)
-			var rows int64
-			for {
-				n, err := r.Next(b)
-				rows += int64(n)
-				if rows > r.maxRows {
-					t.Fatalf("%d rows from a file that can hold %d", rows, r.maxRows)
-				}
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					var fe *labelled.FormatError
-					if !errors.As(err, &fe) || fe.File != "fuzz.sav" {
-						t.Fatalf("data error without place: %v", err)
-					}
-					break
-				}
-			}
+			labelledtest.CheckRead(t, r, "fuzz.sav", r.maxRows)
 		}
 	})
-}
-
-// sharedDatasets is datasets without a testing.TB: "" when absent.
-func sharedDatasets() string {
-	dir, _ := filepath.Abs(".")
-	for dir != filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			ds := filepath.Join(dir, "..", "shared", "datasets")
-			if _, err := os.Stat(ds); err == nil {
-				return ds
-			}
-			return ""
-		}
-		dir = filepath.Dir(dir)
-	}
-	return ""
 }

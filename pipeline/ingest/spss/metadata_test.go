@@ -8,13 +8,14 @@ import (
 	"reflect"
 	"testing"
 
+	"socap/internal/shareddata"
 	"socap/pipeline/ingest/internal/labelled"
 )
 
 // TestFixtureMetadata checks the dictionary of fixtures against what
 // ReadStat's extract_metadata reports for them.
 func TestFixtureMetadata(t *testing.T) {
-	ds := filepath.Join(datasets(t), "readstat")
+	ds := shareddata.Path(t, "readstat")
 	r, err := Open(filepath.Join(ds, "basic/sample_missing.sav"), Options{})
 	if err != nil {
 		t.Fatal(err)

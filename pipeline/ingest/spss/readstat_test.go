@@ -1,12 +1,9 @@
 package spss
 
 import (
-	"bytes"
 	"encoding/binary"
-	"encoding/csv"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -14,91 +11,34 @@ import (
 	"testing"
 
 	"socap/pipeline/ingest/internal/labelled"
+	"socap/pipeline/ingest/internal/labelledtest"
 )
 
-// readstatCSV converts path with the readstat command (ReadStat, Debian
-// package readstat) and returns its CSV, or skips when readstat is absent.
-// ReadStat keeps user-missing values and writes dates as SPSS seconds.
-func readstatCSV(t *testing.T, path string) [][]string {
-	t.Helper()
-	bin, err := exec.LookPath("readstat")
-	if err != nil {
-		t.Skip("readstat not on PATH (apt-get install -y readstat)")
-	}
-	var out, stderr bytes.Buffer
-	cmd := exec.Command(bin, path, "-")
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("readstat %s: %v: %s", path, err, stderr.String())
-	}
-	cr := csv.NewReader(&out)
-	cr.FieldsPerRecord = -1
-	recs, err := cr.ReadAll()
-	if err != nil {
-		t.Fatalf("readstat %s output: %v", path, err)
-	}
-	return recs
-}
-
-// sameAsReadstat compares a value with ReadStat's CSV cell. ReadStat
-// prints numbers with six decimals, or with 14 when six lose digits, and
-// missing values as empty cells.
-func sameAsReadstat(v Variable, c labelled.Column, i int, cell string) bool {
-	got := render(v, c, i, cellStyle{raw: true})
-	if v.Kind == labelled.String || !c.Valid[i] {
-		return got == cell
-	}
-	w, err := strconv.ParseFloat(cell, 64)
-	if err != nil {
-		return false
-	}
-	g, _ := strconv.ParseFloat(got, 64)
-	return g == w || strconv.FormatFloat(g, 'f', 6, 64) == cell || strconv.FormatFloat(g, 'f', 14, 64) == cell
-}
-
-// compareWithReadstat reads path with both readers and compares every
-// value.
+// compareWithReadstat reads path with both readers, keeping user-missing
+// values as ReadStat does, and compares every value; ReadStat writes dates
+// as SPSS seconds.
 func compareWithReadstat(t *testing.T, path string) {
 	t.Helper()
-	want := readstatCSV(t, path)
+	want := labelledtest.ReadstatCSV(t, path)
 	r, b := readAll(t, path, Options{KeepUserMissing: true})
-	if len(want) == 0 {
-		t.Fatalf("readstat wrote nothing for %s", path)
-	}
-	if len(want[0]) != len(r.Variables) {
-		t.Fatalf("%d variables, readstat has %d", len(r.Variables), len(want[0]))
-	}
-	for j, v := range r.Variables {
-		if v.Name != want[0][j] {
-			t.Errorf("variable %d: %q, readstat %q", j, v.Name, want[0][j])
+	show := func(i, j int) string { return render(r.Variables[j], b.Columns[j], i, cellStyle{raw: true}) }
+	labelledtest.CompareTable(t, "readstat", varNames(r), b, want, func(i, j int, cell string) bool {
+		got := show(i, j)
+		if r.Variables[j].Kind == labelled.String || !b.Columns[j].Valid[i] {
+			return got == cell
 		}
-	}
-	if b.Len != len(want)-1 {
-		t.Fatalf("%d rows, readstat %d", b.Len, len(want)-1)
-	}
-	bad := 0
-	for i := 0; i < b.Len && bad < 20; i++ {
-		for j, v := range r.Variables {
-			if !sameAsReadstat(v, b.Columns[j], i, want[i+1][j]) {
-				bad++
-				t.Errorf("row %d %s: got %q, readstat %q", i+1, v.Name, render(v, b.Columns[j], i, cellStyle{raw: true}), want[i+1][j])
-			}
-		}
-	}
+		g, _ := strconv.ParseFloat(got, 64)
+		return labelledtest.SameAsReadstat(r.Variables[j].Kind, g, cell, 0)
+	}, show)
 }
+
+// corpus matches the SPSS files of the shared datasets.
+var corpus = []string{"readstat/*/*.sav", "readstat/*/*.zsav", "ess9no/*.sav", "ess9nordic/*.sav"}
 
 // TestReadstatFixtures compares every SPSS file of the shared corpus with
 // ReadStat's conversion.
 func TestReadstatFixtures(t *testing.T) {
-	ds := datasets(t)
-	var files []string
-	for _, pat := range []string{"readstat/*/*.sav", "readstat/*/*.zsav", "ess9no/*.sav", "ess9nordic/*.sav"} {
-		m, _ := filepath.Glob(filepath.Join(ds, pat))
-		files = append(files, m...)
-	}
-	if len(files) < 10 {
-		t.Fatalf("found only %d SPSS files under %s", len(files), ds)
-	}
+	ds, files := labelledtest.Corpus(t, 10, corpus...)
 	for _, f := range files {
 		rel, _ := filepath.Rel(ds, f)
 		t.Run(rel, func(t *testing.T) { compareWithReadstat(t, f) })
@@ -111,38 +51,18 @@ func TestReadstatFixtures(t *testing.T) {
 // values; value labels) and checks the reader against both ReadStat's
 // reading and the source values.
 func TestReadstatGenerated(t *testing.T) {
-	bin, err := exec.LookPath("readstat")
-	if err != nil {
-		t.Skip("readstat not on PATH (apt-get install -y readstat)")
-	}
-	dir := t.TempDir()
-	var src bytes.Buffer
-	cw := csv.NewWriter(&src)
-	cw.Write([]string{"id", "txt", "x", "code"})
+	records := [][]string{{"id", "txt", "x", "code"}}
 	const rows = 300
 	for i := 0; i < rows; i++ {
-		x := ""
-		if i%7 != 0 {
-			x = strconv.FormatFloat(float64(i)*1.25-50, 'g', -1, 64)
-		}
-		cw.Write([]string{strconv.Itoa(i), strings.Repeat("Ærø ", (i*7)%176), x, strconv.Itoa(i % 5)})
+		_, _, x := labelledtest.Fraction(i)
+		records = append(records, []string{strconv.Itoa(i), strings.Repeat("Ærø ", (i*7)%176), x, strconv.Itoa(i % 5)})
 	}
-	cw.Flush()
 	meta := `{"type": "SPSS", "variables": [
 {"type": "NUMERIC", "name": "id", "label": "Identifier", "missing": {"type": "DISCRETE", "values": [3, 4]}},
 {"type": "STRING", "name": "txt", "label": "Long text"},
 {"type": "NUMERIC", "name": "x", "format": "NUMBER", "decimals": 2, "missing": {"type": "RANGE", "low": 10, "high": 20}},
 {"type": "NUMERIC", "name": "code", "categories": [{"code": 1, "label": "one"}, {"code": 4, "label": "four"}]}]}`
-	csvPath, metaPath, sav := filepath.Join(dir, "in.csv"), filepath.Join(dir, "meta.json"), filepath.Join(dir, "gen.sav")
-	if err := os.WriteFile(csvPath, src.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(metaPath, []byte(meta), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(bin, csvPath, metaPath, sav).CombinedOutput(); err != nil {
-		t.Fatalf("readstat: %v: %s", err, out)
-	}
+	sav := labelledtest.ReadstatWrite(t, records, meta, "gen.sav")
 	compareWithReadstat(t, sav)
 
 	r, b := readAll(t, sav, Options{})
@@ -162,8 +82,8 @@ func TestReadstatGenerated(t *testing.T) {
 		if valid := i != 3 && i != 4; b.Columns[0].Valid[i] != valid {
 			t.Errorf("row %d id valid=%v, want %v", i, b.Columns[0].Valid[i], valid)
 		}
-		x := float64(i)*1.25 - 50
-		if valid := i%7 != 0 && (x < 10 || x > 20); b.Columns[2].Valid[i] != valid || (valid && b.Columns[2].Floats[i] != x) {
+		x, valid, _ := labelledtest.Fraction(i)
+		if valid = valid && (x < 10 || x > 20); b.Columns[2].Valid[i] != valid || (valid && b.Columns[2].Floats[i] != x) {
 			t.Errorf("row %d x=%v valid=%v, want %v valid=%v", i, b.Columns[2].Floats[i], b.Columns[2].Valid[i], x, valid)
 		}
 	}
@@ -173,19 +93,10 @@ func TestReadstatGenerated(t *testing.T) {
 // wider than 8 bytes, which go in the long string value labels record
 // (subtype 21).
 func TestReadstatStringLabels(t *testing.T) {
-	bin, err := exec.LookPath("readstat")
-	if err != nil {
-		t.Skip("readstat not on PATH (apt-get install -y readstat)")
-	}
-	dir := t.TempDir()
-	csvPath, metaPath, sav := filepath.Join(dir, "in.csv"), filepath.Join(dir, "meta.json"), filepath.Join(dir, "labels.sav")
-	os.WriteFile(csvPath, []byte("city,code\nBergen sentrum,1\nOslo,2\nTromsø nord,3\n"), 0o644)
-	os.WriteFile(metaPath, []byte(`{"type": "SPSS", "variables": [
+	records := [][]string{{"city", "code"}, {"Bergen sentrum", "1"}, {"Oslo", "2"}, {"Tromsø nord", "3"}}
+	sav := labelledtest.ReadstatWrite(t, records, `{"type": "SPSS", "variables": [
 {"type": "STRING", "name": "city", "categories": [{"code": "Bergen sentrum", "label": "BGO"}, {"code": "Tromsø nord", "label": "TOS"}]},
-{"type": "NUMERIC", "name": "code"}]}`), 0o644)
-	if out, err := exec.Command(bin, csvPath, metaPath, sav).CombinedOutput(); err != nil {
-		t.Fatalf("readstat: %v: %s", err, out)
-	}
+{"type": "NUMERIC", "name": "code"}]}`, "labels.sav")
 	compareWithReadstat(t, sav)
 	r, _ := readAll(t, sav, Options{})
 	want := []labelled.ValueLabel{{String: "Bergen sentrum", Label: "BGO"}, {String: "Tromsø nord", Label: "TOS"}}
@@ -198,9 +109,7 @@ func TestReadstatStringLabels(t *testing.T) {
 // every compression and byte order (zlib in several blocks), so the
 // writer the other tests rely on is checked by an independent reader.
 func TestReadstatWriterFiles(t *testing.T) {
-	if _, err := exec.LookPath("readstat"); err != nil {
-		t.Skip("readstat not on PATH (apt-get install -y readstat)")
-	}
+	labelledtest.Readstat(t)
 	dir := t.TempDir()
 	for _, comp := range []int32{0, 1, 2} {
 		for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {

@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"strconv"
-	"strings"
 	"testing"
 
 	"socap/pipeline/ingest/internal/labelled"
+	"socap/pipeline/ingest/internal/labelledtest"
 )
 
 var roundTripVars = []testVar{
@@ -119,17 +120,8 @@ func TestTruncated(t *testing.T) {
 	for _, comp := range []int32{0, 1, 2} {
 		data := writeRoundTrip(t, binary.LittleEndian, 7, comp)
 		for n := 0; n < len(data); n++ {
-			err := readErr(data[:n], "cut.sav")
-			var fe *labelled.FormatError
-			if !errors.As(err, &fe) {
-				t.Fatalf("compression %d, %d of %d bytes: got %v, want a FormatError", comp, n, len(data), err)
-			}
-			if fe.File != "cut.sav" || fe.Offset < 0 || (!fe.Decompressed && fe.Offset > int64(n)) || fe.Expected == "" {
-				t.Fatalf("compression %d, %d bytes: badly placed error %q", comp, n, err)
-			}
-			if !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, ErrFormat) {
-				t.Fatalf("compression %d, %d bytes: %v wraps neither io.ErrUnexpectedEOF nor ErrFormat", comp, n, err)
-			}
+			what := fmt.Sprintf("compression %d, %d of %d bytes", comp, n, len(data))
+			labelledtest.CheckCut(t, what, readErr(data[:n], "cut.sav"), "cut.sav", n, ErrFormat)
 		}
 	}
 }
@@ -140,15 +132,7 @@ func readErr(data []byte, name string) error {
 	if err != nil {
 		return err
 	}
-	b := r.NewBatch(4)
-	for {
-		if _, err := r.Next(b); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-	}
+	return labelledtest.FirstError(r, 4)
 }
 
 // TestErrorMessages pins the wording of errors: file, offset, what was
@@ -163,9 +147,7 @@ func TestErrorMessages(t *testing.T) {
 		{good[:100], "read bad.sav: offset 0: expected file header record (176 bytes): unexpected EOF"},
 		{good[:len(good)-3], "read bad.sav: offset " + strconv.Itoa(len(good)-8) + ": expected 8-byte literal: unexpected EOF"},
 	} {
-		if err := readErr(tt.data, "bad.sav"); err == nil || err.Error() != tt.want {
-			t.Errorf("got  %v\nwant %s", err, tt.want)
-		}
+		labelledtest.CheckMessage(t, readErr(tt.data, "bad.sav"), tt.want)
 	}
 }
 
@@ -182,9 +164,7 @@ func TestErrorIsSticky(t *testing.T) {
 	if first == nil || n == 0 || n >= 20 {
 		t.Fatalf("first Next: %d rows, %v", n, first)
 	}
-	if n, err := r.Next(b); n != 0 || err != first || b.Len != 0 {
-		t.Errorf("second Next: %d rows, %v, want 0, %v", n, err, first)
-	}
+	labelledtest.CheckSticky(t, r, b, first)
 }
 
 // TestLyingHeaders patches counts in a valid file to values the file
@@ -192,32 +172,21 @@ func TestErrorIsSticky(t *testing.T) {
 // allocated.
 func TestLyingHeaders(t *testing.T) {
 	le := binary.LittleEndian
-	for _, tt := range []struct {
-		name, want string // want: part of the error
-		patch      func(b []byte, at func(pattern []byte) int)
-	}{
-		{"case count", "expected a case count the file can hold", func(b []byte, at func([]byte) int) { le.PutUint32(b[80:], 1<<31-1) }},
-		{"long names record size", "expected extension record 13 of at most", func(b []byte, at func([]byte) int) {
+	for _, lie := range []labelledtest.Lie{
+		{Name: "case count", Want: "expected a case count the file can hold", Patch: func(b []byte, at func([]byte) int) { le.PutUint32(b[80:], 1<<31-1) }},
+		{Name: "long names record size", Want: "expected extension record 13 of at most", Patch: func(b []byte, at func([]byte) int) {
 			i := at([]byte{7, 0, 0, 0, 13, 0, 0, 0, 1, 0, 0, 0})
 			le.PutUint32(b[i+12:], 1<<31-1)
 		}},
-		{"value label count", "expected value label count", func(b []byte, at func([]byte) int) {
+		{Name: "value label count", Want: "expected value label count", Patch: func(b []byte, at func([]byte) int) {
 			i := at([]byte{3, 0, 0, 0, 2, 0, 0, 0}) // record 3 of trust's two labels
 			le.PutUint32(b[i+4:], 1<<30)
 		}},
 	} {
 		for _, comp := range []int32{0, 1, 2} {
-			data := writeRoundTrip(t, le, 5, comp)
-			tt.patch(data, func(pattern []byte) int {
-				i := bytes.Index(data, pattern)
-				if i < 0 {
-					t.Fatalf("%s: no %q in the test file", tt.name, pattern)
-				}
-				return i
-			})
-			_, err := NewReader(bytes.NewReader(data), int64(len(data)), "lie.sav", Options{})
-			if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("%s, compression %d: %v, want an ErrFormat saying %q", tt.name, comp, err, tt.want)
+			what := fmt.Sprintf("%s, compression %d", lie.Name, comp)
+			if err := labelledtest.CheckLie(t, what, lie, writeRoundTrip(t, le, 5, comp), "lie.sav", readErr); !errors.Is(err, ErrFormat) {
+				t.Errorf("%s: %v does not wrap ErrFormat", what, err)
 			}
 		}
 	}

@@ -1,11 +1,10 @@
 package stata
 
 import (
-	"path/filepath"
-	"strconv"
 	"testing"
 
-	"socap/pipeline/ingest/internal/labelled"
+	"socap/internal/shareddata"
+	"socap/pipeline/ingest/internal/labelledtest"
 )
 
 // TestESS9NO compares ESS9NO.dta (format 115, Latin-1 text, missing codes
@@ -14,9 +13,8 @@ import (
 // (ESS9NO.sav, edition 2, differs in a few variables; see the spss
 // package's test).
 func TestESS9NO(t *testing.T) {
-	ds := filepath.Join(datasets(t), "ess9no")
-	r, b := readAll(t, filepath.Join(ds, "ESS9NO.dta"), Options{})
-	want := readCSV(t, filepath.Join(ds, "ESS9NO.csv"))
+	r, b := readAll(t, shareddata.Path(t, "ess9no/ESS9NO.dta"), Options{})
+	want := labelledtest.ReadCSV(t, shareddata.Path(t, "ess9no/ESS9NO.csv"))
 	if r.File.Version != 115 || r.File.Rows != 1406 || r.File.Encoding != "UTF-8" {
 		t.Errorf("file info %+v", r.File)
 	}
@@ -26,26 +24,7 @@ func TestESS9NO(t *testing.T) {
 			t.Errorf("prtvtcat labels %+v, want Grüne fifth", v.ValueLabels)
 		}
 	}
-	col := map[string]int{}
-	for j, name := range want[0] {
-		col[name] = j
-	}
-	idno := -1
-	for j, v := range r.Variables {
-		if v.Name == "idno" {
-			idno = j
-		}
-	}
-	if idno < 0 {
-		t.Fatal("no idno variable")
-	}
-	row := map[float64]int{}
-	for i := 0; i < b.Len; i++ {
-		row[b.Columns[idno].Floats[i]] = i
-	}
-	if b.Len != len(want)-1 {
-		t.Errorf("%d respondents, CSV has %d", b.Len, len(want)-1)
-	}
+	col, rows := labelledtest.MatchRows(t, varNames(r), b, want, "idno")
 	shared := 0
 	for j, v := range r.Variables {
 		cj, ok := col[v.Name]
@@ -53,31 +32,13 @@ func TestESS9NO(t *testing.T) {
 			continue
 		}
 		shared++
-		for _, rec := range want[1:] {
-			id, _ := strconv.ParseFloat(rec[col["idno"]], 64)
-			i, ok := row[id]
-			if !ok {
-				t.Fatalf("idno %v of the CSV not in the .dta", id)
-			}
-			if !essSame(v, b.Columns[j], i, rec[cj]) {
-				t.Errorf("idno %v %s: %q, CSV %q", id, v.Name, render(v, b.Columns[j], i, cellStyle{null: "NA"}), rec[cj])
+		for k, rec := range want[1:] {
+			if i := rows[k]; !labelledtest.SameAsR(v.Kind, b.Columns[j], i, rec[cj], "NA") {
+				t.Errorf("idno %s %s: %q, CSV %q", rec[col["idno"]], v.Name, render(v, b.Columns[j], i, cellStyle{null: "NA"}), rec[cj])
 			}
 		}
 	}
 	if shared < 500 {
 		t.Errorf("only %d shared variables", shared)
 	}
-}
-
-// essSame compares with a cell of R's write.csv: NA for missing, numbers
-// with 15 significant digits.
-func essSame(v Variable, c labelled.Column, i int, cell string) bool {
-	if v.Kind == labelled.String {
-		return c.Strings[i] == cell
-	}
-	if !c.Valid[i] {
-		return cell == "NA"
-	}
-	w, err := strconv.ParseFloat(cell, 64)
-	return err == nil && strconv.FormatFloat(c.Floats[i], 'g', 15, 64) == strconv.FormatFloat(w, 'g', 15, 64)
 }

@@ -1,96 +1,24 @@
 package stata
 
 import (
-	"encoding/csv"
-	"errors"
-	"io"
-	"math"
-	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
-	"time"
 
+	"socap/internal/shareddata"
 	"socap/pipeline/ingest/internal/labelled"
+	"socap/pipeline/ingest/internal/labelledtest"
 )
-
-// sharedDatasets returns ../shared/datasets beside the repository root,
-// or "" when it is absent.
-func sharedDatasets() string {
-	dir, _ := filepath.Abs(".")
-	for dir != filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			ds := filepath.Join(dir, "..", "shared", "datasets")
-			if _, err := os.Stat(ds); err == nil {
-				return ds
-			}
-			return ""
-		}
-		dir = filepath.Dir(dir)
-	}
-	return ""
-}
-
-func datasets(t testing.TB) string {
-	t.Helper()
-	ds := sharedDatasets()
-	if ds == "" {
-		t.Skip("shared datasets not found at ../shared/datasets beside the checkout (they are never copied into it)")
-	}
-	return ds
-}
 
 // readAll reads every observation of path into one batch.
 func readAll(t testing.TB, path string, opts Options) (*Reader, *labelled.Batch) {
 	t.Helper()
-	r, err := Open(path, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	return r, drain(t, r)
+	return labelledtest.ReadFile(t, path, func(path string) (*Reader, error) { return Open(path, opts) })
 }
 
-func drain(t testing.TB, r *Reader) *labelled.Batch {
-	t.Helper()
-	all := &labelled.Batch{Columns: make([]labelled.Column, len(r.Variables))}
-	b := r.NewBatch(3) // small batches exercise the batch boundaries
-	for {
-		n, err := r.Next(b)
-		if errors.Is(err, io.EOF) {
-			return all
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range b.Columns {
-			c, a := &b.Columns[i], &all.Columns[i]
-			a.Valid = append(a.Valid, c.Valid[:n]...)
-			if c.Strings != nil {
-				a.Strings = append(a.Strings, c.Strings[:n]...)
-			} else {
-				a.Floats = append(a.Floats, c.Floats[:n]...)
-				a.Tags = append(a.Tags, c.Tags[:n]...)
-			}
-		}
-		all.Len += n
-	}
-}
-
-func readCSV(t testing.TB, path string) [][]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs[0][0] = strings.TrimPrefix(recs[0][0], "\ufeff")
-	return recs
+// varNames lists the names of r's variables.
+func varNames(r *Reader) []string {
+	return labelledtest.Names(r.Variables, func(v Variable) string { return v.Name })
 }
 
 // cellStyle says how a companion CSV spells values.
@@ -120,35 +48,16 @@ func render(v Variable, c labelled.Column, i int, st cellStyle) string {
 		return st.null
 	}
 	x := c.Floats[i]
-	switch {
-	case st.raw && v.Kind == labelled.Date:
+	if !st.raw {
+		return labelledtest.Calendar(v.Kind, x)
+	}
+	switch v.Kind {
+	case labelled.Date:
 		x += stataEpochDays
-	case st.raw && v.Kind == labelled.DateTime:
+	case labelled.DateTime:
 		x += stataEpochDays * 86400
-	case st.raw:
-	case v.Kind == labelled.Date:
-		return time.Unix(int64(math.Floor(x))*86400, 0).UTC().Format("2006-01-02")
-	case v.Kind == labelled.DateTime:
-		return time.Unix(int64(x), 0).UTC().Format("2006-01-02T15:04:05.000000")
-	case v.Kind == labelled.Time:
-		s := int64(x)
-		return strconv.FormatInt(s/3600, 10) + time.Unix(s%3600, 0).UTC().Format(":04:05.000000")
 	}
 	return strconv.FormatFloat(x, 'g', -1, 64)
-}
-
-// sameCell compares numerically when both are numbers (the CSVs write 1.0
-// for 1) and the hour as 0 or 00.
-func sameCell(got, want string) bool {
-	if got == want {
-		return true
-	}
-	g, err1 := strconv.ParseFloat(got, 64)
-	w, err2 := strconv.ParseFloat(want, 64)
-	if err1 == nil && err2 == nil {
-		return g == w
-	}
-	return strings.TrimLeft(got, "0") == strings.TrimLeft(want, "0")
 }
 
 // TestFixturesMatchCSV reads the pyreadstat Stata fixtures and compares
@@ -157,7 +66,7 @@ func sameCell(got, want string) bool {
 // missing_dta_formatted.csv writes .a–.z as letters, missing_unformatted.csv
 // every missing value as NaN and missing_dta_labeled.csv value labels.
 func TestFixturesMatchCSV(t *testing.T) {
-	ds := filepath.Join(datasets(t), "readstat")
+	ds := shareddata.Path(t, "readstat")
 	tests := []struct {
 		file, csv string
 		style     cellStyle
@@ -171,25 +80,9 @@ func TestFixturesMatchCSV(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file+"~"+filepath.Base(tt.csv), func(t *testing.T) {
 			r, b := readAll(t, filepath.Join(ds, tt.file), Options{})
-			want := readCSV(t, filepath.Join(ds, tt.csv))
-			if len(want[0]) != len(r.Variables) {
-				t.Fatalf("%d variables, CSV has %d columns", len(r.Variables), len(want[0]))
-			}
-			for j, v := range r.Variables {
-				if v.Name != want[0][j] {
-					t.Errorf("variable %d is %q, CSV says %q", j, v.Name, want[0][j])
-				}
-			}
-			if b.Len != len(want)-1 {
-				t.Fatalf("%d rows, CSV has %d", b.Len, len(want)-1)
-			}
-			for i := 0; i < b.Len; i++ {
-				for j, v := range r.Variables {
-					if got := render(v, b.Columns[j], i, tt.style); !sameCell(got, want[i+1][j]) {
-						t.Errorf("row %d %s: got %q, want %q", i+1, v.Name, got, want[i+1][j])
-					}
-				}
-			}
+			labelledtest.CompareCSV(t, filepath.Join(ds, tt.csv), varNames(r), b, func(i, j int) string {
+				return render(r.Variables[j], b.Columns[j], i, tt.style)
+			})
 		})
 	}
 }

@@ -3,14 +3,10 @@ package stata
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"socap/pipeline/ingest/internal/labelled"
+	"socap/pipeline/ingest/internal/labelledtest"
 )
 
 // FuzzStata feeds arbitrary bytes to the reader: it must return an error
@@ -24,14 +20,7 @@ func FuzzStata(f *testing.F) {
 		f.Add(sampleDta(version, binary.LittleEndian))
 	}
 	f.Add(sampleDta(118, binary.BigEndian))
-	if ds := sharedDatasets(); ds != "" {
-		m, _ := filepath.Glob(filepath.Join(ds, "readstat/*/*.dta"))
-		for _, p := range m {
-			if data, err := os.ReadFile(p); err == nil {
-				f.Add(data)
-			}
-		}
-	}
+	labelledtest.AddSeeds(f, "readstat/*/*.dta")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := NewReader(bytes.NewReader(data), int64(len(data)), "fuzz.dta", Options{})
 		if err != nil {
@@ -43,24 +32,6 @@ func FuzzStata(f *testing.F) {
 		if r.File.Rows < 0 || (r.File.Rows > 0 && r.File.Rows*int64(r.rowLen) > int64(len(data))) {
 			t.Fatalf("%d observations of %d bytes in a %d-byte file", r.File.Rows, r.rowLen, len(data))
 		}
-		b := r.NewBatch(64)
-		var rows int64
-		for {
-			n, err := r.Next(b)
-			rows += int64(n)
-			if rows > r.File.Rows {
-				t.Fatalf("%d rows, header says %d", rows, r.File.Rows)
-			}
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			if err != nil {
-				var fe *labelled.FormatError
-				if !errors.As(err, &fe) || fe.File != "fuzz.dta" {
-					t.Fatalf("data error without place: %v", err)
-				}
-				return
-			}
-		}
+		labelledtest.CheckRead(t, r, "fuzz.dta", r.File.Rows)
 	})
 }

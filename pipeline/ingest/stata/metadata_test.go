@@ -1,17 +1,17 @@
 package stata
 
 import (
-	"path/filepath"
 	"reflect"
 	"testing"
 
+	"socap/internal/shareddata"
 	"socap/pipeline/ingest/internal/labelled"
 )
 
 // TestFixtureMetadata checks the metadata of sample.dta against what
 // ReadStat's extract_metadata and Stata's describe report for it.
 func TestFixtureMetadata(t *testing.T) {
-	r, err := Open(filepath.Join(datasets(t), "readstat/basic/sample.dta"), Options{})
+	r, err := Open(shareddata.Path(t, "readstat/basic/sample.dta"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,9 @@
 package stata
 
 import (
-	"bytes"
 	"encoding/binary"
-	"encoding/csv"
 	"fmt"
-	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -16,30 +12,8 @@ import (
 	"time"
 
 	"socap/pipeline/ingest/internal/labelled"
+	"socap/pipeline/ingest/internal/labelledtest"
 )
-
-// readstatCSV converts path with the readstat command (ReadStat, Debian
-// package readstat) and returns its CSV, or skips when readstat is absent.
-func readstatCSV(t *testing.T, path string) [][]string {
-	t.Helper()
-	bin, err := exec.LookPath("readstat")
-	if err != nil {
-		t.Skip("readstat not on PATH (apt-get install -y readstat)")
-	}
-	var out, stderr bytes.Buffer
-	cmd := exec.Command(bin, path, "-")
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("readstat %s: %v: %s", path, err, stderr.String())
-	}
-	cr := csv.NewReader(&out)
-	cr.FieldsPerRecord = -1
-	recs, err := cr.ReadAll()
-	if err != nil {
-		t.Fatalf("readstat %s output: %v", path, err)
-	}
-	return recs
-}
 
 // stored gives a value in the units of the file, as ReadStat prints it:
 // days since 1960 for %td, milliseconds since 1960 for %tc.
@@ -55,9 +29,9 @@ func stored(v Variable, x float64) float64 {
 	return x
 }
 
-// sameAsReadstat compares a value with ReadStat's CSV cell: numbers with
-// six decimals (14 when six lose digits), missing values as empty cells.
-// Timestamps were divided by 1000 and are compared to 1e-15 relative.
+// sameAsReadstat compares a value with ReadStat's CSV cell, in which
+// timestamps were divided by 1000 (compared to 1e-15 relative) and
+// integer-stored %td values are written as dates.
 func sameAsReadstat(v Variable, c labelled.Column, i int, cell string) bool {
 	if v.Kind == labelled.String {
 		return c.Strings[i] == cell
@@ -66,47 +40,20 @@ func sameAsReadstat(v Variable, c labelled.Column, i int, cell string) bool {
 		return cell == ""
 	}
 	if d, err := time.Parse("2006-01-02", cell); err == nil && v.Kind == labelled.Date {
-		// ReadStat writes integer-stored %td values as dates.
 		return float64(d.Unix()/86400) == c.Floats[i]
 	}
-	g := stored(v, c.Floats[i])
-	w, err := strconv.ParseFloat(cell, 64)
-	if err != nil {
-		return false
-	}
-	return g == w || strconv.FormatFloat(g, 'f', 6, 64) == cell || strconv.FormatFloat(g, 'f', 14, 64) == cell ||
-		(v.Kind != labelled.Numeric && math.Abs(g-w) <= 1e-15*math.Abs(w))
+	return labelledtest.SameAsReadstat(v.Kind, stored(v, c.Floats[i]), cell, 1e-15)
 }
 
 // compareWithReadstat reads path with both readers and compares every
 // value except those of the variables in skip.
 func compareWithReadstat(t *testing.T, path string, skip ...string) {
 	t.Helper()
-	want := readstatCSV(t, path)
+	want := labelledtest.ReadstatCSV(t, path)
 	r, b := readAll(t, path, Options{})
-	if len(want) == 0 || len(want[0]) != len(r.Variables) {
-		t.Fatalf("%d variables, readstat wrote %d rows", len(r.Variables), len(want))
-	}
-	for j, v := range r.Variables {
-		if v.Name != want[0][j] {
-			t.Errorf("variable %d: %q, readstat %q", j, v.Name, want[0][j])
-		}
-	}
-	if b.Len != len(want)-1 {
-		t.Fatalf("%d rows, readstat %d", b.Len, len(want)-1)
-	}
-	bad := 0
-	for i := 0; i < b.Len && bad < 20; i++ {
-		for j, v := range r.Variables {
-			if slices.Contains(skip, v.Name) {
-				continue
-			}
-			if !sameAsReadstat(v, b.Columns[j], i, want[i+1][j]) {
-				bad++
-				t.Errorf("row %d %s: got %q, readstat %q", i+1, v.Name, render(v, b.Columns[j], i, cellStyle{raw: true}), want[i+1][j])
-			}
-		}
-	}
+	labelledtest.CompareTable(t, "readstat", varNames(r), b, want, func(i, j int, cell string) bool {
+		return slices.Contains(skip, r.Variables[j].Name) || sameAsReadstat(r.Variables[j], b.Columns[j], i, cell)
+	}, func(i, j int) string { return render(r.Variables[j], b.Columns[j], i, cellStyle{raw: true}) })
 }
 
 // TestReadstatFixtures compares every Stata file of the pyreadstat corpus
@@ -114,11 +61,7 @@ func compareWithReadstat(t *testing.T, path string, skip ...string) {
 // command (1.1.8) stops on it with "Unable to convert string to the
 // requested encoding"; TestESS9NO covers it.
 func TestReadstatFixtures(t *testing.T) {
-	ds := datasets(t)
-	files, _ := filepath.Glob(filepath.Join(ds, "readstat/*/*.dta"))
-	if len(files) < 2 {
-		t.Fatalf("found only %d Stata files under %s", len(files), ds)
-	}
+	ds, files := labelledtest.Corpus(t, 2, "readstat/*/*.dta")
 	for _, f := range files {
 		rel, _ := filepath.Rel(ds, f)
 		t.Run(rel, func(t *testing.T) { compareWithReadstat(t, f) })
@@ -129,37 +72,17 @@ func TestReadstatFixtures(t *testing.T) {
 // long strings, value labels, missing values) from a CSV and compares the
 // reader with ReadStat's reading and with the source values.
 func TestReadstatGenerated(t *testing.T) {
-	bin, err := exec.LookPath("readstat")
-	if err != nil {
-		t.Skip("readstat not on PATH (apt-get install -y readstat)")
-	}
-	dir := t.TempDir()
-	var src bytes.Buffer
-	cw := csv.NewWriter(&src)
-	cw.Write([]string{"id", "txt", "x"})
+	records := [][]string{{"id", "txt", "x"}}
 	const rows = 200
 	for i := 0; i < rows; i++ {
-		x := ""
-		if i%7 != 0 {
-			x = strconv.FormatFloat(float64(i)*1.25-50, 'g', -1, 64)
-		}
-		cw.Write([]string{strconv.Itoa(i % 5), strings.Repeat("Ærø ", i%60) + "|", x})
+		_, _, x := labelledtest.Fraction(i)
+		records = append(records, []string{strconv.Itoa(i % 5), strings.Repeat("Ærø ", i%60) + "|", x})
 	}
-	cw.Flush()
 	meta := `{"type": "STATA", "variables": [
 {"type": "NUMERIC", "name": "id", "label": "Identifier", "categories": [{"code": 1, "label": "one"}, {"code": 4, "label": "fire"}]},
 {"type": "STRING", "name": "txt", "label": "Text"},
 {"type": "NUMERIC", "name": "x"}]}`
-	csvPath, metaPath, dta := filepath.Join(dir, "in.csv"), filepath.Join(dir, "meta.json"), filepath.Join(dir, "gen.dta")
-	if err := os.WriteFile(csvPath, src.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(metaPath, []byte(meta), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(bin, csvPath, metaPath, dta).CombinedOutput(); err != nil {
-		t.Fatalf("readstat: %v: %s", err, out)
-	}
+	dta := labelledtest.ReadstatWrite(t, records, meta, "gen.dta")
 	compareWithReadstat(t, dta)
 
 	r, b := readAll(t, dta, Options{})
@@ -170,8 +93,7 @@ func TestReadstatGenerated(t *testing.T) {
 		if want := strings.Repeat("Ærø ", i%60) + "|"; b.Columns[1].Strings[i] != want {
 			t.Errorf("row %d txt %q, want %q", i, b.Columns[1].Strings[i], want)
 		}
-		x := float64(i)*1.25 - 50
-		if valid := i%7 != 0; b.Columns[2].Valid[i] != valid || (valid && b.Columns[2].Floats[i] != x) {
+		if x, valid, _ := labelledtest.Fraction(i); b.Columns[2].Valid[i] != valid || (valid && b.Columns[2].Floats[i] != x) {
 			t.Errorf("row %d x=%v valid=%v, want %v", i, b.Columns[2].Floats[i], b.Columns[2].Valid[i], x)
 		}
 	}
@@ -185,9 +107,7 @@ func TestReadstatGenerated(t *testing.T) {
 // as the writer and the reader do; ReadStat 1.1.8 decodes them otherwise
 // and finds no strL, so the strL variable is not compared there.
 func TestReadstatWriterFiles(t *testing.T) {
-	if _, err := exec.LookPath("readstat"); err != nil {
-		t.Skip("readstat not on PATH (apt-get install -y readstat)")
-	}
+	labelledtest.Readstat(t)
 	dir := t.TempDir()
 	for _, version := range formats {
 		for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {

@@ -3,14 +3,14 @@ package stata
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
-	"io"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"testing"
 
 	"socap/pipeline/ingest/internal/labelled"
+	"socap/pipeline/ingest/internal/labelledtest"
 )
 
 var formats = []int{113, 114, 115, 117, 118, 119}
@@ -77,7 +77,7 @@ func TestRoundTrip(t *testing.T) {
 			if v[5].Kind != labelled.Date || v[6].Kind != labelled.DateTime || v[7].Kind != labelled.String || v[7].Width != 12 || v[7].Storage != "str12" {
 				t.Errorf("%s: %+v", name("kinds"), v)
 			}
-			b := drain(t, r)
+			b := labelledtest.ReadAll(t, r)
 			c := b.Columns
 			want := []float64{1, -300, 100000, 1.5, -2.25, -3653, 1 - 315619200}
 			for j, w := range want {
@@ -117,16 +117,7 @@ func TestTruncated(t *testing.T) {
 			if err == nil && version < 117 {
 				continue
 			}
-			var fe *labelled.FormatError
-			if !errors.As(err, &fe) {
-				t.Fatalf("format %d, %d of %d bytes: got %v, want a FormatError", version, n, len(data), err)
-			}
-			if fe.File != "cut.dta" || fe.Offset < 0 || fe.Offset > int64(n) || fe.Expected == "" {
-				t.Fatalf("format %d, %d bytes: badly placed error %q", version, n, err)
-			}
-			if !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, ErrFormat) {
-				t.Fatalf("format %d, %d bytes: %v wraps neither io.ErrUnexpectedEOF nor ErrFormat", version, n, err)
-			}
+			labelledtest.CheckCut(t, fmt.Sprintf("format %d, %d of %d bytes", version, n, len(data)), err, "cut.dta", n, ErrFormat)
 		}
 	}
 }
@@ -137,15 +128,7 @@ func readErr(data []byte, name string) error {
 	if err != nil {
 		return err
 	}
-	b := r.NewBatch(2)
-	for {
-		if _, err := r.Next(b); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-	}
+	return labelledtest.FirstError(r, 2)
 }
 
 // TestErrorMessages pins the wording of errors: file, offset, what was
@@ -162,9 +145,7 @@ func TestErrorMessages(t *testing.T) {
 		{[]byte("<stata_dta><header><release>120</release>"), `read bad.dta: offset 28: expected release 117, 118 or 119: invalid stata file: found "120"`},
 		{good[:cut], "read bad.dta: offset " + strconv.Itoa(data) + ": expected 3 observations of 51 bytes: unexpected EOF: only " + strconv.Itoa(cut-data) + " bytes left in file"},
 	} {
-		if err := readErr(tt.data, "bad.dta"); err == nil || err.Error() != tt.want {
-			t.Errorf("got  %v\nwant %s", err, tt.want)
-		}
+		labelledtest.CheckMessage(t, readErr(tt.data, "bad.dta"), tt.want)
 	}
 }
 
@@ -183,9 +164,7 @@ func TestErrorIsSticky(t *testing.T) {
 	if first == nil || n != 0 || !strings.Contains(first.Error(), "no strL (v=9, o=1)") {
 		t.Fatalf("first Next: %d rows, %v", n, first)
 	}
-	if n, err := r.Next(b); n != 0 || err != first {
-		t.Errorf("second Next: %d rows, %v, want 0, %v", n, err, first)
-	}
+	labelledtest.CheckSticky(t, r, b, first)
 }
 
 // TestLyingHeaders patches counts in a valid file to values the file
@@ -193,35 +172,20 @@ func TestErrorIsSticky(t *testing.T) {
 // allocated.
 func TestLyingHeaders(t *testing.T) {
 	le := binary.LittleEndian
-	for _, tt := range []struct {
-		name, want string // want: part of the error
-		patch      func(b []byte, at func(pattern []byte) int)
-	}{
-		{"observation count", "expected 1099511627776 observations", func(b []byte, at func([]byte) int) {
+	for _, lie := range []labelledtest.Lie{
+		{Name: "observation count", Want: "expected 1099511627776 observations", Patch: func(b []byte, at func([]byte) int) {
 			le.PutUint64(b[at([]byte("<N>"))+3:], 1<<40)
 		}},
-		{"variable count", "expected variable type", func(b []byte, at func([]byte) int) {
+		{Name: "variable count", Want: "expected variable type", Patch: func(b []byte, at func([]byte) int) {
 			le.PutUint16(b[at([]byte("<K>"))+3:], 65535)
 		}},
-		{"value label table length", "expected value label table", func(b []byte, at func([]byte) int) {
+		{Name: "value label table length", Want: "expected value label table", Patch: func(b []byte, at func([]byte) int) {
 			le.PutUint32(b[at([]byte("<lbl>"))+5:], 1<<31-1)
 		}},
-		{"strL length", "expected strL contents", func(b []byte, at func([]byte) int) {
+		{Name: "strL length", Want: "expected strL contents", Patch: func(b []byte, at func([]byte) int) {
 			le.PutUint32(b[at([]byte("GSO"))+16:], 1<<31-1)
 		}},
 	} {
-		data := sampleDta(118, le)
-		tt.patch(data, func(pattern []byte) int {
-			i := bytes.Index(data, pattern)
-			if i < 0 {
-				t.Fatalf("%s: no %q in the test file", tt.name, pattern)
-			}
-			return i
-		})
-		_, err := NewReader(bytes.NewReader(data), int64(len(data)), "lie.dta", Options{})
-		var fe *labelled.FormatError
-		if !errors.As(err, &fe) || fe.File != "lie.dta" || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%s: %v, want a FormatError saying %q", tt.name, err, tt.want)
-		}
+		labelledtest.CheckLie(t, lie.Name, lie, sampleDta(118, le), "lie.dta", readErr)
 	}
 }
