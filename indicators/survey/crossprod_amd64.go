@@ -33,6 +33,15 @@ var haveAVX2FMA = func() bool {
 	return b7&(1<<5) != 0 // AVX2
 }()
 
+// vectorRows is how many of n rows the AVX2 kernels take: n rounded down to a multiple
+// of 4, or 0 on a CPU without AVX2 and FMA.
+func vectorRows(n int) int {
+	if !haveAVX2FMA {
+		return 0
+	}
+	return n &^ 3
+}
+
 // tile42 returns the eight weighted dot products Σ w[r]·u_i[r]·x_k[r] of u0…u3 with x0
 // and x1.
 func tile42(w, u0, u1, u2, u3, x0, x1 []float64) (a00, a01, a10, a11, a20, a21, a30, a31 float64) {
@@ -58,9 +67,8 @@ func tile42(w, u0, u1, u2, u3, x0, x1 []float64) (a00, a01, a10, a11, a20, a21, 
 func axpy(y, x []float64, alpha float64) {
 	n := len(y)
 	x = x[:n]
-	n4 := 0
-	if haveAVX2FMA && n >= 4 {
-		n4 = n &^ 3
+	n4 := vectorRows(n)
+	if n4 > 0 {
 		axpyAVX(&y[0], &x[0], alpha, n4)
 	}
 	for r := n4; r < n; r++ {
@@ -73,9 +81,8 @@ func axpy(y, x []float64, alpha float64) {
 func axpy4(y []float64, x *[4][]float64, a *[4]float64) {
 	n := len(y)
 	x0, x1, x2, x3 := x[0][:n], x[1][:n], x[2][:n], x[3][:n]
-	n4 := 0
-	if haveAVX2FMA && n >= 4 {
-		n4 = n &^ 3
+	n4 := vectorRows(n)
+	if n4 > 0 {
 		axpy4AVX(&y[0], &x0[0], &x1[0], &x2[0], &x3[0], a, n4)
 	}
 	for r := n4; r < n; r++ {
@@ -87,9 +94,8 @@ func axpy4(y []float64, x *[4][]float64, a *[4]float64) {
 func indicator(dst []float64, codes []int32, level int32) {
 	n := len(dst)
 	codes = codes[:n]
-	n4 := 0
-	if haveAVX2FMA && n >= 4 {
-		n4 = n &^ 3
+	n4 := vectorRows(n)
+	if n4 > 0 {
 		indicatorAVX(&dst[0], &codes[0], level, n4)
 	}
 	indicatorGo(dst[n4:], codes[n4:], level)
@@ -124,9 +130,8 @@ var expTab = func() (t [20][4]float64) {
 func expNeg(dst, src []float64) {
 	n := len(dst)
 	src = src[:n]
-	n4 := 0
-	if haveAVX2FMA && n >= 4 {
-		n4 = n &^ 3
+	n4 := vectorRows(n)
+	if n4 > 0 {
 		expNegAVX(&dst[0], &src[0], n4, &expTab)
 	}
 	for r := n4; r < n; r++ {

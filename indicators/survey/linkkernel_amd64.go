@@ -20,9 +20,8 @@ var logitTab = [4][4]float64{
 // arithmetic, so the same results).
 func logitWork(eta, ex, w, y, mu, z, ww []float64) (boundary, nonfinite bool) {
 	n := len(eta)
-	n4 := 0
-	if haveAVX2FMA && n >= 4 {
-		n4 = n &^ 3
+	n4 := vectorRows(n)
+	if n4 > 0 {
 		ex, w, y, mu, z, ww = ex[:n], w[:n], y[:n], mu[:n], z[:n], ww[:n]
 		var flags [8]float64
 		logitWorkAVX(&eta[0], &ex[0], &w[0], &y[0], &mu[0], &z[0], &ww[0], n4, &logitTab, &flags)
@@ -65,8 +64,10 @@ func logs(dst, src []float64) {
 	n := len(dst)
 	src = src[:n]
 	n4 := 0
-	if haveAVX2FMA && n >= 4 && allPositiveNormal(src) {
-		n4 = n &^ 3
+	if allPositiveNormal(src) {
+		n4 = vectorRows(n)
+	}
+	if n4 > 0 {
 		logAVX(&dst[0], &src[0], n4, &logTab)
 	}
 	for r := n4; r < n; r++ {
@@ -74,6 +75,7 @@ func logs(dst, src []float64) {
 	}
 }
 
+// allPositiveNormal reports whether every value is a positive normal finite number.
 func allPositiveNormal(v []float64) bool {
 	ok := true
 	for _, x := range v {
