@@ -736,3 +736,39 @@ func (d *Design) ReplicateWeights() [][]float64 {
 	}
 	return out
 }
+
+// accumulate adds XᵀWX (lower triangle, row major p×p) and XᵀWz to acc for the rows of
+// x (row major, p columns), four rows at a time so that each accumulator cell is
+// loaded and stored once per four products.
+func accumulate(acc, x []float64, p int, w, z []float64) {
+	n := len(w)
+	r := 0
+	for ; r+4 <= n; r += 4 {
+		x0, x1 := x[r*p:(r+1)*p], x[(r+1)*p:(r+2)*p]
+		x2, x3 := x[(r+2)*p:(r+3)*p], x[(r+3)*p:(r+4)*p]
+		w0, w1, w2, w3 := w[r], w[r+1], w[r+2], w[r+3]
+		for j := 0; j < p; j++ {
+			v0, v1, v2, v3 := w0*x0[j], w1*x1[j], w2*x2[j], w3*x3[j]
+			if v0 == 0 && v1 == 0 && v2 == 0 && v3 == 0 {
+				continue // a factor level none of the four rows has
+			}
+			a := acc[j*p : j*p+j+1]
+			y0, y1, y2, y3 := x0[:len(a)], x1[:len(a)], x2[:len(a)], x3[:len(a)]
+			for k := range a {
+				a[k] += v0*y0[k] + v1*y1[k] + v2*y2[k] + v3*y3[k]
+			}
+			acc[p*p+j] += v0*z[r] + v1*z[r+1] + v2*z[r+2] + v3*z[r+3]
+		}
+	}
+	for ; r < n; r++ {
+		row := x[r*p : (r+1)*p]
+		for j, xj := range row {
+			v := w[r] * xj
+			a := acc[j*p : j*p+j+1]
+			for k, xk := range row[:len(a)] {
+				a[k] += v * xk
+			}
+			acc[p*p+j] += v * z[r]
+		}
+	}
+}
