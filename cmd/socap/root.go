@@ -32,6 +32,7 @@ standard errors, small-cell suppression and self-contained reports.`,
 		newCalibrateCmd(),
 		newSynthCmd(),
 		newDescribeCmd(), newConvertCmd(),
+		newBenchCmd(),
 	)
 	return root
 }
