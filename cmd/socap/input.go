@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/spf13/cobra"
 
 	"socap/indicators/survey"
@@ -81,7 +83,8 @@ func (f *inputFile) Close() error { return f.st.Close() }
 // file's decimal separator) becomes numeric, any other categorical; empty
 // cells and "NA" are missing. Names the file lacks are left out, so that the
 // engine's error lists the closest columns; a column without a name (R's row
-// names) is skipped.
+// names) is skipped. One query finds the numeric columns and one reads them
+// all, typed, in file order.
 func (f *inputFile) frame(ctx context.Context, names []string) (*survey.Frame, error) {
 	have := map[string]bool{}
 	var all []string
@@ -94,58 +97,112 @@ func (f *inputFile) frame(ctx context.Context, names []string) (*survey.Frame, e
 	if names == nil {
 		names = all
 	}
-	fr := survey.NewFrame()
+	var cols []string
 	for _, name := range names {
-		if !have[name] || fr.Has(name) {
-			continue
+		if have[name] && !slices.Contains(cols, name) {
+			cols = append(cols, name)
 		}
-		if err := f.addColumn(ctx, fr, name); err != nil {
-			return nil, fmt.Errorf("%s: column %s: %w", f.path, name, err)
+	}
+	fr := survey.NewFrame()
+	if len(cols) == 0 {
+		return fr, nil
+	}
+	numeric, err := f.numericColumns(ctx, cols)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.path, err)
+	}
+	exprs := make([]string, len(cols))
+	for k, c := range cols {
+		exprs[k] = f.textOf(c)
+		if numeric[k] {
+			exprs[k] = "TRY_CAST(" + f.numberOf(c) + " AS DOUBLE)"
+		}
+		exprs[k] += " AS " + store.QuoteIdent(c)
+	}
+	nums := make([][]float64, len(cols))
+	texts := make([][]string, len(cols))
+	err = f.st.QueryArrow(ctx, 0, func(rec arrow.RecordBatch) error {
+		for k := range cols {
+			switch a := rec.Column(k).(type) {
+			case *array.Float64:
+				for i := range a.Len() {
+					x := math.NaN()
+					if a.IsValid(i) {
+						x = a.Value(i)
+					}
+					nums[k] = append(nums[k], x)
+				}
+			case *array.String:
+				for i := range a.Len() {
+					texts[k] = append(texts[k], a.Value(i)) // "" when null
+				}
+			default:
+				return fmt.Errorf("column %s: unexpected %s", cols[k], a.DataType())
+			}
+		}
+		return nil
+	}, `SELECT `+strings.Join(exprs, ", ")+` FROM `+store.QuoteIdent(f.info.Table)+` ORDER BY _row`)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.path, err)
+	}
+	for k, c := range cols {
+		if numeric[k] {
+			err = fr.AddFloat(c, orEmpty(nums[k], f.info.Rows, math.NaN()))
+		} else {
+			err = fr.AddString(c, orEmpty(texts[k], f.info.Rows, ""))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: column %s: %w", f.path, c, err)
 		}
 	}
 	return fr, nil
 }
 
-// addColumn reads one column, typed as frame describes.
-func (f *inputFile) addColumn(ctx context.Context, fr *survey.Frame, name string) error {
-	col := store.QuoteIdent(name)
-	text := "nullif(nullif(trim(" + col + "), ''), 'NA')"
-	num := text
+// orEmpty is v, or n copies of missing when no rows were read.
+func orEmpty[T any](v []T, n int64, missing T) []T {
+	if v == nil {
+		v = make([]T, n)
+		for i := range v {
+			v[i] = missing
+		}
+	}
+	return v
+}
+
+// textOf is the SQL for column c's text, NULL when empty or "NA".
+func (f *inputFile) textOf(c string) string {
+	return "nullif(nullif(trim(" + store.QuoteIdent(c) + "), ''), 'NA')"
+}
+
+// numberOf is textOf with the file's decimal comma made a point.
+func (f *inputFile) numberOf(c string) string {
 	if f.info.Decimal == "," {
-		num = "replace(" + text + ", ',', '.')"
+		return "replace(" + f.textOf(c) + ", ',', '.')"
 	}
-	q := fmt.Sprintf(`SELECT %s AS t, TRY_CAST(%s AS DOUBLE) AS x FROM %s ORDER BY _row`, text, num, store.QuoteIdent(f.info.Table))
-	rows, err := f.st.DB().QueryContext(ctx, q)
-	if err != nil {
-		return err
+	return f.textOf(c)
+}
+
+// numericColumns reports, for each column, whether every value that is not
+// missing reads as a number.
+func (f *inputFile) numericColumns(ctx context.Context, cols []string) ([]bool, error) {
+	var counts []string
+	for _, c := range cols {
+		counts = append(counts, "count("+f.textOf(c)+") - count(TRY_CAST("+f.numberOf(c)+" AS DOUBLE))")
 	}
-	defer rows.Close()
-	var texts []string
-	var nums []float64
-	numeric := true
-	for rows.Next() {
-		var t sql.NullString
-		var x sql.NullFloat64
-		if err := rows.Scan(&t, &x); err != nil {
-			return err
-		}
-		texts = append(texts, t.String)
-		switch {
-		case !t.Valid:
-			nums = append(nums, math.NaN())
-		case x.Valid:
-			nums = append(nums, x.Float64)
-		default:
-			numeric = false
-		}
+	bad := make([]int64, len(cols))
+	dest := make([]any, len(cols))
+	for k := range bad {
+		dest[k] = &bad[k]
 	}
-	if err := rows.Err(); err != nil {
-		return err
+	q := `SELECT ` + strings.Join(counts, ", ") + ` FROM ` + store.QuoteIdent(f.info.Table)
+	if err := f.st.DB().QueryRowContext(ctx, q).Scan(dest...); err != nil {
+		return nil, err
 	}
-	if numeric {
-		return fr.AddFloat(name, nums)
+	numeric := make([]bool, len(cols))
+	for k, n := range bad {
+		numeric[k] = n == 0
 	}
-	return fr.AddString(name, texts)
+	return numeric, nil
 }
 
 // loadFrame reads the named columns of FILE (every column when columns is

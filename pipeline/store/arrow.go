@@ -2,80 +2,91 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
+	"os"
 	"strings"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
 // socap reads query results as Arrow record batches without duckdb-go's
 // `duckdb_arrow` build tag, so that `go test ./...` and `go build ./...` need
-// no tags anywhere: rows are scanned through database/sql and appended to
-// Arrow builders, one batch at a time.
+// no tags anywhere. database/sql hands over one boxed value at a time (about
+// 0.4 s per million values); instead DuckDB writes the result to a temporary
+// uncompressed Parquet file, which arrow-go's Parquet reader turns into
+// columnar batches (a million rows of fifteen columns in about half a second).
 
 // DefaultBatchRows is the number of rows per record batch.
 const DefaultBatchRows = 64 * 1024
 
 // QueryArrow runs query and calls fn with each record batch (at most
-// batchRows rows; DefaultBatchRows when ≤ 0). The record is released after
-// fn returns; fn must Retain it to keep it.
-func (s *Store) QueryArrow(ctx context.Context, batchRows int, fn func(arrow.RecordBatch) error, query string, args ...any) error {
+// batchRows rows; DefaultBatchRows when ≤ 0), in the query's row order. Column
+// types are arrowType's. The record is released after fn returns; fn must
+// Retain it to keep it. The temporary file is removed before QueryArrow
+// returns (a process killed meanwhile leaves it in os.TempDir()).
+func (s *Store) QueryArrow(ctx context.Context, batchRows int, fn func(arrow.RecordBatch) error, query string) error {
 	if batchRows <= 0 {
 		batchRows = DefaultBatchRows
 	}
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	casts, err := s.arrowCasts(ctx, query)
 	if err != nil {
 		return err
+	}
+	tmp, err := os.CreateTemp("", "socap-query-*.parquet")
+	if err != nil {
+		return err
+	}
+	path := tmp.Name()
+	tmp.Close()
+	defer os.Remove(path)
+	copySQL := fmt.Sprintf("COPY (SELECT %s FROM (%s) q) TO %s (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE %d)",
+		strings.Join(casts, ", "), query, QuoteString(path), batchRows)
+	if _, err := s.db.ExecContext(ctx, copySQL); err != nil {
+		return err
+	}
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		return err
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: int64(batchRows)}, memory.DefaultAllocator)
+	if err != nil {
+		return err
+	}
+	rr, err := fr.GetRecordReader(ctx, nil, nil)
+	if err != nil {
+		return err
+	}
+	defer rr.Release()
+	for rr.Next() {
+		if err := fn(rr.RecordBatch()); err != nil {
+			return err
+		}
+	}
+	return rr.Err()
+}
+
+// arrowCasts returns, for each column of query's result, the expression that
+// casts it to the DuckDB type of its Arrow type.
+func (s *Store) arrowCasts(ctx context.Context, query string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT * FROM ("+query+") q LIMIT 0")
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	types, err := rows.ColumnTypes()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	fields := make([]arrow.Field, len(types))
+	casts := make([]string, len(types))
 	for i, t := range types {
-		fields[i] = arrow.Field{Name: t.Name(), Type: arrowType(t.DatabaseTypeName()), Nullable: true}
+		col := "q." + QuoteIdent(t.Name())
+		casts[i] = fmt.Sprintf("CAST(%s AS %s) AS %s", col, duckType(arrowType(t.DatabaseTypeName())), QuoteIdent(t.Name()))
 	}
-	schema := arrow.NewSchema(fields, nil)
-	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-	defer b.Release()
-
-	dest := make([]any, len(types))
-	for i, f := range fields {
-		dest[i] = scanTarget(f.Type)
-	}
-	n := 0
-	flush := func() error {
-		rec := b.NewRecordBatch()
-		defer rec.Release()
-		n = 0
-		return fn(rec)
-	}
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return err
-		}
-		for i := range fields {
-			appendValue(b.Field(i), dest[i])
-		}
-		n++
-		if n == batchRows {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if n > 0 {
-		return flush()
-	}
-	return nil
+	return casts, rows.Err()
 }
 
 // arrowType maps a DuckDB type name to the Arrow type socap uses for it.
@@ -97,49 +108,20 @@ func arrowType(dbType string) arrow.DataType {
 	}
 }
 
-func scanTarget(t arrow.DataType) any {
+// duckType is the DuckDB type that Parquet carries to the Arrow type t.
+func duckType(t arrow.DataType) string {
 	switch t.ID() {
 	case arrow.BOOL:
-		return new(sql.NullBool)
+		return "BOOLEAN"
 	case arrow.INT64:
-		return new(sql.NullInt64)
+		return "BIGINT"
 	case arrow.FLOAT64:
-		return new(sql.NullFloat64)
-	case arrow.DATE32, arrow.TIMESTAMP:
-		return new(sql.NullTime)
+		return "DOUBLE"
+	case arrow.DATE32:
+		return "DATE"
+	case arrow.TIMESTAMP:
+		return "TIMESTAMP"
 	default:
-		return new(sql.NullString)
-	}
-}
-
-func appendValue(b array.Builder, v any) {
-	switch v := v.(type) {
-	case *sql.NullBool:
-		appendOrNull(b, v.Valid, func() { b.(*array.BooleanBuilder).Append(v.Bool) })
-	case *sql.NullInt64:
-		appendOrNull(b, v.Valid, func() { b.(*array.Int64Builder).Append(v.Int64) })
-	case *sql.NullFloat64:
-		appendOrNull(b, v.Valid, func() { b.(*array.Float64Builder).Append(v.Float64) })
-	case *sql.NullTime:
-		appendOrNull(b, v.Valid, func() {
-			switch tb := b.(type) {
-			case *array.Date32Builder:
-				tb.Append(arrow.Date32FromTime(v.Time))
-			case *array.TimestampBuilder:
-				tb.Append(arrow.Timestamp(v.Time.UTC().Sub(time.Unix(0, 0).UTC()).Microseconds()))
-			}
-		})
-	case *sql.NullString:
-		appendOrNull(b, v.Valid, func() { b.(*array.StringBuilder).Append(v.String) })
-	default:
-		panic(fmt.Sprintf("store: no Arrow builder for %T", v))
-	}
-}
-
-func appendOrNull(b array.Builder, valid bool, appendFn func()) {
-	if valid {
-		appendFn()
-	} else {
-		b.AppendNull()
+		return "VARCHAR"
 	}
 }
