@@ -82,8 +82,10 @@ and the speedups (R / socap). The R script is bench.R in the data directory.`,
 	return cmd
 }
 
-// The benchmark's workload: the synthetic sample's design and the analyses
-// timed in socap and in R.
+// The benchmark's workload: the synthetic sample's design (municipalities as
+// strata, areas as PSUs with the number of areas as fpc; a single-PSU stratum,
+// possible in small samples, is centred at the grand mean in socap and in R)
+// and the analyses timed in socap and in R.
 var (
 	benchDesign = designFlags{weight: "weight", strata: "stratum", psu: []string{"psu"}, fpc: []string{"fpc"},
 		lonely: string(survey.LonelyAdjust)}
@@ -123,6 +125,7 @@ var benchSteps = []benchStep{
 // rSteps are the steps that --r times in R too.
 var rSteps = []string{"estimate", "glm", "rake"}
 
+// stepNames are the names of benchSteps, in run order.
 func stepNames() []string {
 	names := make([]string, len(benchSteps))
 	for k, s := range benchSteps {
@@ -369,7 +372,8 @@ func (b *bench) rake(_ context.Context) (int, string, error) {
 
 // timeR runs the estimate, glm and rake of results in R on the same CSV
 // (benchR) and fills their R seconds. It reports whether R ran; when Rscript
-// or R's survey package is missing it says so on log.
+// is missing it says so on log, and R's own messages (a missing survey
+// package, warnings) go to log too.
 func (b *bench) timeR(ctx context.Context, results []benchResult, log io.Writer) bool {
 	var steps []string
 	for _, r := range results {
@@ -391,9 +395,11 @@ func (b *bench) timeR(ctx context.Context, results []benchResult, log io.Writer)
 		return false
 	}
 	fmt.Fprintf(log, "bench: R %s\n", strings.Join(steps, ", "))
-	out, err := exec.CommandContext(ctx, "Rscript", script).CombinedOutput()
+	rscript := exec.CommandContext(ctx, "Rscript", script)
+	rscript.Stderr = log // R's errors and warnings
+	out, err := rscript.Output()
 	if err != nil {
-		fmt.Fprintf(log, "bench: no R timings: Rscript %s: %v: %s\n", script, err, lastLine(out))
+		fmt.Fprintf(log, "bench: no R timings: Rscript %s: %v\n", script, err)
 		return false
 	}
 	times := parseRTimes(out)
@@ -450,12 +456,6 @@ func parseRTimes(out []byte) map[string][2]float64 {
 		}
 	}
 	return times
-}
-
-// lastLine is the last non-empty line of out (R's error message).
-func lastLine(out []byte) string {
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	return lines[len(lines)-1]
 }
 
 // writeBench prints one row per reported step; withR adds R's seconds and
