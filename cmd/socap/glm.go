@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -116,7 +117,15 @@ func runGLM(cmd *cobra.Command, path string, opts glmOptions) error {
 	if err != nil {
 		return err
 	}
-	frame, err := loadFrame(cmd.Context(), path, nil, opts.input)
+	formula, err := survey.ParseFormula(opts.formula)
+	if err != nil {
+		return usageError{fmt.Errorf("%s: glm: %w", path, err)}
+	}
+	var load []string // nil loads every column: replicate weights are found by pattern
+	if spec.Replicates == nil {
+		load = slices.Concat(opts.design.columns(), formula.Columns(), trimAll(opts.margins), trimAll([]string{opts.marginsBy}))
+	}
+	frame, err := loadFrame(cmd.Context(), path, load, opts.input)
 	if err != nil {
 		return err
 	}

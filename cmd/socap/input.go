@@ -81,9 +81,9 @@ func (f *inputFile) Close() error { return f.st.Close() }
 // frame reads the named columns (every column when names is nil) into a
 // survey.Frame. A column whose every non-missing value is a number (with the
 // file's decimal separator) becomes numeric, any other categorical; empty
-// cells and "NA" are missing. Names the file lacks are left out, so that the
-// engine's error lists the closest columns; a column without a name (R's row
-// names) is skipped. One query finds the numeric columns and one reads them
+// cells and "NA" are missing. When a name is not in the file every column is
+// read, so that the engine's error lists the closest of them; a column
+// without a name (R's row names) is skipped. One query finds the numeric columns and one reads them
 // all, typed, in file order.
 func (f *inputFile) frame(ctx context.Context, names []string) (*survey.Frame, error) {
 	have := map[string]bool{}
@@ -92,6 +92,12 @@ func (f *inputFile) frame(ctx context.Context, names []string) (*survey.Frame, e
 		if strings.TrimSpace(c.Name) != "" {
 			have[c.Name] = true
 			all = append(all, c.Name)
+		}
+	}
+	for _, name := range names {
+		if !have[name] {
+			names = nil // the engine's error suggests the closest of all columns
+			break
 		}
 	}
 	if names == nil {

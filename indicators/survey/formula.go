@@ -150,6 +150,16 @@ type Formula struct {
 // String returns the formula as given.
 func (f *Formula) String() string { return f.text }
 
+// Columns returns the data columns the formula reads, response first, each once (R's
+// all.vars).
+func (f *Formula) Columns() []string {
+	var out []string
+	for _, v := range f.vars {
+		out = v.columns(out)
+	}
+	return out
+}
+
 // TermLabels returns the term labels as R's attr(terms(f), "term.labels").
 func (f *Formula) TermLabels() []string {
 	out := make([]string, len(f.terms))

@@ -371,6 +371,12 @@ func TestFormulaNames(t *testing.T) {
 	}
 	// values: I((x+1)^2) and the interaction columns
 	fm, _ := ParseFormula("y ~ I((x+1)^2) + factor(g):z")
+	if got := fmt.Sprint(fm.Columns()); got != "[y x g z]" {
+		t.Errorf("columns of %s: %s, want [y x g z]", fm, got)
+	}
+	if both, _ := ParseFormula("log(y) ~ x * I(x^2) + log(z/x)"); fmt.Sprint(both.Columns()) != "[y x z]" {
+		t.Errorf("columns of %s: %v, want [y x z]", both, both.Columns())
+	}
 	m, err := newModelSpec(fm, f, map[string]string{"g": "2"}, false)
 	if err != nil {
 		t.Fatal(err)
