@@ -14,6 +14,7 @@ import (
 
 	"socap/indicators/survey"
 	"socap/pipeline/dataerr"
+	"socap/pipeline/ingest"
 )
 
 type calibrateOptions struct {
@@ -98,7 +99,14 @@ func runCalibrate(cmd *cobra.Command, path string, opts calibrateOptions) error 
 		return err
 	}
 	defer in.Close()
-	frame, err := in.frame(cmd.Context(), nil)
+	var load []string // nil reads every column: replicate weights are found by pattern
+	if spec.Replicates == nil {
+		load = opts.design.columns()
+		for _, m := range copt.Margins {
+			load = append(load, m.Variable)
+		}
+	}
+	frame, err := in.frame(cmd.Context(), load)
 	if err != nil {
 		return err
 	}
@@ -126,7 +134,7 @@ func runCalibrate(cmd *cobra.Command, path string, opts calibrateOptions) error 
 		cols = append(cols, w)
 	}
 	for _, n := range names {
-		if frame.Has(n) {
+		if slices.ContainsFunc(in.info.Columns, func(c ingest.Column) bool { return c.Name == n }) {
 			return usageErrorf("%s already has a column %q; choose another --suffix", path, n)
 		}
 	}

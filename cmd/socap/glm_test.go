@@ -115,6 +115,12 @@ func TestCalibrateCommand(t *testing.T) {
 			t.Errorf("calibrated count of stype %s: %v, want %v", k, byType[k], want)
 		}
 	}
+	// calibrating the output again would write a second pw_cal
+	code, _, stderr = runCLI(t, "calibrate", out, "--weight", "pw", "--psu", "dnum", "--fpc", "fpc",
+		"--margins", margins, "--method", "rake", "--out", filepath.Join(dir, "again.csv"))
+	if code != exitBadUse || !strings.Contains(stderr, `already has a column "pw_cal"`) {
+		t.Errorf("second pw_cal: exit %d, %s", code, stderr)
+	}
 	// a level the sample has but the margins lack
 	bad := filepath.Join(dir, "bad.csv")
 	if err := os.WriteFile(bad, []byte("variable,level,total\nstype,E,4421\nstype,H,755\n"), 0o644); err != nil {
