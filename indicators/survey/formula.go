@@ -609,11 +609,10 @@ func newModelSpec(f *Formula, fr *Frame, refs map[string]string, binary bool) (*
 			if isFactorCall {
 				v.col = e.args[0].name
 			}
-			s, err := fr.Strings(v.col)
-			if err != nil {
+			var err error
+			if v.codes, v.levels, err = fr.newCodes(v.col); err != nil { // relevel rewrites them
 				return nil, fmt.Errorf("%s: %w", v.label, err)
 			}
-			v.codes, v.levels = codes(s)
 		} else {
 			for _, c := range e.columns(nil) {
 				x, err := fr.Float(c)

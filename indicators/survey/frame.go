@@ -139,17 +139,27 @@ func (f *Frame) Codes(name string) ([]int32, []string, error) {
 	if ok {
 		return c.code, c.labels, nil
 	}
-	if v, ok := f.num[name]; ok {
-		c.code, c.labels = floatCodes(v)
-	} else if v, ok := f.str[name]; ok {
-		c.code, c.labels = codes(v)
-	} else {
-		return nil, nil, f.unknown(name)
+	var err error
+	if c.code, c.labels, err = f.newCodes(name); err != nil {
+		return nil, nil, err
 	}
 	f.mu.Lock()
 	f.coded[name] = c
 	f.mu.Unlock()
 	return c.code, c.labels, nil
+}
+
+// newCodes is Codes computed afresh, in slices the caller owns.
+func (f *Frame) newCodes(name string) ([]int32, []string, error) {
+	if v, ok := f.num[name]; ok {
+		code, labels := floatCodes(v)
+		return code, labels, nil
+	}
+	if v, ok := f.str[name]; ok {
+		code, labels := codes(v)
+		return code, labels, nil
+	}
+	return nil, nil, f.unknown(name)
 }
 
 // floatCodes is codes for a numeric column, NaN missing, labels in numeric order.
@@ -158,46 +168,66 @@ func (f *Frame) Codes(name string) ([]int32, []string, error) {
 func floatCodes(v []float64) (code []int32, labels []string) {
 	lo, hi, whole := math.Inf(1), math.Inf(-1), true
 	for _, x := range v {
-		if math.IsNaN(x) {
+		if x != x { // NaN
 			continue
 		}
-		lo, hi = math.Min(lo, x), math.Max(hi, x)
-		whole = whole && x == math.Trunc(x)
+		if x < lo {
+			lo = x
+		}
+		if x > hi {
+			hi = x
+		}
+		whole = whole && x == float64(int64(x))
+	}
+	if whole && lo <= hi && hi-lo < float64(4*len(v)+1024) {
+		return tableCodes(v, lo, int(hi-lo)+1)
+	}
+	return mapCodes(v)
+}
+
+// tableCodes is floatCodes for whole numbers from lo to lo+size−1: a table marks the
+// values present, numbering them in order, so that no sort is needed.
+func tableCodes(v []float64, lo float64, size int) (code []int32, labels []string) {
+	tab := make([]int32, size)
+	for _, x := range v {
+		if x == x {
+			tab[int(x-lo)] = 1
+		}
+	}
+	for k, present := range tab {
+		tab[k] = -1
+		if present != 0 {
+			tab[k] = int32(len(labels))
+			labels = append(labels, strconv.FormatFloat(lo+float64(k), 'g', -1, 64))
+		}
 	}
 	code = make([]int32, len(v))
-	var first []float64
-	var index func(x float64) (int32, bool)
-	if whole && hi-lo < float64(4*len(v)+1024) {
-		tab := make([]int32, int(hi-lo)+1)
-		index = func(x float64) (int32, bool) {
-			p := &tab[int(x-lo)]
-			if *p == 0 {
-				*p = int32(len(first)) + 1
-				return *p - 1, false
-			}
-			return *p - 1, true
-		}
-	} else {
-		seen := map[float64]int32{}
-		index = func(x float64) (int32, bool) {
-			if x == 0 {
-				x = 0 // −0 and +0 are one value
-			}
-			c, ok := seen[x]
-			if !ok {
-				c = int32(len(first))
-				seen[x] = c
-			}
-			return c, ok
+	for i, x := range v {
+		code[i] = -1
+		if x == x {
+			code[i] = tab[int(x-lo)]
 		}
 	}
+	return code, labels
+}
+
+// mapCodes is floatCodes through a map, for any numbers.
+func mapCodes(v []float64) (code []int32, labels []string) {
+	code = make([]int32, len(v))
+	seen := map[float64]int32{}
+	var first []float64
 	for i, x := range v {
 		if math.IsNaN(x) {
 			code[i] = -1
 			continue
 		}
-		c, ok := index(x)
+		if x == 0 {
+			x = 0 // −0 and +0 are one value
+		}
+		c, ok := seen[x]
 		if !ok {
+			c = int32(len(first))
+			seen[x] = c
 			first = append(first, x)
 		}
 		code[i] = c

@@ -564,3 +564,41 @@ func TestCodes(t *testing.T) {
 		t.Errorf("numeric labels %q, want numeric order", numeric)
 	}
 }
+
+// TestFloatCodes checks floatCodes' table and map paths against a sort of the distinct
+// values: small whole numbers (with −0 and +0 one value), fractions, a range too wide
+// for the table, and a column with no values.
+func TestFloatCodes(t *testing.T) {
+	nan := math.NaN()
+	for _, v := range [][]float64{
+		{3, -2, 0, math.Copysign(0, -1), 3, nan, 7, -2},
+		{0.5, 2, 0.5, nan, -1.25},
+		{1, 1e12, -5, 1},
+		{nan, nan},
+		{},
+	} {
+		code, labels := floatCodes(v)
+		var distinct []float64
+		for _, x := range v {
+			if !math.IsNaN(x) && !slices.Contains(distinct, x) {
+				distinct = append(distinct, x)
+			}
+		}
+		slices.Sort(distinct)
+		want := make([]string, len(distinct))
+		for k, x := range distinct {
+			want[k] = strconv.FormatFloat(x, 'g', -1, 64)
+		}
+		if !slices.Equal(labels, want) && !(len(labels) == 0 && len(want) == 0) {
+			t.Fatalf("%v: labels %q, want %q", v, labels, want)
+		}
+		for i, x := range v {
+			switch {
+			case math.IsNaN(x) && code[i] != -1:
+				t.Fatalf("%v: row %d (NaN) coded %d", v, i, code[i])
+			case !math.IsNaN(x) && labels[code[i]] != strconv.FormatFloat(x+0, 'g', -1, 64):
+				t.Fatalf("%v: row %d (%v) coded %d (%s)", v, i, x, code[i], labels[code[i]])
+			}
+		}
+	}
+}
