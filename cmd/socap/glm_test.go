@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"math"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	"socap/internal/shareddata"
+	"socap/internal/testcsv"
 )
 
 // TestGLMCommandMatchesR runs socap glm --format json on apistrat and compares the
@@ -87,10 +87,7 @@ func TestGLMCommandErrors(t *testing.T) {
 func TestCalibrateCommand(t *testing.T) {
 	data := shareddata.Path(t, "api/apiclus1.csv")
 	dir := t.TempDir()
-	margins := filepath.Join(dir, "pop.csv")
-	if err := os.WriteFile(margins, []byte("variable,level,total\nstype,E,4421\nstype,H,755\nstype,M,1018\nsch.wide,No,1072\nsch.wide,Yes,5122\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	margins := apipopMargins(t, dir)
 	out := filepath.Join(dir, "cal.csv")
 	code, stdout, stderr := runCLI(t, "calibrate", data, "--weight", "pw", "--psu", "dnum", "--fpc", "fpc",
 		"--margins", margins, "--method", "rake", "--out", out)
@@ -100,7 +97,7 @@ func TestCalibrateCommand(t *testing.T) {
 	if !strings.Contains(stdout, "use --weight pw_cal") {
 		t.Errorf("stdout %q", stdout)
 	}
-	recs, in := readAllCSV(t, out), readAllCSV(t, data)
+	recs, in := testcsv.Read(t, out), testcsv.Read(t, data)
 	head := recs[0]
 	if len(head) != len(in[0])+1 || head[len(head)-1] != "pw_cal" || len(recs) != len(in) {
 		t.Fatalf("header %v, %d rows", head, len(recs)-1)
@@ -139,10 +136,7 @@ func TestCalibrateCommand(t *testing.T) {
 func TestCalibrateReplicatesRoundTrip(t *testing.T) {
 	data := shareddata.Path(t, "api/apiclus1.csv")
 	dir := t.TempDir()
-	margins := filepath.Join(dir, "pop.csv")
-	if err := os.WriteFile(margins, []byte("variable,level,total\nstype,E,4421\nstype,H,755\nstype,M,1018\nsch.wide,No,1072\nsch.wide,Yes,5122\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	margins := apipopMargins(t, dir)
 	out := filepath.Join(dir, "cal.csv")
 	code, stdout, stderr := runCLI(t, "calibrate", data, "--weight", "pw", "--psu", "dnum", "--fpc", "fpc",
 		"--margins", margins, "--method", "rake", "--tol", "1e-12", "--to-replicates", "JK1", "--out", out)
@@ -185,15 +179,7 @@ func TestCalibrateReplicatesRoundTrip(t *testing.T) {
 // selects.
 func rRows(t *testing.T, file string, keep func([]string) bool) [][]string {
 	t.Helper()
-	fh, err := os.Open(filepath.Join("..", "..", "testdata", "reference", file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	recs, err := csv.NewReader(fh).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := testcsv.Read(t, filepath.Join("..", "..", "testdata", "reference", file))
 	var out [][]string
 	for _, r := range recs[1:] {
 		if keep(r) {
@@ -235,17 +221,13 @@ func TestGLMCommandReplicates(t *testing.T) {
 	}
 }
 
-// readAllCSV reads a whole CSV file: the header, then the rows.
-func readAllCSV(t *testing.T, path string) [][]string {
+// apipopMargins writes apiclus1's calibration margins from apipop (school types and
+// sch.wide) to dir/pop.csv and returns the path.
+func apipopMargins(t *testing.T, dir string) string {
 	t.Helper()
-	fh, err := os.Open(path)
-	if err != nil {
+	path := filepath.Join(dir, "pop.csv")
+	if err := os.WriteFile(path, []byte("variable,level,total\nstype,E,4421\nstype,H,755\nstype,M,1018\nsch.wide,No,1072\nsch.wide,Yes,5122\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	defer fh.Close()
-	recs, err := csv.NewReader(fh).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return recs
+	return path
 }

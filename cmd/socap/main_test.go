@@ -3,16 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"socap/internal/shareddata"
+	"socap/internal/testcsv"
 	"socap/pipeline"
 	"socap/pipeline/codebook"
 	"socap/pipeline/example"
@@ -178,15 +177,7 @@ func TestEstimateMatchesR(t *testing.T) {
 // testdata/reference/survey.csv, keyed by "variable|statistic".
 func referenceRows(t *testing.T, caseName string) map[string]map[string]float64 {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "testdata", "reference", "survey.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := testcsv.Read(t, filepath.Join("..", "..", "testdata", "reference", "survey.csv"))
 	col := map[string]int{}
 	for j, h := range recs[0] {
 		col[h] = j

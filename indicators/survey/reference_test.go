@@ -1,10 +1,8 @@
 package survey
 
 import (
-	"encoding/csv"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -12,6 +10,7 @@ import (
 	"testing"
 
 	"socap/internal/shareddata"
+	"socap/internal/testcsv"
 )
 
 // Reference values come from testdata/reference/survey.R (R's survey package); the data
@@ -29,15 +28,7 @@ type table struct {
 
 func readTable(t testing.TB, path string) *table {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
+	recs := testcsv.Read(t, path)
 	tb := &table{names: recs[0], cols: map[string][]string{}}
 	for _, r := range recs[1:] {
 		for j, name := range tb.names {

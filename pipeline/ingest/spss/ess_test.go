@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"socap/internal/shareddata"
+	"socap/internal/testcsv"
 	"socap/pipeline/ingest/internal/labelled"
 	"socap/pipeline/ingest/internal/labelledtest"
 )
@@ -46,7 +47,7 @@ func TestESS(t *testing.T) {
 func compareESS(t *testing.T, path, csvPath, na string, minShared int, diffs map[string]string) {
 	r, b := readAll(t, path, Options{})
 	_, kept := readAll(t, path, Options{KeepUserMissing: true})
-	want := labelledtest.ReadCSV(t, csvPath)
+	want := testcsv.Read(t, csvPath)
 	col, rows := labelledtest.MatchRows(t, varNames(r), b, want, "idno")
 	shared, differing := 0, map[string]int{}
 	for j, v := range r.Variables {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"testing"
 
+	"socap/internal/testcsv"
 	"socap/pipeline/ingest/internal/labelled"
 	"socap/pipeline/ingest/internal/labelledtest"
 )
@@ -21,7 +22,7 @@ func TestHaven(t *testing.T) {
 			name := filepath.Join(dir, strconv.Itoa(i+1)+map[bool]string{false: ".user_na_false.csv", true: ".user_na_true.csv"}[keep])
 			t.Run(rel+map[bool]string{false: "", true: "/user_na"}[keep], func(t *testing.T) {
 				r, b := readAll(t, f, Options{KeepUserMissing: keep})
-				labelledtest.CompareTable(t, "haven", varNames(r), b, labelledtest.ReadCSV(t, name), func(i, j int, cell string) bool {
+				labelledtest.CompareTable(t, "haven", varNames(r), b, testcsv.Read(t, name), func(i, j int, cell string) bool {
 					return sameAsHaven(r.Variables[j], b.Columns[j], i, cell)
 				}, func(i, j int) string { return render(r.Variables[j], b.Columns[j], i, cellStyle{null: "NA"}) })
 			})

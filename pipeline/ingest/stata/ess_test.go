@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"socap/internal/shareddata"
+	"socap/internal/testcsv"
 	"socap/pipeline/ingest/internal/labelledtest"
 )
 
@@ -14,7 +15,7 @@ import (
 // package's test).
 func TestESS9NO(t *testing.T) {
 	r, b := readAll(t, shareddata.Path(t, "ess9no/ESS9NO.dta"), Options{})
-	want := labelledtest.ReadCSV(t, shareddata.Path(t, "ess9no/ESS9NO.csv"))
+	want := testcsv.Read(t, shareddata.Path(t, "ess9no/ESS9NO.csv"))
 	if r.File.Version != 115 || r.File.Rows != 1406 || r.File.Encoding != "UTF-8" {
 		t.Errorf("file info %+v", r.File)
 	}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"testing"
 
+	"socap/internal/testcsv"
 	"socap/pipeline/ingest/internal/labelled"
 	"socap/pipeline/ingest/internal/labelledtest"
 )
@@ -32,7 +33,7 @@ func TestHaven(t *testing.T) {
 		rel, _ := filepath.Rel(ds, f)
 		t.Run(rel, func(t *testing.T) {
 			r, b := readAll(t, f, Options{})
-			want := labelledtest.ReadCSV(t, filepath.Join(dir, strconv.Itoa(i+1)+".dta.csv"))
+			want := testcsv.Read(t, filepath.Join(dir, strconv.Itoa(i+1)+".dta.csv"))
 			labelledtest.CompareTable(t, "haven", varNames(r), b, want, func(i, j int, cell string) bool {
 				return sameAsHaven(r.Variables[j], b.Columns[j], i, cell)
 			}, func(i, j int) string {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"socap/internal/shareddata"
+	"socap/internal/testcsv"
 	"socap/pipeline/ingest/internal/labelled"
 )
 
@@ -85,25 +86,6 @@ func FirstError(r Reader, capacity int) error {
 			return err
 		}
 	}
-}
-
-// ReadCSV reads a CSV file, without the UTF-8 byte order mark some
-// writers start it with.
-func ReadCSV(t testing.TB, path string) [][]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(recs) > 0 && len(recs[0]) > 0 {
-		recs[0][0] = strings.TrimPrefix(recs[0][0], "\ufeff")
-	}
-	return recs
 }
 
 // Readstat returns the path of the readstat command (ReadStat, Debian
@@ -317,7 +299,7 @@ func CompareTable(t *testing.T, from string, names []string, b *labelled.Batch, 
 func CompareCSV(t *testing.T, path string, names []string, b *labelled.Batch, show func(i, j int) string) {
 	t.Helper()
 	same := func(i, j int, cell string) bool { return sameCell(show(i, j), cell) }
-	CompareTable(t, "the CSV", names, b, ReadCSV(t, path), same, show)
+	CompareTable(t, "the CSV", names, b, testcsv.Read(t, path), same, show)
 }
 
 // Names lists the names of vars, whose name says.

@@ -1,0 +1,30 @@
+// Package testcsv reads the CSV files tests compare against (R's reference
+// values, companion CSVs of the shared datasets, files a command wrote).
+package testcsv
+
+import (
+	"encoding/csv"
+	"os"
+	"strings"
+	"testing"
+)
+
+// Read returns every record of the CSV file at path, without the UTF-8 byte
+// order mark some writers start it with; a file that cannot be read or parsed
+// fails the test.
+func Read(t testing.TB, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if len(recs) > 0 && len(recs[0]) > 0 {
+		recs[0][0] = strings.TrimPrefix(recs[0][0], "\ufeff")
+	}
+	return recs
+}
