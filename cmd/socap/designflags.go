@@ -57,11 +57,12 @@ func (f *designFlags) add(cmd *cobra.Command) {
 }
 
 // build makes the design of spec on frame and, with --to-replicates, converts it to
-// replicate weights (R's as.svrepdesign). Errors name the file.
+// replicate weights (R's as.svrepdesign). Errors name the file and are bad input
+// (exit 2): the data cannot carry the design the flags describe.
 func (f *designFlags) build(path string, frame *survey.Frame, spec survey.Spec) (*survey.Design, error) {
 	design, err := survey.NewDesign(frame, spec)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, usageError{fmt.Errorf("%s: %w", path, err)}
 	}
 	if f.toReps == "" {
 		return design, nil
@@ -74,7 +75,7 @@ func (f *designFlags) build(path string, frame *survey.Frame, spec survey.Spec) 
 		MSE:        f.mse,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, usageError{fmt.Errorf("%s: %w", path, err)}
 	}
 	return design, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -46,6 +47,19 @@ func TestExitCodes(t *testing.T) {
 				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.want, stderr)
 			}
 		})
+	}
+}
+
+// TestDesignErrorsAreBadInput checks that data which cannot carry the design the
+// flags describe exits 2 with an error naming the file, the column and the row.
+func TestDesignErrorsAreBadInput(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "nw.csv")
+	if err := os.WriteFile(data, []byte("x,w\n1,2\n2,\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "estimate", data, "--mean", "x", "--weight", "w")
+	if code != exitBadUse || !strings.Contains(stderr, data+": design: weights: column \"w\", row 2: missing weight") {
+		t.Errorf("exit %d: %s", code, stderr)
 	}
 }
 
