@@ -164,7 +164,32 @@ func runEstimate(cmd *cobra.Command, path string, opts estimateOptions) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	if n := rowsWithoutGroup(frame, by); n > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "socap: note: %d of %d rows of %s have no value of %s and are in no group; they still count for the standard errors (out of domain, as in R's svyby)\n",
+			n, frame.Rows(), path, strings.Join(by, " or "))
+	}
 	return writeEstimates(cmd.OutOrStdout(), opts.format, design.Summary(), by, records)
+}
+
+// rowsWithoutGroup counts the rows missing a value of any of the by columns.
+func rowsWithoutGroup(frame *survey.Frame, by []string) int {
+	missing := make([]bool, frame.Rows())
+	for _, b := range by {
+		codes, _, err := frame.Codes(b) // as Estimate coded the groups: −1 missing
+		if err != nil {
+			continue // Estimate has already refused an unknown column
+		}
+		for i, c := range codes {
+			missing[i] = missing[i] || c < 0
+		}
+	}
+	n := 0
+	for _, m := range missing {
+		if m {
+			n++
+		}
+	}
+	return n
 }
 
 // writeEstimates renders records: JSON as {"design": …, "estimates": […]}

@@ -63,6 +63,26 @@ func TestDesignErrorsAreBadInput(t *testing.T) {
 	}
 }
 
+// TestEstimateNotesRowsWithoutGroup checks that rows missing a --by value are
+// named on stderr rather than left out without a word.
+func TestEstimateNotesRowsWithoutGroup(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "gm.csv")
+	if err := os.WriteFile(data, []byte("x,g,h,w\n1,a,1,1\n2,,1,1\n3,b,,2\n4,a,2,1\n5,b,2,1\n6,,1,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "estimate", data, "--mean", "x", "--by", "g,h", "--weight", "w", "--format", "csv")
+	if code != exitOK || !strings.Contains(stderr, "3 of 6 rows of "+data+" have no value of g or h") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	if strings.Contains(stdout, "note") {
+		t.Errorf("the note went to stdout: %s", stdout)
+	}
+	code, _, stderr = runCLI(t, "estimate", data, "--mean", "x", "--weight", "w")
+	if code != exitOK || stderr != "" {
+		t.Errorf("without --by: exit %d, stderr %q", code, stderr)
+	}
+}
+
 // TestDemoRejectsExactlyTheDeliberateProblems runs the demo and checks that
 // the store's rejects are exactly the defects planted in the example data,
 // that every source balances, and that a second run changes nothing.
