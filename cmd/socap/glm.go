@@ -79,6 +79,7 @@ type glmModel struct {
 	Formula       string  `json:"formula"`
 	Family        string  `json:"family"`
 	N             int     `json:"n"`
+	LeftOut       int     `json:"rows_left_out"` // rows missing the response or a predictor (na.omit)
 	DFResidual    float64 `json:"df_residual"`
 	Iterations    int     `json:"iterations"`
 	Deviance      float64 `json:"deviance"`
@@ -139,7 +140,7 @@ func runGLM(cmd *cobra.Command, path string, opts glmOptions) error {
 	}
 	res := glmResult{
 		Design: design.Summary(),
-		Model: glmModel{Formula: opts.formula, Family: string(fit.Family), N: fit.N, DFResidual: fit.DFResidual,
+		Model: glmModel{Formula: opts.formula, Family: string(fit.Family), N: fit.N, LeftOut: design.Rows() - fit.N, DFResidual: fit.DFResidual,
 			Iterations: fit.Iterations, Deviance: fit.Deviance, Level: fit.Level, Exponentiated: ratio},
 		Coefficients: fit.Coef,
 		Margins:      []survey.MarginalEffect{},
@@ -208,7 +209,11 @@ func writeGLM(w io.Writer, format string, res glmResult) error {
 		}
 		return all.write(w, formatCSV)
 	}
-	fmt.Fprintf(w, "%s (%s): n = %d, residual df = %g\n\n", res.Model.Formula, res.Model.Family, res.Model.N, res.Model.DFResidual)
+	leftOut := ""
+	if res.Model.LeftOut > 0 {
+		leftOut = fmt.Sprintf(" (%d rows missing the response or a predictor left out)", res.Model.LeftOut)
+	}
+	fmt.Fprintf(w, "%s (%s): n = %d%s, residual df = %g\n\n", res.Model.Formula, res.Model.Family, res.Model.N, leftOut, res.Model.DFResidual)
 	if err := coef.write(w, formatTable); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -230,4 +231,32 @@ func apipopMargins(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestGLMReportsRowsLeftOut checks that the rows a model leaves out for a missing
+// value are counted in the JSON and named in the table.
+func TestGLMReportsRowsLeftOut(t *testing.T) {
+	data := shareddata.Path(t, "ess9no/ESS9NO.csv")
+	args := []string{"glm", data, "--weight", "anweight", "--strata", "stratum", "--psu", "psu", "--nest",
+		"--family", "quasibinomial", "--formula", "pdwrk ~ ppltrst + agea"}
+	code, stdout, stderr := runCLI(t, append(args, "--format", "json")...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res struct {
+		Model struct {
+			N       int `json:"n"`
+			LeftOut int `json:"rows_left_out"`
+		} `json:"model"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Model.N+res.Model.LeftOut != 1406 || res.Model.LeftOut == 0 {
+		t.Fatalf("n %d + left out %d, want 1406 with some left out", res.Model.N, res.Model.LeftOut)
+	}
+	_, stdout, _ = runCLI(t, args...)
+	if want := fmt.Sprintf("n = %d (%d rows missing the response or a predictor left out)", res.Model.N, res.Model.LeftOut); !strings.Contains(stdout, want) {
+		t.Errorf("table header lacks %q:\n%s", want, stdout)
+	}
 }
