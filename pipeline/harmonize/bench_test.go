@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"socap/pipeline"
-	"socap/pipeline/codebook"
 )
 
 // benchSurvey builds a raw table of rows records and 30 columns: an id, a
@@ -48,21 +47,7 @@ func benchSurvey(b *testing.B, rows int) *pipeline.Env {
 		add(fmt.Sprintf("n%d", k), "type: count, range: [0, 50]", fmt.Sprintf("CAST((i * %d) %% 51 AS VARCHAR)", k+1))
 	}
 	add("comment", "type: text", "CASE WHEN i % 3 = 0 THEN 'Frøya er fin' END")
-	cols = append(cols, "'bench' AS _source", "'sha' AS _sha256", "i AS _row", "CASE WHEN i % 50000 = 0 THEN 'ragged' END AS _problem")
-	db := s.DB()
-	if _, err := db.Exec(fmt.Sprintf("SELECT setseed(0.5); CREATE TABLE raw_bench AS SELECT %s FROM range(1, %d) t(i)", strings.Join(cols, ", "), rows+1)); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := db.Exec(`INSERT INTO sources (source_id, path, sha256, format, decimal_sep, raw_table, row_count, loaded_at)
-		VALUES ('bench', 'bench.csv', 'sha', 'csv', ',', 'raw_bench', ?, ?)`, rows, time.Unix(0, 0)); err != nil {
-		b.Fatal(err)
-	}
-	book, err := codebook.Parse("bench.yaml", []byte(cb.String()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg := &pipeline.Config{Sources: []pipeline.Source{{ID: "bench", Path: "bench.csv", Wave: 1}}}
-	return &pipeline.Env{Store: s, Config: cfg, Codebook: book, Log: &strings.Builder{}}
+	return syntheticSource(b, s, "bench", "csv", ",", rows, cols, "CASE WHEN i % 50000 = 0 THEN 'ragged' END", cb.String())
 }
 
 // BenchmarkHarmonize harmonises 1,000,000 rows × 30 columns. Besides wall

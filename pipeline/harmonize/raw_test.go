@@ -95,3 +95,27 @@ func env(t testing.TB, s *store.Store, codebookYAML string, srcs ...rawSource) *
 	}
 	return &pipeline.Env{Store: s, Config: cfg, Codebook: cb, Log: &strings.Builder{}, Now: func() time.Time { return time.Unix(0, 0) }}
 }
+
+// syntheticSource creates the raw table raw_<id> from SQL expressions over the row
+// number i = 1…rows (each aliased to its column; the provenance columns are added,
+// _problem from the expression problem), registers it as source id of the given
+// format and decimal separator, and returns the stage environment with the codebook
+// YAML. The random seed is fixed, so that random() gives the same table every run.
+func syntheticSource(tb testing.TB, s *store.Store, id, format, decimal string, rows int, cols []string, problem, codebookYAML string) *pipeline.Env {
+	tb.Helper()
+	cols = append(cols, "'"+id+"' AS _source", "'sha' AS _sha256", "i AS _row", problem+" AS _problem")
+	db := s.DB()
+	if _, err := db.Exec(fmt.Sprintf("SELECT setseed(0.5); CREATE TABLE raw_%s AS SELECT %s FROM range(1, %d) t(i)", id, strings.Join(cols, ", "), rows+1)); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO sources (source_id, path, sha256, format, decimal_sep, raw_table, row_count, loaded_at)
+		VALUES (?, ?, 'sha', ?, ?, ?, ?, ?)`, id, id+"."+format, format, decimal, "raw_"+id, rows, time.Unix(0, 0)); err != nil {
+		tb.Fatal(err)
+	}
+	book, err := codebook.Parse(id+".yaml", []byte(codebookYAML))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg := &pipeline.Config{Sources: []pipeline.Source{{ID: id, Path: id + "." + format, Wave: 1}}}
+	return &pipeline.Env{Store: s, Config: cfg, Codebook: book, Log: &strings.Builder{}}
+}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"socap/pipeline"
-	"socap/pipeline/codebook"
 )
 
 // wideSurvey builds a raw table of rows records and vars columns in the
@@ -54,21 +53,7 @@ func wideSurvey(tb testing.TB, vars, rows int) *pipeline.Env {
 		fmt.Fprintf(&cb, "  - {name: %s, %s}\n", name, yaml)
 		cols = append(cols, expr+" AS "+name)
 	}
-	cols = append(cols, "'wide' AS _source", "'sha' AS _sha256", "i AS _row", "NULL::VARCHAR AS _problem")
-	db := s.DB()
-	if _, err := db.Exec(fmt.Sprintf("CREATE TABLE raw_wide AS SELECT %s FROM range(1, %d) t(i)", strings.Join(cols, ", "), rows+1)); err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := db.Exec(`INSERT INTO sources (source_id, path, sha256, format, decimal_sep, raw_table, row_count, loaded_at)
-		VALUES ('wide', 'wide.sav', 'sha', 'sav', '.', 'raw_wide', ?, ?)`, rows, time.Unix(0, 0)); err != nil {
-		tb.Fatal(err)
-	}
-	book, err := codebook.Parse("wide.yaml", []byte(cb.String()))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cfg := &pipeline.Config{Sources: []pipeline.Source{{ID: "wide", Path: "wide.sav", Wave: 1}}}
-	return &pipeline.Env{Store: s, Config: cfg, Codebook: book, Log: &strings.Builder{}}
+	return syntheticSource(tb, s, "wide", "sav", ".", rows, cols, "NULL::VARCHAR", cb.String())
 }
 
 // TestWideCodebook harmonises 400 variables: every row is accounted for,
