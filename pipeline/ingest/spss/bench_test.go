@@ -1,7 +1,6 @@
 package spss
 
 import (
-	"encoding/binary"
 	"errors"
 	"io"
 	"os"
@@ -12,17 +11,19 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"socap/pipeline/ingest/internal/labelled"
 )
 
 // benchVars is the benchmark layout: 60 small integer codes (one command
 // byte each when compressed), 30 fractional numbers (literals) and 10
 // 16-byte strings.
-func benchVars() []testVar {
-	var vars []testVar
+func benchVars() []Variable {
+	var vars []Variable
 	for i := 0; i < 100; i++ {
-		v := testVar{Name: "q" + strconv.Itoa(i)}
+		v := Variable{Name: "q" + strconv.Itoa(i)}
 		if i >= 90 {
-			v.Width = 16
+			v.Kind, v.Width = labelled.String, 16
 		}
 		vars = append(vars, v)
 	}
@@ -31,14 +32,12 @@ func benchVars() []testVar {
 
 var benchWords = []string{"Oslo", "Bergen", "Trondheim", "Tromsø", "Stavanger og omegn"[:16], ""}
 
-func benchCell(r, c int) any {
-	switch {
-	case c < 60:
+// benchNumber is numeric variable c (below 90) of case r.
+func benchNumber(r, c int) float64 {
+	if c < 60 {
 		return float64((r*7 + c) % 11)
-	case c < 90:
-		return float64(r)*0.37 + float64(c)
 	}
-	return benchWords[(r+c)%len(benchWords)]
+	return float64(r)*0.37 + float64(c)
 }
 
 // BenchmarkRead500k reads a bytecode-compressed file of 500,000 cases of
@@ -88,15 +87,63 @@ const benchRows = 500_000
 // writeBenchFile writes the benchmark file into a temporary directory.
 func writeBenchFile(b *testing.B) string {
 	path := filepath.Join(b.TempDir(), "bench.sav")
-	f, err := os.Create(path)
+	writeBench(b, path)
+	return path
+}
+
+// writeBench writes the benchmark file to path with Create, in batches
+// of 16k cases.
+func writeBench(b *testing.B, path string) {
+	w, err := Create(path, benchVars(), WriterOptions{Created: testCreated})
 	if err != nil {
 		b.Fatal(err)
 	}
-	writeSav(b, f, binary.LittleEndian, benchVars(), benchRows, 1, benchCell)
-	if err := f.Close(); err != nil {
+	batch := w.NewBatch(16 << 10)
+	for r := 0; r < benchRows; r += batch.Len {
+		batch.Len = min(batch.Cap(), benchRows-r)
+		for c := range batch.Columns {
+			col := &batch.Columns[c]
+			for i := 0; i < batch.Len; i++ {
+				if c < 90 {
+					col.Floats[i] = benchNumber(r+i, c)
+				} else {
+					col.Strings[i] = benchWords[(r+i+c)%len(benchWords)]
+				}
+				col.Valid[i] = true
+			}
+		}
+		if err := w.Write(batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
 		b.Fatal(err)
 	}
-	return path
+}
+
+// BenchmarkWrite500k writes the file BenchmarkRead500k reads, 500,000
+// cases of 100 variables bytecode-compressed, from batches of 16k cases
+// (filling them included), and reports the CPU time per write and the
+// peak resident memory of the process during the writes (Linux only).
+func BenchmarkWrite500k(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "bench.sav")
+	runtime.GC()
+	resetPeakRSS()
+	cpu0 := cpuSeconds()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		writeBench(b, path)
+	}
+	b.StopTimer()
+	st, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
+	b.ReportMetric(float64(st.Size())/1e6, "file-MB")
+	if peak := peakRSS(); peak > 0 {
+		b.ReportMetric(peak/1e6, "peak-RSS-MB")
+	}
 }
 
 // BenchmarkReadstatCSV500k converts the same file to CSV with the readstat

@@ -12,7 +12,7 @@ import (
 // FuzzSPSS feeds arbitrary bytes to the reader: it must return an error
 // naming the file or read to the end, never panic or hang, and never hand
 // out more cases than the data can hold. Seeds are the shared SPSS
-// fixtures (when present) and files from the test writer; crashers found
+// fixtures (when present) and files from the Writer; crashers found
 // are kept in testdata/fuzz/FuzzSPSS.
 func FuzzSPSS(f *testing.F) {
 	for _, comp := range []int32{0, 1, 2} {

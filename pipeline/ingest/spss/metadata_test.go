@@ -98,11 +98,14 @@ func TestFixtureMetadata(t *testing.T) {
 // its lower bound plus a discrete value: LO becomes -Inf, and values in
 // the range or equal to the discrete value become null.
 func TestMissingRange(t *testing.T) {
-	vars := []testVar{{Name: "x", Range: []float64{math.Float64frombits(lowestBits), 5}, Missing: []float64{9}}}
+	vars := []Variable{{Name: "x", Missing: Missing{Ranges: []Range{{math.Inf(-1), 5}}, Values: []float64{9}}}}
 	values := []float64{-1e300, 5, 6, 9, 5.5}
-	var buf bytes.Buffer
-	writeSav(t, &buf, binary.LittleEndian, vars, len(values), 1, func(r, c int) any { return values[r] })
-	r, err := NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()), "range.sav", Options{})
+	var m memFile
+	writeCases(t, &m, vars, WriterOptions{}, len(values), func(r, c int) any { return values[r] })
+	if lo := bytes.Index(m.b, binary.LittleEndian.AppendUint64(nil, lowestBits)); lo < 0 {
+		t.Fatal("the range does not start at LOWEST")
+	}
+	r, err := NewReader(bytes.NewReader(m.b), int64(len(m.b)), "range.sav", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,9 +105,9 @@ func TestReadstatStringLabels(t *testing.T) {
 	}
 }
 
-// TestReadstatWriterFiles has ReadStat read the test writer's files in
+// TestReadstatWriterFiles has ReadStat read the round-trip files in
 // every compression and byte order (zlib in several blocks), so the
-// writer the other tests rely on is checked by an independent reader.
+// writer the reader's tests rely on is checked by an independent reader.
 func TestReadstatWriterFiles(t *testing.T) {
 	labelledtest.Readstat(t)
 	dir := t.TempDir()

@@ -14,12 +14,12 @@ import (
 	"socap/pipeline/ingest/internal/labelledtest"
 )
 
-var roundTripVars = []testVar{
-	{Name: "age_in_years", Label: "Age", Missing: []float64{-9, 999}},
-	{Name: "trust", Label: "Trust in people", Format: 5<<16 | 2<<8, Weight: true, Labels: map[float64]string{0: "None", 10: "Complete"}},
-	{Name: "city", Width: 20, Label: "Bergen / Tromsø"},
-	{Name: "born", Format: 20<<16 | 11<<8},
-	{Name: "code", Width: 3},
+var roundTripVars = []Variable{
+	{Name: "age_in_years", Label: "Age", Missing: Missing{Values: []float64{-9, 999}}},
+	{Name: "trust", Label: "Trust in people", Format: "F2.0", ValueLabels: []ValueLabel{{Value: 0, Label: "None"}, {Value: 10, Label: "Complete"}}},
+	{Name: "city", Kind: labelled.String, Width: 20, Label: "Bergen / Tromsø"},
+	{Name: "born", Kind: labelled.Date, Format: "DATE11"},
+	{Name: "code", Kind: labelled.String, Width: 3},
 }
 
 func roundTripCell(r, c int) any {
@@ -31,15 +31,19 @@ func roundTripCell(r, c int) any {
 	case 2:
 		return []string{"Tromsø", "", "Ålesund på vestlandet"[:20]}[r%3]
 	case 3:
-		return spssEpochOffset + float64(r)*86400
+		return float64(r)
 	}
 	return []string{"abc", "x", ""}[r%3]
 }
 
+// writeRoundTrip writes rows cases of roundTripVars, weighted by trust,
+// in byte order order with compression 0 (none), 1 (bytecode) or 2
+// (zlib).
 func writeRoundTrip(t testing.TB, order binary.ByteOrder, rows int, compression int32) []byte {
-	var buf bytes.Buffer
-	writeSav(t, &buf, order, roundTripVars, rows, compression, roundTripCell)
-	return buf.Bytes()
+	var m memFile
+	opts := WriterOptions{Label: "socap test file", Weight: "trust", ByteOrder: order, Compression: []string{"none", "bytecode", "zlib"}[compression]}
+	writeCases(t, &m, roundTripVars, opts, rows, roundTripCell)
+	return m.b
 }
 
 // TestRoundTrip writes files with every compression in both byte orders
@@ -173,7 +177,11 @@ func TestErrorIsSticky(t *testing.T) {
 func TestLyingHeaders(t *testing.T) {
 	le := binary.LittleEndian
 	for _, lie := range []labelledtest.Lie{
-		{Name: "case count", Want: "expected a case count the file can hold", Patch: func(b []byte, at func([]byte) int) { le.PutUint32(b[80:], 1<<31-1) }},
+		{Name: "case count", Want: "expected a case count the file can hold", Patch: func(b []byte, at func([]byte) int) {
+			le.PutUint32(b[80:], 1<<31-1)
+			i := at([]byte{7, 0, 0, 0, 16, 0, 0, 0, 8, 0, 0, 0, 2, 0, 0, 0}) // the extended case count
+			le.PutUint64(b[i+24:], 1<<31-1)
+		}},
 		{Name: "long names record size", Want: "expected extension record 13 of at most", Patch: func(b []byte, at func([]byte) int) {
 			i := at([]byte{7, 0, 0, 0, 13, 0, 0, 0, 1, 0, 0, 0})
 			le.PutUint32(b[i+12:], 1<<31-1)

@@ -209,6 +209,15 @@ func Haven(t *testing.T, script string, args []string) string {
 	return dir
 }
 
+// HavenLabels runs the R script haven_labels.R (in package spss's
+// testdata/reference) on the file at path and returns the dictionary
+// haven reads from it: a header, then per variable its name, label,
+// value labels, user-missing values and range. It skips as Haven does.
+func HavenLabels(t *testing.T, script, path string) [][]string {
+	t.Helper()
+	return testcsv.Read(t, filepath.Join(Haven(t, script, []string{path}), "1.labels.csv"))
+}
+
 // SameAsHaven compares x, a value of kind kind, with a number of
 // haven_csv.R. Dates and times are compared to 1e-12 relative: haven
 // divides before shifting the epoch.
