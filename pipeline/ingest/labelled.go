@@ -89,7 +89,7 @@ func (b *batchReader) Read(values []driver.Value) (string, error) {
 			}
 			continue
 		}
-		values[j] = valueText(kind, c.Floats[b.i])
+		values[j] = numberValue(kind, c.Floats[b.i])
 	}
 	b.i++
 	b.row++
@@ -97,6 +97,23 @@ func (b *batchReader) Read(values []driver.Value) (string, error) {
 }
 
 func (b *batchReader) Close() error { return b.src.Close() }
+
+// smallWholes holds the raw-table text of 0…1023, boxed once: survey codes are
+// mostly such numbers, and formatting and boxing each costs two allocations.
+var smallWholes = func() (t [1024]driver.Value) {
+	for k := range t {
+		t[k] = formatNumber(float64(k))
+	}
+	return t
+}()
+
+// numberValue is valueText as a driver.Value, from smallWholes when it can.
+func numberValue(kind labelled.Kind, v float64) driver.Value {
+	if kind == labelled.Numeric && v >= 0 && v < float64(len(smallWholes)) && v == math.Trunc(v) {
+		return smallWholes[int(v)]
+	}
+	return valueText(kind, v)
+}
 
 // valueText writes a numeric value of kind as raw-table text. Dates are
 // days and timestamps seconds since 1970-01-01, durations seconds.

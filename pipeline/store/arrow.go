@@ -12,12 +12,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
-// socap reads query results as Arrow record batches without duckdb-go's
-// `duckdb_arrow` build tag, so that `go test ./...` and `go build ./...` need
-// no tags anywhere. database/sql hands over one boxed value at a time (about
-// 0.4 s per million values); instead DuckDB writes the result to a temporary
-// uncompressed Parquet file, which arrow-go's Parquet reader turns into
-// columnar batches (a million rows of fifteen columns in about half a second).
+// Query results come back as Arrow record batches through a temporary
+// Parquet file (see parquet.go).
 
 // DefaultBatchRows is the number of rows per record batch.
 const DefaultBatchRows = 64 * 1024
@@ -35,12 +31,10 @@ func (s *Store) QueryArrow(ctx context.Context, batchRows int, fn func(arrow.Rec
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp("", "socap-query-*.parquet")
+	path, err := tempParquet("query")
 	if err != nil {
 		return err
 	}
-	path := tmp.Name()
-	tmp.Close()
 	defer os.Remove(path)
 	copySQL := fmt.Sprintf("COPY (SELECT %s FROM (%s) q) TO %s (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE %d)",
 		strings.Join(casts, ", "), query, QuoteString(path), batchRows)

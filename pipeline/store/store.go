@@ -201,20 +201,23 @@ func (c *Conn) Query(query string, args ...any) (*sql.Rows, error) {
 }
 
 // Append bulk-inserts into table: fn receives a function adding one row
-// (values in the table's column order). Rows are flushed before Append
-// returns.
+// (values in the table's column order: nil, string, int, int32, int64,
+// float64 or bool). The rows are gathered into Arrow columns of the table's
+// types and go to DuckDB through a temporary Parquet file (parquetAppender),
+// inside the transaction; they are in the table when Append returns.
 func (c *Conn) Append(table string, fn func(appendRow func(values ...driver.Value) error) error) error {
-	return c.conn.Raw(func(dc any) error {
-		app, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", table)
-		if err != nil {
-			return fmt.Errorf("appender for %s: %w", table, err)
-		}
-		if err := fn(app.AppendRow); err != nil {
-			_ = app.Close()
-			return err
-		}
-		return app.Close()
-	})
+	pa, err := newParquetAppender(c, table)
+	if err != nil {
+		return fmt.Errorf("append to %s: %w", table, err)
+	}
+	defer pa.discard()
+	if err := fn(pa.appendRow); err != nil {
+		return err
+	}
+	if err := pa.insert(c); err != nil {
+		return fmt.Errorf("append to %s: %w", table, err)
+	}
+	return nil
 }
 
 // WithConn runs fn on a dedicated connection inside BEGIN … COMMIT; any

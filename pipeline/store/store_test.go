@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -123,5 +125,67 @@ func TestQueryArrowBatches(t *testing.T) {
 	}
 	if lastName != "Frøya 9" {
 		t.Fatalf("last name = %q", lastName)
+	}
+}
+
+// TestAppendTypesAndBatches appends more rows than one Parquet batch holds, of every
+// value type Append takes, reads them back in order, and checks that a value of the
+// wrong type or a row of the wrong length is refused, leaving no temporary file.
+func TestAppendTypesAndBatches(t *testing.T) {
+	ctx := context.Background()
+	t.Setenv("TMPDIR", t.TempDir())
+	s, err := Open(ctx, "", Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.DB().Exec(`CREATE TABLE t (s VARCHAR, i BIGINT, n INTEGER, x DOUBLE, b BOOLEAN)`); err != nil {
+		t.Fatal(err)
+	}
+	rows := parquetBatchRows + 1000
+	err = s.WithConn(ctx, func(c *Conn) error {
+		return c.Append("t", func(add func(...driver.Value) error) error {
+			for r := range rows {
+				var str driver.Value = "Frøya " + strconv.Itoa(r)
+				if r%3 == 0 {
+					str = nil
+				}
+				if err := add(str, int64(r), r, float64(r)/4, r%2 == 0); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n, nulls int
+	var sumI, sumN int64
+	var sumX float64
+	var trues int
+	var last string
+	if err := s.DB().QueryRow(`SELECT count(*), count(*) - count(s), sum(i), sum(n), sum(x), count(*) FILTER (b),
+		last(s ORDER BY i) FROM t`).Scan(&n, &nulls, &sumI, &sumN, &sumX, &trues, &last); err != nil {
+		t.Fatal(err)
+	}
+	wantSum := int64(rows) * int64(rows-1) / 2
+	if n != rows || nulls != (rows+2)/3 || sumI != wantSum || sumN != wantSum || sumX != float64(wantSum)/4 || trues != (rows+1)/2 {
+		t.Fatalf("n %d nulls %d sums %d %d %v trues %d", n, nulls, sumI, sumN, sumX, trues)
+	}
+	if want := "Frøya " + strconv.Itoa(rows-1); last != want { // (rows−1) % 3 ≠ 0: not NULL
+		t.Fatalf("last row %q, want %q", last, want)
+	}
+	for _, bad := range [][]driver.Value{{"a", "not a number", 1, 1.0, true}, {"a", int64(1)}} {
+		err := s.WithConn(ctx, func(c *Conn) error {
+			return c.Append("t", func(add func(...driver.Value) error) error { return add(bad...) })
+		})
+		if err == nil {
+			t.Errorf("%v: no error", bad)
+		}
+	}
+	left, _ := filepath.Glob(filepath.Join(os.Getenv("TMPDIR"), "socap-*"))
+	if len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
 	}
 }
