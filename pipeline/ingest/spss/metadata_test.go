@@ -10,6 +10,7 @@ import (
 
 	"socap/internal/shareddata"
 	"socap/pipeline/ingest/internal/labelled"
+	"socap/pipeline/ingest/internal/labelledtest"
 )
 
 // TestFixtureMetadata checks the dictionary of fixtures against what
@@ -100,12 +101,12 @@ func TestFixtureMetadata(t *testing.T) {
 func TestMissingRange(t *testing.T) {
 	vars := []Variable{{Name: "x", Missing: Missing{Ranges: []Range{{math.Inf(-1), 5}}, Values: []float64{9}}}}
 	values := []float64{-1e300, 5, 6, 9, 5.5}
-	var m memFile
+	var m labelledtest.MemFile
 	writeCases(t, &m, vars, WriterOptions{}, len(values), func(r, c int) any { return values[r] })
-	if lo := bytes.Index(m.b, binary.LittleEndian.AppendUint64(nil, lowestBits)); lo < 0 {
+	if lo := bytes.Index(m.B, binary.LittleEndian.AppendUint64(nil, lowestBits)); lo < 0 {
 		t.Fatal("the range does not start at LOWEST")
 	}
-	r, err := NewReader(bytes.NewReader(m.b), int64(len(m.b)), "range.sav", Options{})
+	r, err := NewReader(bytes.NewReader(m.B), int64(len(m.B)), "range.sav", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

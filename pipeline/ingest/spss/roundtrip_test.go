@@ -40,10 +40,10 @@ func roundTripCell(r, c int) any {
 // in byte order order with compression 0 (none), 1 (bytecode) or 2
 // (zlib).
 func writeRoundTrip(t testing.TB, order binary.ByteOrder, rows int, compression int32) []byte {
-	var m memFile
+	var m labelledtest.MemFile
 	opts := WriterOptions{Label: "socap test file", Weight: "trust", ByteOrder: order, Compression: []string{"none", "bytecode", "zlib"}[compression]}
 	writeCases(t, &m, roundTripVars, opts, rows, roundTripCell)
-	return m.b
+	return m.B
 }
 
 // TestRoundTrip writes files with every compression in both byte orders

@@ -60,10 +60,8 @@ type WriterOptions struct {
 // given as the reader delivers them (dates as days, timestamps as seconds
 // since 1970-01-01).
 type Writer struct {
-	name    string
-	seeker  io.WriteSeeker // the file, when it can seek
-	file    *os.File       // closed by Close when Create opened it
-	order   byteOrder
+	labelled.Output
+	order   labelled.ByteOrder
 	comp    int32 // 0 none, 1 bytecode, 2 zlib
 	vars    []wvar
 	slots   int
@@ -78,13 +76,6 @@ type Writer struct {
 	err   error       // the first error, returned from then on
 }
 
-// byteOrder reads and appends numbers: binary.LittleEndian or
-// binary.BigEndian.
-type byteOrder interface {
-	binary.ByteOrder
-	binary.AppendByteOrder
-}
-
 // wvar is a variable prepared for writing.
 type wvar struct {
 	v      *Variable
@@ -96,18 +87,7 @@ type wvar struct {
 // Create creates the file at path and returns a Writer to it; Close
 // closes the file.
 func Create(path string, vars []Variable, opts WriterOptions) (*Writer, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("write %s: %w", path, err)
-	}
-	w, err := NewWriter(f, path, vars, opts)
-	if err != nil {
-		f.Close()
-		os.Remove(path)
-		return nil, err
-	}
-	w.file = f
-	return w, nil
+	return labelled.Create(path, func(f *os.File) (*Writer, error) { return NewWriter(f, path, vars, opts) })
 }
 
 // NewWriter writes the dictionary of vars to out and returns a Writer for
@@ -115,22 +95,18 @@ func Create(path string, vars []Variable, opts WriterOptions) (*Writer, error) {
 // io.WriteSeeker, Close writes the number of cases into the header;
 // otherwise the header says -1 (unknown), which the format allows.
 func NewWriter(out io.Writer, name string, vars []Variable, opts WriterOptions) (*Writer, error) {
-	w := &Writer{name: name, order: binary.LittleEndian}
-	if opts.ByteOrder == binary.BigEndian {
-		w.order = binary.BigEndian
-	}
-	w.seeker, _ = out.(io.WriteSeeker)
+	w := &Writer{Output: labelled.NewOutput(out, name), order: labelled.OrderOf(opts.ByteOrder)}
 	switch opts.Compression {
 	case "", "bytecode":
 		w.comp = 1
 	case "none":
 	case "zlib":
 		w.comp = 2
-		if w.seeker == nil {
-			return nil, w.errorf("zlib compression needs an io.WriteSeeker to write the offsets of its blocks")
+		if w.Seeker() == nil {
+			return nil, w.Errorf("zlib compression needs an io.WriteSeeker to write the offsets of its blocks")
 		}
 	default:
-		return nil, w.errorf("compression %q: want bytecode, none or zlib", opts.Compression)
+		return nil, w.Errorf("compression %q: want bytecode, none or zlib", opts.Compression)
 	}
 	if err := w.prepare(vars); err != nil {
 		return nil, err
@@ -140,22 +116,18 @@ func NewWriter(out io.Writer, name string, vars []Variable, opts WriterOptions) 
 		return nil, err
 	}
 	if _, err := out.Write(dict); err != nil {
-		return nil, w.errorf("%w", err)
+		return nil, w.Errorf("%w", err)
 	}
 	w.data = out
 	if w.comp == 2 {
 		w.zlib = newZlibWriter(out, int64(len(dict)), w.order)
 		if err := w.zlib.header(); err != nil {
-			return nil, w.errorf("%w", err)
+			return nil, w.Errorf("%w", err)
 		}
 		w.data = w.zlib
 	}
 	w.ncmd = 8
 	return w, nil
-}
-
-func (w *Writer) errorf(format string, args ...any) error {
-	return fmt.Errorf("write %s: "+format, append([]any{w.name}, args...)...)
 }
 
 // reservedNames may not be variable names (IBM SPSS Statistics Command
@@ -203,7 +175,7 @@ func (w *Writer) prepare(vars []Variable) error {
 	for i := range vars {
 		v := &vars[i]
 		bad := func(format string, args ...any) error {
-			return w.errorf("variable %s: "+format, append([]any{v.Name}, args...)...)
+			return w.Errorf("variable %s: "+format, append([]any{v.Name}, args...)...)
 		}
 		if err := checkName(v.Name); err != nil {
 			return bad("%v", err)
@@ -384,7 +356,7 @@ func (w *Writer) Write(b *Batch) error {
 					s = c.Strings[i]
 				}
 				if len(s) > wv.v.Width {
-					w.err = w.errorf("case %d, variable %s: a value of %d bytes does not fit the width of %d", w.rows+1, wv.v.Name, len(s), wv.v.Width)
+					w.err = w.Errorf("case %d, variable %s: a value of %d bytes does not fit the width of %d", w.rows+1, wv.v.Name, len(s), wv.v.Width)
 					return w.err
 				}
 				w.putString(s, wv.segs)
@@ -484,7 +456,7 @@ func (w *Writer) flush() error {
 		end = w.cmdAt
 	}
 	if _, err := w.data.Write(w.buf[:end]); err != nil {
-		w.err = w.errorf("%w", err)
+		w.err = w.Errorf("%w", err)
 		return w.err
 	}
 	w.buf = w.buf[:copy(w.buf, w.buf[end:])]
@@ -496,15 +468,7 @@ func (w *Writer) flush() error {
 // zeros), the zlib trailer and, through an io.WriteSeeker, the number of
 // cases; it closes the file when Create opened it. It does not close a
 // writer passed to NewWriter.
-func (w *Writer) Close() error {
-	err := w.finish()
-	if w.file != nil {
-		if cerr := w.file.Close(); err == nil && cerr != nil {
-			err = w.errorf("%w", cerr)
-		}
-	}
-	return err
-}
+func (w *Writer) Close() error { return w.CloseFile(w.finish()) }
 
 func (w *Writer) finish() error {
 	if w.err != nil {
@@ -515,11 +479,11 @@ func (w *Writer) finish() error {
 		return err
 	}
 	if w.zlib != nil {
-		if err := w.zlib.close(w.seeker); err != nil {
-			return w.errorf("%w", err)
+		if err := w.zlib.close(w.Seeker()); err != nil {
+			return w.Errorf("%w", err)
 		}
 	}
-	if w.seeker == nil {
+	if w.Seeker() == nil {
 		return nil
 	}
 	n := int32(-1)
@@ -527,22 +491,10 @@ func (w *Writer) finish() error {
 		n = int32(w.rows)
 	}
 	err := errors.Join(
-		w.patch(headerCasesAt, w.order.AppendUint32(nil, uint32(n))),
-		w.patch(w.casesAt, w.order.AppendUint64(nil, uint64(w.rows))))
-	if err == nil {
-		_, err = w.seeker.Seek(0, io.SeekEnd)
-	}
+		w.Patch(headerCasesAt, w.order.AppendUint32(nil, uint32(n))),
+		w.Patch(w.casesAt, w.order.AppendUint64(nil, uint64(w.rows))))
 	if err != nil {
-		return w.errorf("%w", err)
+		return w.Errorf("%w", err)
 	}
 	return nil
-}
-
-// patch overwrites the bytes at offset at.
-func (w *Writer) patch(at int64, b []byte) error {
-	if _, err := w.seeker.Seek(at, io.SeekStart); err != nil {
-		return err
-	}
-	_, err := w.seeker.Write(b)
-	return err
 }

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"socap/pipeline/ingest/internal/labelled"
 )
@@ -18,7 +17,7 @@ const headerCasesAt = 80
 // encoder appends the fields of records in a byte order.
 type encoder struct {
 	b     []byte
-	order byteOrder
+	order labelled.ByteOrder
 }
 
 func (e *encoder) i32(xs ...int32) {
@@ -46,17 +45,6 @@ func (e *encoder) text(subtype int32, s string) {
 	e.b = append(e.b, s...)
 }
 
-// cut shortens s to at most n bytes at a character boundary.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
 // dictionary encodes everything before the data: the file header record,
 // the variable records, value labels and the extension records, ending
 // with the dictionary termination record (PSPP developers' guide, "System
@@ -76,13 +64,13 @@ func (w *Writer) dictionary(opts WriterOptions) ([]byte, error) {
 		}
 		if opts.Weight != "" && wv.v.Name == opts.Weight {
 			if wv.segs != nil {
-				return nil, w.errorf("weight variable %s is a string", opts.Weight)
+				return nil, w.Errorf("weight variable %s is a string", opts.Weight)
 			}
 			weight = first[i]
 		}
 	}
 	if opts.Weight != "" && weight == 0 {
-		return nil, w.errorf("weight variable %s is not among the variables", opts.Weight)
+		return nil, w.Errorf("weight variable %s is not among the variables", opts.Weight)
 	}
 
 	// File Header Record: the signature ($FL3 for zlib), product, layout
@@ -102,7 +90,7 @@ func (w *Writer) dictionary(opts WriterOptions) ([]byte, error) {
 	e.i32(2, int32(w.slots), w.comp, weight, -1)
 	e.f64(bias)
 	e.b = append(e.b, created.Format("02 Jan 0615:04:05")...)
-	e.padded(cut(opts.Label, 64), 64)
+	e.padded(labelled.Cut(opts.Label, 64), 64)
 	e.b = append(e.b, 0, 0, 0)
 
 	for _, wv := range w.vars {
@@ -183,7 +171,7 @@ func label(e *encoder, s string) {
 	if s == "" {
 		return
 	}
-	s = cut(s, maxLabel)
+	s = labelled.Cut(s, maxLabel)
 	e.i32(int32(len(s)))
 	e.padded(s, (len(s)+3)/4*4)
 }
@@ -201,7 +189,7 @@ func valueLabels(e *encoder, wv wvar, index int32) {
 		} else {
 			e.padded(l.String, 8)
 		}
-		s := cut(l.Label, maxLabel)
+		s := labelled.Cut(l.Label, maxLabel)
 		e.b = append(e.b, byte(len(s)))
 		e.padded(s, (len(s)+8)/8*8-1)
 	}
@@ -292,7 +280,7 @@ func (w *Writer) extensions(e *encoder) {
 		for _, l := range v.ValueLabels {
 			long.i32(int32(v.Width))
 			long.padded(l.String, v.Width)
-			s := cut(l.Label, maxLabel)
+			s := labelled.Cut(l.Label, maxLabel)
 			long.i32(int32(len(s)))
 			long.b = append(long.b, s...)
 		}

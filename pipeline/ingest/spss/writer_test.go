@@ -19,32 +19,6 @@ import (
 	"socap/pipeline/ingest/internal/labelledtest"
 )
 
-// memFile is an in-memory io.WriteSeeker.
-type memFile struct {
-	b   []byte
-	pos int
-}
-
-func (m *memFile) Write(p []byte) (int, error) {
-	if need := m.pos + len(p); need > len(m.b) {
-		m.b = append(m.b, make([]byte, need-len(m.b))...)
-	}
-	m.pos += copy(m.b[m.pos:], p)
-	return len(p), nil
-}
-
-func (m *memFile) Seek(off int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekStart:
-		m.pos = int(off)
-	case io.SeekCurrent:
-		m.pos += int(off)
-	case io.SeekEnd:
-		m.pos = len(m.b) + int(off)
-	}
-	return int64(m.pos), nil
-}
-
 // testCreated is the creation time of the test files.
 var testCreated = time.Date(2026, 11, 24, 20, 0, 0, 0, time.UTC)
 
@@ -91,10 +65,10 @@ func writeCases(t testing.TB, out io.Writer, vars []Variable, opts WriterOptions
 // temporary directory and returns its path.
 func writeFile(t testing.TB, name string, vars []Variable, opts WriterOptions, rows int, cell func(r, c int) any) string {
 	t.Helper()
-	var m memFile
+	var m labelledtest.MemFile
 	writeCases(t, &m, vars, opts, rows, cell)
 	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, m.b, 0o644); err != nil {
+	if err := os.WriteFile(path, m.B, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -223,9 +197,9 @@ func TestWriterRoundTrip(t *testing.T) {
 			var data []byte
 			opts := WriterOptions{Label: "Levekår 2026", Compression: comp}
 			if seek {
-				var m memFile
+				var m labelledtest.MemFile
 				writeCases(t, &m, writerVars, opts, rows, writerCell)
-				data = m.b
+				data = m.B
 			} else {
 				var buf bytes.Buffer
 				writeCases(t, &buf, writerVars, opts, rows, writerCell)
@@ -362,7 +336,7 @@ func TestWriterRewritesFixtures(t *testing.T) {
 			if r.File.Compression == "zlib" {
 				opts.Compression = "zlib"
 			}
-			var m memFile
+			var m labelledtest.MemFile
 			w, err := NewWriter(&m, "copy.sav", r.Variables, opts)
 			if err != nil {
 				t.Fatal(err)
@@ -370,7 +344,7 @@ func TestWriterRewritesFixtures(t *testing.T) {
 			if err := errors.Join(w.Write(b), w.Close()); err != nil {
 				t.Fatal(err)
 			}
-			r2, err := NewReader(bytes.NewReader(m.b), int64(len(m.b)), "copy.sav", Options{KeepUserMissing: true})
+			r2, err := NewReader(bytes.NewReader(m.B), int64(len(m.B)), "copy.sav", Options{KeepUserMissing: true})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/zlib"
 	"io"
+
+	"socap/pipeline/ingest/internal/labelled"
 )
 
 // zlibBlockSize is the uncompressed size of the zlib blocks SPSS writes
@@ -21,7 +23,7 @@ const zlibBlockSize = 0x3ff000
 type zlibWriter struct {
 	out       io.Writer
 	off       int64 // file offset of the next byte written
-	order     byteOrder
+	order     labelled.ByteOrder
 	blockSize int
 	at        int64 // zheader_ofs
 	pending   []byte
@@ -32,7 +34,7 @@ type zlibWriter struct {
 	uoff      int64
 }
 
-func newZlibWriter(out io.Writer, at int64, order byteOrder) *zlibWriter {
+func newZlibWriter(out io.Writer, at int64, order labelled.ByteOrder) *zlibWriter {
 	return &zlibWriter{out: out, off: at, order: order, blockSize: zlibBlockSize, at: at, uoff: at}
 }
 

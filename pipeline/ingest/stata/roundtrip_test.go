@@ -3,11 +3,13 @@ package stata
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"socap/pipeline/ingest/internal/labelled"
 	"socap/pipeline/ingest/internal/labelledtest"
@@ -24,7 +26,8 @@ var (
 
 // sampleDta writes a file with every storage type, dates, extended
 // missing values, value labels (including one for .a) and, from format
-// 117, a strL.
+// 117, a strL: formats 118 and 119 with the Writer, older ones with
+// writeDta.
 func sampleDta(version int, order binary.ByteOrder) []byte {
 	vars := []dtaVar{
 		{Name: "b", Storage: "byte", Format: "%8.0g", LabelSet: "yesno", Label: "Agree?"},
@@ -42,16 +45,69 @@ func sampleDta(version int, order binary.ByteOrder) []byte {
 		{-100.0, 32740.0, 2147483620.0, float64(maxFloat), maxDouble, 3653.0, 315619200000.0, "twelve chars"},
 	}
 	if version >= 117 {
-		vars = append(vars, dtaVar{Name: "long", Storage: "strL", Format: "%9s"})
+		vars = append(vars, dtaVar{Name: "memo", Storage: "strL", Format: "%9s"})
 		rows[0] = append(rows[0], strings.Repeat("ø", 3000))
 		rows[1] = append(rows[1], "")
 		rows[2] = append(rows[2], "short")
 	}
-	if version < 118 {
-		rows[0][7] = "Troms\xf8" // Latin-1 in old formats
-	}
 	labels := map[string][]dtaLabel{"yesno": {{Value: 1, Label: "yes"}, {Value: -100, Label: "no"}, {Missing: 'a', Label: "refused"}}}
+	if version >= 118 {
+		return writeSample(vars, rows, labels["yesno"], WriterOptions{Label: "test data", Notes: []string{"Collected in Tromsø"}, Created: testCreated, ByteOrder: order, Release: version})
+	}
+	rows[0][7] = "Troms\xf8" // Latin-1 in old formats
 	return writeDta(version, order, vars, rows, labels)
+}
+
+// testCreated is the time stamp of the test files.
+var testCreated = time.Date(2026, 11, 24, 20, 0, 0, 0, time.UTC)
+
+// writeSample writes the sample's variables and rows (in the units of
+// the file, as writeDta takes them) with the Writer; labels are those of
+// the variables naming a LabelSet.
+func writeSample(vars []dtaVar, rows [][]any, labels []dtaLabel, opts WriterOptions) []byte {
+	var wvars []Variable
+	for _, v := range vars {
+		wv := Variable{Name: v.Name, Label: v.Label, Storage: v.Storage, Format: v.Format, LabelSet: v.LabelSet, Kind: kindOfFormat(v.Format)}
+		if strings.HasPrefix(v.Storage, "str") {
+			wv.Kind = labelled.String
+		}
+		if v.LabelSet != "" {
+			for _, l := range labels {
+				wv.ValueLabels = append(wv.ValueLabels, ValueLabel{Value: float64(l.Value), Missing: byte(l.Missing), Label: l.Label})
+			}
+		}
+		wvars = append(wvars, wv)
+	}
+	var m labelledtest.MemFile
+	w, err := NewWriter(&m, "sample.dta", wvars, opts)
+	if err != nil {
+		panic(err)
+	}
+	b := w.NewBatch(len(rows))
+	b.Len = len(rows)
+	for i, row := range rows {
+		for j, x := range row {
+			c := &b.Columns[j]
+			switch x := x.(type) {
+			case string:
+				c.Strings[i], c.Valid[i] = x, true
+			case tagged:
+				c.Valid[i], c.Tags[i] = false, byte(x)
+			case float64:
+				switch wvars[j].Kind {
+				case labelled.Date:
+					x -= stataEpochDays
+				case labelled.DateTime:
+					x = x/1000 - stataEpochDays*86400
+				}
+				c.Floats[i], c.Valid[i] = x, true
+			}
+		}
+	}
+	if err := errors.Join(w.Write(b), w.Close()); err != nil {
+		panic(err)
+	}
+	return m.B
 }
 
 // TestRoundTrip reads files of every format in both byte orders.

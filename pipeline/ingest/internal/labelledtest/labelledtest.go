@@ -30,6 +30,34 @@ type Reader interface {
 	Next(b *labelled.Batch) (int, error)
 }
 
+// MemFile is an in-memory io.WriteSeeker for the writers' tests; B
+// holds what was written.
+type MemFile struct {
+	B   []byte
+	pos int
+}
+
+func (m *MemFile) Write(p []byte) (int, error) {
+	if need := m.pos + len(p); need > len(m.B) {
+		m.B = append(m.B, make([]byte, need-len(m.B))...)
+	}
+	m.pos += copy(m.B[m.pos:], p)
+	return len(p), nil
+}
+
+// Seek moves the position of the next Write.
+func (m *MemFile) Seek(off int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+		m.pos = int(off)
+	case io.SeekCurrent:
+		m.pos += int(off)
+	case io.SeekEnd:
+		m.pos = len(m.B) + int(off)
+	}
+	return int64(m.pos), nil
+}
+
 // ReadFile opens path with open and reads every row into one batch.
 func ReadFile[R interface {
 	Reader
