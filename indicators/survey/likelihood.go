@@ -132,6 +132,9 @@ func likelihoodCI(f interceptFit, covU float64, n, nnz, sw, a float64, df, level
 			bs = append(bs, b)
 		}
 	}
+	if len(zs) < 3 { // no step either way (zmax not a positive number): no profile
+		return math.NaN(), math.NaN()
+	}
 	idx := make([]int, len(zs))
 	for i := range idx {
 		idx[i] = i
@@ -252,17 +255,23 @@ func fmmCoef(x, y, b, c, d []float64) {
 	*D(n) = *D(nm1)
 }
 
-// approxLinear is R's approx(x, y, xout=v, rule=1) for one point: x is sorted first
-// (ties averaged, as ties=mean), NaN outside the range of x.
+// approxLinear is R's approx(x, y, xout=v, rule=1) for one point: pairs with a NaN
+// are dropped (na.rm = TRUE), x is sorted (ties averaged, as ties=mean), and the
+// result is NaN outside the range of x or without pairs.
 func approxLinear(x, y []float64, v float64) float64 {
-	idx := make([]int, len(x))
-	for i := range idx {
-		idx[i] = i
+	var idx []int
+	for i := range x {
+		if !math.IsNaN(x[i]) && !math.IsNaN(y[i]) {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) == 0 {
+		return math.NaN()
 	}
 	sort.SliceStable(idx, func(i, j int) bool { return x[idx[i]] < x[idx[j]] })
 	var xs, ys []float64
 	for k := 0; k < len(idx); {
-		j, sum := k, 0.0
+		j, sum := k+1, y[idx[k]]
 		for ; j < len(idx) && x[idx[j]] == x[idx[k]]; j++ {
 			sum += y[idx[j]]
 		}

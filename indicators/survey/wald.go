@@ -57,6 +57,9 @@ func (g *GLM) WaldTest(terms string) (*WaldTest, error) {
 		}
 	}
 	k := len(idx)
+	if k == 0 {
+		return nil, fmt.Errorf("test %q: the terms have no coefficients (a factor with one level among the model's rows?)", terms)
+	}
 	b := mat.NewVecDense(k, nil)
 	v := mat.NewSymDense(k, nil)
 	for a, ja := range idx {
