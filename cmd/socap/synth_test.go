@@ -9,20 +9,22 @@ import (
 
 func TestSynthCommand(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
-	code, stdout, stderr := runCLI(t, "synth", "--respondents", "300", "--waves", "1", "--seed", "4", "--format", "parquet", "--out", dir)
-	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	for _, name := range []string{"wave1.parquet", "truth.json", "margins.csv"} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-			t.Error(err)
+	for _, format := range []string{"parquet", "sav", "dta"} {
+		code, stdout, stderr := runCLI(t, "synth", "--respondents", "300", "--waves", "1", "--seed", "4", "--format", format, "--out", dir)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, stderr)
 		}
-		if !strings.Contains(stdout, name) {
-			t.Errorf("stdout does not name %s:\n%s", name, stdout)
+		for _, name := range []string{"wave1." + format, "truth.json", "margins.csv"} {
+			if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+				t.Error(err)
+			}
+			if !strings.Contains(stdout, name) {
+				t.Errorf("stdout does not name %s:\n%s", name, stdout)
+			}
 		}
 	}
 	for _, args := range [][]string{
-		{"synth", "--format", "sav"},
+		{"synth", "--format", "por"},
 		{"synth", "--waves", "3"},
 		{"synth", "--respondents", "10"},
 		{"synth", "extra"},

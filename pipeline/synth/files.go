@@ -17,9 +17,8 @@ const (
 	FormatXLSX    = "xlsx"
 )
 
-// Formats lists the supported formats. SPSS and Stata files are read by
-// socap but not yet written.
-func Formats() []string { return []string{FormatCSV, FormatParquet, FormatXLSX} }
+// Formats lists the supported formats.
+func Formats() []string { return []string{FormatCSV, FormatParquet, FormatXLSX, FormatSAV, FormatDTA} }
 
 // Files are the paths WriteDir wrote.
 type Files struct {
@@ -84,6 +83,8 @@ var openers = map[string]func(path string) (fileWriter, error){
 	FormatCSV:     openCSV,
 	FormatParquet: openParquet,
 	FormatXLSX:    openXLSX,
+	FormatSAV:     openSAV,
+	FormatDTA:     openDTA,
 }
 
 // csvFile is a CSVWriter over its own file.

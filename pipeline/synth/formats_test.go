@@ -230,7 +230,7 @@ func TestWriteDir(t *testing.T) {
 	if !bytes.HasPrefix(margins, []byte("variable,level,total\nmunicipality,1515,7000\n")) {
 		t.Errorf("margins.csv starts %q", margins[:min(60, len(margins))])
 	}
-	if _, _, err := WriteDir(Options{Respondents: 400, Waves: 2}, dir, "sav"); err == nil {
-		t.Error("format sav: no error")
+	if _, _, err := WriteDir(Options{Respondents: 400, Waves: 2}, dir, "por"); err == nil {
+		t.Error("format por: no error")
 	}
 }

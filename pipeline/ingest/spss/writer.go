@@ -25,6 +25,15 @@ type (
 	ValueLabel = labelled.ValueLabel
 )
 
+// The kinds of a Variable (see labelled.Kind).
+const (
+	Numeric  = labelled.Numeric
+	String   = labelled.String
+	Date     = labelled.Date
+	DateTime = labelled.DateTime
+	Time     = labelled.Time
+)
+
 // WriterOptions control the file-level parts of what a Writer writes.
 type WriterOptions struct {
 	// Label is the file label; SPSS keeps 64 bytes of it, so a longer

@@ -26,6 +26,15 @@ type (
 	ValueLabel = labelled.ValueLabel
 )
 
+// The kinds of a Variable (see labelled.Kind).
+const (
+	Numeric  = labelled.Numeric
+	String   = labelled.String
+	Date     = labelled.Date
+	DateTime = labelled.DateTime
+	Time     = labelled.Time
+)
+
 // WriterOptions control the file-level parts of what a Writer writes.
 type WriterOptions struct {
 	// Label is the dataset label; Stata keeps 80 characters of it, as of
