@@ -23,14 +23,17 @@ func newConvertCmd() *cobra.Command {
 	opts := convertOptions{}
 	cmd := &cobra.Command{
 		Use:   "convert IN OUT",
-		Short: "Convert a data file to .parquet, .csv or .xlsx",
+		Short: "Convert a data file to .parquet, .csv, .xlsx, .sav, .zsav or .dta",
 		Long: `convert reads IN (.csv, .tsv, .parquet, .jsonl, .xlsx, .sav, .zsav or .dta) the
 way ingest does and writes OUT in the format of its extension: .parquet,
-.csv (comma-separated UTF-8 with a header) or .xlsx (one sheet). Columns
-keep their names and get the type describe detects: integer, number (a
-decimal comma becomes a point), date, or text as in the file. A file with
-records that do not fit its header (ragged rows) is refused.`,
-		Example: "  socap convert wave1.sav wave1.parquet\n  socap convert svar.csv svar.xlsx",
+.csv (comma-separated UTF-8 with a header), .xlsx (one sheet), SPSS .sav
+(bytecode compressed) or .zsav, or Stata .dta (format 118). Columns keep
+their names and get the type describe detects: integer, number (a decimal
+comma becomes a point), date, or text as in the file. From an SPSS or Stata
+file, variable labels, value labels and SPSS user-missing declarations go
+along (Stata labels whole numbers only; the others are counted on stderr).
+A file with records that do not fit its header (ragged rows) is refused.`,
+		Example: "  socap convert wave1.sav wave1.parquet\n  socap convert svar.csv svar.xlsx\n  socap convert ESS9NO.sav ess9no.dta",
 		Args:    exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runConvert(cmd, args[0], args[1], opts)
@@ -43,9 +46,9 @@ records that do not fit its header (ragged rows) is refused.`,
 func runConvert(cmd *cobra.Command, in, out string, opts convertOptions) error {
 	ext := strings.ToLower(filepath.Ext(out))
 	switch ext {
-	case ".parquet", ".csv", ".xlsx":
+	case ".parquet", ".csv", ".xlsx", ".sav", ".zsav", ".dta":
 	default:
-		return usageErrorf("convert: output %s: want a .parquet, .csv or .xlsx file", out)
+		return usageErrorf("convert: output %s: want a .parquet, .csv, .xlsx, .sav, .zsav or .dta file", out)
 	}
 	if absIn, absOut := absPath(in), absPath(out); absIn == absOut {
 		return usageErrorf("convert: input and output are the same file %s", in)
@@ -71,6 +74,11 @@ func runConvert(cmd *cobra.Command, in, out string, opts convertOptions) error {
 		err = copyTo(ctx, st, query, out, "FORMAT csv, HEADER true")
 	case ".xlsx":
 		err = writeXLSX(ctx, st, query, out)
+	default:
+		var cols []labelledColumn
+		if cols, err = labelledColumns(ctx, st, info, summaries); err == nil {
+			err = writeLabelled(ctx, st, query, out, ext, cols, cmd.ErrOrStderr())
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("convert %s: %w", out, err)

@@ -21,8 +21,12 @@ import (
 type (
 	// Batch holds rows column by column (see labelled.Batch).
 	Batch = labelled.Batch
+	// Column is one column of a Batch (see labelled.Column).
+	Column = labelled.Column
 	// ValueLabel labels one value of a variable (see labelled.ValueLabel).
 	ValueLabel = labelled.ValueLabel
+	// Kind says how a variable's values are delivered (see labelled.Kind).
+	Kind = labelled.Kind
 )
 
 // The kinds of a Variable (see labelled.Kind).
