@@ -93,7 +93,8 @@ func TestKillMidLoad(t *testing.T) {
 func killDuringLoad(t *testing.T, dbPath, csvPath string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestKillMidLoad$")
-	cmd.Env = append(os.Environ(), killChildEnv+"="+dbPath+"|"+csvPath)
+	// the child's temporary files (which a kill leaves behind) go where the test's go
+	cmd.Env = append(os.Environ(), killChildEnv+"="+dbPath+"|"+csvPath, "TMPDIR="+t.TempDir())
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
