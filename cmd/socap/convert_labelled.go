@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"socap/pipeline/ingest/labelled"
 	"strconv"
 	"strings"
 
@@ -23,7 +24,7 @@ import (
 // what the input file said of it.
 type labelledColumn struct {
 	ingest.Summary
-	kind  spss.Kind
+	kind  labelled.Kind
 	width int
 }
 
@@ -34,12 +35,12 @@ func labelledColumns(ctx context.Context, st *store.Store, info *ingest.SourceIn
 	cols := make([]labelledColumn, len(summaries))
 	var widths []string
 	for j, s := range summaries {
-		cols[j] = labelledColumn{Summary: s, kind: spss.String}
+		cols[j] = labelledColumn{Summary: s, kind: labelled.String}
 		switch s.Detected {
 		case ingest.TypeInteger, ingest.TypeNumber, ingest.TypeEmpty:
-			cols[j].kind = spss.Numeric
+			cols[j].kind = labelled.Numeric
 		case ingest.TypeDate:
-			cols[j].kind = spss.Date
+			cols[j].kind = labelled.Date
 		default:
 			widths = append(widths, "coalesce(max(strlen("+store.QuoteIdent(s.Name)+")), 0)")
 		}
@@ -58,7 +59,7 @@ func labelledColumns(ctx context.Context, st *store.Store, info *ingest.SourceIn
 	}
 	k := 0
 	for j := range cols {
-		if cols[j].kind == spss.String {
+		if cols[j].kind == labelled.String {
 			cols[j].width = max(int(got[k]), cols[j].labelWidth(), 1)
 			k++
 		}
@@ -82,15 +83,15 @@ func (c labelledColumn) labelWidth() int {
 // valueLabels are a column's value labels as the writers take them: numeric
 // codes for numeric columns (codes that are not numbers are left out), text
 // for text ones.
-func (c labelledColumn) valueLabels() []spss.ValueLabel {
-	var out []spss.ValueLabel
+func (c labelledColumn) valueLabels() []labelled.ValueLabel {
+	var out []labelled.ValueLabel
 	for _, vl := range c.ValueLabels {
-		if c.kind == spss.String {
-			out = append(out, spss.ValueLabel{String: vl.Value, Label: vl.Label})
+		if c.kind == labelled.String {
+			out = append(out, labelled.ValueLabel{String: vl.Value, Label: vl.Label})
 			continue
 		}
-		if x, err := strconv.ParseFloat(vl.Value, 64); err == nil && c.kind == spss.Numeric {
-			out = append(out, spss.ValueLabel{Value: x, Label: vl.Label})
+		if x, err := strconv.ParseFloat(vl.Value, 64); err == nil && c.kind == labelled.Numeric {
+			out = append(out, labelled.ValueLabel{Value: x, Label: vl.Label})
 		}
 	}
 	return out
@@ -104,7 +105,7 @@ func (c labelledColumn) spssMissing() spss.Missing {
 		return m
 	}
 	for _, part := range strings.Split(c.MissingCodes, ", ") {
-		if c.kind == spss.String {
+		if c.kind == labelled.String {
 			m.Strings = append(m.Strings, part)
 			continue
 		}
@@ -126,8 +127,8 @@ func (c labelledColumn) spssMissing() spss.Missing {
 
 // labelledWriter is an spss.Writer or a stata.Writer.
 type labelledWriter interface {
-	NewBatch(capacity int) *spss.Batch
-	Write(b *spss.Batch) error
+	NewBatch(capacity int) *labelled.Batch
+	Write(b *labelled.Batch) error
 	Close() error
 }
 
@@ -142,7 +143,7 @@ func createLabelled(out, ext string, cols []labelledColumn, notes io.Writer) (la
 			vars[j] = stata.Variable{Name: c.Name, Label: c.Label, Kind: c.kind, Width: c.width}
 			left := 0
 			for _, vl := range c.valueLabels() {
-				if c.kind != spss.Numeric || vl.Value != math.Trunc(vl.Value) || math.Abs(vl.Value) > 1<<31-1 {
+				if c.kind != labelled.Numeric || vl.Value != math.Trunc(vl.Value) || math.Abs(vl.Value) > 1<<31-1 {
 					left++
 					continue
 				}
@@ -174,7 +175,7 @@ func writeLabelled(ctx context.Context, st *store.Store, query, out, ext string,
 	if err != nil {
 		return err
 	}
-	var b *spss.Batch
+	var b *labelled.Batch
 	err = st.QueryArrow(ctx, 0, func(rec arrow.RecordBatch) error {
 		n := int(rec.NumRows())
 		if b == nil || b.Cap() < n {
@@ -192,7 +193,7 @@ func writeLabelled(ctx context.Context, st *store.Store, query, out, ext string,
 }
 
 // fillColumn copies n values of an Arrow column into a batch column.
-func fillColumn(c *spss.Column, a arrow.Array, n int) error {
+func fillColumn(c *labelled.Column, a arrow.Array, n int) error {
 	for i := range n {
 		c.Valid[i] = a.IsValid(i)
 	}

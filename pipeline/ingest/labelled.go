@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"socap/pipeline/dataerr"
-	"socap/pipeline/ingest/internal/labelled"
+	"socap/pipeline/ingest/labelled"
 	"socap/pipeline/ingest/spss"
 	"socap/pipeline/ingest/stata"
 )

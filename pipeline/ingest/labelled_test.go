@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"testing"
 
-	"socap/pipeline/ingest/internal/labelled"
+	"socap/pipeline/ingest/labelled"
 )
 
 // The files come from testdata/reference/ingest_labelled.R (R's haven).

@@ -3,6 +3,7 @@ package synth
 import (
 	"errors"
 	"math"
+	"socap/pipeline/ingest/labelled"
 	"strconv"
 	"time"
 
@@ -31,7 +32,7 @@ var labelledCreated = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // codes and its missing codes ("don't know", "refused").
 type described struct {
 	name, label string
-	labels      []spss.ValueLabel
+	labels      []labelled.ValueLabel
 	missing     []float64
 }
 
@@ -63,7 +64,7 @@ func codebookColumns() ([]described, error) {
 			if label == "" {
 				label = val.EN
 			}
-			cols[j].labels = append(cols[j].labels, spss.ValueLabel{Value: x, Label: label})
+			cols[j].labels = append(cols[j].labels, labelled.ValueLabel{Value: x, Label: label})
 		}
 		for _, m := range v.Missing {
 			if x, err := strconv.ParseFloat(string(m), 64); err == nil {
@@ -83,7 +84,7 @@ func openSAV(path string) (fileWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	vars := []spss.Variable{{Name: IDColumn, Label: cols[0].label, Kind: spss.String, Width: idWidth}}
+	vars := []spss.Variable{{Name: IDColumn, Label: cols[0].label, Kind: labelled.String, Width: idWidth}}
 	for j, c := range Columns {
 		col := cols[j+1]
 		format := map[Kind]string{Int32: "F8.0", Int64: "F12.0", Float64: "F12.6"}[c.Kind]
@@ -105,7 +106,7 @@ func openDTA(path string) (fileWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	vars := []stata.Variable{{Name: IDColumn, Label: cols[0].label, Kind: stata.String, Width: idWidth}}
+	vars := []stata.Variable{{Name: IDColumn, Label: cols[0].label, Kind: labelled.String, Width: idWidth}}
 	for j, c := range Columns {
 		storage := map[Kind]string{Int32: "long", Int64: "double", Float64: "double"}[c.Kind]
 		vars = append(vars, stata.Variable{Name: c.Name, Label: cols[j+1].label, Storage: storage, ValueLabels: cols[j+1].labels})
@@ -119,7 +120,7 @@ func openDTA(path string) (fileWriter, error) {
 
 // batchWriter is an spss.Writer or a stata.Writer.
 type batchWriter interface {
-	Write(b *spss.Batch) error
+	Write(b *labelled.Batch) error
 	Close() error
 }
 
@@ -127,10 +128,12 @@ type batchWriter interface {
 // writer: the id as a string, the numeric columns with NaN as missing.
 type labelledFile struct {
 	w batchWriter
-	b *spss.Batch
+	b *labelled.Batch
 }
 
-func newLabelledFile(w batchWriter, b *spss.Batch) *labelledFile { return &labelledFile{w: w, b: b} }
+func newLabelledFile(w batchWriter, b *labelled.Batch) *labelledFile {
+	return &labelledFile{w: w, b: b}
+}
 
 // WriteRow adds one respondent, writing the batch when it is full.
 func (f *labelledFile) WriteRow(r *Row) error {

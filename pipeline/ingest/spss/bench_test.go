@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"testing"
 
-	"socap/pipeline/ingest/internal/labelled"
+	"socap/pipeline/ingest/labelled"
 )
 
 // benchVars is the benchmark layout: 60 small integer codes (one command

@@ -9,7 +9,7 @@ import (
 	"io"
 	"math"
 
-	"socap/pipeline/ingest/internal/labelled"
+	"socap/pipeline/ingest/labelled"
 )
 
 // NewBatch allocates a batch for up to capacity cases (8k to 64k suits

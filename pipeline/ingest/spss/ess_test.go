@@ -5,8 +5,8 @@ import (
 
 	"socap/internal/shareddata"
 	"socap/internal/testcsv"
-	"socap/pipeline/ingest/internal/labelled"
 	"socap/pipeline/ingest/internal/labelledtest"
+	"socap/pipeline/ingest/labelled"
 )
 
 // essEditionDiffs lists the ESS9NO.sav variables whose values differ from

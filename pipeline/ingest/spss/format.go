@@ -3,7 +3,7 @@ package spss
 import (
 	"strconv"
 
-	"socap/pipeline/ingest/internal/labelled"
+	"socap/pipeline/ingest/labelled"
 )
 
 // Measure is the measurement level from the variable display record

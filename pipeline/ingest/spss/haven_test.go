@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"socap/internal/testcsv"
-	"socap/pipeline/ingest/internal/labelled"
 	"socap/pipeline/ingest/internal/labelledtest"
+	"socap/pipeline/ingest/labelled"
 )
 
 // TestHaven compares every SPSS file of the shared corpus with R's haven

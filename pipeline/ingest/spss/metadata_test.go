@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"socap/internal/shareddata"
-	"socap/pipeline/ingest/internal/labelled"
 	"socap/pipeline/ingest/internal/labelledtest"
+	"socap/pipeline/ingest/labelled"
 )
 
 // TestFixtureMetadata checks the dictionary of fixtures against what

@@ -44,7 +44,7 @@ import (
 	"strconv"
 	"strings"
 
-	"socap/pipeline/ingest/internal/labelled"
+	"socap/pipeline/ingest/labelled"
 )
 
 // Options control how values are delivered.

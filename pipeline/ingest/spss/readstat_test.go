@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"socap/pipeline/ingest/internal/labelled"
 	"socap/pipeline/ingest/internal/labelledtest"
+	"socap/pipeline/ingest/labelled"
 )
 
 // compareWithReadstat reads path with both readers, keeping user-missing

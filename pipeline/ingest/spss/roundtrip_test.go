@@ -10,13 +10,13 @@ import (
 	"strconv"
 	"testing"
 
-	"socap/pipeline/ingest/internal/labelled"
 	"socap/pipeline/ingest/internal/labelledtest"
+	"socap/pipeline/ingest/labelled"
 )
 
 var roundTripVars = []Variable{
 	{Name: "age_in_years", Label: "Age", Missing: Missing{Values: []float64{-9, 999}}},
-	{Name: "trust", Label: "Trust in people", Format: "F2.0", ValueLabels: []ValueLabel{{Value: 0, Label: "None"}, {Value: 10, Label: "Complete"}}},
+	{Name: "trust", Label: "Trust in people", Format: "F2.0", ValueLabels: []labelled.ValueLabel{{Value: 0, Label: "None"}, {Value: 10, Label: "Complete"}}},
 	{Name: "city", Kind: labelled.String, Width: 20, Label: "Bergen / Tromsø"},
 	{Name: "born", Kind: labelled.Date, Format: "DATE11"},
 	{Name: "code", Kind: labelled.String, Width: 3},

@@ -13,29 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"socap/pipeline/ingest/internal/labelled"
-)
-
-// The types a Writer's caller fills, named here for packages outside
-// pipeline/ingest (package labelled is internal to it).
-type (
-	// Batch holds rows column by column (see labelled.Batch).
-	Batch = labelled.Batch
-	// Column is one column of a Batch (see labelled.Column).
-	Column = labelled.Column
-	// ValueLabel labels one value of a variable (see labelled.ValueLabel).
-	ValueLabel = labelled.ValueLabel
-	// Kind says how a variable's values are delivered (see labelled.Kind).
-	Kind = labelled.Kind
-)
-
-// The kinds of a Variable (see labelled.Kind).
-const (
-	Numeric  = labelled.Numeric
-	String   = labelled.String
-	Date     = labelled.Date
-	DateTime = labelled.DateTime
-	Time     = labelled.Time
+	"socap/pipeline/ingest/labelled"
 )
 
 // WriterOptions control the file-level parts of what a Writer writes.
@@ -348,14 +326,14 @@ func isASCIIName(s string) bool {
 // NewBatch allocates a batch for up to capacity cases of the writer's
 // variables, to fill and pass to Write: Strings for string variables,
 // Floats for the others, Valid false (or a NaN) for system-missing.
-func (w *Writer) NewBatch(capacity int) *Batch {
+func (w *Writer) NewBatch(capacity int) *labelled.Batch {
 	return labelled.NewBatch(len(w.vars), func(i int) labelled.Kind { return w.vars[i].v.Kind }, capacity, math.MaxInt64)
 }
 
 // Write appends the first b.Len rows of b as cases. A string longer than
 // its variable's width is an error naming the case and the variable; the
 // Writer then refuses further writes.
-func (w *Writer) Write(b *Batch) error {
+func (w *Writer) Write(b *labelled.Batch) error {
 	if w.err != nil {
 		return w.err
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"socap/pipeline/ingest/internal/labelled"
+	"socap/pipeline/ingest/labelled"
 )
 
 // headerCasesAt is the offset of ncases in the file header record.

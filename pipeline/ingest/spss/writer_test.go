@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"socap/internal/testcsv"
-	"socap/pipeline/ingest/internal/labelled"
 	"socap/pipeline/ingest/internal/labelledtest"
+	"socap/pipeline/ingest/labelled"
 )
 
 // testCreated is the creation time of the test files.
@@ -81,13 +81,13 @@ func writeFile(t testing.TB, name string, vars []Variable, opts WriterOptions, r
 var writerVars = []Variable{
 	{Name: "id", Format: "F6.0"},
 	{Name: "tillit", Label: "Tillit til folk flest (0–10), æøå", Format: "F2.0", Measure: MeasureOrdinal,
-		ValueLabels: []ValueLabel{{Value: 0, Label: "Ingen tillit"}, {Value: 10, Label: "Full tillit"}, {Value: 99, Label: "Vet ikke"}},
+		ValueLabels: []labelled.ValueLabel{{Value: 0, Label: "Ingen tillit"}, {Value: 10, Label: "Full tillit"}, {Value: 99, Label: "Vet ikke"}},
 		Missing:     Missing{Values: []float64{88, 99}}},
 	{Name: "inntekt", Label: "Income", Missing: Missing{Ranges: []Range{{Lo: 1e6, Hi: math.Inf(1)}}, Values: []float64{-1}}},
 	{Name: "fødd", Kind: labelled.Date},
 	{Name: "kommune", Kind: labelled.String, Width: 20, Label: "Kommune",
-		ValueLabels: []ValueLabel{{String: "Tromsø", Label: "TOS"}, {String: "Ålesund", Label: "AES"}}},
-	{Name: "kjønn", Kind: labelled.String, Width: 1, ValueLabels: []ValueLabel{{String: "k", Label: "kvinne"}},
+		ValueLabels: []labelled.ValueLabel{{String: "Tromsø", Label: "TOS"}, {String: "Ålesund", Label: "AES"}}},
+	{Name: "kjønn", Kind: labelled.String, Width: 1, ValueLabels: []labelled.ValueLabel{{String: "k", Label: "kvinne"}},
 		Missing: Missing{Strings: []string{"x"}}},
 	{Name: "svar255", Kind: labelled.String, Width: 255},
 	{Name: "svar256", Kind: labelled.String, Width: 256, Label: "Open answer"},
@@ -264,8 +264,8 @@ func TestWriterErrors(t *testing.T) {
 		{[]Variable{{Name: "x", Missing: Missing{Values: []float64{1, 2, 3, 4}}}}, WriterOptions{}, "variable x: 4 discrete missing values"},
 		{[]Variable{{Name: "x", Missing: Missing{Values: []float64{1, 2}, Ranges: []Range{{0, 1}}}}}, WriterOptions{}, "variable x: a missing range and 2 values"},
 		{[]Variable{{Name: "s", Kind: labelled.String, Width: 9, Missing: Missing{Strings: []string{"a"}}}}, WriterOptions{}, "variable s: 1 missing strings"},
-		{[]Variable{{Name: "x", ValueLabels: []ValueLabel{{Missing: 'a', Label: "refused"}}}}, WriterOptions{}, "variable x: value label \"refused\" for the tagged missing value .a"},
-		{[]Variable{{Name: "x", ValueLabels: []ValueLabel{{String: "a", Label: "A"}}}}, WriterOptions{}, "variable x: value label \"A\" for the string \"a\" of a numeric variable"},
+		{[]Variable{{Name: "x", ValueLabels: []labelled.ValueLabel{{Missing: 'a', Label: "refused"}}}}, WriterOptions{}, "variable x: value label \"refused\" for the tagged missing value .a"},
+		{[]Variable{{Name: "x", ValueLabels: []labelled.ValueLabel{{String: "a", Label: "A"}}}}, WriterOptions{}, "variable x: value label \"A\" for the string \"a\" of a numeric variable"},
 		{[]Variable{str("s", 2)}, WriterOptions{Weight: "s"}, "weight variable s is a string"},
 		{[]Variable{{Name: "x"}}, WriterOptions{Weight: "w"}, "weight variable w is not among the variables"},
 		{[]Variable{{Name: "x"}}, WriterOptions{Compression: "zlib"}, "zlib compression needs an io.WriteSeeker"},

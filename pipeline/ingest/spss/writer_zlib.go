@@ -5,7 +5,7 @@ import (
 	"compress/zlib"
 	"io"
 
-	"socap/pipeline/ingest/internal/labelled"
+	"socap/pipeline/ingest/labelled"
 )
 
 // zlibBlockSize is the uncompressed size of the zlib blocks SPSS writes

@@ -5,7 +5,7 @@ import (
 	"io"
 	"math"
 
-	"socap/pipeline/ingest/internal/labelled"
+	"socap/pipeline/ingest/labelled"
 )
 
 // NewBatch allocates a batch for up to capacity observations (8k to 64k

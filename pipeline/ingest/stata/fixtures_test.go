@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"socap/internal/shareddata"
-	"socap/pipeline/ingest/internal/labelled"
 	"socap/pipeline/ingest/internal/labelledtest"
+	"socap/pipeline/ingest/labelled"
 )
 
 // readAll reads every observation of path into one batch.

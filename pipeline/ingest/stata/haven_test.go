@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"socap/internal/testcsv"
-	"socap/pipeline/ingest/internal/labelled"
 	"socap/pipeline/ingest/internal/labelledtest"
+	"socap/pipeline/ingest/labelled"
 )
 
 // havenScript is the R script that dumps files as haven reads them; it

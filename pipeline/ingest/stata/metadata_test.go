@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"socap/internal/shareddata"
-	"socap/pipeline/ingest/internal/labelled"
+	"socap/pipeline/ingest/labelled"
 )
 
 // TestFixtureMetadata checks the metadata of sample.dta against what

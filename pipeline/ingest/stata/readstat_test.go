@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"socap/pipeline/ingest/internal/labelled"
 	"socap/pipeline/ingest/internal/labelledtest"
+	"socap/pipeline/ingest/labelled"
 )
 
 // stored gives a value in the units of the file, as ReadStat prints it:

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"socap/pipeline/ingest/internal/labelled"
 	"socap/pipeline/ingest/internal/labelledtest"
+	"socap/pipeline/ingest/labelled"
 )
 
 var formats = []int{113, 114, 115, 117, 118, 119}
@@ -73,7 +73,7 @@ func writeSample(vars []dtaVar, rows [][]any, labels []dtaLabel, opts WriterOpti
 		}
 		if v.LabelSet != "" {
 			for _, l := range labels {
-				wv.ValueLabels = append(wv.ValueLabels, ValueLabel{Value: float64(l.Value), Missing: byte(l.Missing), Label: l.Label})
+				wv.ValueLabels = append(wv.ValueLabels, labelled.ValueLabel{Value: float64(l.Value), Missing: byte(l.Missing), Label: l.Label})
 			}
 		}
 		wvars = append(wvars, wv)

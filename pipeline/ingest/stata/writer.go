@@ -14,25 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"socap/pipeline/ingest/internal/labelled"
-)
-
-// The types a Writer's caller fills, named here for packages outside
-// pipeline/ingest (package labelled is internal to it).
-type (
-	// Batch holds rows column by column (see labelled.Batch).
-	Batch = labelled.Batch
-	// ValueLabel labels one value of a variable (see labelled.ValueLabel).
-	ValueLabel = labelled.ValueLabel
-)
-
-// The kinds of a Variable (see labelled.Kind).
-const (
-	Numeric  = labelled.Numeric
-	String   = labelled.String
-	Date     = labelled.Date
-	DateTime = labelled.DateTime
-	Time     = labelled.Time
+	"socap/pipeline/ingest/labelled"
 )
 
 // WriterOptions control the file-level parts of what a Writer writes.

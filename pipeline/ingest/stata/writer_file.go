@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"time"
 
-	"socap/pipeline/ingest/internal/labelled"
+	"socap/pipeline/ingest/labelled"
 )
 
 // put writes b and counts it.
@@ -178,7 +178,7 @@ func missingCode(st storage, tag byte) uint64 {
 // writer's variables, to fill and pass to Write: Strings for string
 // variables, Floats for the others, Valid false (or a NaN) for a missing
 // value, which Tags may say is .a–.z ('a'–'z'; anything else is .).
-func (w *Writer) NewBatch(capacity int) *Batch {
+func (w *Writer) NewBatch(capacity int) *labelled.Batch {
 	b := labelled.NewBatch(len(w.vars), func(i int) labelled.Kind { return w.vars[i].v.Kind }, capacity, math.MaxInt64)
 	for i := range b.Columns {
 		if c := &b.Columns[i]; c.Floats != nil {
@@ -192,7 +192,7 @@ func (w *Writer) NewBatch(capacity int) *Batch {
 // storage type cannot hold (a fraction in an integer type, a string
 // longer than its strN) is an error naming the observation and the
 // variable; the Writer then refuses further writes.
-func (w *Writer) Write(b *Batch) error {
+func (w *Writer) Write(b *labelled.Batch) error {
 	if w.err != nil {
 		return w.err
 	}

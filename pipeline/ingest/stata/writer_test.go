@@ -13,8 +13,8 @@ import (
 	"testing"
 
 	"socap/internal/testcsv"
-	"socap/pipeline/ingest/internal/labelled"
 	"socap/pipeline/ingest/internal/labelledtest"
+	"socap/pipeline/ingest/labelled"
 )
 
 // writerVars exercise what the writer declares: every storage type,
@@ -24,9 +24,9 @@ import (
 var writerVars = []Variable{
 	{Name: "id", Storage: "long"},
 	{Name: "tillit", Label: "Tillit til folk flest (0–10), æøå", Storage: "byte", LabelSet: "skala",
-		ValueLabels: []ValueLabel{{Value: 0, Label: "Ingen tillit"}, {Value: 10, Label: "Full tillit"}, {Missing: 'a', Label: "Vet ikke"}}},
+		ValueLabels: []labelled.ValueLabel{{Value: 0, Label: "Ingen tillit"}, {Value: 10, Label: "Full tillit"}, {Missing: 'a', Label: "Vet ikke"}}},
 	{Name: "tillit2", Storage: "int", LabelSet: "skala",
-		ValueLabels: []ValueLabel{{Value: 0, Label: "Ingen tillit"}, {Value: 10, Label: "Full tillit"}, {Missing: 'a', Label: "Vet ikke"}}},
+		ValueLabels: []labelled.ValueLabel{{Value: 0, Label: "Ingen tillit"}, {Value: 10, Label: "Full tillit"}, {Missing: 'a', Label: "Vet ikke"}}},
 	{Name: "andel", Storage: "float"},
 	{Name: "inntekt", Label: "Income"},
 	{Name: "fødd", Kind: labelled.Date},
@@ -204,7 +204,7 @@ func TestWriterChoosesRelease119(t *testing.T) {
 // an error naming the variable (and the observation).
 func TestWriterErrors(t *testing.T) {
 	num := func(name string) Variable { return Variable{Name: name} }
-	labels := []ValueLabel{{Value: 1, Label: "one"}}
+	labels := []labelled.ValueLabel{{Value: 1, Label: "one"}}
 	for _, tt := range []struct {
 		vars []Variable
 		opts WriterOptions
@@ -217,10 +217,10 @@ func TestWriterErrors(t *testing.T) {
 		{[]Variable{num("long")}, WriterOptions{}, "variable long: name is reserved"},
 		{[]Variable{num("str80")}, WriterOptions{}, "variable str80: name is reserved"},
 		{[]Variable{num("x"), num("x")}, WriterOptions{}, "variable x: duplicate name"},
-		{[]Variable{{Name: "s", Kind: labelled.String, Width: 3, ValueLabels: []ValueLabel{{String: "a", Label: "A"}}}}, WriterOptions{}, "variable s: value labels for a string: Stata labels numbers only"},
-		{[]Variable{{Name: "x", ValueLabels: []ValueLabel{{Value: 1.5, Label: "half"}}}}, WriterOptions{}, `variable x: value label "half" for 1.5: Stata labels integers`},
-		{[]Variable{{Name: "x", ValueLabels: []ValueLabel{{Value: 3e9, Label: "big"}}}}, WriterOptions{}, `variable x: value label "big" for 3e+09`},
-		{[]Variable{{Name: "x", LabelSet: "l", ValueLabels: labels}, {Name: "y", LabelSet: "l", ValueLabels: []ValueLabel{{Value: 2, Label: "two"}}}}, WriterOptions{}, "variable y: value label table l differs"},
+		{[]Variable{{Name: "s", Kind: labelled.String, Width: 3, ValueLabels: []labelled.ValueLabel{{String: "a", Label: "A"}}}}, WriterOptions{}, "variable s: value labels for a string: Stata labels numbers only"},
+		{[]Variable{{Name: "x", ValueLabels: []labelled.ValueLabel{{Value: 1.5, Label: "half"}}}}, WriterOptions{}, `variable x: value label "half" for 1.5: Stata labels integers`},
+		{[]Variable{{Name: "x", ValueLabels: []labelled.ValueLabel{{Value: 3e9, Label: "big"}}}}, WriterOptions{}, `variable x: value label "big" for 3e+09`},
+		{[]Variable{{Name: "x", LabelSet: "l", ValueLabels: labels}, {Name: "y", LabelSet: "l", ValueLabels: []labelled.ValueLabel{{Value: 2, Label: "two"}}}}, WriterOptions{}, "variable y: value label table l differs"},
 		{[]Variable{{Name: "x", LabelSet: "1l", ValueLabels: labels}}, WriterOptions{}, "variable x: value label name 1l: name starts with '1'"},
 		{[]Variable{{Name: "x", Storage: "str4"}}, WriterOptions{}, `variable x: storage "str4" for a number`},
 		{[]Variable{{Name: "s", Kind: labelled.String, Storage: "str2046"}}, WriterOptions{}, `variable s: storage "str2046" for a string`},

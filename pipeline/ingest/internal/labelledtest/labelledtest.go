@@ -21,7 +21,7 @@ import (
 
 	"socap/internal/shareddata"
 	"socap/internal/testcsv"
-	"socap/pipeline/ingest/internal/labelled"
+	"socap/pipeline/ingest/labelled"
 )
 
 // Reader is an SPSS or Stata reader.

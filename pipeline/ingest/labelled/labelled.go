@@ -3,7 +3,8 @@
 // and value labels that describe their variables, the columnar batches
 // they deliver values in, and what they are built on: opening the file, a
 // bounded binary decoder for the metadata with the FormatError that
-// places a problem in a file, and decoding text to UTF-8.
+// places a problem in a file, and decoding text to UTF-8. Their writers'
+// callers (synth, convert) fill its Batch and name its kinds directly.
 package labelled
 
 import "strconv"
