@@ -9,7 +9,8 @@ import (
 // missing, infinite, zero or negative; strata with one PSU; groups with one row;
 // columns with no values; one or two stages, with and without fpc) and runs every
 // statistic, quantile rule and interval, a GLM of each family, margins, a Wald test,
-// every calibration method and replicate conversion on it. Errors are expected; a panic, or a
+// every calibration method and replicate conversion on it; each GLM is fitted with
+// and without the AVX2 kernels, which must agree. Errors are expected; a panic, or a
 // result that is neither an error nor finite where the inputs were finite, is not.
 func FuzzEngine(f *testing.F) {
 	f.Add([]byte("\x05\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10"))
@@ -95,13 +96,29 @@ func FuzzEngine(f *testing.F) {
 		}
 		for _, fam := range []Family{Gaussian, Quasibinomial, Quasipoisson} {
 			resp := map[Family]string{Gaussian: "y", Quasibinomial: "bin", Quasipoisson: "x"}[fam]
-			fit, err := d.GLM(resp+" ~ y + factor(g)", GLMOptions{Family: fam})
+			formula := resp + " ~ y + factor(g)"
+			fit, err := d.GLM(formula, GLMOptions{Family: fam})
+			var plain *GLM
+			var plainErr error
+			withoutAVX(func() { plain, plainErr = d.GLM(formula, GLMOptions{Family: fam}) })
+			if (err == nil) != (plainErr == nil) {
+				t.Fatalf("%s: with AVX2 %v, without %v", fam, err, plainErr)
+			}
 			if err != nil {
 				continue
 			}
+			scale := 1.0
 			for _, c := range fit.Coef {
+				scale = math.Max(scale, math.Abs(c.Estimate))
+			}
+			for k, c := range fit.Coef {
 				if math.IsNaN(c.Estimate) || math.IsInf(c.Estimate, 0) {
 					t.Fatalf("%s: coefficient %s = %v without an error", fam, c.Term, c.Estimate)
+				}
+				// the kernels sum in another order: equal up to rounding, scaled by
+				// the coefficient's uncertainty and the size of the fit
+				if p := plain.Coef[k]; math.Abs(p.Estimate-c.Estimate) > 1e-6*(math.Abs(c.Estimate)+c.SE)+1e-9*scale {
+					t.Fatalf("%s: coefficient %s = %v with AVX2, %v without (SE %v)", fam, c.Term, c.Estimate, p.Estimate, c.SE)
 				}
 			}
 			_, _ = fit.Margins([]string{"y"}, "g")
