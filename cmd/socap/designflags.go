@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -31,6 +32,7 @@ type designFlags struct {
 	toReps      string
 	replicates  int
 	seed        uint64
+	subset      []string
 }
 
 // add registers the design flags on cmd.
@@ -54,30 +56,79 @@ func (f *designFlags) add(cmd *cobra.Command) {
 	fl.StringVar(&f.toReps, "to-replicates", "", "convert the design to replicate weights: JK1, JKn, BRR, Fay or bootstrap (as.svrepdesign)")
 	fl.IntVar(&f.replicates, "replicates", 50, "number of bootstrap replicates with --to-replicates bootstrap")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed for bootstrap replicates")
+	fl.StringArrayVar(&f.subset, "subset", nil, `estimate for the subpopulation COL=LEVEL[,LEVEL…] (R's subset; repeat to combine), e.g. --subset gndr=2`)
 }
 
-// build makes the design of spec on frame and, with --to-replicates, converts it to
-// replicate weights (R's as.svrepdesign). Errors name the file and are bad input
-// (exit 2): the data cannot carry the design the flags describe.
+// build makes the design of spec on frame, with --to-replicates converts it to
+// replicate weights (R's as.svrepdesign) and with --subset restricts it to a
+// subpopulation (R's subset, after the conversion as in R). Errors name the file
+// and are bad input (exit 2): the data cannot carry the design the flags describe.
 func (f *designFlags) build(path string, frame *survey.Frame, spec survey.Spec) (*survey.Design, error) {
 	design, err := survey.NewDesign(frame, spec)
 	if err != nil {
 		return nil, usageError{fmt.Errorf("%s: %w", path, err)}
 	}
-	if f.toReps == "" {
-		return design, nil
+	if f.toReps != "" {
+		if design, err = f.convert(design); err != nil {
+			return nil, usageError{fmt.Errorf("%s: %w", path, err)}
+		}
 	}
-	design, err = design.ToReplicates(survey.Conversion{
+	for _, cond := range f.subset {
+		keep, err := subsetRows(frame, cond)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("%s: --subset %s: %w", path, cond, err)}
+		}
+		if design, err = design.Subset(keep, cond); err != nil {
+			return nil, usageError{fmt.Errorf("%s: --subset %s: %w", path, cond, err)}
+		}
+	}
+	return design, nil
+}
+
+// convert makes replicate weights of design as --to-replicates asks.
+func (f *designFlags) convert(design *survey.Design) (*survey.Design, error) {
+	return design.ToReplicates(survey.Conversion{
 		Type:       canonicalRepType(f.toReps),
 		Replicates: f.replicates,
 		Seed:       f.seed,
 		Rho:        f.fayRho,
 		MSE:        f.mse,
 	})
-	if err != nil {
-		return nil, usageError{fmt.Errorf("%s: %w", path, err)}
+}
+
+// subsetRows marks the rows that cond, COL=LEVEL[,LEVEL…], keeps: those whose
+// COL reads as one of the levels (numbers as socap writes them, 2 not 2.0).
+func subsetRows(frame *survey.Frame, cond string) ([]bool, error) {
+	col, list, ok := strings.Cut(cond, "=")
+	col = strings.TrimSpace(col)
+	if !ok || col == "" || strings.TrimSpace(list) == "" {
+		return nil, fmt.Errorf("want COL=LEVEL[,LEVEL…], e.g. gndr=2")
 	}
-	return design, nil
+	codes, labels, err := frame.Codes(col)
+	if err != nil {
+		return nil, err
+	}
+	want := make([]bool, len(labels))
+	for _, level := range trimAll(strings.Split(list, ",")) {
+		k := slices.Index(labels, level)
+		if k < 0 {
+			return nil, fmt.Errorf("%s has no value %q (its values: %s)", col, level, strings.Join(firstN(labels, 20), ", "))
+		}
+		want[k] = true
+	}
+	keep := make([]bool, len(codes))
+	for i, c := range codes {
+		keep[i] = c >= 0 && want[c]
+	}
+	return keep, nil
+}
+
+// firstN is s, or its first n elements and "…".
+func firstN(s []string, n int) []string {
+	if len(s) <= n {
+		return s
+	}
+	return append(slices.Clone(s[:n]), "…")
 }
 
 // spec turns the flags into a survey.Spec, refusing combinations that cannot form a
@@ -133,7 +184,12 @@ func canonicalRepType(s string) survey.RepType {
 // columns lists every column the design reads (for loading only what is needed).
 func (f *designFlags) columns() []string {
 	var cols []string
-	for _, c := range append(append([]string{f.weight, f.strata}, f.psu...), f.fpc...) {
+	var subsetCols []string
+	for _, cond := range f.subset {
+		col, _, _ := strings.Cut(cond, "=")
+		subsetCols = append(subsetCols, col)
+	}
+	for _, c := range slices.Concat([]string{f.weight, f.strata}, f.psu, f.fpc, subsetCols) {
 		if c = strings.TrimSpace(c); c != "" {
 			cols = append(cols, c)
 		}

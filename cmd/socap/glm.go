@@ -79,7 +79,7 @@ type glmModel struct {
 	Formula       string  `json:"formula"`
 	Family        string  `json:"family"`
 	N             int     `json:"n"`
-	LeftOut       int     `json:"rows_left_out"` // rows missing the response or a predictor (na.omit)
+	LeftOut       int     `json:"rows_left_out"` // rows of non-zero weight missing the response or a predictor (na.omit)
 	DFResidual    float64 `json:"df_residual"`
 	Iterations    int     `json:"iterations"`
 	Deviance      float64 `json:"deviance"`
@@ -140,7 +140,7 @@ func runGLM(cmd *cobra.Command, path string, opts glmOptions) error {
 	}
 	res := glmResult{
 		Design: design.Summary(),
-		Model: glmModel{Formula: opts.formula, Family: string(fit.Family), N: fit.N, LeftOut: design.Rows() - fit.N, DFResidual: fit.DFResidual,
+		Model: glmModel{Formula: opts.formula, Family: string(fit.Family), N: fit.N, LeftOut: weightedRows(design) - fit.N, DFResidual: fit.DFResidual,
 			Iterations: fit.Iterations, Deviance: fit.Deviance, Level: fit.Level, Exponentiated: ratio},
 		Coefficients: fit.Coef,
 		Margins:      []survey.MarginalEffect{},
@@ -166,6 +166,18 @@ func runGLM(cmd *cobra.Command, path string, opts glmOptions) error {
 		res.Tests = append(res.Tests, *w)
 	}
 	return writeGLM(cmd.OutOrStdout(), opts.format, res)
+}
+
+// weightedRows counts the design's rows with a non-zero weight: the sample, or
+// in a subset the subpopulation.
+func weightedRows(d *survey.Design) int {
+	n := 0
+	for _, w := range d.Weights() {
+		if w != 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // writeGLM renders the fit: JSON as one object; CSV as one table with a section
@@ -213,7 +225,11 @@ func writeGLM(w io.Writer, format string, res glmResult) error {
 	if res.Model.LeftOut > 0 {
 		leftOut = fmt.Sprintf(" (%d rows missing the response or a predictor left out)", res.Model.LeftOut)
 	}
-	fmt.Fprintf(w, "%s (%s): n = %d%s, residual df = %g\n\n", res.Model.Formula, res.Model.Family, res.Model.N, leftOut, res.Model.DFResidual)
+	subset := ""
+	if res.Design.Subset != "" {
+		subset = ", subset " + res.Design.Subset
+	}
+	fmt.Fprintf(w, "%s (%s%s): n = %d%s, residual df = %g\n\n", res.Model.Formula, res.Model.Family, subset, res.Model.N, leftOut, res.Model.DFResidual)
 	if err := coef.write(w, formatTable); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -260,3 +261,69 @@ func TestGLMReportsRowsLeftOut(t *testing.T) {
 		t.Errorf("table header lacks %q:\n%s", want, stdout)
 	}
 }
+
+// TestSubset fits glm on ESS9NO's women with --subset and compares with R's svyglm on
+// subset(design, gndr == 2); estimate --subset must equal the --by row of the same
+// group; and bad conditions are refused with exit 2.
+func TestSubset(t *testing.T) {
+	data := shareddata.Path(t, "ess9no/ESS9NO.csv")
+	design := []string{data, "--weight", "anweight", "--strata", "stratum", "--psu", "psu", "--nest"}
+	code, stdout, stderr := runCLI(t, slices.Concat([]string{"glm"}, design, []string{"--family", "quasibinomial",
+		"--formula", "pdwrk ~ ppltrst + agea + I(agea^2) + factor(brncntr)", "--subset", "gndr=2", "--format", "json"})...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res struct {
+		Design       map[string]any `json:"design"`
+		Coefficients []struct {
+			Term         string
+			Estimate, SE float64
+		} `json:"coefficients"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Design["subset"] != "gndr=2" {
+		t.Errorf("design %v", res.Design)
+	}
+	want := rRows(t, "glm.csv", func(r []string) bool { return r[0] == "ess_subset_quasibinomial" && r[1] == "coef" })
+	if len(want) != len(res.Coefficients) || len(want) == 0 {
+		t.Fatalf("%d coefficients, R has %d", len(res.Coefficients), len(want))
+	}
+	for k, r := range want {
+		est, _ := strconv.ParseFloat(r[4], 64)
+		se, _ := strconv.ParseFloat(r[5], 64)
+		c := res.Coefficients[k]
+		if c.Term != r[2] || math.Abs(c.Estimate-est) > 1e-7*math.Abs(est) || math.Abs(c.SE-se) > 1e-7*se {
+			t.Errorf("%s: %v ± %v, R %s: %v ± %v", c.Term, c.Estimate, c.SE, r[2], est, se)
+		}
+	}
+
+	estimate := func(args ...string) []string {
+		t.Helper()
+		code, stdout, stderr := runCLI(t, slices.Concat([]string{"estimate"}, design, []string{"--mean", "ppltrst", "--format", "csv"}, args)...)
+		if code != exitOK {
+			t.Fatalf("estimate %v: exit %d: %s", args, code, stderr)
+		}
+		return testcsvLines(stdout)
+	}
+	sub, by := estimate("--subset", "gndr=2"), estimate("--by", "gndr")
+	// columns: variable,statistic,level,p,[gndr,]estimate,se,ci_low,ci_high,df,…
+	if got, want := strings.Join(strings.Split(sub[1], ",")[4:9], ","), strings.Join(strings.Split(by[2], ",")[5:10], ","); got != want {
+		t.Errorf("--subset gndr=2 gives %s, --by gndr's row for 2 gives %s", got, want)
+	}
+
+	for _, bad := range []struct{ cond, msg string }{
+		{"gndr=3", `gndr has no value "3" (its values: 1, 2)`},
+		{"gnd=2", `did you mean "gndr"`},
+		{"gndr", "want COL=LEVEL"},
+	} {
+		code, _, stderr := runCLI(t, slices.Concat([]string{"estimate"}, design, []string{"--mean", "ppltrst", "--subset", bad.cond})...)
+		if code != exitBadUse || !strings.Contains(stderr, bad.msg) {
+			t.Errorf("--subset %s: exit %d, %s", bad.cond, code, stderr)
+		}
+	}
+}
+
+// testcsvLines splits CSV output into its lines.
+func testcsvLines(s string) []string { return strings.Split(strings.TrimSpace(s), "\n") }

@@ -92,6 +92,8 @@ type Design struct {
 	// cal lists the calibrations applied, in order (calibrate.go): linearisation
 	// variances take residuals of the influence functions on them (svyrecvar's postStrata).
 	cal []calStep
+
+	subset string // which rows Subset kept, for Summary ("" for the whole sample)
 }
 
 // NewDesign checks spec against f and builds the design. Errors name the column, the
@@ -457,6 +459,49 @@ func (d *Design) checkLonely() error {
 // certaintyTol is survey's threshold below which a stratum's finite population
 // correction counts as zero (all PSUs taken).
 const certaintyTol = 1e-7
+
+// Subset returns the design of the subpopulation of the rows with keep[i], as R's
+// subset() of a survey design: the other rows stay in the design with weight zero (and
+// zero replicate weights), so that variances count the sampling of the subpopulation
+// as well as of its members (domain estimation; Lumley 2010, sec. 2.3.1). Degrees of
+// freedom follow from the rows of non-zero weight, as R's degf of the subset.
+// description says which rows, e.g. "gndr = 2", for Summary; subsets of subsets
+// keep the rows in all of them.
+func (d *Design) Subset(keep []bool, description string) (*Design, error) {
+	if len(keep) != d.n {
+		return nil, fmt.Errorf("subset: %d rows to keep or not, the design has %d", len(keep), d.n)
+	}
+	s := *d
+	s.w = make([]float64, d.n)
+	kept := false
+	for i, k := range keep {
+		if k {
+			s.w[i] = d.w[i]
+			kept = kept || d.w[i] != 0
+		}
+	}
+	if !kept {
+		return nil, errors.New("subset: no row with a non-zero weight is kept")
+	}
+	s.subset = description
+	if d.subset != "" {
+		s.subset = d.subset + " & " + description
+	}
+	if d.rep != nil && d.rep.cols != nil { // supplied replicate weights; derived ones follow w
+		rp := *d.rep
+		rp.cols = make([][]float64, len(d.rep.cols))
+		for r, col := range d.rep.cols {
+			rp.cols[r] = make([]float64, d.n)
+			for i, k := range keep {
+				if k {
+					rp.cols[r][i] = col[i]
+				}
+			}
+		}
+		s.rep = &rp
+	}
+	return &s, nil
+}
 
 // Rows returns the number of rows in the design.
 func (d *Design) Rows() int { return d.n }

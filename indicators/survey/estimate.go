@@ -163,7 +163,7 @@ type Record struct {
 	DF         float64           `json:"df"`
 	Deff       float64           `json:"deff"`
 	CV         float64           `json:"cv"`
-	N          int64             `json:"n"`
+	N          int64             `json:"n"` // rows behind the estimate: in the domain, with a value and a non-zero weight
 	SumWeights float64           `json:"sum_weights"`
 	Flags      []string          `json:"flags"`
 }
@@ -554,7 +554,7 @@ func (d *Design) modelRows(t Cell) float64 {
 // fill sets the fields common to every statistic; the interval is the t interval
 // est ± t_{df,1−α/2}·SE (confint(..., df=degf(design))).
 func (d *Design) fill(rec *Record, l lin, opt *Options) {
-	rec.N = l.tot.N
+	rec.N = l.tot.NW
 	rec.SumWeights = l.tot.W
 	rec.Estimate = l.est
 	rec.SE = math.Sqrt(l.v)

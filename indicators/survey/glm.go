@@ -57,12 +57,12 @@ func jsonOf(v any) []byte {
 type GLM struct {
 	Formula    string
 	Family     Family
-	N          int     // complete rows used
+	N          int     // complete rows with a non-zero weight (in a subset, the subpopulation's)
 	DFResidual float64 // degf(design) + 1 − p, as svyglm
 	Iterations int
 	// Deviance is Σ w̃_i d(y_i, μ_i) over the complete rows with w̃ the sampling weights
-	// divided by their mean over all the design's rows, as deviance(svyglm) (svyglm
-	// passes glm the weights scaled so).
+	// divided by their mean over the design's rows of non-zero weight (in a subset, the
+	// subpopulation's), as deviance(svyglm) (svyglm passes glm the weights scaled so).
 	Deviance float64
 	Coef     []Coefficient
 	// Cov is the design-based covariance matrix of the coefficients (vcov(svyglm)).
@@ -140,9 +140,14 @@ func (d *Design) GLM(formula string, opt GLMOptions) (*GLM, error) {
 	if err != nil {
 		return nil, fmt.Errorf("glm %s: %w", formula, err)
 	}
-	g := &GLM{Formula: formula, Family: opt.Family, N: len(m.rows), Level: opt.Level, d: d, m: m, lk: lk}
+	g := &GLM{Formula: formula, Family: opt.Family, Level: opt.Level, d: d, m: m, lk: lk}
 	g.cols, g.y = m.columns()
 	g.w = m.gather(d.w)
+	for _, w := range g.w {
+		if w != 0 {
+			g.N++
+		}
+	}
 	if err := g.checkResponse(); err != nil {
 		return nil, fmt.Errorf("glm %s: %w", formula, err)
 	}
@@ -166,11 +171,14 @@ func (d *Design) GLM(formula string, opt GLMOptions) (*GLM, error) {
 	g.resid = make([]float64, len(g.y))
 	fitted := make([]float64, len(g.y))
 	final := g.pass(g.beta, nil, nil, g.w, g.resid, fitted)
-	sw := 0.0
+	sw, nw := 0.0, 0
 	for _, v := range d.w {
-		sw += v
+		if v != 0 {
+			sw += v
+			nw++
+		}
 	}
-	g.Deviance = final.dev / (sw / float64(d.n))
+	g.Deviance = final.dev / (sw / float64(nw))
 	if g.ainv, err = g.invert(final.xtwx); err != nil {
 		return nil, fmt.Errorf("glm %s: %w", formula, err)
 	}

@@ -31,6 +31,9 @@ type glmRefCase struct {
 	family  Family
 	tests   []string
 	ames    []struct{ col, by string }
+	// subset, when set, keeps the rows whose column subset[0] is one of subset[1:]
+	// (R's subset(design, …)).
+	subset []string
 }
 
 func ameReq(col, by string) struct{ col, by string } { return struct{ col, by string }{col, by} }
@@ -66,7 +69,10 @@ func glmRefCases() []glmRefCase {
 			glmRefCase{name: c.name + "_quasipoisson", data: "api/apiclus1.csv", spec: glmClus1Spec, conv: c.conv,
 				formula: "enroll ~ meals + stype + log(api99)", family: Quasipoisson,
 				tests: []string{"stype"},
-				ames:  []struct{ col, by string }{ameReq("api99", ""), ameReq("stype", "stype")}})
+				ames:  []struct{ col, by string }{ameReq("api99", ""), ameReq("stype", "stype")}},
+			glmRefCase{name: c.name + "_subset_gaussian", data: "api/apiclus1.csv", spec: glmClus1Spec, conv: c.conv,
+				formula: "api00 ~ ell + meals", family: Gaussian, subset: []string{"stype", "E"},
+				tests: []string{"ell + meals"}})
 	}
 	for _, rule := range []LonelyPSU{LonelyAdjust, LonelyAverage, LonelyRemove, LonelyCertainty} {
 		cs = append(cs, glmRefCase{name: "lonely_" + string(rule) + "_gaussian", tbl: lonely,
@@ -81,6 +87,12 @@ func glmRefCases() []glmRefCase {
 		glmRefCase{name: "clus2_quasibinomial", data: "api/apiclus2.csv", spec: glmClus2Spec,
 			formula: "sch.wide ~ ell + meals", family: Quasibinomial,
 			ames: []struct{ col, by string }{ameReq("ell", "")}},
+		glmRefCase{name: "strat_subset_quasibinomial", data: "api/apistrat.csv", spec: glmStratSpec,
+			formula: "sch.wide ~ ell + meals", family: Quasibinomial, subset: []string{"stype", "H", "M"},
+			ames: []struct{ col, by string }{ameReq("meals", "")}},
+		glmRefCase{name: "ess_subset_quasibinomial", data: "ess9no/ESS9NO.csv", spec: glmESSSpec,
+			formula: "pdwrk ~ ppltrst + agea + I(agea^2) + factor(brncntr)", family: Quasibinomial,
+			subset: []string{"gndr", "2"}, tests: []string{"agea + I(agea^2)"}},
 		glmRefCase{name: "ess_quasibinomial", data: "ess9no/ESS9NO.csv", spec: glmESSSpec,
 			formula: "pdwrk ~ ppltrst + sclmeet + agea + I(agea^2) + factor(gndr) + factor(brncntr)", family: Quasibinomial,
 			tests: []string{"factor(gndr) + factor(brncntr)", "agea + I(agea^2)"},
@@ -140,6 +152,12 @@ func TestGLMAgainstR(t *testing.T) {
 				}
 			} else {
 				d = refDesign(t, c.data, c.spec, c.conv)
+			}
+			if c.subset != nil {
+				var err error
+				if d, err = d.Subset(keepLevels(t, d.frame, c.subset[0], c.subset[1:]...), c.subset[0]); err != nil {
+					t.Fatal(err)
+				}
 			}
 			fit, err := d.GLM(c.formula, GLMOptions{Family: c.family})
 			if err != nil {
@@ -229,6 +247,20 @@ func TestGLMAgainstR(t *testing.T) {
 		})
 	}
 	t.Logf("%d reference numbers compared", compared)
+}
+
+// keepLevels marks the rows whose column col reads as one of levels.
+func keepLevels(t testing.TB, f *Frame, col string, levels ...string) []bool {
+	t.Helper()
+	vals, err := f.Strings(col)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := make([]bool, len(vals))
+	for i, v := range vals {
+		keep[i] = slices.Contains(levels, v)
+	}
+	return keep
 }
 
 func sameTerms(rLabel string, terms []string) bool {

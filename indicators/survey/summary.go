@@ -3,14 +3,19 @@ package survey
 // Summary describes a design for reports and the "design" object of `socap estimate
 // --format json`.
 type Summary struct {
-	Kind       string   `json:"kind"` // "linearisation" or "replicate"
-	Weights    string   `json:"weights,omitempty"`
-	Strata     string   `json:"strata,omitempty"`
-	Clusters   []string `json:"clusters,omitempty"`
-	FPC        []string `json:"fpc,omitempty"`
-	Nest       bool     `json:"nest,omitempty"`
-	LonelyPSU  string   `json:"lonely_psu,omitempty"`
-	Rows       int      `json:"rows"`
+	Kind      string   `json:"kind"` // "linearisation" or "replicate"
+	Weights   string   `json:"weights,omitempty"`
+	Strata    string   `json:"strata,omitempty"`
+	Clusters  []string `json:"clusters,omitempty"`
+	FPC       []string `json:"fpc,omitempty"`
+	Nest      bool     `json:"nest,omitempty"`
+	LonelyPSU string   `json:"lonely_psu,omitempty"`
+	Rows      int      `json:"rows"`
+	// Subset says which rows form the subpopulation (R's subset) and SubsetRows how
+	// many of them have a non-zero weight; the other rows count for variances with
+	// weight zero.
+	Subset     string   `json:"subset,omitempty"`
+	SubsetRows int      `json:"subset_rows,omitempty"`
 	NumStrata  int      `json:"strata_count,omitempty"`
 	NumPSU     int      `json:"psu_count,omitempty"`
 	DF         float64  `json:"df"`
@@ -33,6 +38,14 @@ func (d *Design) Summary() Summary {
 	sp := d.spec
 	s := Summary{Kind: "linearisation", Weights: sp.Weights, Strata: sp.Strata, Clusters: sp.Clusters,
 		FPC: sp.FPC, Nest: sp.Nest, Rows: d.n, DF: d.DF()}
+	if d.subset != "" {
+		s.Subset = d.subset
+		for _, w := range d.w {
+			if w != 0 {
+				s.SubsetRows++
+			}
+		}
+	}
 	if d.unit != nil {
 		s.LonelyPSU = string(sp.LonelyPSU)
 		s.NumStrata = d.nParents[0]

@@ -190,7 +190,13 @@ for (d in list(list("clus1", clus1), list("clus1_jk1", jk1))) {
   fit_case(paste0(d[[1]], "_quasipoisson"), enroll ~ meals + stype + log(api99), d[[2]], quasipoisson(),
            tests = list(~stype),
            ames = list(num("api99"), fac("stype", "H", "E", "stypeH", by = "stype")))
+  # a subpopulation: subset() keeps the other rows with weight zero (linearisation) or
+  # drops them (replicates); either way the variance is the domain's
+  fit_case(paste0(d[[1]], "_subset_gaussian"), api00 ~ ell + meals, subset(d[[2]], stype == "E"), gaussian(),
+           tests = list(~ell + meals))
 }
+fit_case("strat_subset_quasibinomial", sch.wide ~ ell + meals, subset(strat, stype != "E"), quasibinomial(),
+         ames = list(num("meals")))
 
 apiclus2 <- api("apiclus2")
 apiclus2$sch.wide <- factor(apiclus2$sch.wide)
@@ -208,6 +214,9 @@ fit_case("ess_quasibinomial",
          tests = list(~factor(gndr) + factor(brncntr), ~agea + I(agea^2)),
          ames = list(num("agea", by = "gndr"), num("ppltrst", by = "brncntr"),
                      fac("brncntr", 2, 1, "factor(brncntr)2", by = "gndr")))
+
+fit_case("ess_subset_quasibinomial", pdwrk ~ ppltrst + agea + I(agea^2) + factor(brncntr),
+         subset(essd, gndr == 2), quasibinomial(), tests = list(~agea + I(agea^2)))
 
 write.csv(do.call(rbind, rows), file.path(here, "glm.csv"), row.names = FALSE)
 
