@@ -169,12 +169,13 @@ func (r *Reader) openData(ra io.ReaderAt, size, off int64, dict *rawDict) error 
 		r.rowsLeft, r.maxRows = 0, 0
 		return nil
 	}
-	r.maxRows = (size - off) / units
 	switch dict.compression {
 	case 0:
-		r.maxRows /= 8
-	case 2:
-		r.maxRows *= maxZlibRatio
+		r.maxRows = (size - off) / units / 8
+	case 1:
+		r.maxRows = (size - off) / units
+	case 2: // multiply first: a small file can hold a case larger than itself
+		r.maxRows = (size - off) * maxZlibRatio / units
 	}
 	if r.rowsLeft > r.maxRows {
 		return &labelled.FormatError{File: r.name, Offset: 80, Expected: "a case count the file can hold",
