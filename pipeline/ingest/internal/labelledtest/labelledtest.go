@@ -18,6 +18,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"socap/internal/shareddata"
 	"socap/internal/testcsv"
@@ -491,6 +492,77 @@ func CheckRead(t *testing.T, r Reader, name string, most int64) {
 				t.Fatalf("data error without place: %v", err)
 			}
 			return
+		}
+	}
+}
+
+// FuzzInput hands out the bytes of a fuzz input; past its end, zeros.
+type FuzzInput struct{ Data []byte }
+
+// Next returns the next byte.
+func (in *FuzzInput) Next() byte {
+	if len(in.Data) == 0 {
+		return 0
+	}
+	b := in.Data[0]
+	in.Data = in.Data[1:]
+	return b
+}
+
+// Text returns up to k of the next bytes as text, cut to whole UTF-8
+// characters.
+func (in *FuzzInput) Text(k int) string {
+	k = min(k, len(in.Data))
+	s := string(in.Data[:k])
+	in.Data = in.Data[k:]
+	for !utf8.ValidString(s) && len(s) > 0 {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// FillFuzzBatch fills n rows of b, whose columns have the given kinds and
+// (text) widths, from in: about one value in five missing, numbers from any
+// bit pattern with set high and low bytes, text of any length up to the width,
+// made readable-back by text (the format's padding rule).
+func FillFuzzBatch(b *labelled.Batch, n int, kinds []labelled.Kind, widths []int, in *FuzzInput, text func(string) string) {
+	for i := range n {
+		for j, kind := range kinds {
+			c := &b.Columns[j]
+			c.Valid[i] = in.Next()%5 != 0
+			if kind == labelled.String {
+				c.Strings[i] = text(in.Text(int(in.Next()) % (widths[j] + 1)))
+				continue
+			}
+			c.Floats[i] = math.Float64frombits(uint64(in.Next())<<56 | uint64(in.Next())<<48 | uint64(in.Next())<<8 | uint64(in.Next()))
+		}
+	}
+	b.Len = n
+}
+
+// CompareFuzzBatch checks that got holds the n rows of wrote: the same text
+// (empty for a missing one), the same numbers as stored (stored maps a
+// column's value to what its storage keeps) and the same missing values.
+func CompareFuzzBatch(t *testing.T, wrote, got *labelled.Batch, n int, kinds []labelled.Kind, stored func(j int, x float64) float64) {
+	t.Helper()
+	for i := range n {
+		for j, kind := range kinds {
+			c, g := &wrote.Columns[j], &got.Columns[j]
+			if kind == labelled.String {
+				want := ""
+				if c.Valid[i] {
+					want = c.Strings[i]
+				}
+				if g.Strings[i] != want {
+					t.Fatalf("case %d, column %d: %q, wrote %q", i+1, j+1, g.Strings[i], want)
+				}
+				continue
+			}
+			x := stored(j, c.Floats[i])
+			missing := !c.Valid[i] || math.IsNaN(x)
+			if g.Valid[i] == missing || (!missing && g.Floats[i] != x) {
+				t.Fatalf("case %d, column %d: %v (valid %v), wrote %v (valid %v)", i+1, j+1, g.Floats[i], g.Valid[i], x, !missing)
+			}
 		}
 	}
 }
