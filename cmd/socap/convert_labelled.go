@@ -74,7 +74,7 @@ func (c labelledColumn) labelWidth() int {
 	for _, vl := range c.ValueLabels {
 		w = max(w, len(vl.Value))
 	}
-	for _, s := range c.spssMissing().Strings {
+	for _, s := range ingest.ParseSPSSMissing(c.MissingCodes, true).Strings {
 		w = max(w, len(s))
 	}
 	return w
@@ -95,34 +95,6 @@ func (c labelledColumn) valueLabels() []labelled.ValueLabel {
 		}
 	}
 	return out
-}
-
-// spssMissing reads back the user-missing declaration ingest recorded for
-// an SPSS variable ("97..99, -1", "LO..0", strings as themselves).
-func (c labelledColumn) spssMissing() spss.Missing {
-	var m spss.Missing
-	if c.MissingCodes == "" {
-		return m
-	}
-	for _, part := range strings.Split(c.MissingCodes, ", ") {
-		if c.kind == labelled.String {
-			m.Strings = append(m.Strings, part)
-			continue
-		}
-		if lo, hi, ok := strings.Cut(part, ".."); ok {
-			r := spss.Range{Lo: math.Inf(-1), Hi: math.Inf(1)}
-			if lo != "LO" {
-				r.Lo, _ = strconv.ParseFloat(lo, 64)
-			}
-			if hi != "HI" {
-				r.Hi, _ = strconv.ParseFloat(hi, 64)
-			}
-			m.Ranges = append(m.Ranges, r)
-		} else if x, err := strconv.ParseFloat(part, 64); err == nil {
-			m.Values = append(m.Values, x)
-		}
-	}
-	return m
 }
 
 // labelledWriter is an spss.Writer or a stata.Writer.
@@ -158,7 +130,7 @@ func createLabelled(out, ext string, cols []labelledColumn, notes io.Writer) (la
 	vars := make([]spss.Variable, len(cols))
 	for j, c := range cols {
 		vars[j] = spss.Variable{Name: c.Name, Label: c.Label, Kind: c.kind, Width: c.width,
-			ValueLabels: c.valueLabels(), Missing: c.spssMissing()}
+			ValueLabels: c.valueLabels(), Missing: ingest.ParseSPSSMissing(c.MissingCodes, c.kind == labelled.String)}
 	}
 	opts := spss.WriterOptions{}
 	if ext == ".zsav" {

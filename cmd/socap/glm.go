@@ -140,7 +140,7 @@ func runGLM(cmd *cobra.Command, path string, opts glmOptions) error {
 	}
 	res := glmResult{
 		Design: design.Summary(),
-		Model: glmModel{Formula: opts.formula, Family: string(fit.Family), N: fit.N, LeftOut: weightedRows(design) - fit.N, DFResidual: fit.DFResidual,
+		Model: glmModel{Formula: opts.formula, Family: string(fit.Family), N: fit.N, LeftOut: design.WeightedRows() - fit.N, DFResidual: fit.DFResidual,
 			Iterations: fit.Iterations, Deviance: fit.Deviance, Level: fit.Level, Exponentiated: ratio},
 		Coefficients: fit.Coef,
 		Margins:      []survey.MarginalEffect{},
@@ -166,18 +166,6 @@ func runGLM(cmd *cobra.Command, path string, opts glmOptions) error {
 		res.Tests = append(res.Tests, *w)
 	}
 	return writeGLM(cmd.OutOrStdout(), opts.format, res)
-}
-
-// weightedRows counts the design's rows with a non-zero weight: the sample, or
-// in a subset the subpopulation.
-func weightedRows(d *survey.Design) int {
-	n := 0
-	for _, w := range d.Weights() {
-		if w != 0 {
-			n++
-		}
-	}
-	return n
 }
 
 // writeGLM renders the fit: JSON as one object; CSV as one table with a section

@@ -39,12 +39,7 @@ func (d *Design) Summary() Summary {
 	s := Summary{Kind: "linearisation", Weights: sp.Weights, Strata: sp.Strata, Clusters: sp.Clusters,
 		FPC: sp.FPC, Nest: sp.Nest, Rows: d.n, DF: d.DF()}
 	if d.subset != "" {
-		s.Subset = d.subset
-		for _, w := range d.w {
-			if w != 0 {
-				s.SubsetRows++
-			}
-		}
+		s.Subset, s.SubsetRows = d.subset, d.WeightedRows()
 	}
 	if d.unit != nil {
 		s.LonelyPSU = string(sp.LonelyPSU)
@@ -60,4 +55,16 @@ func (d *Design) Summary() Summary {
 		}
 	}
 	return s
+}
+
+// WeightedRows counts the rows with a non-zero weight: the sample, or in a subset
+// the subpopulation.
+func (d *Design) WeightedRows() int {
+	n := 0
+	for _, w := range d.w {
+		if w != 0 {
+			n++
+		}
+	}
+	return n
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -160,6 +161,35 @@ func openSPSS(path string, opts FileOptions) (*batchReader, error) {
 		}
 		return col, v.Kind
 	}), nil
+}
+
+// ParseSPSSMissing reads back what spssMissing wrote (Column.MissingCodes of
+// an SPSS variable): text declarations for a text variable, else numbers
+// and ranges ("LO..0", "97..99", "-1").
+func ParseSPSSMissing(codes string, text bool) spss.Missing {
+	var m spss.Missing
+	if codes == "" {
+		return m
+	}
+	for _, part := range strings.Split(codes, ", ") {
+		if text {
+			m.Strings = append(m.Strings, part)
+			continue
+		}
+		if lo, hi, ok := strings.Cut(part, ".."); ok {
+			r := spss.Range{Lo: math.Inf(-1), Hi: math.Inf(1)}
+			if lo != "LO" {
+				r.Lo, _ = strconv.ParseFloat(lo, 64)
+			}
+			if hi != "HI" {
+				r.Hi, _ = strconv.ParseFloat(hi, 64)
+			}
+			m.Ranges = append(m.Ranges, r)
+		} else if x, err := strconv.ParseFloat(part, 64); err == nil {
+			m.Values = append(m.Values, x)
+		}
+	}
+	return m
 }
 
 // spssMissing writes user-missing declarations as "v, lo..hi".

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"socap/pipeline/ingest/labelled"
+	"socap/pipeline/ingest/spss"
 )
 
 // The files come from testdata/reference/ingest_labelled.R (R's haven).
@@ -103,6 +104,25 @@ func TestValueText(t *testing.T) {
 	for _, tc := range tests {
 		if got := valueText(tc.kind, tc.v); got != tc.want {
 			t.Errorf("valueText(%d, %v) = %q, want %q", tc.kind, tc.v, got, tc.want)
+		}
+	}
+}
+
+// TestParseSPSSMissing reads back every kind of declaration spssMissing writes.
+func TestParseSPSSMissing(t *testing.T) {
+	for _, c := range []struct {
+		m    spss.Missing
+		text bool
+	}{
+		{spss.Missing{Values: []float64{-1, 97.5, 99}}, false},
+		{spss.Missing{Ranges: []spss.Range{{Lo: math.Inf(-1), Hi: 0}}, Values: []float64{99}}, false},
+		{spss.Missing{Ranges: []spss.Range{{Lo: 97, Hi: math.Inf(1)}}}, false},
+		{spss.Missing{Strings: []string{"NA", "x"}}, true},
+		{spss.Missing{}, false},
+	} {
+		got := ParseSPSSMissing(spssMissing(c.m), c.text)
+		if !reflect.DeepEqual(got, c.m) {
+			t.Errorf("%q read back as %+v, want %+v", spssMissing(c.m), got, c.m)
 		}
 	}
 }
