@@ -107,18 +107,20 @@ type Value struct {
 
 // Variable is one canonical variable.
 type Variable struct {
-	Name      string            `yaml:"name"`
-	Type      Type              `yaml:"type"`
-	Label     Text              `yaml:"label,omitempty"`
-	Question  Text              `yaml:"question,omitempty"`
-	Source    string            `yaml:"source"`
-	Columns   map[string]string `yaml:"columns"`
-	Values    []Value           `yaml:"values"`
-	Missing   []Code            `yaml:"missing"`
-	Range     []float64         `yaml:"range"`
-	Reverse   bool              `yaml:"reverse"`
-	Dimension string            `yaml:"dimension"`
-	Required  *bool             `yaml:"required"`
+	Name     string            `yaml:"name"`
+	Type     Type              `yaml:"type"`
+	Label    Text              `yaml:"label,omitempty"`
+	Question Text              `yaml:"question,omitempty"`
+	Source   string            `yaml:"source"`
+	Columns  map[string]string `yaml:"columns"`
+	Values   []Value           `yaml:"values"`
+	Missing  []Code            `yaml:"missing"`
+	Range    []float64         `yaml:"range"`
+	// ScoreRange bounds the item in POMP scores (see ScoreBounds).
+	ScoreRange []float64 `yaml:"score_range"`
+	Reverse    bool      `yaml:"reverse"`
+	Dimension  string    `yaml:"dimension"`
+	Required   *bool     `yaml:"required"`
 }
 
 // Column is the name of the variable's column in the given source.
@@ -143,6 +145,38 @@ func (v *Variable) Bounds() (lo, hi float64, ok bool) {
 		return v.Range[0], v.Range[1], true
 	}
 	return 0, 0, false
+}
+
+// ScoreBounds are the bounds [lo, hi] of the item in 0–100 POMP scores,
+//
+//	POMP(x) = 100 · (min(hi, max(lo, x)) − lo) / (hi − lo)
+//
+// (Cohen, Cohen, Aiken & West 1999, "The problem of units and the
+// circumstance for POMP", Multivariate Behavioral Research 34(3)), applied
+// after reverse coding: score_range when given, else the range, else the
+// smallest and largest labelled code; ok is false when there are none.
+func (v *Variable) ScoreBounds() (lo, hi float64, ok bool) {
+	if len(v.ScoreRange) == 2 {
+		return v.ScoreRange[0], v.ScoreRange[1], true
+	}
+	if lo, hi, ok := v.Bounds(); ok {
+		return lo, hi, true
+	}
+	first := true
+	for _, val := range v.Values {
+		x, isNum := val.Code.Float()
+		if !isNum {
+			continue
+		}
+		if first || x < lo {
+			lo = x
+		}
+		if first || x > hi {
+			hi = x
+		}
+		first = false
+	}
+	return lo, hi, !first
 }
 
 // RestrictedToLabels reports whether only labelled codes are valid: true for
@@ -272,6 +306,11 @@ func (cb *Codebook) check(file string, data []byte) error {
 		}
 		if len(v.Range) == 2 && v.Range[0] > v.Range[1] {
 			at(varAt(i, "range"), "variable %q: range [%g, %g] has min > max", v.Name, v.Range[0], v.Range[1])
+		}
+		if len(v.ScoreRange) == 2 && v.ScoreRange[0] >= v.ScoreRange[1] {
+			at(varAt(i, "score_range"), "variable %q: score_range [%g, %g] needs min < max", v.Name, v.ScoreRange[0], v.ScoreRange[1])
+		} else if len(v.ScoreRange) == 2 && !v.Type.Numeric() {
+			at(varAt(i, "score_range"), "variable %q: score_range needs a numeric type, not %s", v.Name, v.Type)
 		}
 		if v.Reverse && !v.Type.Numeric() {
 			at(varAt(i, "reverse"), "variable %q: reverse coding needs a numeric type, not %s", v.Name, v.Type)

@@ -150,7 +150,12 @@ type Item struct {
 	Thresholds []float64 `json:"thresholds,omitempty"`
 	Min        int       `json:"min"`
 	Reverse    bool      `json:"reverse,omitempty"`
-	Missing    [2]int    `json:"missing"` // don't know, refused
+	// ScoreMin and ScoreMax are the bounds of the item in the 0–100 POMP
+	// scores (the codebook's score_range, else its range): values beyond
+	// them count as the bound.
+	ScoreMin float64 `json:"score_min"`
+	ScoreMax float64 `json:"score_max"`
+	Missing  [2]int  `json:"missing"` // don't know, refused
 }
 
 func probitItem(name string, dim int, loading float64, min int, reverse bool, thresholds ...float64) Item {
@@ -158,7 +163,8 @@ func probitItem(name string, dim int, loading float64, min int, reverse bool, th
 	if min+len(thresholds) >= 8 {
 		miss = [2]int{98, 99}
 	}
-	return Item{Name: name, Dimension: dimNames[dim], dim: dim, Model: "probit", Loading: loading, Thresholds: thresholds, Min: min, Reverse: reverse, Missing: miss}
+	return Item{Name: name, Dimension: dimNames[dim], dim: dim, Model: "probit", Loading: loading, Thresholds: thresholds, Min: min, Reverse: reverse, Missing: miss,
+		ScoreMin: float64(min), ScoreMax: float64(min + len(thresholds))}
 }
 
 // items are the measurement models, indexed by the item constants. Their
@@ -171,8 +177,8 @@ func probitItem(name string, dim int, loading float64, min int, reverse bool, th
 // them with a Norwegian background is binomial with logit
 // friendsNorModel + λS.
 var items = [nItems]Item{
-	itemFriends:           {Name: "friends", Dimension: "structural", dim: dimStructural, Model: "poisson-log", Loading: 0.35, Intercept: 1.5, Missing: [2]int{98, 99}},
-	itemFriendsNor:        {Name: "friends_nor", Dimension: "structural", dim: dimStructural, Model: "binomial-logit", Loading: 0.8, Missing: [2]int{98, 99}},
+	itemFriends:           {Name: "friends", Dimension: "structural", dim: dimStructural, Model: "poisson-log", Loading: 0.35, Intercept: 1.5, Missing: [2]int{98, 99}, ScoreMax: friendsScoreMax},
+	itemFriendsNor:        {Name: "friends_nor", Dimension: "structural", dim: dimStructural, Model: "binomial-logit", Loading: 0.8, Missing: [2]int{98, 99}, ScoreMax: friendsScoreMax},
 	itemMeetFriends:       probitItem("meet_friends", dimStructural, 0.9, 1, false, -2.2, -1.5, -1.0, -0.3, 0.4, 1.4),
 	itemMeetNeighbours:    probitItem("meet_neighbours", dimStructural, 0.7, 1, false, -1.3, -0.4, 0.5, 1.8),
 	itemOrgMember:         probitItem("org_member", dimStructural, 0.8, 0, false, -0.4),
@@ -188,6 +194,11 @@ var items = [nItems]Item{
 	itemSafe:              probitItem("safe", dimCognitive, 0.6, 1, true, -2.2, -1.3, 0.2),
 	itemLonely:            probitItem("lonely", dimCognitive, 0.7, 1, true, -2.0, -1.2, -0.2),
 }
+
+// friendsScoreMax caps the numbers of friends in the POMP scores: ten or
+// more close friends count as the most (the codebook's score_range [0, 10];
+// the answers themselves go up to 97).
+const friendsScoreMax = 10
 
 // difShift is the non-invariance of trust_municipality: immigrants from
 // country group 2 answer higher at the same relational social capital (a

@@ -119,6 +119,7 @@ type person struct {
 	gender, age, ageGroup, education int
 	years                            int // years in Norway; -1 when born in Norway
 	religion, household              int
+	children                         int        // children aged 6–15 in the household (drawChildren)
 	latent                           [3]float64 // baseline (S, R, C)
 	wave                             [2]measured
 }
@@ -131,6 +132,9 @@ type measured struct {
 	employed     bool
 	jobMatch     int // 0/1, or -1 when not employed
 	qol          int
+	// childrenActive is how many of the person's children take part in
+	// organised leisure activities (drawChildren); 0 without children.
+	childrenActive int
 	// pEmployed and the marginal effects feed the truth.
 	pEmployed          float64
 	dFriends, dOrgDiff float64
@@ -240,6 +244,59 @@ func (p *person) measure(r *rand.Rand, m *municipality, w int) {
 	}
 	p.drawItems(r, mw)
 	p.drawOutcomes(r, mw)
+}
+
+// Children. The parents' question on children's organised leisure
+// activities (SSB's living-conditions survey among immigrants asks it of
+// parents of children aged 6–15) is answered by persons with children aged
+// 6–15 in the household. The number of children is
+//
+//	children = min(Poisson(λ_agegroup · κ_background), household_size − 1, 10)
+//
+// and, in each wave, each child takes part independently with probit
+//
+//	P(active) = Φ(α + γ S_parent,wave + δ_background + lift · participated_wave)
+//
+// where S is the parent's latent structural social capital in that wave:
+// children of well-connected parents take part more, children of
+// immigrants less, and the programme raises it for its participants'
+// children. These draws come from their own stream per area (streamChildren),
+// so that the other columns do not depend on them.
+var (
+	childrenRate       = [nAgeGroup]float64{0.08, 0.75, 0.85, 0.12, 0.02}
+	childrenBackground = [nBackground]float64{1, 1.4, 1}
+	childActivity      = childActivityModel{0.7, 0.3, [nBackground]float64{0, -0.6, -0.2}, 0.3, 10, childrenRate, childrenBackground}
+)
+
+// childActivityModel documents the children's model in the truth.
+type childActivityModel struct {
+	Intercept      float64              `json:"intercept"`
+	Structural     float64              `json:"structural_loading"`
+	ByBackground   [nBackground]float64 `json:"background_effect"`
+	ProgrammeLift  float64              `json:"programme_lift"`
+	MaxChildren    int                  `json:"max_children"`
+	RateByAgeGroup [nAgeGroup]float64   `json:"children_rate_by_age_group"`
+	RateBackground [nBackground]float64 `json:"children_rate_factor_by_background"`
+}
+
+// drawChildren draws p's children aged 6–15 and, per wave, how many of
+// them take part in organised leisure activities. It must follow measure
+// (it reads each wave's latent structural value and participation).
+func (p *person) drawChildren(r *rand.Rand, waves int) {
+	p.children = min(poisson(r, childrenRate[p.ageGroup-1]*childrenBackground[p.bg-1]), p.household-1, childActivity.MaxChildren)
+	for w := range waves {
+		mw := &p.wave[w]
+		eta := childActivity.Intercept + childActivity.Structural*mw.latent[dimStructural] + childActivity.ByBackground[p.bg-1]
+		if mw.participated {
+			eta += childActivity.ProgrammeLift
+		}
+		mw.childrenActive = 0
+		for range p.children {
+			if eta+r.NormFloat64() > 0 {
+				mw.childrenActive++
+			}
+		}
+	}
 }
 
 // poisson draws a Poisson variate by sequential inversion (Devroye 1986,

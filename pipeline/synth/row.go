@@ -23,6 +23,10 @@ type Column struct {
 	// Missing are the "don't know" and "refused" codes of a survey item
 	// that respondents may skip; zero for register and design columns.
 	Missing [2]int
+	// late marks the columns added after the first release (the children's
+	// questions): their item non-response is drawn from a stream of its own,
+	// so that adding them left every earlier column's values unchanged.
+	late bool
 }
 
 // IDColumn is the name of the first column, the respondent id (text):
@@ -48,6 +52,7 @@ const (
 	colYearsNorway
 	colReligion
 	colHousehold
+	colChildren
 	colItems // the nItems items, in item order
 )
 
@@ -55,6 +60,7 @@ const (
 	colEmployed = colItems + nItems + iota
 	colJobMatch
 	colQoL
+	colChildrenActivity
 	NumColumns
 )
 
@@ -79,12 +85,14 @@ var Columns = func() [NumColumns]Column {
 	c[colYearsNorway] = Column{Name: "years_norway"}
 	c[colReligion] = Column{Name: "religion", Missing: skip}
 	c[colHousehold] = Column{Name: "household_size", Missing: [2]int{98, 99}}
+	c[colChildren] = Column{Name: "children", Missing: [2]int{98, 99}, late: true}
 	for j := range nItems {
 		c[colItems+j] = Column{Name: items[j].Name, Missing: items[j].Missing}
 	}
 	c[colEmployed] = Column{Name: "employed", Missing: skip}
 	c[colJobMatch] = Column{Name: "job_match", Missing: skip}
 	c[colQoL] = Column{Name: "qol", Missing: [2]int{98, 99}}
+	c[colChildrenActivity] = Column{Name: "children_activity", Missing: [2]int{98, 99}, late: true}
 	return c
 }()
 
@@ -118,6 +126,7 @@ func (row *Row) fill(p *person, m *municipality, w, stratum int, psu int64, area
 	}
 	v[colReligion] = float64(p.religion)
 	v[colHousehold] = float64(p.household)
+	v[colChildren] = float64(p.children)
 	for j := range nItems {
 		v[colItems+j] = float64(mw.items[j])
 	}
@@ -127,18 +136,30 @@ func (row *Row) fill(p *person, m *municipality, w, stratum int, psu int64, area
 		v[colJobMatch] = float64(mw.jobMatch)
 	}
 	v[colQoL] = float64(mw.qol)
+	// Asked only of parents of children aged 6–15: blank (not applicable)
+	// for the others.
+	v[colChildrenActivity] = math.NaN()
+	if p.children > 0 {
+		v[colChildrenActivity] = float64(mw.childrenActive)
+	}
 }
 
 // skipItems applies item non-response to the columns that have missing
 // codes, completely at random; with blank, every skipped item is left blank
-// instead of coded (the same items are skipped either way).
-func (row *Row) skipItems(r *rand.Rand, blank bool) {
+// instead of coded (the same items are skipped either way). The late columns
+// draw from rl instead of r.
+func (row *Row) skipItems(r, rl *rand.Rand, blank bool) {
 	for j := range NumColumns {
 		c := &Columns[j]
 		if c.Missing[0] == 0 {
 			continue
 		}
-		u := r.Float64()
+		var u float64
+		if c.late {
+			u = rl.Float64()
+		} else {
+			u = r.Float64()
+		}
 		if u >= itemNonresponse || math.IsNaN(row.Values[j]) {
 			continue
 		}

@@ -195,6 +195,8 @@ const (
 	streamSelect
 	streamPersons
 	streamSample
+	streamChildren
+	streamLateItems
 )
 
 // stream is the PCG generator for one purpose and place, derived from the
@@ -338,14 +340,17 @@ func (pl *plan) drawBlock(h int, sizes []int32, from, to int, designs []waveDesi
 	var id []byte
 	for a := from; a < to; a++ {
 		ar, ap := pl.area(h, a)
-		var samplers [2]*rand.Rand
+		cr := pl.stream(streamChildren, h, a)
+		var samplers, late [2]*rand.Rand
 		for w := range designs {
 			if designs[w].chosen[a] {
 				samplers[w] = pl.stream(streamSample, h, a, w)
+				late[w] = pl.stream(streamLateItems, h, a, w)
 			}
 		}
 		for i := range int(sizes[a]) {
 			p := newPerson(ar, st.m, &ap, pl.opts.Waves)
+			p.drawChildren(cr, pl.opts.Waves)
 			blk.tally.add(0, &p)
 			if samplers[0] == nil && samplers[1] == nil {
 				continue
@@ -365,7 +370,7 @@ func (pl *plan) drawBlock(h int, sizes []int32, from, to int, designs []waveDesi
 				id = appendID(id[:0], w+1, st.m.code, a+1, i+1)
 				row.ID = string(id)
 				row.fill(&p, st.m, w, d.stratum, int64(d.stratum)*1_000_000+int64(a+1), d.areas, 1/(d.areaProb*pSel*pResp))
-				row.skipItems(r, pl.opts.BlankMissing)
+				row.skipItems(r, late[w], pl.opts.BlankMissing)
 				blk.rows[w] = append(blk.rows[w], row)
 			}
 		}

@@ -97,7 +97,7 @@ func Generate(opts Options, writers []RowWriter) (*Truth, error) {
 		return nil, fmt.Errorf("synth: %d writers for %d waves", len(writers), opts.Waves)
 	}
 	plan := newPlan(opts, municipalities)
-	acc := newAccumulator(opts.Waves)
+	acc := newAccumulator(opts.Waves, len(plan.strata))
 	for h := range plan.strata {
 		if err := plan.generateStratum(h, acc, writers); err != nil {
 			return nil, err

@@ -32,8 +32,14 @@ type Truth struct {
 	// Values are the population mean of every item, outcome and latent
 	// dimension ("latent:structural" …) per wave and group; codes as written
 	// in the data, before reverse coding.
-	Values  []Value  `json:"values"`
-	Margins []Margin `json:"margins"`
+	Values []Value `json:"values"`
+	// IndicatorDefinitions say how each indicator's population value is
+	// computed, and Indicators are those values per wave and group of every
+	// group set (see indicators.go).
+	IndicatorDefinitions []IndicatorDef     `json:"indicator_definitions"`
+	Indicators           []IndicatorValue   `json:"indicators"`
+	Children             childActivityModel `json:"children_activity_model"`
+	Margins              []Margin           `json:"margins"`
 }
 
 // Design documents the sample design's constants.
@@ -68,20 +74,26 @@ type Programme struct {
 	Participation struct {
 		ByBackground [nBackground]float64 `json:"by_background"`
 	} `json:"participation"`
-	LatentEffect   [3]float64 `json:"latent_effect_on_participants"`
-	ActivityLift   float64    `json:"local_activities_probit_lift"`
-	DiffInDiff     []Effect   `json:"difference_in_differences"`
-	Municipalities []int      `json:"municipalities"`
+	LatentEffect [3]float64 `json:"latent_effect_on_participants"`
+	ActivityLift float64    `json:"local_activities_probit_lift"`
+	DiffInDiff   []Effect   `json:"difference_in_differences"`
+	// IndicatorDiD is the difference in differences of each indicator's
+	// population value (Variable names the indicator).
+	IndicatorDiD   []Effect `json:"indicator_difference_in_differences"`
+	Municipalities []int    `json:"municipalities"`
 }
 
 // Effect is a true population effect: a marginal effect of a model term, or
 // a difference in differences of a variable, in a group and wave.
 type Effect struct {
-	Term     string            `json:"term,omitempty"`
-	Variable string            `json:"variable,omitempty"`
-	Wave     int               `json:"wave,omitempty"`
-	By       map[string]string `json:"by"`
-	Estimate float64           `json:"estimate"`
+	Term     string `json:"term,omitempty"`
+	Variable string `json:"variable,omitempty"`
+	Wave     int    `json:"wave,omitempty"`
+	// Population restricts the persons averaged over, when it is narrower
+	// than the model's.
+	Population string            `json:"population,omitempty"`
+	By         map[string]string `json:"by"`
+	Estimate   float64           `json:"estimate"`
 }
 
 // Value is a population mean in a group and wave.
@@ -101,15 +113,23 @@ type Margin struct {
 	Total    float64 `json:"total"`
 }
 
-// Statistics accumulated per cell and wave.
+// Statistics accumulated per cell and wave. Those named "ame…:" feed the
+// models' marginal effects and those named "ind:" the indicators; neither
+// is among the Values.
 var statNames = func() []string {
 	names := []string{"participated"}
 	for _, it := range items {
 		names = append(names, it.Name)
 	}
-	return append(names, "employed", "job_match", "qol",
+	names = append(names, "employed", "job_match", "qol",
 		"latent:structural", "latent:relational", "latent:cognitive",
 		"ame:friends_nor", "ame:org_member")
+	for _, d := range indicatorDefs {
+		if d.stat >= statIndicators {
+			names = append(names, "ind:"+d.Name)
+		}
+	}
+	return append(names, "ame20:friends_nor", "ame20:org_member")
 }()
 
 const (
@@ -120,12 +140,32 @@ const (
 	statLatent     = statQoL + 1
 	statAMEFriends = statLatent + 3
 	statAMEOrg     = statAMEFriends + 1
-	nStats         = statAMEOrg + 1
+	// statIndicators and on: the indicators that are not a plain mean of a
+	// column above, in the order of indicatorDefs.
+	statIndicators       = statAMEOrg + 1
+	statScore            = statIndicators // + dimension: POMP scores
+	statPartChildren     = statScore + 3  // sum children_activity, "n" children
+	statPartYouth        = statPartChildren + 1
+	statPartAdults       = statPartYouth + 1
+	statEmployment       = statPartAdults + 1 // employed among 20–66
+	statAME20Friends     = statEmployment + 1
+	statAME20Org         = statAME20Friends + 1
+	nStats               = statAME20Org + 1
+	employmentMinAge     = 20
+	employmentMaxAge     = 66
+	youthMaxAge          = 25
+	populationMinAge     = 16
+	populationMaxAge     = 79
+	childrenActivityNote = "children aged 6–15 in the households of persons aged 16–79; a child with two such parents counts twice, as the parents' answers do in the sample"
 )
 
 // Cells cross every grouping variable; the truth of any group is a sum of
-// cells.
-const nCells = nBackground * nOrigin * nGender * nAgeGroup * nEducation
+// cells. Background and origin form one index of the 11 combinations that
+// occur (the majority is of Norwegian origin, the others never are).
+const (
+	nBgOrigin = 1 + 2*(nOrigin-1)
+	nCells    = nBgOrigin * nGender * nAgeGroup * nEducation
+)
 
 // tally holds population sums per stratum and cell: the truth of any group
 // is a sum of cells.
@@ -179,8 +219,8 @@ type accumulator struct {
 	achieved []int
 }
 
-func newAccumulator(waves int) *accumulator {
-	return &accumulator{tally: newTally(waves, len(municipalities)), achieved: make([]int, waves)}
+func newAccumulator(waves, strata int) *accumulator {
+	return &accumulator{tally: newTally(waves, strata), achieved: make([]int, waves)}
 }
 
 func (acc *accumulator) addStratum(st *stratum, designs []waveDesign) {
@@ -193,15 +233,25 @@ func (acc *accumulator) addStratum(st *stratum, designs []waveDesign) {
 	acc.design = append(acc.design, st)
 }
 
+// bgOrigin is the index of a background and origin combination: 0 for the
+// majority (origin Norway), then origins 2–6 of immigrants and of the
+// Norwegian-born to immigrant parents.
+func bgOrigin(bg, origin int) int {
+	if bg == bgNorway {
+		return 0
+	}
+	return 1 + (bg-bgImmigrant)*(nOrigin-1) + origin - 2
+}
+
 func cellOf(p *person) int {
-	return ((((p.bg-1)*nOrigin+p.origin-1)*nGender+p.gender-1)*nAgeGroup+p.ageGroup-1)*nEducation + p.education - 1
+	return ((bgOrigin(p.bg, p.origin)*nGender+p.gender-1)*nAgeGroup+p.ageGroup-1)*nEducation + p.education - 1
 }
 
 // add counts person p of stratum h.
 func (t *tally) add(h int, p *person) {
 	cell := h*nCells + cellOf(p)
 	t.counts[cell]++
-	var xs [16]float64
+	var xs [16]float64 // the quality-of-life model's design row
 	for w := range t.waves {
 		mw := &p.wave[w]
 		base := (cell*t.waves + w) * nStats * 2
@@ -225,6 +275,23 @@ func (t *tally) add(h int, p *person) {
 		if p.bg == bgImmigrant {
 			put(statAMEFriends, mw.dFriends)
 			put(statAMEOrg, mw.dOrgDiff)
+			if p.age >= employmentMinAge && p.age <= employmentMaxAge {
+				put(statAME20Friends, mw.dFriends)
+				put(statAME20Org, mw.dOrgDiff)
+			}
+		}
+		for d := range 3 {
+			put(statScore+d, pomp(mw, d))
+		}
+		s[2*statPartChildren] += float64(mw.childrenActive)
+		s[2*statPartChildren+1] += float64(p.children)
+		if p.age <= youthMaxAge {
+			put(statPartYouth, float64(mw.items[itemOrgMember]))
+		} else {
+			put(statPartAdults, float64(mw.items[itemOrgMember]))
+		}
+		if p.age >= employmentMinAge && p.age <= employmentMaxAge {
+			put(statEmployment, indicator(mw.employed))
 		}
 		c := p.covariates(mw)
 		x := xs[:len(qolModel.terms)]
@@ -252,17 +319,19 @@ var bySets = [][]string{
 }
 
 // levels decodes stratum h and cell c into the value of each groupVar.
-func levels(h, c int) [8]int {
+func (acc *accumulator) levels(h, c int) [8]int {
 	e := c % nEducation
 	c /= nEducation
 	ag := c % nAgeGroup
 	c /= nAgeGroup
 	g := c % nGender
-	c /= nGender
-	o := c % nOrigin
-	bg := c / nOrigin
-	m := &municipalities[h]
-	return [8]int{m.code, int(indicator(m.programme)), bg + 1, o + 1, originGroup(o + 1), g + 1, ag + 1, e + 1}
+	k := c / nGender
+	bg, o := bgNorway, 1
+	if k > 0 {
+		bg, o = bgImmigrant+(k-1)/(nOrigin-1), 2+(k-1)%(nOrigin-1)
+	}
+	m := acc.design[h].m
+	return [8]int{m.code, int(indicator(m.programme)), bg, o, originGroup(o), g + 1, ag + 1, e + 1}
 }
 
 // group is the sums of one level combination of a by-set.
@@ -285,7 +354,7 @@ func (acc *accumulator) aggregate(by []string) []*group {
 			if acc.counts[cell] == 0 {
 				continue
 			}
-			lev := levels(h, c)
+			lev := acc.levels(h, c)
 			var key [8]int
 			for i, v := range vars {
 				key[i] = lev[v]
@@ -326,7 +395,8 @@ func (acc *accumulator) truth(pl *plan) *Truth {
 	t.Design = Design{AllocationPower: allocationPower, PerArea: perArea, MaxAreaFraction: maxAreaFraction, MaxRate: maxRate,
 		Oversampling: oversampling, ItemNonresponse: itemNonresponse, MeanAreaSize: meanAreaSize, AreaSD: areaSD}
 	t.Latent = Latent{Dimensions: dimNames, Correlation: latentCorr, Terms: latentTerms, Municipality: map[string][3]float64{}}
-	for _, m := range municipalities {
+	for _, st := range pl.strata {
+		m := st.m
 		t.Latent.Municipality[strconv.Itoa(m.code)] = m.effect
 		if m.programme {
 			t.Programme.Municipalities = append(t.Programme.Municipalities, m.code)
@@ -341,7 +411,7 @@ func (acc *accumulator) truth(pl *plan) *Truth {
 			for w := range acc.waves {
 				for s, name := range statNames {
 					sum, n := g.sums[(w*nStats+s)*2], g.sums[(w*nStats+s)*2+1]
-					if n == 0 || strings.HasPrefix(name, "ame:") {
+					if n == 0 || !isValueStat(name) {
 						continue
 					}
 					t.Values = append(t.Values, Value{Wave: w + 1, Variable: name, Statistic: "mean", By: byMap(by, g.levels), Value: sum / n, Population: n})
@@ -350,9 +420,20 @@ func (acc *accumulator) truth(pl *plan) *Truth {
 		}
 	}
 	t.Programme.DiffInDiff = acc.diffInDiff()
+	t.IndicatorDefinitions, t.Children = indicatorDefs, childActivity
+	t.Indicators = acc.indicatorValues()
+	if acc.waves == 2 {
+		t.Programme.IndicatorDiD = indicatorDiD(t.Indicators)
+	}
 	t.Models = acc.models()
 	t.Margins = acc.margins()
 	return t
+}
+
+// isValueStat reports whether a statistic is reported among the Values: a
+// mean of a column or a latent dimension.
+func isValueStat(name string) bool {
+	return !strings.HasPrefix(name, "ame") && !strings.HasPrefix(name, "ind:")
 }
 
 // diffInDiff is, per variable, (programme wave 2 − wave 1) − (comparison
@@ -373,7 +454,7 @@ func (acc *accumulator) diffInDiff() []Effect {
 			})
 			comp := groups[i]
 			for s, name := range statNames {
-				if strings.HasPrefix(name, "ame:") {
+				if !isValueStat(name) {
 					continue
 				}
 				mean := func(g *group, w int) float64 { return g.sums[(w*nStats+s)*2] / g.sums[(w*nStats+s)*2+1] }
@@ -398,11 +479,16 @@ func (acc *accumulator) models() []Model {
 			for _, by := range [][]string{{}, {"country_group"}} {
 				for _, g := range acc.aggregate(by) {
 					for w := range acc.waves {
-						for _, s := range []int{statAMEFriends, statAMEOrg} {
+						for _, s := range []int{statAMEFriends, statAMEOrg, statAME20Friends, statAME20Org} {
 							sum, n := g.sums[(w*nStats+s)*2], g.sums[(w*nStats+s)*2+1]
-							if n > 0 {
-								c.MarginalEffects = append(c.MarginalEffects, Effect{Term: strings.TrimPrefix(statNames[s], "ame:"), Wave: w + 1, By: byMap(by, g.levels), Estimate: sum / n})
+							if n == 0 {
+								continue
 							}
+							term, population := strings.TrimPrefix(statNames[s], "ame:"), ""
+							if s >= statAME20Friends {
+								term, population = strings.TrimPrefix(statNames[s], "ame20:"), "background == 2 & age >= 20 & age <= 66"
+							}
+							c.MarginalEffects = append(c.MarginalEffects, Effect{Term: term, Wave: w + 1, Population: population, By: byMap(by, g.levels), Estimate: sum / n})
 						}
 					}
 				}
