@@ -113,9 +113,14 @@ type Variable struct {
 	Question Text              `yaml:"question,omitempty"`
 	Source   string            `yaml:"source"`
 	Columns  map[string]string `yaml:"columns"`
-	Values   []Value           `yaml:"values"`
-	Missing  []Code            `yaml:"missing"`
-	Range    []float64         `yaml:"range"`
+	// DefaultColumn is the column read in every source that Columns does not
+	// list ("column:" in YAML), when it differs from the canonical name: how
+	// a built-in codebook maps a published survey's names (ESS's ppltrst
+	// onto trust_people) whatever the source ids.
+	DefaultColumn string    `yaml:"column"`
+	Values        []Value   `yaml:"values"`
+	Missing       []Code    `yaml:"missing"`
+	Range         []float64 `yaml:"range"`
 	// ScoreRange bounds the item in POMP scores (see ScoreBounds).
 	ScoreRange []float64 `yaml:"score_range"`
 	Reverse    bool      `yaml:"reverse"`
@@ -123,10 +128,14 @@ type Variable struct {
 	Required   *bool     `yaml:"required"`
 }
 
-// Column is the name of the variable's column in the given source.
+// Column is the name of the variable's column in the given source: its
+// entry in columns, else column, else the canonical name.
 func (v *Variable) Column(sourceID string) string {
 	if c, ok := v.Columns[sourceID]; ok {
 		return c
+	}
+	if v.DefaultColumn != "" {
+		return v.DefaultColumn
 	}
 	return v.Name
 }
@@ -336,7 +345,11 @@ func (cb *Codebook) check(file string, data []byte) error {
 		at(varAt(ws[1], "type"), "at most one variable of type weight, found %d", len(ws))
 	}
 	for _, c := range cb.columnClashes() {
-		at(c.loc, "variables %q and %q both read column %q of source %s", cb.Variables[c.first].Name, cb.Variables[c.second].Name, c.column, c.source)
+		source := "source " + c.source
+		if c.source == anySource {
+			source = "every source without a columns entry for them"
+		}
+		at(c.loc, "variables %q and %q both read column %q of %s", cb.Variables[c.first].Name, cb.Variables[c.second].Name, c.column, source)
 	}
 	if len(ps) == 0 {
 		return nil
@@ -361,6 +374,9 @@ func (cb *Codebook) ofType(t Type) []int {
 	return idx
 }
 
+// anySource stands in clash checks for every source no columns map lists.
+const anySource = "*"
+
 // clash is two variables reading one column of one source.
 type clash struct {
 	source, column string
@@ -369,11 +385,11 @@ type clash struct {
 }
 
 // columnClashes finds two variables that read the same column of one of the
-// sources named in any columns map. A variable not mapped for a source reads
-// the column named like the variable; unlisted sources read every variable
-// by its (unique) canonical name and cannot clash.
+// sources named in any columns map, or of any other source (reported as
+// source "*"). A variable not mapped for a source reads its column: or the
+// column named like the variable.
 func (cb *Codebook) columnClashes() []clash {
-	sources := map[string]bool{}
+	sources := map[string]bool{anySource: true}
 	for _, v := range cb.Variables {
 		for s := range v.Columns {
 			sources[s] = true
@@ -390,11 +406,18 @@ func (cb *Codebook) columnClashes() []clash {
 				reader[col] = i
 				continue
 			}
+			if s == anySource && v.DefaultColumn == "" && cb.Variables[j].DefaultColumn == "" {
+				continue // two variables of one name, reported as such
+			}
 			loc := varAt(i, "name")
 			if _, explicit := v.Columns[s]; explicit {
 				loc = varAt(i, "columns", s)
 			} else if _, explicit := cb.Variables[j].Columns[s]; explicit {
 				loc = varAt(j, "columns", s)
+			} else if v.DefaultColumn != "" {
+				loc = varAt(i, "column")
+			} else if cb.Variables[j].DefaultColumn != "" {
+				loc = varAt(j, "column")
 			}
 			out = append(out, clash{source: s, column: col, first: j, second: i, loc: loc})
 		}

@@ -56,3 +56,40 @@ func TestBadScoreRange(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultColumn checks column: (the column of every source that columns
+// does not list) and that two variables reading one column that way clash.
+func TestDefaultColumn(t *testing.T) {
+	cb, err := Parse("t.yaml", []byte(`name: t
+variables:
+  - {name: id, type: id, column: idno}
+  - {name: trust_people, type: ordinal, column: ppltrst, columns: {old: q7}}
+  - {name: gender, type: categorical}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ variable, source, want string }{
+		{"id", "ess9", "idno"}, {"trust_people", "ess9", "ppltrst"}, {"trust_people", "old", "q7"}, {"gender", "ess9", "gender"},
+	} {
+		if got := cb.Variable(tt.variable).Column(tt.source); got != tt.want {
+			t.Errorf("%s in %s: column %q, want %q", tt.variable, tt.source, got, tt.want)
+		}
+	}
+	_, err = Parse("t.yaml", []byte(`name: t
+variables:
+  - {name: id, type: id}
+  - {name: confide, type: ordinal, column: inprdsc}
+  - {name: close_people, type: ordinal, column: inprdsc}
+  - {name: gndr, type: categorical}
+  - {name: gender, type: categorical, column: gndr}
+`))
+	for _, want := range []string{
+		`t.yaml:5:`, `variables "confide" and "close_people" both read column "inprdsc" of every source without a columns entry for them`,
+		`t.yaml:7:`, `variables "gndr" and "gender" both read column "gndr"`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want it to contain %q", err, want)
+		}
+	}
+}
