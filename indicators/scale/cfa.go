@@ -435,7 +435,7 @@ func (s *solution) fitMeasures() Fit {
 		moments += float64(k)
 	}
 	fit := Fit{NPar: md.npar, N: int(md.n), FMin: s.f, Iterations: s.iter}
-	fit.ChiSq = md.n * s.f
+	fit.ChiSq = max(md.n*s.f, 0) // F ≥ 0; a saturated model's rounding noise is 0
 	fit.DF = G*moments - float64(md.npar)
 	chiB, dfB := 0.0, G*float64(k*(k-1)/2)
 	srmr := 0.0
