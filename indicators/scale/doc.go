@@ -32,8 +32,9 @@
 // POMP scale (percent of maximum possible, Cohen, Cohen, Aiken & West 1999):
 // 100·(x − Min)/(Max − Min), and the score is the mean of the answered items when at
 // least MinItems are answered (default ⌈k/2⌉ of k items), otherwise missing (NaN) —
-// never zero. With factor-score Weights (e.g. the loadings of OmegaOf), the score is
-// Σ_j v_j·p_j / Σ_j v_j over the answered items j, p_j the POMP value.
+// never zero. With Weights v the score is Σ_j v_j·p_j / Σ_j v_j over the answered items
+// j, p_j the POMP value; FactorScoreWeights gives the v of Bartlett's factor score from
+// the one-factor CFA, v_j = (λ_j/θ_j)·(Max_j − Min_j).
 //
 // Binary items (0/1, Min 0, Max 1) enter as 0 or 100: the POMP of a yes is 100. Count
 // items (number of friends, memberships) enter top-coded at Max: a count above Max is

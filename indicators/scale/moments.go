@@ -165,6 +165,9 @@ func Accumulate(names []string, items [][]float64, weights []float64, group []in
 	for g, m := range ms {
 		m.Group = fmt.Sprint(g)
 	}
+	if group == nil {
+		ms[0].Group = "all"
+	}
 	return ms, nil
 }
 

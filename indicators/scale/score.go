@@ -154,3 +154,22 @@ func specName(s ScoreSpec) string {
 	}
 	return s.Name
 }
+
+// FactorScoreWeights are ScoreSpec.Weights that make the score a factor score:
+// v_j = (λ_j/θ_j)·(Max_j − Min_j), so that Σ_j v_j·p_j / Σ_j v_j, p_j the POMP value,
+// is, up to a linear map onto 0–100, Bartlett's (1937) factor score Σ_j (λ_j/θ_j)·x_j of
+// the one-factor model o (the items in o's order, already reverse coded as items says).
+// An item with a negative loading is an error: it should be reverse coded first.
+func FactorScoreWeights(o *OmegaResult, items []Item) ([]float64, error) {
+	if len(items) != len(o.Loadings) {
+		return nil, fmt.Errorf("factor score weights: %d items for a model of %d", len(items), len(o.Loadings))
+	}
+	v := make([]float64, len(items))
+	for j, it := range items {
+		if o.Loadings[j] < 0 {
+			return nil, fmt.Errorf("factor score weights: item %s loads negatively (%.3g); reverse code it", it.Name, o.Loadings[j])
+		}
+		v[j] = o.Loadings[j] / o.Residuals[j] * (it.Max - it.Min)
+	}
+	return v, nil
+}

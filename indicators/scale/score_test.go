@@ -142,3 +142,31 @@ func TestMergeAndGroups(t *testing.T) {
 		t.Errorf("invariant simulation: metric holds %v, scalar %v, items to free %v", *inv.Models[1].Holds, *inv.Models[2].Holds, inv.ItemsToFree)
 	}
 }
+
+func TestFactorScoreWeights(t *testing.T) {
+	o := &OmegaResult{Loadings: []float64{1, 2, 0.5}, Residuals: []float64{2, 1, 0.25}}
+	items := []Item{{Name: "a", Min: 0, Max: 10}, {Name: "b", Min: 1, Max: 5}, {Name: "c", Min: 0, Max: 1}}
+	v, err := FactorScoreWeights(o, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j, want := range []float64{0.5 * 10, 2 * 4, 2 * 1} {
+		if math.Abs(v[j]-want) > 1e-15 {
+			t.Errorf("weight %d: %v, want %v", j, v[j], want)
+		}
+	}
+	// the score is then linear in Bartlett's Σ (λ/θ)·x: 100·Σ(λ_j/θ_j)(x_j − Min_j)/Σ v_j
+	x := []float64{4, 3, 1}
+	s, err := Score([][]float64{{x[0]}, {x[1]}, {x[2]}}, ScoreSpec{Items: items, Weights: v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 100 * (0.5*(4-0) + 2*(3-1) + 2*(1-0)) / (5 + 8 + 2)
+	if math.Abs(s[0]-want) > 1e-12 {
+		t.Errorf("score %v, want %v", s[0], want)
+	}
+	o.Loadings[1] = -2
+	if _, err := FactorScoreWeights(o, items); err == nil || !strings.Contains(err.Error(), "item b loads negatively") {
+		t.Errorf("negative loading: %v", err)
+	}
+}
