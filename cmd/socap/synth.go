@@ -17,6 +17,7 @@ type synthOptions struct {
 	format      string
 	out         string
 	blank       bool
+	national    bool
 }
 
 func newSynthCmd() *cobra.Command {
@@ -25,12 +26,15 @@ func newSynthCmd() *cobra.Command {
 		Use:   "synth",
 		Short: "Generate a synthetic survey with known true parameters",
 		Long: `synth draws a finite population of adults in thirteen Norwegian municipalities
-(six running the I LAG programme), a stratified two-stage cluster sample of it
+(six running the I LAG programme; with --national all 357 municipalities of
+Norway, about a third running it), a stratified two-stage cluster sample of it
 with unequal selection probabilities and non-response, and writes into --out:
 
   wave1.FORMAT, wave2.FORMAT   respondents, columns as in the builtin:ilag codebook
-  truth.json                   true population values per group and wave, model
-                               coefficients, marginal effects, programme effects
+  truth.json                   true population values per group and wave: item means,
+                               each indicator's value per group set (indicators,
+                               indicator_definitions), model coefficients, marginal
+                               effects, programme effects (differences in differences)
   margins.csv                  population counts (variable,level,total) for calibration
 
 The output is a pure function of the flags: the same seed gives the same bytes.`,
@@ -45,6 +49,7 @@ The output is a pure function of the flags: the same seed gives the same bytes.`
 	f.Uint64Var(&opts.seed, "seed", 1, "random seed")
 	f.StringVar(&opts.format, "format", synth.FormatCSV, "file format: "+strings.Join(synth.Formats(), ", "))
 	f.StringVar(&opts.out, "out", "synth", "output directory")
+	f.BoolVar(&opts.national, "national", false, "draw all 357 municipalities of Norway instead of the thirteen of the default survey")
 	f.BoolVar(&opts.blank, "blank-missing", false, `leave skipped items blank instead of coding them 8/98 "don't know" and 9/99 "refused" (for estimate and glm, which read files without the codebook)`)
 	return cmd
 }
@@ -53,7 +58,7 @@ func runSynth(cmd *cobra.Command, opts synthOptions) error {
 	if !slices.Contains(synth.Formats(), opts.format) {
 		return usageErrorf("--format %q: want one of %s", opts.format, strings.Join(synth.Formats(), ", "))
 	}
-	sopts := synth.Options{Respondents: opts.respondents, Waves: opts.waves, Seed: opts.seed, BlankMissing: opts.blank}
+	sopts := synth.Options{Respondents: opts.respondents, Waves: opts.waves, Seed: opts.seed, BlankMissing: opts.blank, National: opts.national}
 	if err := sopts.Check(); err != nil {
 		return usageError{err}
 	}
@@ -65,7 +70,7 @@ func runSynth(cmd *cobra.Command, opts synthOptions) error {
 	for i, path := range files.Waves {
 		fmt.Fprintf(w, "%s\t%d respondents\n", path, truth.Achieved[i])
 	}
-	fmt.Fprintf(w, "%s\tpopulation %d adults\n", files.Truth, truth.Population)
+	fmt.Fprintf(w, "%s\tpopulation %d adults in %d municipalities\n", files.Truth, truth.Population, len(truth.Strata))
 	_, err = fmt.Fprintf(w, "%s\n", files.Margins)
 	return err
 }

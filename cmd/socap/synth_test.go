@@ -23,6 +23,13 @@ func TestSynthCommand(t *testing.T) {
 			}
 		}
 	}
+	code, stdout, stderr := runCLI(t, "synth", "--respondents", "2000", "--waves", "1", "--national", "--out", dir)
+	if code != exitOK {
+		t.Fatalf("--national: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "in 357 municipalities") {
+		t.Errorf("--national: stdout does not say 357 municipalities:\n%s", stdout)
+	}
 	for _, args := range [][]string{
 		{"synth", "--format", "por"},
 		{"synth", "--waves", "3"},

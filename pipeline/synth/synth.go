@@ -22,6 +22,9 @@
 // municipalities may take part in the programme, which raises their structural
 // and relational social capital and their taking part in local activities.
 //
+// With Options.National the population is all 357 municipalities of
+// Norway (2024), about a third of them running the programme.
+//
 // # Sample
 //
 // Per wave and municipality, areas are drawn by simple random sampling
@@ -63,6 +66,18 @@ type Options struct {
 	// "don't know" and "refused" codes, for tools that read the files
 	// without the codebook.
 	BlankMissing bool
+	// National draws the population of all 357 municipalities of Norway
+	// instead of the thirteen of the default survey (see
+	// nationalMunicipalities).
+	National bool
+}
+
+// strataOf is the list of municipalities the options draw from.
+func (o Options) strataOf() []municipality {
+	if o.National {
+		return nationalMunicipalities()
+	}
+	return municipalities
 }
 
 // Check reports options out of range.
@@ -96,7 +111,7 @@ func Generate(opts Options, writers []RowWriter) (*Truth, error) {
 	if len(writers) != opts.Waves {
 		return nil, fmt.Errorf("synth: %d writers for %d waves", len(writers), opts.Waves)
 	}
-	plan := newPlan(opts, municipalities)
+	plan := newPlan(opts, opts.strataOf())
 	acc := newAccumulator(opts.Waves, len(plan.strata))
 	for h := range plan.strata {
 		if err := plan.generateStratum(h, acc, writers); err != nil {
