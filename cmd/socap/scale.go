@@ -36,7 +36,7 @@ func newScaleCmd() *cobra.Command {
 		Use:   "scale FILE --items a,b,c",
 		Short: "Reliability of a composite score: alpha, omega, one-factor fit and measurement invariance",
 		Long: `scale reads FILE and reports, for the scale made of --items, overall and for
-every crossing of the --by variables: Cronbach's alpha as psych::alpha computes it
+each --by variable's groups and every crossing of them: Cronbach's alpha as psych::alpha computes it
 (raw, standardised, average inter-item correlation, alpha if an item is deleted,
 item-rest correlation, item means and SDs, pairwise-complete covariances),
 McDonald's omega total with the loadings and residual variances of a one-factor
@@ -77,7 +77,7 @@ ITEM=MIN:MAX or else the item's observed range.`,
 	f.StringSliceVar(&opts.reverse, "reverse", nil, "items to reverse code (max + min - x)")
 	f.StringSliceVar(&opts.ranges, "range", nil, "item ranges ITEM=MIN:MAX for POMP scoring and reverse coding (default: the observed range)")
 	f.IntVar(&opts.minItems, "min-items", 0, "answered items a score needs (default: half the items, rounded up)")
-	f.StringSliceVar(&opts.by, "by", nil, "group columns; every crossing is reported besides the whole sample")
+	f.StringSliceVar(&opts.by, "by", nil, "group columns; each one's groups and every crossing are reported besides the whole sample")
 	f.StringVar(&opts.invariance, "invariance", "", "group column for measurement invariance (configural, metric, scalar)")
 	f.Float64Var(&opts.level, "level", 0.95, "confidence level of the weighted alpha's interval")
 	addFormatFlag(cmd, &opts.format)
@@ -407,37 +407,45 @@ func observedRange(x []float64) [2]float64 {
 	return r
 }
 
-// scaleGroups accumulates the moments of the whole sample and of every crossing of
-// the by columns (in sorted order of their values), in one pass for the crossings.
+// scaleGroups accumulates the moments of the whole sample, of the groups of each by
+// column when there are several, and of every crossing of the by columns (in sorted
+// order of their values), one pass for each.
 func scaleGroups(frame *survey.Frame, by, items []string, cols [][]float64, weights []float64) ([]scaleGroup, error) {
 	all, err := scale.Accumulate(items, cols, weights, nil, 1)
 	if err != nil {
 		return nil, err
 	}
-	all[0].Group = "all"
 	groups := []scaleGroup{{by: map[string]string{}, in: func(int) bool { return true }, m: all[0]}}
-	if len(by) == 0 {
-		return groups, nil
-	}
-	codes, keys, err := crossCodes(frame, by)
-	if err != nil {
-		return nil, err
-	}
-	ms, err := scale.Accumulate(items, cols, weights, codes, len(keys))
-	if err != nil {
-		return nil, err
-	}
-	for g, m := range ms {
-		if m.Rows == 0 {
-			continue
-		}
-		var parts []string
+	var sets [][]string
+	if len(by) > 1 {
 		for _, b := range by {
-			parts = append(parts, b+"="+keys[g][b])
+			sets = append(sets, []string{b})
 		}
-		m.Group = strings.Join(parts, ",")
-		code := int32(g)
-		groups = append(groups, scaleGroup{by: keys[g], in: func(i int) bool { return codes[i] == code }, m: m})
+	}
+	if len(by) > 0 {
+		sets = append(sets, by)
+	}
+	for _, set := range sets {
+		codes, keys, err := crossCodes(frame, set)
+		if err != nil {
+			return nil, err
+		}
+		ms, err := scale.Accumulate(items, cols, weights, codes, len(keys))
+		if err != nil {
+			return nil, err
+		}
+		for g, m := range ms {
+			if m.Rows == 0 {
+				continue
+			}
+			var parts []string
+			for _, b := range set {
+				parts = append(parts, b+"="+keys[g][b])
+			}
+			m.Group = strings.Join(parts, ",")
+			code := int32(g)
+			groups = append(groups, scaleGroup{by: keys[g], in: func(i int) bool { return codes[i] == code }, m: m})
+		}
 	}
 	return groups, nil
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -101,10 +102,12 @@ func runScaleJSON(t *testing.T, args ...string) scaleJSON {
 }
 
 func byKey(by map[string]string) string {
+	var parts []string
 	for k, v := range by {
-		return k + "=" + v
+		parts = append(parts, k+"="+v)
 	}
-	return ""
+	slices.Sort(parts)
+	return strings.Join(parts, ",")
 }
 
 func nearRef(t *testing.T, ref map[string]float64, key string, got, tol float64) {
@@ -190,7 +193,21 @@ func TestScaleCommandMatchesR(t *testing.T) {
 func TestScaleUnweighted(t *testing.T) {
 	ref := scaleRef(t)
 	synth := filepath.Join("..", "..", "testdata", "reference", "scale_synth.csv")
-	out := runScaleJSON(t, synth, "--items", "trust_people,trust_municipality,help_neighbours,local_activities,belonging")
+	out := runScaleJSON(t, synth, "--items", "trust_people,trust_municipality,help_neighbours,local_activities,belonging", "--by", "country_group,gender")
+	var bys []string
+	for _, g := range out.Groups {
+		bys = append(bys, byKey(g.By))
+	}
+	// the whole sample, each by column's groups, then the crossings
+	want := []string{"", "country_group=1", "country_group=2", "country_group=3", "gender=1", "gender=2",
+		"country_group=1,gender=1", "country_group=1,gender=2", "country_group=2,gender=1", "country_group=2,gender=2",
+		"country_group=3,gender=1", "country_group=3,gender=2"}
+	if !slices.Equal(bys, want) {
+		t.Errorf("groups %q, want %q", bys, want)
+	}
+	for _, g := range out.Groups[1:4] {
+		nearRef(t, ref, "synth_relational|"+byKey(g.By)+"|alpha.raw|", g.Alpha.Raw, 1e-8)
+	}
 	g := out.Groups[0]
 	if g.Alpha.SE != nil || g.Alpha.RawUnweighted != nil {
 		t.Errorf("unweighted alpha has se %v, raw_unweighted %v; want null and absent", g.Alpha.SE, g.Alpha.RawUnweighted)
