@@ -31,7 +31,7 @@ import (
 // Seed and Respondents fix the example sample.
 const (
 	Seed        = 2026
-	Respondents = 600
+	Respondents = 6000
 )
 
 // Problem is one deliberate defect in the example data and what socap is
