@@ -18,14 +18,9 @@ import (
 )
 
 type calibrateOptions struct {
-	design  designFlags
-	margins string
-	method  string
-	bounds  []float64
-	maxIter int
-	tol     float64
-	out     string
-	suffix  string
+	design designFlags // its calibration flags say what to calibrate to
+	out    string
+	suffix string
 }
 
 func newCalibrateCmd() *cobra.Command {
@@ -62,36 +57,20 @@ replicate weights to keep the calibration in the variance.`,
 	}
 	opts.design.add(cmd)
 	f := cmd.Flags()
-	f.StringVar(&opts.margins, "margins", "", "population margins CSV: variable,level,total (required)")
-	f.StringVar(&opts.method, "method", string(survey.Rake), "poststratify, rake, linear or logit")
-	f.Float64SliceVar(&opts.bounds, "bounds", nil, "lowest and highest ratio of new to old weight, LO,HI")
-	f.IntVar(&opts.maxIter, "max-iter", 0, "iteration limit (default 100 for rake, 50 for linear and logit)")
-	f.Float64Var(&opts.tol, "tol", 0, "convergence tolerance, default 1e-10: for rake the largest change of a weighted count between sweeps (relative to the total weight when below 1, as R's epsilon), for linear and logit the largest |misfit|/(1 + |total|)")
 	f.StringVar(&opts.out, "out", "", "output CSV file (required)")
 	f.StringVar(&opts.suffix, "suffix", "_cal", "suffix for the new weight columns")
 	return cmd
 }
 
 func runCalibrate(cmd *cobra.Command, path string, opts calibrateOptions) error {
-	if opts.margins == "" || opts.out == "" {
+	if opts.design.cal.margins == "" || opts.out == "" {
 		return usageErrorf("--margins and --out are required")
 	}
 	if strings.ToLower(filepath.Ext(opts.out)) != ".csv" {
 		return usageErrorf("--out %s: calibrate writes CSV; name the file .csv", opts.out)
 	}
-	copt := survey.CalOptions{Method: survey.CalMethod(strings.ToLower(opts.method)), MaxIter: opts.maxIter, Tol: opts.tol}
-	switch len(opts.bounds) {
-	case 0:
-	case 2:
-		copt.Lower, copt.Upper = opts.bounds[0], opts.bounds[1]
-	default:
-		return usageErrorf("--bounds: want LO,HI, e.g. 0.5,2")
-	}
 	spec, err := opts.design.spec()
 	if err != nil {
-		return err
-	}
-	if copt.Margins, err = readMargins(opts.margins); err != nil {
 		return err
 	}
 	in, err := openInput(cmd.Context(), path)
@@ -102,9 +81,6 @@ func runCalibrate(cmd *cobra.Command, path string, opts calibrateOptions) error 
 	var load []string // nil reads every column: replicate weights are found by pattern
 	if spec.Replicates == nil {
 		load = opts.design.columns()
-		for _, m := range copt.Margins {
-			load = append(load, m.Variable)
-		}
 	}
 	frame, err := in.frame(cmd.Context(), load)
 	if err != nil {
@@ -114,10 +90,7 @@ func runCalibrate(cmd *cobra.Command, path string, opts calibrateOptions) error 
 	if err != nil {
 		return err
 	}
-	cal, report, err := design.Calibrate(copt)
-	if err != nil {
-		return usageError{fmt.Errorf("%s: %w", path, err)}
-	}
+	cal, report := design, opts.design.calReport
 	base := spec.Weights
 	if base == "" {
 		base = "weight"

@@ -40,6 +40,9 @@ func loadScratch(ctx context.Context, path string, flags fileFlags, stderr io.Wr
 	if !flags.quiet && isTerminal(stderr) {
 		opts.Progress = stderr
 	}
+	if err := checkInputExists(path); err != nil {
+		return nil, nil, err
+	}
 	st, err := store.Open(ctx, ":memory:", store.Options{})
 	if err != nil {
 		return nil, nil, err

@@ -53,7 +53,7 @@ func TestDescribeBadInput(t *testing.T) {
 	}{
 		{[]string{"describe", "../../testdata/bad/ingest/duplicate_header.csv"}, exitBadUse, `duplicate column name "q1" at positions 2 and 4`},
 		{[]string{"describe", "../../testdata/bad/ingest/truncated.parquet"}, exitBadUse, "not a readable parquet file"},
-		{[]string{"describe", "no-such-file.csv"}, exitFailure, "no such file"},
+		{[]string{"describe", "no-such-file.csv"}, exitBadUse, "no-such-file.csv: no such file"},
 		{[]string{"describe", "a.csv", "--format", "yaml"}, exitBadUse, "--format"},
 	}
 	for _, tc := range tests {

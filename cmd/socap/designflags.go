@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -21,7 +23,7 @@ type designFlags struct {
 	nest        bool
 	lonely      string
 	adjustLone  bool
-	df          float64
+	df          string
 	repweights  string
 	reptype     string
 	scale       float64
@@ -33,10 +35,58 @@ type designFlags struct {
 	replicates  int
 	seed        uint64
 	subset      []string
+	cal         calibrationFlags
+	calFlag     string // the name of the margins flag (margins, or glm's cal-margins)
+	// complete lists the analysis columns of --complete-cases: rows missing any
+	// of them leave the design as a subset does.
+	complete []string
+	// calReport is the calibration build made, when --margins asked for one.
+	calReport *survey.CalReport
 }
 
-// add registers the design flags on cmd.
-func (f *designFlags) add(cmd *cobra.Command) {
+// calibrationFlags calibrate the design to population margins (R's
+// postStratify, rake, calibrate), for calibrate and, so that standard errors
+// count the calibration, for estimate and glm.
+type calibrationFlags struct {
+	margins string
+	method  string
+	bounds  []float64
+	maxIter int
+	tol     float64
+	parsed  []survey.Margin // read by designFlags.spec
+}
+
+// add registers the calibration flags, the margins file under marginsFlag
+// (glm's --margins names marginal-effect columns, so there it is --cal-margins).
+func (c *calibrationFlags) add(cmd *cobra.Command, marginsFlag string) {
+	f := cmd.Flags()
+	f.StringVar(&c.margins, marginsFlag, "", "population margins CSV (variable,level,total) to calibrate the design to (the standard errors count the calibration)")
+	f.StringVar(&c.method, "method", string(survey.Rake), "calibration: poststratify, rake, linear or logit")
+	f.Float64SliceVar(&c.bounds, "bounds", nil, "calibration: lowest and highest ratio of new to old weight, LO,HI")
+	f.IntVar(&c.maxIter, "max-iter", 0, "calibration iteration limit (default 100 for rake, 50 for linear and logit)")
+	f.Float64Var(&c.tol, "tol", 0, "calibration tolerance, default 1e-10: for rake the largest change of a weighted count between sweeps (relative to the total weight when below 1, as R's epsilon), for linear and logit the largest |misfit|/(1 + |total|)")
+}
+
+// options are the engine's calibration options; margins must have been read.
+func (c *calibrationFlags) options() (survey.CalOptions, error) {
+	opt := survey.CalOptions{Method: survey.CalMethod(strings.ToLower(c.method)), Margins: c.parsed, MaxIter: c.maxIter, Tol: c.tol}
+	switch len(c.bounds) {
+	case 0:
+	case 2:
+		opt.Lower, opt.Upper = c.bounds[0], c.bounds[1]
+	default:
+		return opt, usageErrorf("--bounds: want LO,HI, e.g. 0.5,2")
+	}
+	return opt, nil
+}
+
+// add registers the design flags on cmd, the calibration margins as --margins.
+func (f *designFlags) add(cmd *cobra.Command) { f.addNamed(cmd, "margins") }
+
+// addNamed registers the design flags on cmd, the calibration margins file
+// under marginsFlag.
+func (f *designFlags) addNamed(cmd *cobra.Command, marginsFlag string) {
+	f.calFlag = marginsFlag
 	fl := cmd.Flags()
 	fl.StringVar(&f.weight, "weight", "", "sampling-weight column (default: every weight 1)")
 	fl.StringVar(&f.strata, "strata", "", "first-stage stratum column")
@@ -45,7 +95,7 @@ func (f *designFlags) add(cmd *cobra.Command) {
 	fl.BoolVar(&f.nest, "nest", false, "PSU ids are relative to their stratum (R's nest=TRUE)")
 	fl.StringVar(&f.lonely, "lonely-psu", string(survey.LonelyFail), "single-PSU strata: fail, remove, adjust, certainty or average")
 	fl.BoolVar(&f.adjustLone, "adjust-domain-lonely", false, "apply --lonely-psu to strata with one PSU in a domain")
-	fl.Float64Var(&f.df, "df", 0, "design degrees of freedom (default: R's degf; 'inf' for normal intervals)")
+	fl.StringVar(&f.df, "df", dfDomain, "degrees of freedom of intervals: domain (each domain's #PSU − #strata, as svyby's svyciprop), design (the whole design's, as Stata), inf (normal, as R's confint) or a number")
 	fl.StringVar(&f.repweights, "repweights", "", "regular expression matching the replicate-weight columns")
 	fl.StringVar(&f.reptype, "reptype", "", "replicate type: JK1, JKn, BRR, Fay, bootstrap or other")
 	fl.Float64Var(&f.scale, "scale", 0, "replicate variance scale (default as svrepdesign for --reptype)")
@@ -57,11 +107,22 @@ func (f *designFlags) add(cmd *cobra.Command) {
 	fl.IntVar(&f.replicates, "replicates", 50, "number of bootstrap replicates with --to-replicates bootstrap")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed for bootstrap replicates")
 	fl.StringArrayVar(&f.subset, "subset", nil, `estimate for the subpopulation COL=LEVEL[,LEVEL…] (R's subset; repeat to combine), e.g. --subset gndr=2`)
+	f.cal.add(cmd, marginsFlag)
 }
 
+// Degrees-of-freedom rules of --df.
+const (
+	dfDomain = "domain"
+	dfDesign = "design"
+	dfInf    = "inf"
+)
+
 // build makes the design of spec on frame, with --to-replicates converts it to
-// replicate weights (R's as.svrepdesign) and with --subset restricts it to a
-// subpopulation (R's subset, after the conversion as in R). Errors name the file
+// replicate weights (R's as.svrepdesign), with --margins calibrates it (R's rake,
+// postStratify, calibrate: the standard errors count the calibration), with
+// --df design puts every domain on the whole design's degrees of freedom, and
+// with --subset restricts it to a subpopulation (R's subset, after the
+// conversion and calibration as in R). Errors name the file
 // and are bad input (exit 2): the data cannot carry the design the flags describe.
 func (f *designFlags) build(path string, frame *survey.Frame, spec survey.Spec) (*survey.Design, error) {
 	design, err := survey.NewDesign(frame, spec)
@@ -73,6 +134,20 @@ func (f *designFlags) build(path string, frame *survey.Frame, spec survey.Spec) 
 			return nil, usageError{fmt.Errorf("%s: %w", path, err)}
 		}
 	}
+	if f.cal.margins != "" {
+		opt, err := f.cal.options()
+		if err != nil {
+			return nil, err
+		}
+		if design, f.calReport, err = design.Calibrate(opt); err != nil {
+			return nil, usageError{fmt.Errorf("%s: calibrate to %s: %w", path, f.cal.margins, err)}
+		}
+	}
+	if strings.EqualFold(strings.TrimSpace(f.df), dfDesign) {
+		if design, err = design.WithDF(design.DF()); err != nil {
+			return nil, usageError{fmt.Errorf("%s: --df design: %w", path, err)}
+		}
+	}
 	for _, cond := range f.subset {
 		keep, err := subsetRows(frame, cond)
 		if err != nil {
@@ -82,7 +157,46 @@ func (f *designFlags) build(path string, frame *survey.Frame, spec survey.Spec) 
 			return nil, usageError{fmt.Errorf("%s: --subset %s: %w", path, cond, err)}
 		}
 	}
+	if len(f.complete) > 0 {
+		keep, err := completeRows(frame, f.complete)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("%s: --complete-cases: %w", path, err)}
+		}
+		if design, err = design.Subset(keep, "complete cases of "+strings.Join(f.complete, ", ")); err != nil {
+			return nil, usageError{fmt.Errorf("%s: --complete-cases: %w", path, err)}
+		}
+	}
 	return design, nil
+}
+
+// completeRows marks the rows with a value in every one of cols (R's
+// complete.cases).
+func completeRows(frame *survey.Frame, cols []string) ([]bool, error) {
+	keep := make([]bool, frame.Rows())
+	for i := range keep {
+		keep[i] = true
+	}
+	for _, c := range slices.Compact(slices.Sorted(slices.Values(cols))) {
+		codes, _, err := frame.Codes(c)
+		if err != nil {
+			return nil, err
+		}
+		for i, code := range codes {
+			keep[i] = keep[i] && code >= 0
+		}
+	}
+	return keep, nil
+}
+
+// warnCalibratedWeight warns on w when the weight is named like calibrate's
+// output (*_cal) but the design neither calibrates nor has replicate weights:
+// its standard errors then treat the calibrated weights as fixed and ignore
+// the calibration, which can overstate them several-fold.
+func (f *designFlags) warnCalibratedWeight(w io.Writer) {
+	if !strings.HasSuffix(f.weight, "_cal") || f.cal.margins != "" || f.repweights != "" || f.toReps != "" {
+		return
+	}
+	fmt.Fprintf(w, "socap: warning: --weight %s looks calibrated, but the standard errors treat it as a sampling weight and ignore the calibration; for the calibrated design's SEs give the original weight with --%s FILE --method METHOD (as R's rake/calibrate), or the replicate weights calibrate wrote (--repweights … --reptype …)\n", f.weight, f.calFlag)
 }
 
 // convert makes replicate weights of design as --to-replicates asks.
@@ -142,10 +256,23 @@ func (f *designFlags) spec() (survey.Spec, error) {
 		Nest:               f.nest,
 		LonelyPSU:          survey.LonelyPSU(strings.ToLower(f.lonely)),
 		AdjustDomainLonely: f.adjustLone,
-		DF:                 f.df,
 	}
-	if math.IsNaN(f.df) || f.df < 0 {
-		return sp, usageErrorf("--df %v: want a positive number or inf", f.df)
+	switch df := strings.ToLower(strings.TrimSpace(f.df)); df {
+	case dfDomain, dfDesign, "":
+	case dfInf:
+		sp.DF = math.Inf(1)
+	default:
+		x, err := strconv.ParseFloat(df, 64)
+		if err != nil || !(x > 0) {
+			return sp, usageErrorf("--df %q: want domain, design, inf or a positive number", f.df)
+		}
+		sp.DF = x
+	}
+	if f.cal.margins != "" {
+		var err error
+		if f.cal.parsed, err = readMargins(f.cal.margins); err != nil {
+			return sp, err
+		}
 	}
 	if f.repweights == "" {
 		if f.reptype != "" || f.scale != 0 || f.rscales != nil || f.fayRho != 0 || f.mse || f.multipliers {
@@ -188,6 +315,9 @@ func (f *designFlags) columns() []string {
 	for _, cond := range f.subset {
 		col, _, _ := strings.Cut(cond, "=")
 		subsetCols = append(subsetCols, col)
+	}
+	for _, m := range f.cal.parsed {
+		subsetCols = append(subsetCols, m.Variable)
 	}
 	for _, c := range slices.Concat([]string{f.weight, f.strata}, f.psu, f.fpc, subsetCols) {
 		if c = strings.TrimSpace(c); c != "" {

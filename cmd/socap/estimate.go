@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -28,7 +29,9 @@ type estimateOptions struct {
 	minN      int
 	maxCV     float64
 	minDF     float64
+	complete  bool
 	format    string
+	labels    string
 }
 
 func newEstimateCmd() *cobra.Command {
@@ -63,18 +66,84 @@ svyby) to 1e-8.`,
 	f := cmd.Flags()
 	f.StringSliceVar(&opts.means, "mean", nil, "columns to estimate means of")
 	f.StringSliceVar(&opts.totals, "total", nil, "columns to estimate totals of")
-	f.StringSliceVar(&opts.props, "prop", nil, "proportions: a 0/1 column, a categorical column (every level), or COLUMN=LEVEL")
+	f.StringSliceVar(&opts.props, "prop", nil, "proportions: a 0/1 column, a categorical or value-labelled column (every level), or COLUMN=LEVEL[,LEVEL…] with codes or value labels")
 	f.StringSliceVar(&opts.ratios, "ratio", nil, "ratios NUM/DEN")
 	f.StringArrayVar(&opts.quantiles, "quantile", nil, "quantiles COLUMN:P[,P…], e.g. api00:0.25,0.5 (repeatable)")
 	f.StringSliceVar(&opts.by, "by", nil, "group columns; every crossing is estimated (svyby)")
 	f.Float64Var(&opts.level, "level", 0.95, "confidence level")
-	f.StringVar(&opts.ciMethod, "ci-method", string(survey.CILogit), "proportion intervals: logit, xlogit, mean, asin or beta (svyciprop)")
+	f.StringVar(&opts.ciMethod, "ci-method", string(survey.CILogit), "proportion intervals: logit, likelihood, xlogit, mean, asin, beta (svyciprop's methods) or wilson")
 	f.StringVar(&opts.qrule, "qrule", string(survey.QRuleMath), "quantile rule: math or hf7")
 	f.IntVar(&opts.minN, "min-n", 30, "flag estimates with fewer respondents (small_n)")
 	f.Float64Var(&opts.maxCV, "max-cv", 0.3, "flag estimates with a larger coefficient of variation (high_cv)")
 	f.Float64Var(&opts.minDF, "min-df", 8, "flag estimates with fewer degrees of freedom (low_df)")
+	f.BoolVar(&opts.complete, "complete-cases", false, "leave out every row missing any analysis variable, as R's svyby(~a + b, na.rm = TRUE) (default: each variable's missing values are out of its own domain)")
 	addFormatFlag(cmd, &opts.format)
+	addLabelsFlag(cmd, &opts.labels)
 	return cmd
+}
+
+// propRequests reads --prop values as the flag splits them at commas: a name
+// starts a request, COL=LEVEL one with a level, and a bare value after a
+// COL=LEVEL is a further level of it (--prop sclmeet=1,2,3).
+func propRequests(values []string) []survey.Request {
+	var reqs []survey.Request
+	levelled := false
+	for _, v := range trimAll(values) {
+		col, level, hasLevel := strings.Cut(v, "=")
+		switch {
+		case hasLevel:
+			reqs = append(reqs, survey.Request{Statistic: survey.Prop, Variable: strings.TrimSpace(col), Levels: []string{strings.TrimSpace(level)}})
+			levelled = true
+		case levelled:
+			last := &reqs[len(reqs)-1]
+			last.Levels = append(last.Levels, v)
+		default:
+			reqs = append(reqs, survey.Request{Statistic: survey.Prop, Variable: v})
+		}
+	}
+	return reqs
+}
+
+// resolveProps names the levels of every proportion by the values in the data:
+// a level given as a value label becomes its code, a level in neither is bad
+// input, and a value-labelled numeric column that is not 0/1 is categorical, as
+// SPSS treats it (R's svymean(~factor(x))): every level is estimated.
+func resolveProps(frame *survey.Frame, labels fileLabels, reqs []survey.Request) error {
+	for k := range reqs {
+		r := &reqs[k]
+		if r.Statistic != survey.Prop || !frame.Has(r.Variable) {
+			continue // the engine names an unknown column with the closest ones
+		}
+		for j, level := range r.Levels {
+			v, err := resolveLevel(frame, labels, r.Variable, level)
+			if err != nil {
+				return fmt.Errorf("--prop %s=%s: %w", r.Variable, level, err)
+			}
+			r.Levels[j] = v
+		}
+		if r.Levels == nil && frame.IsNumeric(r.Variable) && labels.has(r.Variable) && !zeroOne(frame, r.Variable) {
+			_, values, err := frame.Codes(r.Variable)
+			if err != nil {
+				return err
+			}
+			r.Levels = values
+		}
+	}
+	return nil
+}
+
+// zeroOne reports whether a numeric column holds only 0, 1 and missing values.
+func zeroOne(frame *survey.Frame, col string) bool {
+	y, err := frame.Float(col)
+	if err != nil {
+		return false
+	}
+	for _, v := range y {
+		if v == v && v != 0 && v != 1 {
+			return false
+		}
+	}
+	return true
 }
 
 // requests turns the statistic flags into engine requests and lists the
@@ -90,14 +159,9 @@ func (o *estimateOptions) requests() ([]survey.Request, []string, error) {
 		reqs = append(reqs, survey.Request{Statistic: survey.Total, Variable: c})
 		cols = append(cols, c)
 	}
-	for _, p := range trimAll(o.props) {
-		col, level, hasLevel := strings.Cut(p, "=")
-		r := survey.Request{Statistic: survey.Prop, Variable: col}
-		if hasLevel {
-			r.Levels = []string{level}
-		}
+	for _, r := range propRequests(o.props) {
 		reqs = append(reqs, r)
-		cols = append(cols, col)
+		cols = append(cols, r.Variable)
 	}
 	for _, r := range trimAll(o.ratios) {
 		num, den, ok := strings.Cut(r, "/")
@@ -133,6 +197,13 @@ func runEstimate(cmd *cobra.Command, path string, opts estimateOptions) error {
 	if err := checkFormat(opts.format); err != nil {
 		return err
 	}
+	labelMode, err := labelsMode(opts.labels, opts.format)
+	if err != nil {
+		return err
+	}
+	if err := checkLevel(opts.level); err != nil {
+		return err
+	}
 	reqs, cols, err := opts.requests()
 	if err != nil {
 		return err
@@ -146,14 +217,23 @@ func runEstimate(cmd *cobra.Command, path string, opts estimateOptions) error {
 	if spec.Replicates == nil {
 		load = slices.Concat(opts.design.columns(), cols, by)
 	}
-	frame, err := loadFrame(cmd.Context(), path, load, opts.input)
+	frame, labels, err := loadLabelledFrame(cmd.Context(), path, load, opts.input)
 	if err != nil {
 		return err
+	}
+	if err := resolveProps(frame, labels, reqs); err != nil {
+		return usageError{fmt.Errorf("%s: %w", path, err)}
+	}
+	if opts.complete {
+		opts.design.complete = cols
 	}
 	design, err := opts.design.build(path, frame, spec)
 	if err != nil {
 		return err
 	}
+	stderr := cmd.ErrOrStderr()
+	opts.design.warnCalibratedWeight(stderr)
+	warnManyGroups(stderr, frame, by)
 	records, err := design.Estimate(reqs, survey.Options{
 		By:         by,
 		Level:      opts.level,
@@ -162,13 +242,72 @@ func runEstimate(cmd *cobra.Command, path string, opts estimateOptions) error {
 		Thresholds: survey.Thresholds{MinN: opts.minN, MaxCV: opts.maxCV, MinDF: opts.minDF},
 	})
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return requestError(path, err)
 	}
 	if n := rowsWithoutGroup(frame, by); n > 0 {
-		fmt.Fprintf(cmd.ErrOrStderr(), "socap: note: %d of %d rows of %s have no value of %s and are in no group; they still count for the standard errors (out of domain, as in R's svyby)\n",
+		fmt.Fprintf(stderr, "socap: note: %d of %d rows of %s have no value of %s and are in no group; they still count for the standard errors (out of domain, as in R's svyby)\n",
 			n, frame.Rows(), path, strings.Join(by, " or "))
 	}
-	return writeEstimates(cmd.OutOrStdout(), opts.format, design.Summary(), by, records)
+	explainFlags(stderr, records, design.IsReplicate(), opts.ciMethod)
+	return writeEstimates(cmd.OutOrStdout(), opts.format, labelMode, labels, design.Summary(), by, records)
+}
+
+// checkLevel refuses a confidence level outside (0, 1), such as 95.
+func checkLevel(level float64) error {
+	if !(level > 0 && level < 1) {
+		return usageErrorf("--level %v: want a number between 0 and 1, e.g. 0.95", level)
+	}
+	return nil
+}
+
+// requestError is an engine error about what the command line asked for (an
+// unknown column or level, text where a number is needed) as bad usage,
+// anything else as a failure; both name the file.
+func requestError(path string, err error) error {
+	err = fmt.Errorf("%s: %w", path, err)
+	for _, bad := range []error{survey.ErrUnknownColumn, survey.ErrUnknownLevel, survey.ErrNotNumeric} {
+		if errors.Is(err, bad) {
+			return usageError{err}
+		}
+	}
+	return err
+}
+
+// warnManyGroups warns when a --by column has more groups than a tenth of the
+// rows (--by idno): such groups are too small to estimate anything.
+func warnManyGroups(w io.Writer, frame *survey.Frame, by []string) {
+	for _, b := range by {
+		_, values, err := frame.Codes(b)
+		if err != nil || frame.Rows() == 0 {
+			continue
+		}
+		if len(values) > frame.Rows()/10 && len(values) > 1 {
+			fmt.Fprintf(w, "socap: warning: --by %s has %d groups for %d rows (%.1f rows a group): is it an identifier? Estimates of such small groups are unreliable\n",
+				b, len(values), frame.Rows(), float64(frame.Rows())/float64(len(values)))
+		}
+	}
+}
+
+// explainFlags says on stderr, once per reason, why some records carry no
+// interval (no_ci) or no design effect (weights_below_n), so that an NA never
+// stands without a word.
+func explainFlags(w io.Writer, records []survey.Record, replicate bool, ciMethod string) {
+	counts := map[string]int{}
+	for _, r := range records {
+		for _, f := range r.Flags {
+			counts[f]++
+		}
+	}
+	if n := counts[survey.FlagNoCI]; n > 0 {
+		why := "the estimate is 0 or 1, or its standard error is 0 or not finite"
+		if replicate && ciMethod == string(survey.CILikelihood) {
+			why = "a replicate design cannot be profiled (as R's confint.svyglm); use another --ci-method"
+		}
+		fmt.Fprintf(w, "socap: note: %d estimate(s) have no confidence interval (flag no_ci): %s\n", n, why)
+	}
+	if n := counts[survey.FlagWeightsBelowN]; n > 0 {
+		fmt.Fprintf(w, "socap: note: %d estimate(s) have no design effect (flag weights_below_n): the weights sum below the number of rows, so the SRS variance's 1 − n/N is negative; R's svymean warns \"sample size greater than population size\" and gives deff NA too\n", n)
+	}
 }
 
 // rowsWithoutGroup counts the rows missing a value of any of the by columns.
@@ -193,28 +332,65 @@ func rowsWithoutGroup(frame *survey.Frame, by []string) int {
 }
 
 // writeEstimates renders records: JSON as {"design": …, "estimates": […]}
-// (DESIGN.md), table and CSV one row per record with a column per --by
-// variable.
-func writeEstimates(w io.Writer, format string, design survey.Summary, by []string, records []survey.Record) error {
+// (DESIGN.md) with by_labels (and level_label) beside the codes; table and CSV
+// one row per record with a column per --by variable, values shown as
+// labelMode says.
+func writeEstimates(w io.Writer, format, labelMode string, labels fileLabels, design survey.Summary, by []string, records []survey.Record) error {
 	if format == formatJSON {
+		out := make([]labelledRecord, len(records))
+		for i, r := range records {
+			out[i] = labelledRecord{r, byLabels(labels, r.By), labels.label(r.Variable, r.Level)}
+		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
-			Design    survey.Summary  `json:"design"`
-			Estimates []survey.Record `json:"estimates"`
-		}{design, records})
+			Design    survey.Summary   `json:"design"`
+			Estimates []labelledRecord `json:"estimates"`
+		}{design, out})
 	}
-	t := &table{Columns: slices.Concat([]string{"variable", "statistic", "level", "p"}, by,
+	t := &table{Columns: slices.Concat([]string{"variable", "statistic"}, labelColumns(labelMode, "level"), []string{"p"}, labelColumns(labelMode, by...),
 		[]string{"estimate", "se", "ci_low", "ci_high", "df", "deff", "cv", "n", "sum_weights", "flags"})}
 	for _, r := range records {
-		row := []any{r.Variable, string(r.Statistic), r.Level, optionalFloat(r.P)}
+		row := slices.Concat([]any{r.Variable, string(r.Statistic)}, labelCells(labelMode, labels, r.Variable, r.Level), []any{optionalFloat(r.P)})
 		for _, b := range by {
-			row = append(row, r.By[b])
+			row = append(row, labelCells(labelMode, labels, b, r.By[b])...)
 		}
 		row = append(row, r.Estimate, r.SE, r.CILow, r.CIHigh, r.DF, r.Deff, r.CV, r.N, r.SumWeights, strings.Join(r.Flags, " "))
 		t.add(row...)
 	}
 	return t.write(w, format)
+}
+
+// labelledRecord is a record with the value labels of its groups and level.
+type labelledRecord struct {
+	survey.Record
+	byLabels   map[string]string
+	levelLabel string
+}
+
+// MarshalJSON writes the record as survey.Record does, then by_labels and
+// level_label when there are any.
+func (r labelledRecord) MarshalJSON() ([]byte, error) {
+	b, err := r.Record.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	var extra []byte
+	if r.byLabels != nil {
+		m, err := json.Marshal(r.byLabels)
+		if err != nil {
+			return nil, err
+		}
+		extra = append(append(extra, `,"by_labels":`...), m...)
+	}
+	if r.levelLabel != "" {
+		m, err := json.Marshal(r.levelLabel)
+		if err != nil {
+			return nil, err
+		}
+		extra = append(append(extra, `,"level_label":`...), m...)
+	}
+	return append(append(b[:len(b)-1:len(b)-1], extra...), '}'), nil
 }
 
 func optionalFloat(p *float64) any {

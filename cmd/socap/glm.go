@@ -24,7 +24,9 @@ type glmOptions struct {
 	marginsBy string
 	tests     []string
 	level     float64
+	fixedME   bool
 	format    string
+	labels    string
 }
 
 func newGLMCmd() *cobra.Command {
@@ -51,7 +53,7 @@ that a set of terms is zero (regTermTest).`,
 			return runGLM(cmd, args[0], opts)
 		},
 	}
-	opts.design.add(cmd)
+	opts.design.addNamed(cmd, "cal-margins")
 	opts.input.add(cmd)
 	f := cmd.Flags()
 	f.StringVar(&opts.formula, "formula", "", `model formula, e.g. "y ~ x1 + factor(g)" (required)`)
@@ -62,7 +64,9 @@ that a set of terms is zero (regTermTest).`,
 	f.StringVar(&opts.marginsBy, "margins-by", "", "also give the marginal effects in each group of this column")
 	f.StringArrayVar(&opts.tests, "test", nil, `Wald test that terms are zero, e.g. "factor(g) + a:b" (repeatable)`)
 	f.Float64Var(&opts.level, "level", 0.95, "confidence level")
+	f.BoolVar(&opts.fixedME, "margins-fixed", false, "marginal-effect SEs with the covariates fixed (only β̂'s sampling, as svycontrast of the coefficients) instead of unconditional ones that also count the covariates' sampling")
 	addFormatFlag(cmd, &opts.format)
+	addLabelsFlag(cmd, &opts.labels)
 	return cmd
 }
 
@@ -73,6 +77,9 @@ type glmResult struct {
 	Coefficients []survey.Coefficient    `json:"coefficients"`
 	Margins      []survey.MarginalEffect `json:"marginal_effects"`
 	Tests        []survey.WaldTest       `json:"tests"`
+
+	labels    fileLabels // value labels of the file's columns
+	labelMode string     // --labels
 }
 
 type glmModel struct {
@@ -89,6 +96,13 @@ type glmModel struct {
 
 func runGLM(cmd *cobra.Command, path string, opts glmOptions) error {
 	if err := checkFormat(opts.format); err != nil {
+		return err
+	}
+	labelMode, err := labelsMode(opts.labels, opts.format)
+	if err != nil {
+		return err
+	}
+	if err := checkLevel(opts.level); err != nil {
 		return err
 	}
 	if strings.TrimSpace(opts.formula) == "" {
@@ -126,7 +140,7 @@ func runGLM(cmd *cobra.Command, path string, opts glmOptions) error {
 	if spec.Replicates == nil {
 		load = slices.Concat(opts.design.columns(), formula.Columns(), trimAll(opts.margins), trimAll([]string{opts.marginsBy}))
 	}
-	frame, err := loadFrame(cmd.Context(), path, load, opts.input)
+	frame, labels, err := loadLabelledFrame(cmd.Context(), path, load, opts.input)
 	if err != nil {
 		return err
 	}
@@ -134,6 +148,7 @@ func runGLM(cmd *cobra.Command, path string, opts glmOptions) error {
 	if err != nil {
 		return err
 	}
+	opts.design.warnCalibratedWeight(cmd.ErrOrStderr())
 	fit, err := design.GLM(opts.formula, survey.GLMOptions{Family: family, Refs: refs, Level: opts.level})
 	if err != nil {
 		return usageError{fmt.Errorf("%s: %w", path, err)}
@@ -154,7 +169,7 @@ func runGLM(cmd *cobra.Command, path string, opts glmOptions) error {
 		}
 	}
 	if len(opts.margins) > 0 || opts.marginsBy != "" {
-		if res.Margins, err = fit.Margins(trimAll(opts.margins), opts.marginsBy); err != nil {
+		if res.Margins, err = fit.MarginsWith(trimAll(opts.margins), opts.marginsBy, survey.MarginOptions{FixedCovariates: opts.fixedME}); err != nil {
 			return usageError{fmt.Errorf("%s: %w", path, err)}
 		}
 	}
@@ -165,7 +180,48 @@ func runGLM(cmd *cobra.Command, path string, opts glmOptions) error {
 		}
 		res.Tests = append(res.Tests, *w)
 	}
+	res.labels = labels
+	res.labelMode = labelMode
 	return writeGLM(cmd.OutOrStdout(), opts.format, res)
+}
+
+// termLabel is a coefficient name with each factor level's value label in
+// place of its code ("factor(gndr)2" → "gndr: Female", "factor(a)1:x" →
+// "a: Yes:x"), or "" when no level has a label.
+func termLabel(term string, labels fileLabels) string {
+	parts := strings.Split(term, ":")
+	found := false
+	for k, part := range parts {
+		inner, ok := strings.CutPrefix(part, "factor(")
+		if !ok {
+			continue
+		}
+		col, level, ok := strings.Cut(inner, ")")
+		if l := labels.label(col, level); ok && l != "" {
+			parts[k] = col + ": " + l
+			found = true
+		}
+	}
+	if !found {
+		return ""
+	}
+	return strings.Join(parts, ":")
+}
+
+// meByText is a marginal effect's group as a table shows it, labelled as mode says.
+func meByText(m survey.MarginalEffect, labels fileLabels, mode string) string {
+	for k, v := range m.By {
+		l := labels.label(k, v)
+		switch {
+		case l == "" || mode == labelsCodes:
+			return k + "=" + v
+		case mode == labelsBoth:
+			return k + "=" + v + " (" + l + ")"
+		default:
+			return k + "=" + l
+		}
+	}
+	return ""
 }
 
 // writeGLM renders the fit: JSON as one object; CSV as one table with a section
@@ -180,32 +236,36 @@ func writeGLM(w io.Writer, format string, res glmResult) error {
 	if res.Model.Exponentiated != "" {
 		est, se = strings.ReplaceAll(res.Model.Exponentiated, " ", "_"), "se_log"
 	}
+	withLabel := res.labelMode != labelsCodes
 	coef := &table{Columns: []string{"term", est, se, "t", "p", "ci_low", "ci_high"}}
+	if withLabel {
+		coef.Columns = slices.Insert(coef.Columns, 1, "label")
+	}
 	for _, c := range res.Coefficients {
-		coef.add(c.Term, c.Estimate, c.SE, c.T, c.P, c.CILow, c.CIHigh)
+		row := []any{c.Term, c.Estimate, c.SE, c.T, c.P, c.CILow, c.CIHigh}
+		if withLabel {
+			row = slices.Insert(row, 1, any(termLabel(c.Term, res.labels)))
+		}
+		coef.add(row...)
 	}
 	me := &table{Columns: []string{"term", "by", "estimate", "se", "t", "p", "ci_low", "ci_high", "unit"}}
 	for _, m := range res.Margins {
-		by := ""
-		for k, v := range m.By {
-			by = k + "=" + v
-		}
-		me.add(m.Term, by, m.Estimate, m.SE, m.T, m.P, m.CILow, m.CIHigh, m.Unit)
+		me.add(m.Term, meByText(m, res.labels, res.labelMode), m.Estimate, m.SE, m.T, m.P, m.CILow, m.CIHigh, m.Unit)
 	}
 	tests := &table{Columns: []string{"terms", "F", "df", "ddf", "p"}}
 	for _, t := range res.Tests {
 		tests.add(strings.Join(t.Terms, " + "), t.F, t.DF, t.DDF, t.P)
 	}
 	if format == formatCSV {
-		all := &table{Columns: []string{"section", "term", "by", "estimate", "se", "t", "p", "ci_low", "ci_high", "df"}}
+		all := &table{Columns: []string{"section", "term", "term_label", "by", "estimate", "se", "t", "p", "ci_low", "ci_high", "df"}}
 		for _, c := range res.Coefficients {
-			all.add("coefficient", c.Term, "", c.Estimate, c.SE, c.T, c.P, c.CILow, c.CIHigh, res.Model.DFResidual)
+			all.add("coefficient", c.Term, termLabel(c.Term, res.labels), "", c.Estimate, c.SE, c.T, c.P, c.CILow, c.CIHigh, res.Model.DFResidual)
 		}
 		for k, m := range res.Margins {
-			all.add("marginal_effect", m.Term, me.Rows[k][1], m.Estimate, m.SE, m.T, m.P, m.CILow, m.CIHigh, m.DF)
+			all.add("marginal_effect", m.Term, termLabel(m.Term, res.labels), me.Rows[k][1], m.Estimate, m.SE, m.T, m.P, m.CILow, m.CIHigh, m.DF)
 		}
 		for _, t := range res.Tests {
-			all.add("test", strings.Join(t.Terms, " + "), "", t.F, nil, nil, t.P, nil, nil, t.DDF)
+			all.add("test", strings.Join(t.Terms, " + "), "", "", t.F, nil, nil, t.P, nil, nil, t.DDF)
 		}
 		return all.write(w, formatCSV)
 	}

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 	"database/sql/driver"
 	"fmt"
 	"math"
@@ -51,8 +54,20 @@ func openInput(ctx context.Context, path string) (*inputFile, error) {
 	return openInputWith(ctx, path, inputFlags{})
 }
 
+// checkInputExists refuses a FILE argument that does not exist as bad input,
+// in plain words ("ESS9NO.csvx: no such file").
+func checkInputExists(path string) error {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return &dataerr.DataError{File: path, Err: errors.New("no such file")}
+	}
+	return nil
+}
+
 // openInputWith loads FILE as flags ask.
 func openInputWith(ctx context.Context, path string, flags inputFlags) (*inputFile, error) {
+	if err := checkInputExists(path); err != nil {
+		return nil, err
+	}
 	st, err := store.Open(ctx, "", store.Options{})
 	if err != nil {
 		return nil, err
@@ -214,12 +229,36 @@ func (f *inputFile) numericColumns(ctx context.Context, cols []string) ([]bool, 
 // loadFrame reads the named columns of FILE (every column when columns is
 // nil) into a survey.Frame, through openInputWith and frame.
 func loadFrame(ctx context.Context, path string, columns []string, flags inputFlags) (*survey.Frame, error) {
+	frame, _, err := loadLabelledFrame(ctx, path, columns, flags)
+	return frame, err
+}
+
+// loadLabelledFrame is loadFrame with the value labels the file carries.
+func loadLabelledFrame(ctx context.Context, path string, columns []string, flags inputFlags) (*survey.Frame, fileLabels, error) {
 	in, err := openInputWith(ctx, path, flags)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer in.Close()
-	return in.frame(ctx, columns)
+	frame, err := in.frame(ctx, columns)
+	if err != nil {
+		return nil, nil, err
+	}
+	return frame, in.fileLabels(), nil
+}
+
+// fileLabels are the file's value labels, values named as the frame names them.
+func (f *inputFile) fileLabels() fileLabels {
+	vl := fileLabels{}
+	for _, c := range f.info.Columns {
+		for _, l := range c.ValueLabels {
+			if vl[c.Name] == nil {
+				vl[c.Name] = map[string]string{}
+			}
+			vl[c.Name][frameValue(l.Value)] = l.Label
+		}
+	}
+	return vl
 }
 
 // writeWithColumns writes the file's columns, as their text in the file, in

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -50,23 +51,52 @@ func (t *table) add(typed ...any) {
 	t.Values = append(t.Values, typed)
 }
 
+// cellText is a value as the aligned table shows it: numbers to six significant
+// digits, without an exponent from 1e5 up to 1e15 (a total of 1914130, not
+// 1.91413e+06), whole numbers in full.
 func cellText(v any) string {
 	switch v := v.(type) {
 	case nil:
 		return ""
 	case float64:
-		if math.IsNaN(v) {
-			return "NA"
-		}
-		return fmt.Sprintf("%.6g", v)
+		return tableNumber(v)
 	case *float64:
 		if v == nil {
 			return ""
 		}
-		return fmt.Sprintf("%.6g", *v)
+		return tableNumber(*v)
 	default:
 		return fmt.Sprint(v)
 	}
+}
+
+func tableNumber(v float64) string {
+	switch a := math.Abs(v); {
+	case math.IsNaN(v):
+		return "NA"
+	case a >= 1e5 && a < 1e15:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 6, 64)
+}
+
+// csvText is a value as CSV carries it: numbers at full precision (the shortest
+// text that reads back as the same float64, as JSON writes them), NA for a missing
+// number.
+func csvText(v any) string {
+	switch v := v.(type) {
+	case float64:
+		if math.IsNaN(v) {
+			return "NA"
+		}
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	case *float64:
+		if v == nil {
+			return ""
+		}
+		return csvText(*v)
+	}
+	return cellText(v)
 }
 
 // write renders t in format (table, json or csv).
@@ -89,8 +119,14 @@ func (t *table) write(w io.Writer, format string) error {
 		if err := cw.Write(t.Columns); err != nil {
 			return err
 		}
-		if err := cw.WriteAll(t.Rows); err != nil {
-			return err
+		for _, typed := range t.Values {
+			cells := make([]string, len(typed))
+			for j, v := range typed {
+				cells[j] = csvText(v)
+			}
+			if err := cw.Write(cells); err != nil {
+				return err
+			}
 		}
 		cw.Flush()
 		return cw.Error()

@@ -503,6 +503,19 @@ func (d *Design) Subset(keep []bool, description string) (*Design, error) {
 	return &s, nil
 }
 
+// WithDF returns the design with every interval on df degrees of freedom (+Inf for
+// the normal distribution), as Spec.DF: WithDF(d.DF()) puts every domain on the whole
+// design's df (#PSU − #strata), as Stata's svy does, instead of the domain's own
+// (svyby's). d itself is unchanged.
+func (d *Design) WithDF(df float64) (*Design, error) {
+	if !(df > 0) {
+		return nil, fmt.Errorf("design: degrees of freedom %v: want a positive number", df)
+	}
+	c := *d
+	c.spec.DF = df
+	return &c, nil
+}
+
 // Rows returns the number of rows in the design.
 func (d *Design) Rows() int { return d.n }
 

@@ -78,12 +78,14 @@ type Thresholds struct {
 
 // Flags set on records.
 const (
-	FlagEmpty   = "empty"
-	FlagSmallN  = "small_n"
-	FlagHighCV  = "high_cv"
-	FlagLowDF   = "low_df"
-	FlagNoCI    = "no_ci"
-	defaultMinN = 30
+	FlagEmpty  = "empty"
+	FlagSmallN = "small_n"
+	FlagHighCV = "high_cv"
+	FlagLowDF  = "low_df"
+	FlagNoCI   = "no_ci"
+	// FlagWeightsBelowN: the weights sum below the rows, so deff is NA (as in R).
+	FlagWeightsBelowN = "weights_below_n"
+	defaultMinN       = 30
 )
 
 // Options apply to every Request of an Estimate call.
@@ -203,6 +205,18 @@ func jsonNumber(v float64) string {
 		return "null"
 	}
 	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// ErrUnknownLevel is wrapped when a proportion asks for a level that no row has: its
+// estimate would be a silent 0.
+var ErrUnknownLevel = errors.New("no such level")
+
+// firstLabels is labels, or its first n and "…".
+func firstLabels(labels []string, n int) []string {
+	if len(labels) <= n {
+		return labels
+	}
+	return append(slices.Clone(labels[:n]), "…")
 }
 
 // ErrZeroWeight is wrapped when a domain has rows but their weights sum to zero.
@@ -328,7 +342,10 @@ func (d *Design) proportions(rq Request) ([]job, error) {
 	}
 	var out []job
 	for _, lev := range levels {
-		want := int32(slices.Index(labels, lev)) // −1: a level absent from the data
+		want := int32(slices.Index(labels, lev))
+		if want < 0 {
+			return nil, fmt.Errorf("column %q has no value %q: %w (its values: %s)", rq.Variable, lev, ErrUnknownLevel, strings.Join(firstLabels(labels, 20), ", "))
+		}
 		ind := make([]float64, len(code))
 		for i, c := range code {
 			switch {
@@ -447,6 +464,13 @@ func (d *Design) calibratedVar(it Item, dom []int32, dd int, infl func(w, y, x f
 	return d.influenceCov(x, 1, nil).At(0, 0)
 }
 
+// weightsBelowN reports whether the domain's weights sum below its number of rows
+// with non-zero weight, where R's svymean gives no design effect (ESS's anweight sums to
+// 436 over 1,406 rows): the finite-population factor 1 − n/N̂ would be negative.
+func (d *Design) weightsBelowN(stat Statistic, t Cell) bool {
+	return t.W < float64(t.NW) && (stat == Mean || stat == Prop) && d.rep == nil
+}
+
 // deff is the design effect of deff=TRUE (svymean/svytotal/svyratio): the variance over
 // the variance under simple random sampling without replacement of the same number of
 // observations, Var_srs = s²/n · (1 − n/N̂), s² = n/(n−1) Σw(y−ȳ)²/Σw with n the rows
@@ -476,7 +500,7 @@ func (d *Design) deff(stat Statistic, l lin) float64 {
 	if stat != Mean && stat != Prop {
 		vsrs *= t.W * t.W
 	}
-	if t.W < n && (stat == Mean || stat == Prop) && d.rep == nil {
+	if d.weightsBelowN(stat, t) {
 		return math.NaN() // svymean: "sample size greater than population size"
 	}
 	return l.v / vsrs
@@ -514,6 +538,9 @@ func (d *Design) linear(j job, s *Sums, dm *domains, opt *Options) ([]Record, er
 			}
 		}
 		rec.flag(opt.Thresholds)
+		if l.tot.N > 0 && d.weightsBelowN(stat, l.tot) {
+			rec.Flags = append(rec.Flags, FlagWeightsBelowN)
+		}
 		out = append(out, rec)
 	}
 	return out, nil

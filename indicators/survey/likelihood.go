@@ -101,7 +101,7 @@ func logitMuEta(eta float64) float64 {
 //	z(β) = sign(β−β̂)·√((D(β) − D(β̂))/φ),  D(β) = Σ binomial deviance residuals, weights W
 //
 // is evaluated as MASS's profile.glm does (steps of z_max/5·s, z_max² the upper α
-// point of F(1, n−1), up to 9 steps each way), interpolated by R's spline(method="fmm")
+// point of F(1, n−1), i.e. z_max = t_{n−1, 1−α/2}, up to 9 steps each way), interpolated by R's spline(method="fmm")
 // and inverted by linear interpolation at ±Φ⁻¹(2α); the interval is expit of that.
 func likelihoodCI(f interceptFit, covU float64, n, nnz, sw, a float64, df, level float64) (lo, hi float64) {
 	mu := f.mu
@@ -119,7 +119,10 @@ func likelihoodCI(f interceptFit, covU float64, n, nnz, sw, a float64, df, level
 		m := logitLinkinv(b)
 		return c * (binomialDev(1, m, a) + binomialDev(0, m, sw-a))
 	}
-	zmax := math.Sqrt(distuv.F{D1: 1, D2: n - 1}.Quantile(1 - alpha))
+	// zmax = √qf(α, 1, n−1, lower.tail = FALSE) = −qt(α/2, n−1): a large design effect
+	// makes α tiny (1e-16), where 1 − α rounds and gonum's F quantile of it is wrong by
+	// orders of magnitude; the t quantile of the lower tail is exact there.
+	zmax := -qt(alpha/2, n-1)
 	del := zmax / 5
 	zs, bs := []float64{0}, []float64{f.beta}
 	for _, sgn := range []float64{-1, 1} {

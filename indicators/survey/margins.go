@@ -66,6 +66,22 @@ type effect struct {
 // replicate designs recompute the AME with each replicate's β̂ and weights (svrVar).
 // Binomial effects are reported in percentage points (×100).
 func (g *GLM) Margins(cols []string, by string) ([]MarginalEffect, error) {
+	return g.MarginsWith(cols, by, MarginOptions{})
+}
+
+// MarginOptions choose how marginal effects' standard errors are computed.
+type MarginOptions struct {
+	// FixedCovariates treats the covariates as fixed, counting only the sampling of β̂:
+	// Var(AME) = (∂AME/∂β)ᵀ V(β̂) (∂AME/∂β), as svycontrast on the fit's coefficients
+	// (or predictions) gives it, and Stata's margins without vce(unconditional);
+	// replicate designs recompute the AME with each replicate's β̂ and the full-sample
+	// weights. These SEs are smaller than the default unconditional ones by the part of
+	// the variance that comes from which covariate values were sampled.
+	FixedCovariates bool
+}
+
+// MarginsWith is Margins with the standard errors opt asks for.
+func (g *GLM) MarginsWith(cols []string, by string, opt MarginOptions) ([]MarginalEffect, error) {
 	effects, err := g.effects(cols)
 	if err != nil {
 		return nil, fmt.Errorf("margins: %w", err)
@@ -80,7 +96,7 @@ func (g *GLM) Margins(cols []string, by string) ([]MarginalEffect, error) {
 	}
 	var out []MarginalEffect
 	for _, e := range effects {
-		est, cov, n := g.effectCov(e, groups, len(labels)+1)
+		est, cov, n := g.effectCov(e, groups, len(labels)+1, opt.FixedCovariates)
 		for k := range est {
 			me := MarginalEffect{Variable: e.col, Term: e.term, DF: g.DFResidual, N: n[k], Unit: unit,
 				Estimate: est[k] * scale, SE: math.Sqrt(cov.At(k, k)) * scale}
@@ -197,7 +213,7 @@ func (g *GLM) effectRows(e effect, beta, grad []float64) []float64 {
 
 // effectCov returns the effect overall (k = 0) and in each group (k = 1 + group), the
 // covariance matrix of these estimates and the rows behind each.
-func (g *GLM) effectCov(e effect, grp []int32, K int) ([]float64, *mat.SymDense, []int) {
+func (g *GLM) effectCov(e effect, grp []int32, K int, fixed bool) ([]float64, *mat.SymDense, []int) {
 	p := len(g.beta)
 	n := len(g.m.rows)
 	var grad []float64
@@ -232,6 +248,9 @@ func (g *GLM) effectCov(e effect, grp []int32, K int) ([]float64, *mat.SymDense,
 			for k, i := range g.m.rows {
 				w[k] = wr[i]
 			}
+			if fixed {
+				w = g.w
+			}
 			theta[r], _, _ = ame(w, g.effectRows(e, b, nil))
 		}
 		return est, g.d.rep.replicateCov(theta, est), cnt
@@ -246,6 +265,16 @@ func (g *GLM) effectCov(e effect, grp []int32, K int) ([]float64, *mat.SymDense,
 				}
 			}
 		}
+	}
+	if fixed {
+		cov := mat.NewSymDense(K, nil)
+		for a := 0; a < K; a++ {
+			ga := mat.NewVecDense(p, dAME[a*p:(a+1)*p])
+			for b := a; b < K; b++ {
+				cov.SetSym(a, b, mat.Inner(ga, g.Cov, mat.NewVecDense(p, dAME[b*p:(b+1)*p])))
+			}
+		}
+		return est, cov, cnt
 	}
 	// the β̂ part of the influence, (∂AME_k/∂β)ᵀA⁻¹U_r, as s_r·x_r·(A⁻¹ ∂AME_k/∂β)
 	xad := make([][]float64, K)

@@ -241,7 +241,7 @@ ess <- read.csv(file.path(data_dir, "ess9no", "ESS9NO.csv"))
 essd <- svydesign(ids = ~psu, strata = ~stratum, weights = ~anweight, nest = TRUE, data = ess)
 trust <- c("ppltrst", "pplfair", "pplhlp", "trstprl", "trstlgl", "trstplc", "trstplt")
 run("ess", essd, ess, lapply(trust, function(v) S("mean", v)), bys = list(character(0), "brncntr"))
-run("ess", essd, ess, list(S("prop", "pdwrk")), bys = list(c("brncntr", "gndr")))
+run("ess", essd, ess, list(S("prop", "pdwrk")), bys = list(character(0), "brncntr", c("brncntr", "gndr")))
 run("ess", essd, ess, list(S("quantile", "ppltrst", probs = c(0.5, 0.75))), bys = list("gndr"))
 
 out <- do.call(rbind, rows)
