@@ -24,11 +24,28 @@ type Summary struct {
 	Column          // name and the file's metadata
 	Detected string // TypeInteger, TypeNumber, TypeDate, TypeText or TypeEmpty
 	Values   int64  // non-missing values
-	Missing  int64  // NULL (empty) values
+	Missing  int64  // missing values: NULL, empty or "NA" (see Present)
 	Distinct int64  // distinct non-missing values
 	// Min and Max are in the detected type, as text ("" for text and empty
 	// columns).
 	Min, Max string
+	// Top is the most frequent values of a categorical column (see
+	// Categorical), most frequent first; filled by TopValues.
+	Top []TopValue
+}
+
+// TopValue is one of a column's most frequent values.
+type TopValue struct {
+	Value string // as in the file
+	Label string // its value label, "" when it has none
+	Count int64
+}
+
+// Present is the SQL for col, NULL when it is missing: NULL, empty or
+// "NA" after trimming spaces, the rule socap estimate reads a cell by (R's
+// write.csv writes NA for a missing value). Other values keep their text.
+func Present(col string) string {
+	return "CASE WHEN trim(" + col + ") NOT IN ('', 'NA') THEN " + col + " END"
 }
 
 // Describe summarises every column of a loaded source over its records
@@ -101,10 +118,11 @@ func describeWide(ctx context.Context, st *store.Store, info *SourceInfo) ([]sql
 	for _, c := range info.Columns {
 		col := store.QuoteIdent(c.Name)
 		num := numericText(col, info.Decimal)
+		present := Present(col)
 		exprs = append(exprs,
-			"count("+col+")",
-			"count(*) - count("+col+")",
-			"count(DISTINCT "+col+")",
+			"count("+present+")",
+			"count(*) - count("+present+")",
+			"count(DISTINCT "+present+")",
 			"count("+strictCast(col, "BIGINT", integerPattern)+")",
 			"count(TRY_CAST("+num+" AS DOUBLE))",
 			"count("+strictCast(col, "DATE", datePattern)+")",
@@ -145,9 +163,11 @@ func describeLong(ctx context.Context, st *store.Store, info *SourceInfo) ([]sql
 		minMax(strictCast(v, "BIGINT", integerPattern)),
 		minMax(strictCast(v, "DATE", datePattern)),
 	}
-	// UNPIVOT leaves out NULL values: a column without any has no group.
+	// UNPIVOT leaves out NULL values, and the WHERE the other missing ones: a
+	// column without any value has no group.
 	query := "SELECT name, " + strings.Join(exprs, ", ") + " FROM (UNPIVOT (SELECT * EXCLUDE (" +
-		strings.Join(provenanceColumns, ", ") + ") FROM " + table + " WHERE " + ColProblem + " IS NULL) ON COLUMNS(*) INTO NAME name VALUE " + v + ") GROUP BY name"
+		strings.Join(provenanceColumns, ", ") + ") FROM " + table + " WHERE " + ColProblem + " IS NULL) ON COLUMNS(*) INTO NAME name VALUE " + v + ") WHERE " +
+		Present(v) + " IS NOT NULL GROUP BY name"
 	res, err := st.DB().QueryContext(ctx, query)
 	if err != nil {
 		return nil, err
@@ -226,21 +246,112 @@ func numericText(col, decimal string) string {
 
 // TypedSelect is a select list that reads a source's raw table with each
 // column cast to its detected type (BIGINT, DOUBLE, DATE, or VARCHAR as it
-// is), named as in the file: for exports such as socap convert.
+// is), named as in the file: for exports such as socap convert. A missing
+// cell (see Present) of a typed column is NULL; text columns keep their text.
 func TypedSelect(summaries []Summary, decimal string) string {
 	sel := make([]string, len(summaries))
 	for i, s := range summaries {
 		col := store.QuoteIdent(s.Name)
+		present := Present(col)
 		switch s.Detected {
 		case TypeInteger:
-			sel[i] = "CAST(trim(" + col + ") AS BIGINT) AS " + col
+			sel[i] = "CAST(trim(" + present + ") AS BIGINT) AS " + col
 		case TypeNumber:
-			sel[i] = "CAST(" + numericText(col, decimal) + " AS DOUBLE) AS " + col
+			sel[i] = "CAST(" + numericText(present, decimal) + " AS DOUBLE) AS " + col
 		case TypeDate:
-			sel[i] = "CAST(trim(" + col + ") AS DATE) AS " + col
+			sel[i] = "CAST(trim(" + present + ") AS DATE) AS " + col
 		default:
 			sel[i] = col
 		}
 	}
 	return strings.Join(sel, ", ")
+}
+
+// FewDistinct is the most distinct values a numeric column without value
+// labels may have and still count as categorical.
+const FewDistinct = 12
+
+// Categorical reports whether describe lists s's most frequent values: a
+// text column, a column with value labels, or an integer or number column
+// with at most FewDistinct distinct values.
+func Categorical(s Summary) bool {
+	switch {
+	case s.Values == 0:
+		return false
+	case s.Detected == TypeText, len(s.ValueLabels) > 0:
+		return true
+	case s.Detected == TypeInteger, s.Detected == TypeNumber:
+		return s.Distinct <= FewDistinct
+	}
+	return false
+}
+
+// TopValues fills Top of every categorical summary (see Categorical) with
+// its n most frequent non-missing values, with their counts and value
+// labels: ties in the order of the values (numerically when they are
+// numbers). It counts records as Describe does, without a _problem.
+func TopValues(ctx context.Context, st *store.Store, sourceID string, summaries []Summary, n int) error {
+	if n <= 0 {
+		return nil
+	}
+	info, err := LoadedSource(ctx, st, sourceID)
+	if err != nil {
+		return err
+	}
+	index := map[string]int{}
+	var cols []string
+	for i, s := range summaries {
+		if Categorical(s) {
+			index[s.Name] = i
+			cols = append(cols, store.QuoteIdent(s.Name))
+		}
+	}
+	if len(cols) == 0 {
+		return nil
+	}
+	const v = "value"
+	query := "SELECT name, " + v + ", n FROM (SELECT name, " + v + ", count(*) AS n FROM (UNPIVOT (SELECT " + strings.Join(cols, ", ") +
+		" FROM " + store.QuoteIdent(info.Table) + " WHERE " + ColProblem + " IS NULL) ON " + strings.Join(cols, ", ") +
+		" INTO NAME name VALUE " + v + ") WHERE " + Present(v) + " IS NOT NULL GROUP BY name, " + v + ")" +
+		" QUALIFY row_number() OVER (PARTITION BY name ORDER BY n DESC, TRY_CAST(trim(" + v + ") AS DOUBLE) NULLS LAST, " + v + ") <= " + strconv.Itoa(n) +
+		" ORDER BY name, n DESC, TRY_CAST(trim(" + v + ") AS DOUBLE) NULLS LAST, " + v
+	rows, err := st.DB().QueryContext(ctx, query)
+	if err != nil {
+		return fmt.Errorf("top values of %s: %w", sourceID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var top TopValue
+		if err := rows.Scan(&name, &top.Value, &top.Count); err != nil {
+			return err
+		}
+		i, ok := index[name]
+		if !ok {
+			continue
+		}
+		top.Label = labelOf(summaries[i].ValueLabels, top.Value)
+		summaries[i].Top = append(summaries[i].Top, top)
+	}
+	return rows.Err()
+}
+
+// labelOf is the label of value among labels: the same text, or else the
+// same number ("1.0" is labelled as "1"); "" when none.
+func labelOf(labels []ValueLabel, value string) string {
+	for _, l := range labels {
+		if l.Value == value {
+			return l.Label
+		}
+	}
+	x, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+	if err != nil {
+		return ""
+	}
+	for _, l := range labels {
+		if y, err := strconv.ParseFloat(strings.TrimSpace(l.Value), 64); err == nil && x == y {
+			return l.Label
+		}
+	}
+	return ""
 }
