@@ -1,0 +1,12 @@
+package structural_test
+
+import (
+	"testing"
+
+	"socap/indicators/core/coretest"
+	"socap/indicators/structural"
+)
+
+// TestTestdata computes the module on testdata/input.csv and compares with
+// the values worked out by hand in testdata/expected.csv.
+func TestTestdata(t *testing.T) { coretest.Check(t, structural.New, nil) }
