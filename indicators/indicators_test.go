@@ -318,4 +318,3 @@ func TestSynthTruth(t *testing.T) {
 		}
 	}
 }
-

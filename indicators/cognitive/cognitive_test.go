@@ -3,8 +3,8 @@ package cognitive_test
 import (
 	"testing"
 
-	"socap/indicators/core/coretest"
 	"socap/indicators/cognitive"
+	"socap/indicators/core/coretest"
 )
 
 // TestTestdata computes the module on testdata/input.csv and compares with
