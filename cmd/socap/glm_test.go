@@ -301,7 +301,7 @@ func TestSubset(t *testing.T) {
 
 	estimate := func(args ...string) []string {
 		t.Helper()
-		code, stdout, stderr := runCLI(t, slices.Concat([]string{"estimate"}, design, []string{"--mean", "ppltrst", "--format", "csv"}, args)...)
+		code, stdout, stderr := runCLI(t, slices.Concat([]string{"estimate"}, design, []string{"--mean", "ppltrst", "--format", "csv", "--labels", "codes"}, args)...)
 		if code != exitOK {
 			t.Fatalf("estimate %v: exit %d: %s", args, code, stderr)
 		}

@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
-	"io/fs"
-	"os"
 	"database/sql/driver"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
+	"os"
 	"slices"
 	"strings"
 

@@ -74,6 +74,8 @@ func tableNumber(v float64) string {
 	switch a := math.Abs(v); {
 	case math.IsNaN(v):
 		return "NA"
+	case math.IsInf(v, 0):
+		return csvText(v)
 	case a >= 1e5 && a < 1e15:
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
@@ -86,8 +88,11 @@ func tableNumber(v float64) string {
 func csvText(v any) string {
 	switch v := v.(type) {
 	case float64:
-		if math.IsNaN(v) {
+		switch {
+		case math.IsNaN(v):
 			return "NA"
+		case math.IsInf(v, 0):
+			return strings.TrimPrefix(strconv.FormatFloat(v, 'g', -1, 64), "+") // Inf, -Inf as R writes them
 		}
 		return strconv.FormatFloat(v, 'g', -1, 64)
 	case *float64:

@@ -17,10 +17,10 @@ func TestKeepUserMissingFlag(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"estimate", sav, "--mean", "tillit", "--format", "csv"}, "\ntillit,mean,,,4,"},
-		{[]string{"estimate", sav, "--mean", "tillit", "--format", "csv", "--keep-user-missing"}, "\ntillit,mean,,,51.5,"},
-		{[]string{"glm", sav, "--formula", "tillit ~ 1", "--format", "csv"}, "(Intercept),,4,"},
-		{[]string{"glm", sav, "--formula", "tillit ~ 1", "--format", "csv", "--keep-user-missing"}, "(Intercept),,51.5,"},
+		{[]string{"estimate", sav, "--mean", "tillit", "--format", "csv"}, "\ntillit,mean,,,,4,"},
+		{[]string{"estimate", sav, "--mean", "tillit", "--format", "csv", "--keep-user-missing"}, "\ntillit,mean,,,,51.5,"},
+		{[]string{"glm", sav, "--formula", "tillit ~ 1", "--format", "csv"}, "(Intercept),,,4,"},
+		{[]string{"glm", sav, "--formula", "tillit ~ 1", "--format", "csv", "--keep-user-missing"}, "(Intercept),,,51.5"},
 		{[]string{"describe", sav, "-q", "--format", "csv"}, "tillit,integer,numeric,Tillit til kommunen,1,2,1,4,4,99,"},
 		{[]string{"describe", sav, "-q", "--format", "csv", "--keep-user-missing"}, "tillit,integer,numeric,Tillit til kommunen,2,1,2,4,99,99,"},
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -136,6 +137,20 @@ func NewDesign(f *Frame, spec Spec) (*Design, error) {
 	return d, nil
 }
 
+// firstText names the first row of a text column whose value is not a number,
+// for a column that must be numeric.
+func (d *Design) firstText(col string, err error) error {
+	text, serr := d.frame.Strings(col)
+	if serr == nil {
+		for i, v := range text {
+			if _, perr := strconv.ParseFloat(strings.TrimSpace(v), 64); v != "" && perr != nil {
+				return fmt.Errorf("design: weights: column %q, row %d: %q is not a number: %w", col, i+1, v, err)
+			}
+		}
+	}
+	return fmt.Errorf("design: weights: %w", err)
+}
+
 func (d *Design) weights() ([]float64, error) {
 	if d.spec.Weights == "" {
 		w := make([]float64, d.n)
@@ -145,6 +160,9 @@ func (d *Design) weights() ([]float64, error) {
 		return w, nil
 	}
 	w, err := d.frame.Float(d.spec.Weights)
+	if errors.Is(err, ErrNotNumeric) {
+		return nil, d.firstText(d.spec.Weights, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("design: weights: %w", err)
 	}

@@ -53,7 +53,7 @@ func TestDesignErrors(t *testing.T) {
 		{"unknown column without close match", with(func(s *Spec) { s.Strata = "region" }),
 			ErrUnknownColumn, []string{`strata: column "region": unknown column`}},
 		{"text weight column", with(func(s *Spec) { s.Weights = "label" }),
-			ErrNotNumeric, []string{`weights: column "label": column is not numeric`}},
+			ErrNotNumeric, []string{`weights: column "label", row 1: "x" is not a number`}},
 		{"text fpc column", with(func(s *Spec) { s.FPC = []string{"label"} }),
 			ErrNotNumeric, []string{`fpc: column "label"`}},
 		{"lonely psu under fail names the stratum", with(func(s *Spec) { s.LonelyPSU = LonelyFail }),

@@ -1,5 +1,10 @@
 package survey
 
+import (
+	"encoding/json"
+	"math"
+)
+
 // Summary describes a design for reports and the "design" object of `socap estimate
 // --format json`.
 type Summary struct {
@@ -67,4 +72,18 @@ func (d *Design) WeightedRows() int {
 		}
 	}
 	return n
+}
+
+// MarshalJSON writes the summary with an infinite df (normal intervals) as null, as
+// records write non-finite numbers.
+func (s Summary) MarshalJSON() ([]byte, error) {
+	type plain Summary
+	out := struct {
+		plain
+		DF *float64 `json:"df"`
+	}{plain: plain(s)}
+	if !math.IsInf(s.DF, 0) && !math.IsNaN(s.DF) {
+		out.DF = &s.DF
+	}
+	return json.Marshal(out)
 }
