@@ -1,0 +1,247 @@
+package disclose
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/optimize/convex/lp"
+)
+
+// interiorAttacker is an intruder written apart from the package's model:
+// its unknowns are the suppressed cells of the full crossing (every other
+// cell is a sum of those), its constraints are the published cells, its
+// prior is sw ≥ 0 and min·sw ≤ t ≤ max·sw for every finest cell.
+type interiorAttacker struct {
+	t        *Table
+	marks    []Mark
+	coords   [][]int // per cell, -1 for a variable not in the group set
+	full     []int   // cells of the full crossing
+	unknown  []int   // suppressed cells of the full crossing
+	col      map[int]int
+	a        *mat.Dense
+	b        []float64
+	sScale   float64
+	tScale   float64
+	lo, span float64
+	basis    []int
+}
+
+func newInteriorAttacker(t *Table, marks []Mark, k int) *interiorAttacker {
+	at := &interiorAttacker{t: t, marks: marks, col: map[int]int{}}
+	at.lo, at.span = 0, 1
+	if t.Kind == Mean {
+		at.lo, at.span = t.Min, t.Max-t.Min
+	}
+	for i, c := range t.Cells {
+		co := []int{-1, -1, -1}[:k]
+		for j, v := range c.Vars {
+			d, _ := strconv.Atoi(strings.TrimPrefix(v, "v"))
+			co[d], _ = strconv.Atoi(strings.TrimPrefix(c.Values[j], "l"))
+		}
+		at.coords = append(at.coords, co)
+		if len(c.Vars) == k {
+			at.full = append(at.full, i)
+			if !marks[i].Publishable() {
+				at.col[i] = len(at.unknown)
+				at.unknown = append(at.unknown, i)
+				at.sScale = math.Max(at.sScale, c.SumWeights)
+			}
+		}
+	}
+	if at.sScale == 0 {
+		at.sScale = 1
+	}
+	at.tScale = at.sScale * at.span
+	n := len(at.unknown)
+	var rows [][]float64
+	for i, c := range t.Cells {
+		if !marks[i].Publishable() || len(c.Vars) == k {
+			continue
+		}
+		sw, tt := make([]float64, 3*n+1), make([]float64, 3*n+1)
+		rhsSW, rhsT := c.SumWeights, c.Estimate*c.SumWeights
+		any := false
+		for _, f := range at.inside(i) {
+			fc := t.Cells[f]
+			if j, ok := at.col[f]; ok {
+				sw[j] = 1
+				tt[j], tt[n+j] = at.lo/at.span, 1
+				any = true
+			} else {
+				rhsSW -= fc.SumWeights
+				rhsT -= fc.Estimate * fc.SumWeights
+			}
+		}
+		if any {
+			sw[3*n], tt[3*n] = rhsSW/at.sScale, rhsT/at.tScale
+			rows = append(rows, sw, tt)
+		}
+	}
+	for j := 0; j < n; j++ {
+		r := make([]float64, 3*n+1)
+		r[j], r[n+j], r[2*n+j] = -1, 1, 1
+		rows = append(rows, r)
+	}
+	rows, err := echelon(rows, 3*n)
+	if err != nil {
+		panic(err)
+	}
+	if n > 0 {
+		at.a = mat.NewDense(len(rows), 3*n, nil)
+		at.b = make([]float64, len(rows))
+		for i, r := range rows {
+			for j := 0; j < 3*n; j++ {
+				at.a.Set(i, j, r[j])
+			}
+			at.b[i] = r[3*n]
+		}
+	}
+	return at
+}
+
+// inside lists the full-crossing cells that add up to cell i.
+func (at *interiorAttacker) inside(i int) []int {
+	var out []int
+	for _, f := range at.full {
+		ok := true
+		for d, c := range at.coords[i] {
+			if c >= 0 && at.coords[f][d] != c {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// interval is the tightest interval of cell i's sum of weights (q = 0) or
+// weighted total (q = 1).
+func (at *interiorAttacker) interval(t *testing.T, i, q int) (lo, hi float64) {
+	n := len(at.unknown)
+	c := make([]float64, 3*n)
+	known := 0.0
+	for _, f := range at.inside(i) {
+		fc := at.t.Cells[f]
+		j, ok := at.col[f]
+		switch {
+		case !ok && q == 0:
+			known += fc.SumWeights
+		case !ok:
+			known += fc.Estimate * fc.SumWeights
+		case q == 0:
+			c[j] = 1
+		default:
+			c[j], c[n+j] = at.lo/at.span, 1
+		}
+	}
+	scale := at.sScale
+	if q == 1 {
+		scale = at.tScale
+	}
+	solve := func(sign float64) float64 {
+		cc := make([]float64, len(c))
+		for j := range c {
+			cc[j] = sign * c[j]
+		}
+		if at.basis != nil {
+			if f, err, ok := simplexFrom(cc, at.a, at.b, at.basis); ok && err == nil {
+				return f
+			}
+		}
+		f, x, err := lp.Simplex(cc, at.a, at.b, 1e-10, nil)
+		if err == nil {
+			at.basis = basisOf(at.a, x)
+		}
+		if errors.Is(err, lp.ErrUnbounded) {
+			return math.Inf(-1)
+		}
+		if err != nil {
+			t.Fatalf("attacker LP: %v", err)
+		}
+		return f
+	}
+	return known + solve(1)*scale, known - solve(-1)*scale
+}
+
+// TestAttacker publishes random tables of 1–3 crossed variables of 2–15
+// levels with many small cells, attacks the published cells by linear
+// programming, and requires every sensitive cell's intervals to reach the
+// protection level on both sides; Audit must find the same intervals.
+func TestAttacker(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 1))
+	rules := DefaultRules()
+	tables := 40
+	if testing.Short() {
+		tables = 10
+	}
+	sensitive, secondary := 0, 0
+	for ti := 0; ti < tables; ti++ {
+		levels := randomLevels(rng, 64)
+		kind := Kind(ti % 2)
+		tab := genTable(rng, "t"+strconv.Itoa(ti), levels, kind, smallCells(rng))
+		marked, rep, err := Apply([]Table{tab}, rules)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Unprotected != 0 {
+			t.Errorf("table %d %v: %d cells left unprotected: %v", ti, levels, rep.Unprotected, rep.UnprotectedCells)
+		}
+		secondary += rep.Totals.Secondary
+		at := newInteriorAttacker(&tab, marked[0], len(levels))
+		audit, err := Audit([]Table{tab}, marked, rules)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byCell := map[int]Exposure{}
+		for _, e := range audit {
+			byCell[e.Cell] = e
+		}
+		for i, c := range tab.Cells {
+			if PrimaryReason(c.N, c.NAttr, kind == Proportion, rules) == "" {
+				continue
+			}
+			sensitive++
+			if marked[0][i].Status != Primary {
+				t.Errorf("table %d: sensitive cell %s is %v", ti, Label(c), marked[0][i].Status)
+				continue
+			}
+			swLo, swHi := at.interval(t, i, 0)
+			tLo, tHi := at.interval(t, i, 1)
+			sw, tot := c.SumWeights, c.Estimate*c.SumWeights
+			hSW := rules.Protection * sw
+			hT := rules.Protection * math.Max(math.Abs(tot), (at.span)*sw/2)
+			tol := 1e-6 * (sw + 1)
+			if swLo > sw-hSW+tol || swHi < sw+hSW-tol {
+				t.Errorf("table %d %v: %s sum of weights %.4g in [%.6g, %.6g], needs ±%.4g", ti, levels, Label(c), sw, swLo, swHi, hSW)
+			}
+			if tLo > math.Max(tot-hT, 0)+tol*at.span || tHi < tot+hT-tol*at.span {
+				t.Errorf("table %d %v: %s total %.4g in [%.6g, %.6g], needs ±%.4g", ti, levels, Label(c), tot, tLo, tHi, hT)
+			}
+			e, ok := byCell[i]
+			if !ok {
+				t.Errorf("table %d: Audit misses %s", ti, Label(c))
+				continue
+			}
+			if !e.Protected || e.Err != nil {
+				t.Errorf("table %d: Audit says %s unprotected (%v)", ti, Label(c), e.Err)
+			}
+			for _, p := range [][2]float64{{e.SumWeightsLow, swLo}, {e.SumWeightsHigh, swHi}, {e.TotalLow, tLo}, {e.TotalHigh, tHi}} {
+				if !(p[0] == p[1] || math.Abs(p[0]-p[1]) <= 1e-6*(math.Abs(p[1])+sw*at.span+1)) {
+					t.Errorf("table %d: %s: Audit bound %.9g, attacker %.9g", ti, Label(c), p[0], p[1])
+				}
+			}
+		}
+	}
+	if sensitive < 5*tables || secondary == 0 {
+		t.Errorf("the random tables are too easy: %d sensitive cells, %d secondary in %d tables", sensitive, secondary, tables)
+	}
+	t.Logf("%d tables, %d sensitive cells, %d secondary suppressions", tables, sensitive, secondary)
+}

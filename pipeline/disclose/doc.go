@@ -1,0 +1,2 @@
+// Package disclose is socap's disclosure control.
+package disclose

@@ -1,0 +1,325 @@
+package disclose
+
+import (
+	"math"
+	"sort"
+)
+
+// Secondary suppression: a greedy search over hypercubes, each step
+// checked by the attacker's linear program on the cell's neighbourhood.
+//
+// A hypercube for a sensitive cell s picks, in every dimension d, either
+// a difference e(s_d) − e(b) with another level b (only where s has a
+// level) or a unit e(a) at one level (s's own when it has one). The product
+// of these vectors is a change of the table's finest cells; it changes
+// exactly the cells at the cube's corners (in every published group set
+// that holds all the difference dimensions) and keeps every relation.
+// When all corners are suppressed and have room, s's value can move both
+// ways while every published number stays: that is the hypercube method
+// (Repsilber; Giessing and Repsilber, "Tools and strategies to protect
+// multiple tables with the GHQUAR cell suppression engine", 2002;
+// Hundepool et al. §5.7). The LP then decides; a cube that is not enough is
+// followed by another.
+
+const maxRounds = 6
+
+// protectAll protects the sensitive cells in order of increasing n (then
+// label), so that a cell suppressed for one small cell can serve the next.
+// Suppressing more only widens every interval, so a cell found protected
+// stays protected.
+func (tb *tableState) protectAll() {
+	var sens []int32
+	for i := range tb.cells {
+		if tb.cells[i].valid && tb.cells[i].status == Primary {
+			sens = append(sens, int32(i))
+		}
+	}
+	sort.SliceStable(sens, func(a, b int) bool { return tb.cells[sens[a]].n < tb.cells[sens[b]].n })
+	for _, s := range sens {
+		if !tb.protect(s) {
+			tb.unprotected = append(tb.unprotected, s)
+		}
+	}
+}
+
+type cubeOpt struct {
+	diff bool
+	lvl  int32
+}
+
+func (tb *tableState) protect(s int32) bool {
+	cs := &tb.cells[s]
+	if len(cs.rels) == 0 {
+		return true // linked to no other cell
+	}
+	area := tb.startArea(s)
+	if tb.safe(s, area) {
+		return true
+	}
+	tried := map[string]bool{}
+	for round := 0; round < maxRounds; round++ {
+		cube, ok := tb.bestCube(s, tried)
+		if !ok {
+			break
+		}
+		tried[cubeKey(cube)] = true
+		tb.forCorners(s, cube, func(c int32, _ bool) {
+			if c >= 0 && !tb.suppressed(c) {
+				tb.cells[c].status, tb.cells[c].reason = Secondary, "secondary: protects "+cs.label
+			}
+		})
+		for d, o := range cube {
+			if o.diff || cs.coords[d] == tb.total[d] {
+				area[d] = addLevel(area[d], o.lvl)
+			}
+		}
+		if tb.safe(s, area) {
+			return true
+		}
+	}
+	// Last resort: everything in the neighbourhood and in s's relations.
+	for _, c := range tb.areaCells(area) {
+		if !tb.suppressed(c) {
+			tb.cells[c].status, tb.cells[c].reason = Secondary, "secondary: protects "+cs.label
+		}
+	}
+	for _, ri := range cs.rels {
+		r := &tb.rels[ri]
+		for _, c := range append([]int32{r.parent}, r.children...) {
+			if !tb.suppressed(c) {
+				tb.cells[c].status, tb.cells[c].reason = Secondary, "secondary: protects "+cs.label
+			}
+		}
+	}
+	return tb.safe(s, area)
+}
+
+func addLevel(ls []int32, l int32) []int32 {
+	for _, x := range ls {
+		if x == l {
+			return ls
+		}
+	}
+	return append(ls, l)
+}
+
+func cubeKey(cube []cubeOpt) string {
+	b := make([]byte, 0, 5*len(cube))
+	for _, o := range cube {
+		d := byte(0)
+		if o.diff {
+			d = 1
+		}
+		b = append(b, d, byte(o.lvl), byte(o.lvl>>8), byte(o.lvl>>16), byte(o.lvl>>24))
+	}
+	return string(b)
+}
+
+// startArea is s's neighbourhood: per dimension its own coordinate, the
+// total, and up to two levels where the cell next to s is already
+// suppressed.
+func (tb *tableState) startArea(s int32) [][]int32 {
+	cs := &tb.cells[s]
+	area := make([][]int32, len(tb.dims))
+	co := append([]int32(nil), cs.coords...)
+	for d := range tb.dims {
+		area[d] = []int32{cs.coords[d]}
+		if cs.coords[d] != tb.total[d] {
+			area[d] = append(area[d], tb.total[d])
+		}
+		added := 0
+		for l := int32(0); l < tb.total[d] && added < 2; l++ {
+			if l == cs.coords[d] {
+				continue
+			}
+			co[d] = l
+			if c, ok := tb.byKey[tb.key(co)]; ok && tb.suppressed(c) {
+				area[d] = append(area[d], l)
+				added++
+			}
+		}
+		co[d] = cs.coords[d]
+	}
+	return area
+}
+
+// areaCells lists the valid cells whose coordinates are in the area.
+func (tb *tableState) areaCells(area [][]int32) []int32 {
+	var out []int32
+	idx := make([]int, len(area))
+	co := make([]int32, len(area))
+	for {
+		for d := range area {
+			co[d] = area[d][idx[d]]
+		}
+		if c, ok := tb.byKey[tb.key(co)]; ok {
+			out = append(out, c)
+		}
+		d := 0
+		for ; d < len(area); d++ {
+			idx[d]++
+			if idx[d] < len(area[d]) {
+				break
+			}
+			idx[d] = 0
+		}
+		if d == len(area) {
+			break
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a] < out[b] })
+	return out
+}
+
+// safe runs the attacker's LP on the area: the suppressed cells in it are
+// unknown, every other cell (suppressed or not) is taken as known, which
+// only makes the attacker stronger than the real one.
+func (tb *tableState) safe(s int32, area [][]int32) bool {
+	var unk []int32
+	for _, c := range tb.areaCells(area) {
+		if tb.suppressed(c) {
+			unk = append(unk, c)
+		}
+	}
+	return tb.exposure(tb.newLP(unk), s).Protected
+}
+
+// neighbour is the cell s with coordinate d changed to l, if any.
+func (tb *tableState) neighbour(s int32, d int, l int32) (int32, bool) {
+	co := append([]int32(nil), tb.cells[s].coords...)
+	co[d] = l
+	c, ok := tb.byKey[tb.key(co)]
+	return c, ok
+}
+
+// bestCube chooses the cube whose corners not yet suppressed hold the
+// fewest respondents, among those whose corners all exist and have room for
+// the protection; ties go to the first in the order of levels.
+func (tb *tableState) bestCube(s int32, tried map[string]bool) ([]cubeOpt, bool) {
+	cs := &tb.cells[s]
+	k := 5
+	switch {
+	case len(tb.dims) == 4:
+		k = 4
+	case len(tb.dims) > 4:
+		k = 3
+	}
+	opts := make([][]cubeOpt, len(tb.dims))
+	for d := range tb.dims {
+		type scored struct {
+			o     cubeOpt
+			score float64
+		}
+		var cand []scored
+		score := func(l int32) float64 {
+			c, ok := tb.neighbour(s, d, l)
+			if !ok {
+				return 0
+			}
+			if tb.suppressed(c) {
+				return 0
+			}
+			return float64(tb.cells[c].n)
+		}
+		if own := cs.coords[d]; own != tb.total[d] {
+			cand = append(cand, scored{cubeOpt{lvl: own}, score(tb.total[d])})
+			for l := int32(0); l < tb.total[d]; l++ {
+				if l != own {
+					cand = append(cand, scored{cubeOpt{diff: true, lvl: l}, score(l)})
+				}
+			}
+		} else {
+			for l := int32(0); l < tb.total[d]; l++ {
+				cand = append(cand, scored{cubeOpt{lvl: l}, score(l)})
+			}
+		}
+		sort.SliceStable(cand, func(a, b int) bool { return cand[a].score < cand[b].score })
+		for i := 0; i < len(cand) && i < k; i++ {
+			opts[d] = append(opts[d], cand[i].o)
+		}
+	}
+	needSW, _ := tb.need(cs)
+	var best []cubeOpt
+	bestBad, bestCost := true, math.Inf(1)
+	cube := make([]cubeOpt, len(tb.dims))
+	idx := make([]int, len(tb.dims))
+	for {
+		for d := range cube {
+			cube[d] = opts[d][idx[d]]
+		}
+		if !tried[cubeKey(cube)] {
+			bad, cost := false, 0.0
+			tb.forCorners(s, cube, func(c int32, present bool) {
+				if c < 0 {
+					bad = bad || present // a left-out cell of a published group set
+					return
+				}
+				if tb.cells[c].sw < needSW {
+					bad = true
+				}
+				if !tb.suppressed(c) {
+					cost += float64(tb.cells[c].n) + 1
+				}
+			})
+			if (!bad && bestBad) || (bad == bestBad && cost < bestCost) {
+				best, bestBad, bestCost = append([]cubeOpt(nil), cube...), bad, cost
+			}
+		}
+		d := 0
+		for ; d < len(idx); d++ {
+			idx[d]++
+			if idx[d] < len(opts[d]) {
+				break
+			}
+			idx[d] = 0
+		}
+		if d == len(idx) {
+			break
+		}
+	}
+	return best, best != nil
+}
+
+// forCorners calls f with every corner of s's cube: the cell, or −1 when
+// no such cell was given (present says whether its group set was).
+func (tb *tableState) forCorners(s int32, cube []cubeOpt, f func(c int32, present bool)) {
+	cs := &tb.cells[s]
+	var diffMask uint64
+	for d, o := range cube {
+		if o.diff {
+			diffMask |= 1 << uint(d)
+		}
+	}
+	co := make([]int32, len(cube))
+	for _, g := range tb.masks {
+		if diffMask&^g != 0 {
+			continue
+		}
+		var diffs []int
+		for d, o := range cube {
+			switch {
+			case g&(1<<uint(d)) == 0:
+				co[d] = tb.total[d]
+			case o.diff:
+				diffs = append(diffs, d)
+				co[d] = cs.coords[d]
+			default:
+				co[d] = o.lvl
+			}
+		}
+		for bitsSet := 0; bitsSet < 1<<len(diffs); bitsSet++ {
+			for i, d := range diffs {
+				if bitsSet&(1<<i) != 0 {
+					co[d] = cube[d].lvl
+				} else {
+					co[d] = cs.coords[d]
+				}
+			}
+			if c, ok := tb.byKey[tb.key(co)]; ok {
+				f(c, true)
+			} else {
+				f(-1, true)
+			}
+		}
+	}
+}
