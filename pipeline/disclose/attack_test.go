@@ -134,16 +134,20 @@ func (at *interiorAttacker) interval(t *testing.T, i, q int) (lo, hi float64) {
 		switch {
 		case !ok && q == 0:
 			known += fc.SumWeights
-		case !ok:
+		case !ok && q == 1:
 			known += fc.Estimate * fc.SumWeights
+		case !ok:
+			known += (at.lo+at.span)*fc.SumWeights - fc.Estimate*fc.SumWeights
 		case q == 0:
 			c[j] = 1
-		default:
+		case q == 1:
 			c[j], c[n+j] = at.lo/at.span, 1
+		default:
+			c[2*n+j] = 1
 		}
 	}
 	scale := at.sScale
-	if q == 1 {
+	if q > 0 {
 		scale = at.tScale
 	}
 	solve := func(sign float64) float64 {
@@ -215,15 +219,24 @@ func TestAttacker(t *testing.T) {
 			}
 			swLo, swHi := at.interval(t, i, 0)
 			tLo, tHi := at.interval(t, i, 1)
+			cLo, cHi := at.interval(t, i, 2)
 			sw, tot := c.SumWeights, c.Estimate*c.SumWeights
+			comp := (at.lo+at.span)*sw - tot
+			// The protection: ±20 % of each value, and for the totals at
+			// least the weight of 3 average respondents times the range.
+			floor := float64(rules.MinCount) * at.span * sw / float64(c.N)
 			hSW := rules.Protection * sw
-			hT := rules.Protection * math.Max(math.Abs(tot), (at.span)*sw/2)
+			hT := math.Max(rules.Protection*math.Abs(tot), floor)
+			hC := math.Max(rules.Protection*math.Abs(comp), floor)
 			tol := 1e-6 * (sw + 1)
 			if swLo > sw-hSW+tol || swHi < sw+hSW-tol {
 				t.Errorf("table %d %v: %s sum of weights %.4g in [%.6g, %.6g], needs ±%.4g", ti, levels, Label(c), sw, swLo, swHi, hSW)
 			}
 			if tLo > math.Max(tot-hT, 0)+tol*at.span || tHi < tot+hT-tol*at.span {
 				t.Errorf("table %d %v: %s total %.4g in [%.6g, %.6g], needs ±%.4g", ti, levels, Label(c), tot, tLo, tHi, hT)
+			}
+			if cLo > math.Max(comp-hC, 0)+tol*at.span || cHi < comp+hC-tol*at.span {
+				t.Errorf("table %d %v: %s complement %.4g in [%.6g, %.6g], needs ±%.4g", ti, levels, Label(c), comp, cLo, cHi, hC)
 			}
 			e, ok := byCell[i]
 			if !ok {
@@ -233,7 +246,7 @@ func TestAttacker(t *testing.T) {
 			if !e.Protected || e.Err != nil {
 				t.Errorf("table %d: Audit says %s unprotected (%v)", ti, Label(c), e.Err)
 			}
-			for _, p := range [][2]float64{{e.SumWeightsLow, swLo}, {e.SumWeightsHigh, swHi}, {e.TotalLow, tLo}, {e.TotalHigh, tHi}} {
+			for _, p := range [][2]float64{{e.SumWeightsLow, swLo}, {e.SumWeightsHigh, swHi}, {e.TotalLow, tLo}, {e.TotalHigh, tHi}, {e.ComplementLow, cLo}, {e.ComplementHigh, cHi}} {
 				if !(p[0] == p[1] || math.Abs(p[0]-p[1]) <= 1e-6*(math.Abs(p[1])+sw*at.span+1)) {
 					t.Errorf("table %d: %s: Audit bound %.9g, attacker %.9g", ti, Label(c), p[0], p[1])
 				}

@@ -14,8 +14,11 @@ type Exposure struct {
 	// True values and the attacker's tightest intervals.
 	SumWeights, SumWeightsLow, SumWeightsHigh float64
 	Total, TotalLow, TotalHigh                float64
+	// Complement is max·sw − t, for a proportion the weighted count
+	// without the attribute (bounded statistics only).
+	Complement, ComplementLow, ComplementHigh float64
 	// The half-widths the intervals must reach on each side (see Audit).
-	NeedSumWeights, NeedTotal float64
+	NeedSumWeights, NeedTotal, NeedComplement float64
 	// Published is true when the marks publish the sensitive cell itself.
 	Published bool
 	Protected bool
@@ -32,11 +35,15 @@ type Exposure struct {
 // within their range. For every cell the primary rule makes sensitive it
 // returns the tightest interval of its sum of weights and weighted total,
 // computed by linear programming over all suppressed cells linked to it
-// (Hundepool et al., Statistical Disclosure Control, 2012, §5.5). A cell
-// is protected when its interval reaches x − p·x and x + p·x for the sum
-// of weights and x ± p·max(|x|, (max−min)·sw/2) for the total (or the
-// bound known beforehand, 0 for a total of values ≥ 0, where that is
-// nearer), with p the rules' Protection.
+// (Hundepool et al., Statistical Disclosure Control, 2012, §5.5), and for
+// a bounded statistic that of its complement total max·sw − t (for a
+// proportion, the weighted count without the attribute). A cell is
+// protected when each interval reaches x − h and x + h, or the bound
+// known beforehand where that is nearer (0 for a total of values ≥ 0),
+// with h = p·|x| for the sum of weights and h = max(p·|x|, MinCount ·
+// (max − min) · sw/n) for the totals, p the rules' Protection: no value
+// can be narrowed to within ±p of itself, and the attacker cannot rule out
+// that MinCount average respondents have, or lack, the attribute.
 //
 // Audit does not trust the marks: it finds the sensitive cells from the
 // rules, and a sensitive cell marked publishable is reported unprotected.

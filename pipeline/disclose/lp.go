@@ -185,8 +185,9 @@ func echelon(rows [][]float64, ncol int) ([][]float64, error) {
 	return rows[:rank], nil
 }
 
-// interval is the tightest [lo, hi] of an unknown's sum of weights (q = 0)
-// or weighted total (q = 1).
+// interval is the tightest [lo, hi] of an unknown's sum of weights
+// (q = 0), weighted total (q = 1) or complement total (q = 2, bounded
+// statistics only).
 func (m *lpModel) interval(c int32, q int) (lo, hi float64, err error) {
 	if m.err != nil {
 		return 0, 0, m.err
@@ -194,16 +195,16 @@ func (m *lpModel) interval(c int32, q int) (lo, hi float64, err error) {
 	n := len(m.unk)
 	j := m.col[c]
 	obj := make([]float64, 3*n)
-	scale := m.swScale
-	if q == 0 {
-		obj[j] = 1
-	} else {
-		scale = m.tScale
-		if m.bounded {
-			obj[j], obj[n+j] = m.loR, 1
-		} else {
-			obj[n+j], obj[2*n+j] = 1, -1
-		}
+	scale := m.tScale
+	switch {
+	case q == 0:
+		obj[j], scale = 1, m.swScale
+	case q == 2:
+		obj[2*n+j] = 1
+	case m.bounded:
+		obj[j], obj[n+j] = m.loR, 1
+	default:
+		obj[n+j], obj[2*n+j] = 1, -1
 	}
 	lo, err = m.minimise(obj)
 	if err != nil {
@@ -337,17 +338,22 @@ func basisOf(a *mat.Dense, x []float64) []int {
 func (tb *tableState) exposure(m *lpModel, c int32) (e Exposure) {
 	cs := &tb.cells[c]
 	e.SumWeights, e.Total = cs.sw, cs.t
-	e.NeedSumWeights, e.NeedTotal = tb.need(cs)
+	e.NeedSumWeights, e.NeedTotal, e.NeedComplement = tb.need(cs)
 	e.SumWeightsLow, e.SumWeightsHigh, e.Err = m.interval(c, 0)
 	if e.Err == nil {
 		e.TotalLow, e.TotalHigh, e.Err = m.interval(c, 1)
+	}
+	if e.Err == nil && tb.bounded {
+		e.Complement = tb.hi*cs.sw - cs.t
+		e.ComplementLow, e.ComplementHigh, e.Err = m.interval(c, 2)
 	}
 	if e.Err != nil {
 		return e
 	}
 	plo, phi := tb.tPrior()
 	e.Protected = wide(e.SumWeightsLow, e.SumWeightsHigh, cs.sw, e.NeedSumWeights, 0, math.Inf(1)) &&
-		wide(e.TotalLow, e.TotalHigh, cs.t, e.NeedTotal, plo, phi)
+		wide(e.TotalLow, e.TotalHigh, cs.t, e.NeedTotal, plo, phi) &&
+		(!tb.bounded || wide(e.ComplementLow, e.ComplementHigh, e.Complement, e.NeedComplement, 0, math.Inf(1)))
 	return e
 }
 

@@ -62,7 +62,7 @@ func (tb *tableState) protect(s int32) bool {
 		if !ok {
 			break
 		}
-		tried[cubeKey(cube)] = true
+		tried[tb.canonicalKey(cube)] = true
 		tb.forCorners(s, cube, func(c int32, _ bool) {
 			if c >= 0 && !tb.suppressed(c) {
 				tb.cells[c].status, tb.cells[c].reason = Secondary, "secondary: protects "+cs.label
@@ -103,9 +103,29 @@ func addLevel(ls []int32, l int32) []int32 {
 	return append(ls, l)
 }
 
-func cubeKey(cube []cubeOpt) string {
+// canonicalKey names a cube, leaving out the level of a unit dimension
+// that no corner's group set holds (it changes nothing).
+func (tb *tableState) canonicalKey(cube []cubeOpt) string {
+	var diffMask uint64
+	for d, o := range cube {
+		if o.diff {
+			diffMask |= 1 << uint(d)
+		}
+	}
 	b := make([]byte, 0, 5*len(cube))
-	for _, o := range cube {
+	for d, o := range cube {
+		if !o.diff {
+			used := false
+			for _, g := range tb.masks {
+				if g&diffMask == diffMask && g&(1<<uint(d)) != 0 {
+					used = true
+					break
+				}
+			}
+			if !used {
+				o.lvl = -1
+			}
+		}
 		d := byte(0)
 		if o.diff {
 			d = 1
@@ -216,10 +236,14 @@ func (tb *tableState) bestCube(s int32, tried map[string]bool) ([]cubeOpt, bool)
 			if !ok {
 				return 0
 			}
-			if tb.suppressed(c) {
-				return 0
+			pen := 0.0
+			if !tb.room(s, c) {
+				pen = badCorner
 			}
-			return float64(tb.cells[c].n)
+			if tb.suppressed(c) {
+				return pen
+			}
+			return pen + float64(tb.cells[c].n)
 		}
 		if own := cs.coords[d]; own != tb.total[d] {
 			cand = append(cand, scored{cubeOpt{lvl: own}, score(tb.total[d])})
@@ -238,31 +262,32 @@ func (tb *tableState) bestCube(s int32, tried map[string]bool) ([]cubeOpt, bool)
 			opts[d] = append(opts[d], cand[i].o)
 		}
 	}
-	needSW, _ := tb.need(cs)
 	var best []cubeOpt
-	bestBad, bestCost := true, math.Inf(1)
+	bestCost := math.Inf(1)
+	seen := map[string]bool{}
 	cube := make([]cubeOpt, len(tb.dims))
 	idx := make([]int, len(tb.dims))
 	for {
 		for d := range cube {
 			cube[d] = opts[d][idx[d]]
 		}
-		if !tried[cubeKey(cube)] {
-			bad, cost := false, 0.0
+		if key := tb.canonicalKey(cube); !tried[key] && !seen[key] {
+			seen[key] = true // one that differs only where it does not matter
+			cost := 0.0
 			tb.forCorners(s, cube, func(c int32, present bool) {
 				if c < 0 {
-					bad = bad || present // a left-out cell of a published group set
+					cost += badCorner // a left-out cell of a published group set
 					return
 				}
-				if tb.cells[c].sw < needSW {
-					bad = true
+				if !tb.room(s, c) {
+					cost += badCorner
 				}
 				if !tb.suppressed(c) {
 					cost += float64(tb.cells[c].n) + 1
 				}
 			})
-			if (!bad && bestBad) || (bad == bestBad && cost < bestCost) {
-				best, bestBad, bestCost = append([]cubeOpt(nil), cube...), bad, cost
+			if cost < bestCost {
+				best, bestCost = append([]cubeOpt(nil), cube...), cost
 			}
 		}
 		d := 0
@@ -278,6 +303,29 @@ func (tb *tableState) bestCube(s int32, tried map[string]bool) ([]cubeOpt, bool)
 		}
 	}
 	return best, best != nil
+}
+
+// badCorner is the cost of a corner that cannot move far enough: more than
+// any number of respondents, so that a cube without such corners is chosen
+// whenever there is one.
+const badCorner = 1e12
+
+// room reports whether corner c of a cube for s can move by s's protection
+// both ways: in sum of weights, and in weighted total within its bounds.
+func (tb *tableState) room(s, c int32) bool {
+	if s == c {
+		return true
+	}
+	cs, cc := &tb.cells[s], &tb.cells[c]
+	hSW, hT, hC := tb.need(cs)
+	h := math.Max(hT, hC)
+	if cc.sw < hSW {
+		return false
+	}
+	if tb.bounded && (cc.t-tb.lo*cc.sw < h || tb.hi*cc.sw-cc.t < h) {
+		return false
+	}
+	return true
 }
 
 // forCorners calls f with every corner of s's cube: the cell, or −1 when

@@ -266,18 +266,25 @@ func (tb *tableState) covers(p, s uint64) bool {
 func (tb *tableState) suppressed(i int32) bool { return tb.cells[i].status != Published }
 
 // need is the half-width of the interval an attacker must not be able to
-// narrow a sensitive cell's sum of weights (sw) and weighted total (t) to.
-// For the total of a bounded statistic it is at least Protection × half the
-// range times the sum of weights, so that a proportion of 0 cannot be
-// pinned down either.
-func (tb *tableState) need(c *cellState) (sw, t float64) {
+// narrow a sensitive cell's sum of weights (sw), weighted total (t) and,
+// for a bounded statistic, complement total (c = max·sw − t: for a
+// proportion, the weighted count without the attribute) to: Protection
+// times the value, but for a total or complement at least the weight of
+// MinCount average respondents times the range, so that a proportion of 0
+// or 1 cannot be pinned down.
+func (tb *tableState) need(c *cellState) (sw, t, comp float64) {
 	p := tb.rules.Protection
 	sw = p * c.sw
 	t = p * math.Abs(c.t)
 	if tb.bounded {
-		t = math.Max(t, p*(tb.hi-tb.lo)*c.sw/2)
+		comp = p * math.Abs(tb.hi*c.sw-c.t)
+		if c.n > 0 {
+			floor := float64(tb.rules.MinCount) * (tb.hi - tb.lo) * c.sw / float64(c.n)
+			t = math.Max(t, floor)
+			comp = math.Max(comp, floor)
+		}
 	}
-	return sw, t
+	return sw, t, comp
 }
 
 // tPrior is what an attacker knows of a weighted total before any number:
