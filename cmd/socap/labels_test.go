@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,6 +17,9 @@ func TestPropLevelsByLabel(t *testing.T) {
 	byCode := estimateJSON(t, append([]string{sav, "--prop", "brncntr=2"}, essDesign...)...)
 	if len(byLabel) != 1 || len(byCode) != 1 || *byLabel[0].Estimate != *byCode[0].Estimate || *byLabel[0].Estimate == 0 {
 		t.Fatalf("brncntr=No %+v, brncntr=2 %+v", byLabel, byCode)
+	}
+	if !slices.Contains(byLabel[0].Flags, "weights_below_n") {
+		t.Errorf("anweight sums below n but flags are %v", byLabel[0].Flags)
 	}
 	if byLabel[0].Level != "2" || byLabel[0].LevelLabel != "No" {
 		t.Errorf("level %q label %q, want 2 and No", byLabel[0].Level, byLabel[0].LevelLabel)
@@ -118,5 +122,14 @@ func TestBadUsageExitCodes(t *testing.T) {
 		if !strings.Contains(help, m) {
 			t.Errorf("--help does not list --ci-method %s", m)
 		}
+	}
+}
+
+// TestScaleLabels: socap scale shows group values with their labels too.
+func TestScaleLabels(t *testing.T) {
+	sav := shareddata.Path(t, "ess9no/ESS9NO.sav")
+	code, stdout, stderr := runCLI(t, "scale", sav, "--items", "ppltrst,pplfair,pplhlp", "--by", "gndr", "--format", "csv")
+	if code != exitOK || !strings.Contains(stdout, "gndr,gndr_label,") || !strings.Contains(stdout, "\n2,Female,") {
+		t.Errorf("exit %d %s:\n%s", code, stderr, stdout)
 	}
 }

@@ -28,6 +28,7 @@ type scaleOptions struct {
 	invariance string
 	level      float64
 	format     string
+	labels     string
 }
 
 func newScaleCmd() *cobra.Command {
@@ -81,6 +82,7 @@ ITEM=MIN:MAX or else the item's observed range.`,
 	f.StringVar(&opts.invariance, "invariance", "", "group column for measurement invariance (configural, metric, scalar)")
 	f.Float64Var(&opts.level, "level", 0.95, "confidence level of the weighted alpha's interval")
 	addFormatFlag(cmd, &opts.format)
+	addLabelsFlag(cmd, &opts.labels)
 	return cmd
 }
 
@@ -155,13 +157,14 @@ type scoreOut struct {
 }
 
 type scaleGroupOut struct {
-	By    map[string]string `json:"by"`
-	N     int               `json:"n"`
-	Alpha scaleAlphaOut     `json:"alpha"`
-	Items []scaleItemOut    `json:"items"`
-	Omega *scaleOmegaOut    `json:"omega"`
-	CFA   *fitOut           `json:"cfa"`
-	Score scoreOut          `json:"score"`
+	By       map[string]string `json:"by"`
+	ByLabels map[string]string `json:"by_labels,omitempty"`
+	N        int               `json:"n"`
+	Alpha    scaleAlphaOut     `json:"alpha"`
+	Items    []scaleItemOut    `json:"items"`
+	Omega    *scaleOmegaOut    `json:"omega"`
+	CFA      *fitOut           `json:"cfa"`
+	Score    scoreOut          `json:"score"`
 }
 
 type deltaOut struct {
@@ -240,6 +243,10 @@ func runScale(cmd *cobra.Command, path string, opts scaleOptions) error {
 	if err := checkFormat(opts.format); err != nil {
 		return err
 	}
+	labelMode, err := labelsMode(opts.labels, opts.format)
+	if err != nil {
+		return err
+	}
 	items := trimAll(opts.items)
 	if len(items) < 2 {
 		return usageErrorf("--items: %d item(s); a scale needs at least two", len(items))
@@ -278,7 +285,7 @@ func runScale(cmd *cobra.Command, path string, opts scaleOptions) error {
 			load = append(load, opts.invariance)
 		}
 	}
-	frame, err := loadFrame(cmd.Context(), path, load, opts.input)
+	frame, fileLabels, err := loadLabelledFrame(cmd.Context(), path, load, opts.input)
 	if err != nil {
 		return err
 	}
@@ -366,7 +373,10 @@ func runScale(cmd *cobra.Command, path string, opts scaleOptions) error {
 		}
 		out.Invariance = inv
 	}
-	return writeScale(cmd.OutOrStdout(), opts.format, by, out)
+	for k := range out.Groups {
+		out.Groups[k].ByLabels = byLabels(fileLabels, out.Groups[k].By)
+	}
+	return writeScale(cmd.OutOrStdout(), opts.format, labelMode, fileLabels, by, out)
 }
 
 // unreversed is the items as Score sees them after the command has reverse coded them.
@@ -649,7 +659,7 @@ func optionalJnum(p *jnum) any {
 
 // writeScale renders the result: JSON as one object; table as sections (groups,
 // items, invariance models, items to free); CSV the groups section, one row a group.
-func writeScale(w io.Writer, format string, by []string, out scaleOut) error {
+func writeScale(w io.Writer, format, labelMode string, labels fileLabels, by []string, out scaleOut) error {
 	if format == formatJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -658,11 +668,11 @@ func writeScale(w io.Writer, format string, by []string, out scaleOut) error {
 	byCells := func(g scaleGroupOut) []any {
 		var cells []any
 		for _, b := range by {
-			cells = append(cells, g.By[b])
+			cells = append(cells, labelCells(labelMode, labels, b, g.By[b])...)
 		}
 		return cells
 	}
-	groups := &table{Columns: slices.Concat(by, []string{"n", "alpha", "se", "ci_low", "ci_high", "std_alpha", "average_r",
+	groups := &table{Columns: slices.Concat(labelColumns(labelMode, by...), []string{"n", "alpha", "se", "ci_low", "ci_high", "std_alpha", "average_r",
 		"omega", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "score_mean", "score_n"})}
 	for _, g := range out.Groups {
 		row := append(byCells(g), g.N, float64(g.Alpha.Raw), optionalJnum(g.Alpha.SE), optionalJnum(g.Alpha.CILow), optionalJnum(g.Alpha.CIHigh),
@@ -683,7 +693,7 @@ func writeScale(w io.Writer, format string, by []string, out scaleOut) error {
 	if err := groups.write(w, format); err != nil {
 		return err
 	}
-	items := &table{Columns: slices.Concat(by, []string{"item", "alpha_if_deleted", "r_drop", "mean", "sd", "n"})}
+	items := &table{Columns: slices.Concat(labelColumns(labelMode, by...), []string{"item", "alpha_if_deleted", "r_drop", "mean", "sd", "n"})}
 	for _, g := range out.Groups {
 		for _, it := range g.Items {
 			items.add(append(byCells(g), it.Item, float64(it.AlphaIfDeleted), float64(it.RDrop), float64(it.Mean), float64(it.SD), it.N)...)
