@@ -21,7 +21,8 @@ func newDemoCmd() *cobra.Command {
 		Long: `demo writes the built-in example project (two waves of a synthetic I LAG
 survey in thirteen Norwegian municipalities, with a few deliberately bad rows
 and cells) into --dir and runs the pipeline on it, printing how every input
-row was accounted for and which problems were found.`,
+row was accounted for, which problems were found, and how many indicator
+estimates were written to <dir>/out/estimates.csv and suppressed.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDemo(cmd, opts)
@@ -47,5 +48,9 @@ func runDemo(cmd *cobra.Command, opts demoOptions) error {
 	for _, p := range proj.Problems {
 		t.add(p.Source, p.Row, p.Column, p.Value, p.Level, p.What)
 	}
-	return t.write(out, formatTable)
+	if err := t.write(out, formatTable); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nIndicators (score, estimate per wave and group, disclosure control):\n")
+	return runPipeline(cmd, runOptions{config: proj.Config, quiet: opts.quiet})
 }

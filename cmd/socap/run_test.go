@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"socap/indicators/survey"
+	"socap/internal/testcsv"
+	"socap/pipeline/store"
+)
+
+// TestRunOnExample runs the pipeline on the built-in example and checks
+// estimates.csv: every cell has a status, suppressed cells carry no number
+// and say why, published cells rest on at least 10 respondents, a second run
+// writes the same file, and an estimate recomputed from the store's scores
+// and respondents with the engine directly equals the exported one.
+func TestRunOnExample(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	if code, _, stderr := runCLI(t, "demo", "--dir", dir, "--quiet"); code != exitOK {
+		t.Fatalf("demo: %s", stderr)
+	}
+	cfg := filepath.Join(dir, "socap.yaml")
+	code, stdout, stderr := runCLI(t, "run", "-c", cfg, "--quiet")
+	if code != exitOK {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	path := filepath.Join(dir, "out", "estimates.csv")
+	first := testcsv.Read(t, path)
+	col := map[string]int{}
+	for k, c := range first[0] {
+		col[c] = k
+	}
+	published, suppressed := 0, 0
+	var qolMajority float64
+	for _, r := range first[1:] {
+		switch r[col["status"]] {
+		case "published":
+			published++
+			if n, _ := strconv.Atoi(r[col["n"]]); n < 10 {
+				t.Errorf("published cell with n %d: %v", n, r)
+			}
+			if r[col["indicator"]] == "qol" && r[col["wave"]] == "1" && r[col["group_set"]] == "background" && r[col["background"]] == "1" {
+				qolMajority, _ = strconv.ParseFloat(r[col["estimate"]], 64)
+			}
+		case "primary", "secondary":
+			suppressed++
+			if r[col["estimate"]] != "" || r[col["se"]] != "" || r[col["sum_weights"]] != "" || r[col["n"]] != "" || r[col["reason"]] == "" {
+				t.Errorf("suppressed cell shows a number or no reason: %v", r)
+			}
+		default:
+			t.Errorf("cell without a status: %v", r)
+		}
+	}
+	if qolMajority == 0 {
+		t.Fatal("no published qol estimate for wave 1, background 1")
+	}
+	if published == 0 || suppressed == 0 {
+		t.Fatalf("%d published, %d suppressed cells: %s", published, suppressed, stdout)
+	}
+	if code, _, stderr := runCLI(t, "run", "-c", cfg, "--quiet"); code != exitOK {
+		t.Fatalf("second run: %s", stderr)
+	}
+	if again := testcsv.Read(t, path); len(again) != len(first) {
+		t.Errorf("second run: %d rows, first %d", len(again), len(first))
+	} else {
+		for i := range first {
+			for j := range first[i] {
+				if first[i][j] != again[i][j] {
+					t.Fatalf("second run differs at row %d column %s: %q vs %q", i, first[0][j], first[i][j], again[i][j])
+				}
+			}
+		}
+	}
+
+	// qol of wave 1 by background, recomputed from the store
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(dir, "socap.duckdb"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rows, err := st.DB().QueryContext(ctx, `SELECT s.qol, r.weight, CAST(r.stratum AS VARCHAR), CAST(r.psu AS VARCHAR), CAST(r.background AS VARCHAR)
+		FROM scores s JOIN respondents r USING (wave, id) WHERE s.wave = 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var qol, w []float64
+	var strata, psu, bg []string
+	for rows.Next() {
+		var q *float64
+		var wt float64
+		var s, p, b *string
+		if err := rows.Scan(&q, &wt, &s, &p, &b); err != nil {
+			t.Fatal(err)
+		}
+		v := math.NaN()
+		if q != nil {
+			v = *q
+		}
+		qol, w = append(qol, v), append(w, wt)
+		strata, psu, bg = append(strata, deref(s)), append(psu, deref(p)), append(bg, deref(b))
+	}
+	rows.Close()
+	f := survey.NewFrame()
+	f.AddFloat("qol", qol)
+	f.AddFloat("weight", w)
+	f.AddString("stratum", strata)
+	f.AddString("psu", psu)
+	f.AddString("background", bg)
+	d, err := survey.NewDesign(f, survey.Spec{Weights: "weight", Strata: "stratum", Clusters: []string{"psu"}, Nest: true, LonelyPSU: survey.LonelyAdjust})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := d.Estimate([]survey.Request{{Statistic: survey.Mean, Variable: "qol"}}, survey.Options{By: []string{"background"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.By["background"] == "1" && math.Abs(r.Estimate-qolMajority) > 1e-12*math.Abs(r.Estimate) {
+			t.Errorf("qol wave 1 background 1: exported %v, engine %v", qolMajority, r.Estimate)
+		}
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,333 @@
+// Package estimate is the estimate stage: every indicator of the scores
+// table, per wave and group set, estimated with the design-based engine
+// (indicators/survey) and marked by disclosure control (pipeline/disclose)
+// before it lands in the estimates table.
+//
+// The design of each wave is the codebook's design variables as
+// svydesign(ids = ~psu, strata = ~stratum, weights = ~weight, nest = TRUE):
+// PSUs within strata sampled with replacement (no finite-population
+// correction, which errs on the side of larger standard errors), a
+// stratum with a single PSU centred at the grand mean (lonely_psu
+// "adjust"). Means of 0–100 scores and of 0–10 answers are svymean,
+// shares of 0/1 values svyciprop (logit intervals), the children's
+// participation svyratio. Each estimate is made overall and for every
+// group of every group set, domains as svyby forms them.
+//
+// The estimates table has one row per indicator × wave × group set ×
+// group: indicator, wave, group_set (variables joined by "+", "all" for
+// the whole sample), one VARCHAR column per grouping variable (NULL when
+// not in the set), statistic, estimate, se, ci_low, ci_high, df, deff, cv,
+// n, sum_weights, flags, and the disclosure status and reason. A
+// suppressed cell keeps no number: estimate, se, the interval, deff, cv,
+// n and sum_weights are NULL and n_shown says "under 10".
+package estimate
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"socap/indicators"
+	"socap/indicators/core"
+	"socap/indicators/survey"
+	"socap/pipeline"
+	"socap/pipeline/disclose"
+	"socap/pipeline/score"
+	"socap/pipeline/store"
+)
+
+// Table is the name of the stage's output table.
+const Table = "estimates"
+
+// DefaultGroupSets are estimated when the project names none: the whole
+// sample, background, gender and their crossing, municipality, and
+// municipality by background. Sets naming a variable the codebook lacks
+// are left out.
+var DefaultGroupSets = [][]string{
+	{}, {"background"}, {"gender"}, {"background", "gender"},
+	{"municipality"}, {"municipality", "background"},
+}
+
+// Design variables of the builtin codebooks.
+const (
+	weightVar  = "weight"
+	stratumVar = "stratum"
+	psuVar     = "psu"
+)
+
+// Stage estimates the indicators of the scores table.
+type Stage struct {
+	// GroupSets to estimate (DefaultGroupSets when nil).
+	GroupSets [][]string
+	// Rules of disclosure control (disclose.DefaultRules when zero).
+	Rules disclose.Rules
+
+	rows   int64
+	report disclose.Report
+}
+
+// Name implements pipeline.Stage.
+func (*Stage) Name() string { return "estimate" }
+
+// RowCounts implements pipeline.RowCounter: score rows read, estimate rows written.
+func (s *Stage) RowCounts() (in, out int64) { return s.rows, int64(s.report.Totals.Cells) }
+
+// Report is the disclosure summary of the last run.
+func (s *Stage) Report() disclose.Report { return s.report }
+
+// cell is one estimate before disclosure.
+type cell struct {
+	output indicators.Output
+	wave   string
+	set    []string
+	rec    survey.Record
+	nAttr  int
+}
+
+// Run implements pipeline.Stage.
+func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
+	rules := s.Rules
+	if rules == (disclose.Rules{}) {
+		rules = disclose.DefaultRules()
+	}
+	mods, _, err := score.Build(env.Codebook, indicators.Modules, nil)
+	if err != nil {
+		return err
+	}
+	var outputs []indicators.Output
+	for _, m := range mods {
+		outputs = append(outputs, m.Outputs()...)
+	}
+	sets, groupVars := s.groupSets(env)
+	data, err := readScores(ctx, env, outputs, groupVars)
+	if err != nil {
+		return err
+	}
+	s.rows = int64(data.rows)
+	var cells []cell
+	for _, wave := range data.waves() {
+		frame, err := data.frame(wave)
+		if err != nil {
+			return fmt.Errorf("wave %s: %w", wave, err)
+		}
+		design, err := survey.NewDesign(frame, data.spec())
+		if err != nil {
+			return fmt.Errorf("wave %s: design: %w", wave, err)
+		}
+		for _, o := range outputs {
+			for _, set := range sets {
+				recs, err := design.Estimate([]survey.Request{request(o)}, survey.Options{By: set})
+				if err != nil {
+					return fmt.Errorf("wave %s: %s by %s: %w", wave, o.ID, setName(set), err)
+				}
+				for _, r := range recs {
+					c := cell{output: o, wave: wave, set: set, rec: r}
+					if o.Statistic.Kind == indicators.Proportion {
+						c.nAttr = countOnes(frame, o.Statistic.Column, set, r.By)
+					}
+					cells = append(cells, c)
+				}
+			}
+		}
+	}
+	marks, report, err := s.disclose(cells, rules)
+	if err != nil {
+		return err
+	}
+	s.report = report
+	if err := write(ctx, env.Store, groupVars, cells, marks, rules); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Log, "estimate: %d estimates of %d indicators in %d wave(s) and %d group sets; %d suppressed (%d primary, %d secondary)\n",
+		report.Totals.Cells, len(outputs), len(data.waves()), len(sets), report.Totals.Suppressed, report.Totals.Primary, report.Totals.Secondary)
+	return nil
+}
+
+// groupSets are the sets to estimate whose variables the codebook has, and
+// every grouping variable they use, sorted.
+func (s *Stage) groupSets(env *pipeline.Env) ([][]string, []string) {
+	sets := s.GroupSets
+	if sets == nil {
+		sets = DefaultGroupSets
+	}
+	var out [][]string
+	var vars []string
+	for _, set := range sets {
+		if !slices.ContainsFunc(set, func(v string) bool { return env.Codebook.Variable(v) == nil }) {
+			out = append(out, set)
+			vars = append(vars, set...)
+		}
+	}
+	slices.Sort(vars)
+	return out, slices.Compact(vars)
+}
+
+// request is the engine request that estimates output o.
+func request(o indicators.Output) survey.Request {
+	st := o.Statistic
+	switch st.Kind {
+	case indicators.Proportion:
+		return survey.Request{Statistic: survey.Prop, Variable: st.Column}
+	case indicators.Ratio:
+		return survey.Request{Statistic: survey.Ratio, Variable: st.Num, Denominator: st.Den}
+	}
+	return survey.Request{Statistic: survey.Mean, Variable: st.Column}
+}
+
+// countOnes counts the rows of the domain by (of group set) whose column is 1:
+// the respondents with the attribute, which disclosure control needs.
+func countOnes(frame *survey.Frame, column string, set []string, by map[string]string) int {
+	y, err := frame.Float(column)
+	if err != nil {
+		return 0
+	}
+	in := make([]bool, len(y))
+	for i := range in {
+		in[i] = y[i] == 1
+	}
+	for _, v := range set {
+		text, err := frame.Strings(v)
+		if err != nil {
+			return 0
+		}
+		for i := range in {
+			in[i] = in[i] && text[i] == by[v]
+		}
+	}
+	n := 0
+	for _, ok := range in {
+		if ok {
+			n++
+		}
+	}
+	return n
+}
+
+// setName names a group set as the exports do: variables joined by "+", "all"
+// for the whole sample.
+func setName(set []string) string {
+	if len(set) == 0 {
+		return "all"
+	}
+	return strings.Join(set, "+")
+}
+
+// disclose marks the cells: one disclosure table per indicator and wave.
+func (s *Stage) disclose(cells []cell, rules disclose.Rules) ([]disclose.Mark, disclose.Report, error) {
+	type key struct{ id, wave string }
+	index := map[key]int{}
+	var tables []disclose.Table
+	var at [][2]int // cell → (table, position)
+	for _, c := range cells {
+		k := key{c.output.ID, c.wave}
+		t, ok := index[k]
+		if !ok {
+			t = len(tables)
+			index[k] = t
+			kind, lo, hi := disclose.Mean, 0.0, 0.0
+			switch c.output.Statistic.Kind {
+			case indicators.Proportion:
+				kind = disclose.Proportion
+			case indicators.Mean:
+				lo, hi = unitRange(c.output.Unit)
+			}
+			tables = append(tables, disclose.Table{Indicator: c.output.ID, Wave: c.wave, Kind: kind, Min: lo, Max: hi})
+		}
+		vals := make([]string, len(c.set))
+		for j, v := range c.set {
+			vals[j] = c.rec.By[v]
+		}
+		at = append(at, [2]int{t, len(tables[t].Cells)})
+		tables[t].Cells = append(tables[t].Cells, disclose.Cell{Vars: c.set, Values: vals, N: int(c.rec.N), NAttr: c.nAttr,
+			Estimate: c.rec.Estimate, SumWeights: c.rec.SumWeights})
+	}
+	marked, report, err := disclose.Apply(tables, rules)
+	if err != nil {
+		return nil, report, err
+	}
+	marks := make([]disclose.Mark, len(cells))
+	for i, p := range at {
+		marks[i] = marked[p[0]][p[1]]
+	}
+	return marks, report, nil
+}
+
+// unitRange is the range of a mean's values, which bounds what an attacker
+// knows of a suppressed cell; 0, 0 (unbounded) for other units.
+func unitRange(u indicators.Unit) (lo, hi float64) {
+	switch u.ID {
+	case core.POMP.ID:
+		return 0, 100
+	case core.ScaleTo10.ID:
+		return 0, 10
+	}
+	return 0, 0
+}
+
+// write replaces the estimates table in one transaction.
+func write(ctx context.Context, st *store.Store, groupVars []string, cells []cell, marks []disclose.Mark, rules disclose.Rules) error {
+	defs := []string{"indicator VARCHAR", "wave VARCHAR", "group_set VARCHAR"}
+	for _, v := range groupVars {
+		defs = append(defs, store.QuoteIdent(v)+" VARCHAR")
+	}
+	defs = append(defs, "statistic VARCHAR", "estimate DOUBLE", "se DOUBLE", "ci_low DOUBLE", "ci_high DOUBLE", "df DOUBLE",
+		"deff DOUBLE", "cv DOUBLE", "n BIGINT", "n_shown VARCHAR", "sum_weights DOUBLE", "flags VARCHAR", "status VARCHAR", "reason VARCHAR")
+	err := st.WithConn(ctx, func(c *store.Conn) error {
+		if _, err := c.Exec("DROP TABLE IF EXISTS " + Table); err != nil {
+			return err
+		}
+		if _, err := c.Exec("CREATE TABLE " + Table + " (" + strings.Join(defs, ", ") + ")"); err != nil {
+			return err
+		}
+		return c.Append(Table, func(add func(...driver.Value) error) error {
+			for i, cl := range cells {
+				if err := add(row(cl, marks[i], groupVars, rules)...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("write %s: %w", Table, err)
+	}
+	return nil
+}
+
+// row is a cell's values in the table's column order; a suppressed cell keeps
+// no number.
+func row(c cell, m disclose.Mark, groupVars []string, rules disclose.Rules) []driver.Value {
+	r := c.rec
+	v := []driver.Value{c.output.ID, c.wave, setName(c.set)}
+	for _, g := range groupVars {
+		if slices.Contains(c.set, g) {
+			v = append(v, r.By[g])
+		} else {
+			v = append(v, nil)
+		}
+	}
+	num := func(x float64) driver.Value {
+		if !m.Publishable() || math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil
+		}
+		return x
+	}
+	var n driver.Value = r.N
+	if !m.Publishable() {
+		n = nil
+	}
+	v = append(v, string(r.Statistic), num(r.Estimate), num(r.SE), num(r.CILow), num(r.CIHigh), r.DF,
+		num(r.Deff), num(r.CV), n, disclose.ShowN(int(r.N), m, rules), num(r.SumWeights), strings.Join(r.Flags, " "),
+		m.Status.String(), nullIfEmpty(m.Reason))
+	return v
+}
+
+func nullIfEmpty(s string) driver.Value {
+	if s == "" {
+		return nil
+	}
+	return s
+}
