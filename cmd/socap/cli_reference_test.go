@@ -178,3 +178,34 @@ func TestCompleteCases(t *testing.T) {
 		t.Error("per-variable missing values give the complete-case estimates: the test data has no row missing only one variable")
 	}
 }
+
+// TestMarginsFixedCovariates: --margins-fixed gives gradᵀ V(β̂) grad (R, delta method on
+// svyglm's coefficients); the default unconditional SE also counts the covariates'
+// sampling and differs.
+func TestMarginsFixedCovariates(t *testing.T) {
+	data := shareddata.Path(t, "ess9no/ESS9NO.csv")
+	ref := cliReference(t)
+	args := append([]string{"glm", data, "--family", "quasibinomial", "--formula", "pdwrk ~ ppltrst + agea", "--margins", "ppltrst", "--format", "json"}, essDesign...)
+	se := func(extra ...string) (float64, float64) {
+		code, stdout, stderr := runCLI(t, append(args, extra...)...)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		var res struct {
+			Margins []struct {
+				Estimate float64 `json:"estimate"`
+				SE       float64 `json:"se"`
+			} `json:"marginal_effects"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &res); err != nil || len(res.Margins) != 1 {
+			t.Fatalf("%v: %s", err, stdout)
+		}
+		return res.Margins[0].Estimate, res.Margins[0].SE
+	}
+	est, fixed := se("--margins-fixed")
+	checkRef(t, ref, "margins_fixed|ppltrst|estimate", &est)
+	checkRef(t, ref, "margins_fixed|ppltrst|se", &fixed)
+	if _, uncond := se(); uncond == fixed {
+		t.Errorf("unconditional SE %v equals the fixed-covariate one", uncond)
+	}
+}
