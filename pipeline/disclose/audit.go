@@ -133,7 +133,7 @@ func (tb *tableState) audit(sens []int32) []Exposure {
 			m = tb.newLP(comp[root])
 			models[root] = m
 		}
-		e := tb.exposure(m, s)
+		e := tb.exposure(m, s, false)
 		e.Cell, e.Label = cs.in, cs.label
 		out = append(out, e)
 	}

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Rules are the disclosure rules of socap.yaml's disclosure: section.
@@ -163,14 +165,32 @@ func Apply(tables []Table, rules Rules) ([][]Mark, Report, error) {
 	marked := make([][]Mark, len(tables))
 	rep := Report{Rules: rules}
 	byInd := map[string]*Summary{}
+	// Tables are independent: protect them in parallel, collect in order.
+	unprotected := make([][]string, len(tables))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				tb := newTableState(&tables[i], rules)
+				tb.protectAll()
+				marked[i] = tb.marks()
+				for _, c := range tb.unprotected {
+					unprotected[i] = append(unprotected[i], tableLabel(&tables[i])+": "+tb.cells[c].label)
+				}
+			}
+		}()
+	}
 	for i := range tables {
-		tb := newTableState(&tables[i], rules)
-		tb.protectAll()
-		marked[i] = tb.marks()
-		rep.Unprotected += len(tb.unprotected)
-		for _, c := range tb.unprotected {
-			rep.UnprotectedCells = append(rep.UnprotectedCells, tableLabel(&tables[i])+": "+tb.cells[c].label)
-		}
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	for i := range tables {
+		rep.Unprotected += len(unprotected[i])
+		rep.UnprotectedCells = append(rep.UnprotectedCells, unprotected[i]...)
 		s := byInd[tables[i].Indicator]
 		if s == nil {
 			s = &Summary{Indicator: tables[i].Indicator}

@@ -334,26 +334,32 @@ func basisOf(a *mat.Dense, x []float64) []int {
 }
 
 // exposure is the attacker's interval of a sensitive cell within model m
-// and whether it is wide enough.
-func (tb *tableState) exposure(m *lpModel, c int32) (e Exposure) {
+// and whether it is wide enough; with quick it stops at the first interval
+// that is not.
+func (tb *tableState) exposure(m *lpModel, c int32, quick bool) (e Exposure) {
 	cs := &tb.cells[c]
 	e.SumWeights, e.Total = cs.sw, cs.t
 	e.NeedSumWeights, e.NeedTotal, e.NeedComplement = tb.need(cs)
-	e.SumWeightsLow, e.SumWeightsHigh, e.Err = m.interval(c, 0)
-	if e.Err == nil {
-		e.TotalLow, e.TotalHigh, e.Err = m.interval(c, 1)
+	plo, phi := tb.tPrior()
+	e.Protected = true
+	check := func(q int, x, h, lo, hi float64, l, u *float64) bool {
+		if e.Err != nil {
+			return false
+		}
+		*l, *u, e.Err = m.interval(c, q)
+		ok := e.Err == nil && wide(*l, *u, x, h, lo, hi)
+		e.Protected = e.Protected && ok
+		return ok || !quick
 	}
-	if e.Err == nil && tb.bounded {
+	_ = check(0, cs.sw, e.NeedSumWeights, 0, math.Inf(1), &e.SumWeightsLow, &e.SumWeightsHigh) &&
+		check(1, cs.t, e.NeedTotal, plo, phi, &e.TotalLow, &e.TotalHigh) &&
+		(!tb.bounded || check(2, tb.hi*cs.sw-cs.t, e.NeedComplement, 0, math.Inf(1), &e.ComplementLow, &e.ComplementHigh))
+	if tb.bounded {
 		e.Complement = tb.hi*cs.sw - cs.t
-		e.ComplementLow, e.ComplementHigh, e.Err = m.interval(c, 2)
 	}
 	if e.Err != nil {
-		return e
+		e.Protected = false
 	}
-	plo, phi := tb.tPrior()
-	e.Protected = wide(e.SumWeightsLow, e.SumWeightsHigh, cs.sw, e.NeedSumWeights, 0, math.Inf(1)) &&
-		wide(e.TotalLow, e.TotalHigh, cs.t, e.NeedTotal, plo, phi) &&
-		(!tb.bounded || wide(e.ComplementLow, e.ComplementHigh, e.Complement, e.NeedComplement, 0, math.Inf(1)))
 	return e
 }
 

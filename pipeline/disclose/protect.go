@@ -53,12 +53,18 @@ func (tb *tableState) protect(s int32) bool {
 		return true // linked to no other cell
 	}
 	area := tb.startArea(s)
+	tried := map[string]bool{}
+	// A cube whose corners are all suppressed already may prove s safe
+	// without a linear program; failing that, the suppressed cells around
+	// s may protect it together (only worth asking when there are any).
+	if cube, cost, ok := tb.bestCube(s, tried); ok && cost < 1 && tb.certifies(s, cube) {
+		return true
+	}
 	if tb.safe(s, area) {
 		return true
 	}
-	tried := map[string]bool{}
 	for round := 0; round < maxRounds; round++ {
-		cube, ok := tb.bestCube(s, tried)
+		cube, _, ok := tb.bestCube(s, tried)
 		if !ok {
 			break
 		}
@@ -73,7 +79,7 @@ func (tb *tableState) protect(s int32) bool {
 				area[d] = addLevel(area[d], o.lvl)
 			}
 		}
-		if tb.safe(s, area) {
+		if tb.certifies(s, cube) || tb.safe(s, area) {
 			return true
 		}
 	}
@@ -201,8 +207,9 @@ func (tb *tableState) safe(s int32, area [][]int32) bool {
 			unk = append(unk, c)
 		}
 	}
-	return tb.exposure(tb.newLP(unk), s).Protected
+	return tb.exposure(tb.newLP(unk), s, true).Protected
 }
+
 
 // neighbour is the cell s with coordinate d changed to l, if any.
 func (tb *tableState) neighbour(s int32, d int, l int32) (int32, bool) {
@@ -215,7 +222,7 @@ func (tb *tableState) neighbour(s int32, d int, l int32) (int32, bool) {
 // bestCube chooses the cube whose corners not yet suppressed hold the
 // fewest respondents, among those whose corners all exist and have room for
 // the protection; ties go to the first in the order of levels.
-func (tb *tableState) bestCube(s int32, tried map[string]bool) ([]cubeOpt, bool) {
+func (tb *tableState) bestCube(s int32, tried map[string]bool) ([]cubeOpt, float64, bool) {
 	cs := &tb.cells[s]
 	k := 5
 	switch {
@@ -302,7 +309,97 @@ func (tb *tableState) bestCube(s int32, tried map[string]bool) ([]cubeOpt, bool)
 			break
 		}
 	}
-	return best, best != nil
+	return best, bestCost, best != nil
+}
+
+// certifies reports whether the cube alone proves s protected: all its
+// corners exist and are suppressed, and moving them along the cube's signs
+// by the protection keeps every corner within what the attacker knows
+// (sw ≥ 0, min·sw ≤ t ≤ max·sw). Such a move leaves every published cell
+// and every relation as it is, so the attacker cannot tell the moved table
+// from the true one: s's interval reaches the protection on each side.
+// For each requirement a few directions (a change a of sums of weights and
+// b of totals) are tried; the linear program decides when none fits.
+func (tb *tableState) certifies(s int32, cube []cubeOpt) bool {
+	type corner struct {
+		c    int32
+		sign float64
+	}
+	var corners []corner
+	ok := true
+	tb.forCorners(s, cube, func(c int32, _ bool) {
+		if c < 0 || !tb.suppressed(c) {
+			ok = false
+			return
+		}
+		sign := 1.0
+		for d, o := range cube {
+			if o.diff && tb.cells[c].coords[d] == o.lvl {
+				sign = -sign
+			}
+		}
+		corners = append(corners, corner{c, sign})
+	})
+	if !ok {
+		return false
+	}
+	cs := &tb.cells[s]
+	if !(cs.sw > 0) {
+		return false
+	}
+	lo, hi := tb.lo, tb.hi
+	fits := func(dir, a, b float64) bool {
+		for _, k := range corners {
+			cc := &tb.cells[k.c]
+			da, db := dir*k.sign*a, dir*k.sign*b
+			tol := 1e-9 * (cc.sw + 1)
+			if cc.sw+da < -tol {
+				return false
+			}
+			if tb.bounded && (cc.t-lo*cc.sw+db-lo*da < -tol*(hi-lo) || hi*cc.sw-cc.t+hi*da-db < -tol*(hi-lo)) {
+				return false
+			}
+		}
+		return true
+	}
+	// both: the move of size (a, b) fits up, and down scaled by f (the
+	// requirement below reaches only as far as what is known beforehand).
+	both := func(f float64, dirs [][2]float64) bool {
+		for _, ab := range dirs {
+			if fits(1, ab[0], ab[1]) && (f <= 0 || fits(-1, f*ab[0], f*ab[1])) {
+				return true
+			}
+		}
+		return false
+	}
+	down := func(x, h, prior float64) float64 {
+		if h <= 0 {
+			return 0
+		}
+		return math.Min(1, (x-prior)/h)
+	}
+	hSW, hT, hC := tb.need(cs)
+	if !tb.bounded {
+		return both(1, [][2]float64{{hSW, 0}, {hSW, hSW * cs.t / cs.sw}}) && both(1, [][2]float64{{0, hT}})
+	}
+	mid, est := (lo+hi)/2, cs.t/cs.sw
+	plo, _ := tb.tPrior()
+	comp := hi*cs.sw - cs.t
+	if !both(1, [][2]float64{{hSW, hSW * est}, {hSW, hSW * mid}, {hSW, hSW * lo}, {hSW, hSW * hi}}) {
+		return false
+	}
+	// The total moves by b; down only as far as it is above what is known.
+	dirs := [][2]float64{{0, hT}}
+	for _, m := range []float64{hi, mid, est} {
+		if m > 0 {
+			dirs = append(dirs, [2]float64{hT / m, hT})
+		}
+	}
+	if !both(down(cs.t, hT, plo), dirs) {
+		return false
+	}
+	// The complement hi·a − b moves by hC; down only while it is above 0.
+	return both(down(comp, hC, 0), [][2]float64{{0, -hC}, {hC / (hi - lo), hC * lo / (hi - lo)}})
 }
 
 // badCorner is the cost of a corner that cannot move far enough: more than
