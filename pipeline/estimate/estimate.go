@@ -67,6 +67,16 @@ type Stage struct {
 
 	rows   int64
 	report disclose.Report
+	// tables and marked are the last run's disclosure input and output, for Audit.
+	tables []disclose.Table
+	marked [][]disclose.Mark
+}
+
+// Audit attacks the last run's published cells as an intruder would
+// (disclose.Audit: linear programming over each table's additive
+// relations) and returns what can be learnt of every sensitive cell.
+func (s *Stage) Audit() ([]disclose.Exposure, error) {
+	return disclose.Audit(s.tables, s.marked, s.report.Rules)
 }
 
 // Name implements pipeline.Stage.
@@ -248,6 +258,7 @@ func (s *Stage) disclose(cells []cell, rules disclose.Rules) ([]disclose.Mark, d
 	if err != nil {
 		return nil, report, err
 	}
+	s.tables, s.marked = tables, marked
 	marks := make([]disclose.Mark, len(cells))
 	for i, p := range at {
 		marks[i] = marked[p[0]][p[1]]

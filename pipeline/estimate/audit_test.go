@@ -1,0 +1,64 @@
+package estimate_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"socap/pipeline"
+	"socap/pipeline/codebook"
+	"socap/pipeline/estimate"
+	"socap/pipeline/example"
+	"socap/pipeline/harmonize"
+	"socap/pipeline/ingest"
+	"socap/pipeline/score"
+	"socap/pipeline/store"
+)
+
+// TestAttackerOnExample runs the pipeline on the built-in example and attacks
+// its published estimates: no sensitive cell's sum of weights or weighted total
+// may be narrowed to within the protection level.
+func TestAttackerOnExample(t *testing.T) {
+	ctx := context.Background()
+	proj, err := example.Write(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pipeline.LoadConfig(proj.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, err := codebook.Load(cfg.Resolve(cfg.Codebook))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, "", store.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	env := &pipeline.Env{Store: st, Config: cfg, Codebook: cb, Log: &strings.Builder{}, Now: func() time.Time { return time.Unix(0, 0) }}
+	est := &estimate.Stage{}
+	if err := pipeline.Run(ctx, env, &ingest.Stage{}, &harmonize.Stage{}, &score.Stage{}, est); err != nil {
+		t.Fatal(err)
+	}
+	exposures, err := est.Audit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(exposures) == 0 {
+		t.Fatal("no sensitive cell in the example: the attack tests nothing")
+	}
+	bad := 0
+	for _, e := range exposures {
+		if !e.Protected {
+			bad++
+			if bad <= 5 {
+				t.Errorf("%s: sum of weights %v in [%v, %v], total %v in [%v, %v], published %v, err %v", e.Label,
+					e.SumWeights, e.SumWeightsLow, e.SumWeightsHigh, e.Total, e.TotalLow, e.TotalHigh, e.Published, e.Err)
+			}
+		}
+	}
+	t.Logf("%d sensitive cells attacked, %d not protected", len(exposures), bad)
+}
