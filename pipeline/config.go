@@ -24,6 +24,8 @@ type Config struct {
 	Language string   `yaml:"language"`
 	Engine   Engine   `yaml:"engine"`
 	Sources  []Source `yaml:"sources"`
+	// Disclosure holds the disclosure-control rules (pipeline/disclose).
+	Disclosure Disclosure `yaml:"disclosure"`
 
 	// Dir is the directory of socap.yaml; relative paths resolve against it.
 	Dir string `yaml:"-"`
@@ -35,6 +37,16 @@ type Config struct {
 type Engine struct {
 	Threads     int    `yaml:"threads"`
 	MemoryLimit string `yaml:"memory_limit"`
+}
+
+// Disclosure is socap.yaml's disclosure: section: a cell resting on fewer
+// than MinN respondents, or a proportion with fewer than MinCount with or
+// without the attribute, is suppressed, and further cells so that none can
+// be narrowed to within ±Protection of its value. Defaults 10, 3, 0.20.
+type Disclosure struct {
+	MinN       int     `yaml:"min_n"`
+	MinCount   int     `yaml:"min_count"`
+	Protection float64 `yaml:"protection"`
 }
 
 // Source is one input file: one wave of one survey.
@@ -91,6 +103,16 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 	}
 	if c.Language == "" {
 		c.Language = "nb"
+	}
+	// The schema refuses 0, so 0 means the key was left out.
+	if c.Disclosure.MinN == 0 {
+		c.Disclosure.MinN = 10
+	}
+	if c.Disclosure.MinCount == 0 {
+		c.Disclosure.MinCount = 3
+	}
+	if c.Disclosure.Protection == 0 {
+		c.Disclosure.Protection = 0.20
 	}
 	return &c, nil
 }

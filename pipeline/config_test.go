@@ -69,3 +69,26 @@ func TestBadConfigs(t *testing.T) {
 		})
 	}
 }
+
+func TestDisclosureConfig(t *testing.T) {
+	base := "project: p\ncodebook: builtin:demo\nsources:\n  - {id: w1, path: w1.csv, wave: 1}\n"
+	c, err := ParseConfig("socap.yaml", []byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Disclosure{MinN: 10, MinCount: 3, Protection: 0.20}); c.Disclosure != want {
+		t.Errorf("default disclosure = %+v, want %+v", c.Disclosure, want)
+	}
+	c, err = ParseConfig("socap.yaml", []byte(base+"disclosure: {min_n: 20, protection: 0.3}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Disclosure{MinN: 20, MinCount: 3, Protection: 0.3}); c.Disclosure != want {
+		t.Errorf("disclosure = %+v, want %+v", c.Disclosure, want)
+	}
+	for _, bad := range []string{"{min_n: 0}", "{min_count: -1}", "{protection: 1.5}", "{protection: 0}", "{min_n: 5.5}", "{minn: 5}"} {
+		if _, err := ParseConfig("socap.yaml", []byte(base+"disclosure: "+bad+"\n")); err == nil {
+			t.Errorf("disclosure: %s accepted", bad)
+		}
+	}
+}

@@ -223,8 +223,8 @@ func TestAttacker(t *testing.T) {
 			sw, tot := c.SumWeights, c.Estimate*c.SumWeights
 			comp := (at.lo+at.span)*sw - tot
 			// The protection: ±20 % of each value, and for the totals at
-			// least the weight of 3 average respondents times the range.
-			floor := float64(rules.MinCount) * at.span * sw / float64(c.N)
+			// least the weight of one average respondent times the range.
+			floor := at.span * sw / float64(c.N)
 			hSW := rules.Protection * sw
 			hT := math.Max(rules.Protection*math.Abs(tot), floor)
 			hC := math.Max(rules.Protection*math.Abs(comp), floor)

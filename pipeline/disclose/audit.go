@@ -22,9 +22,35 @@ type Exposure struct {
 	// Published is true when the marks publish the sensitive cell itself.
 	Published bool
 	Protected bool
+	// Exact is false when the cell's linked suppressed cells were too many
+	// for one program and only the nearest were taken as unknown: the
+	// intervals are then narrower than a real attacker's (a cell found
+	// protected is protected).
+	Exact bool
 	// Err is set when the linear program failed; the cell then counts as
 	// not protected.
 	Err error
+}
+
+// auditExact bounds the unknowns of one audit program (gonum's simplex is
+// dense).
+const auditExact = 120
+
+// nearest lists the k suppressed cells of comp nearest s: fewest
+// coordinates different, then in table order.
+func (tb *tableState) nearest(s int32, comp []int32, k int) []int32 {
+	dist := func(c int32) int {
+		n := 0
+		for d, x := range tb.cells[c].coords {
+			if x != tb.cells[s].coords[d] {
+				n++
+			}
+		}
+		return n
+	}
+	out := append([]int32(nil), comp...)
+	sort.SliceStable(out, func(a, b int) bool { return dist(out[a]) < dist(out[b]) })
+	return out[:k]
 }
 
 // Audit attacks marked tables as an intruder who knows every published
@@ -47,8 +73,9 @@ type Exposure struct {
 //
 // Audit does not trust the marks: it finds the sensitive cells from the
 // rules, and a sensitive cell marked publishable is reported unprotected.
-// Its programs cover the whole connected set of suppressed cells, so it
-// is exact but slower than Apply, which checks neighbourhoods.
+// Its programs cover the whole connected set of suppressed cells (exact,
+// but slower than Apply, which checks neighbourhoods) up to 120 cells;
+// beyond that, the 120 nearest in the table (Exposure.Exact is false).
 func Audit(tables []Table, marked [][]Mark, rules Rules) ([]Exposure, error) {
 	if err := rules.Check(); err != nil {
 		return nil, err
@@ -128,13 +155,19 @@ func (tb *tableState) audit(sens []int32) []Exposure {
 			continue
 		}
 		root := find(s)
-		m := models[root]
-		if m == nil {
-			m = tb.newLP(comp[root])
-			models[root] = m
+		var m *lpModel
+		exact := len(comp[root]) <= auditExact
+		if exact {
+			m = models[root]
+			if m == nil {
+				m = tb.newLP(comp[root])
+				models[root] = m
+			}
+		} else {
+			m = tb.newLP(tb.nearest(s, comp[root], auditExact))
 		}
 		e := tb.exposure(m, s, false)
-		e.Cell, e.Label = cs.in, cs.label
+		e.Cell, e.Label, e.Exact = cs.in, cs.label, exact
 		out = append(out, e)
 	}
 	return out

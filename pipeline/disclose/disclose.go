@@ -140,7 +140,7 @@ type Report struct {
 
 // Summary counts cells and information loss for one indicator or all.
 type Summary struct {
-	Indicator                              string
+	Indicator                             string
 	Cells, Suppressed, Primary, Secondary int
 	// CellShare is Suppressed / Cells.
 	CellShare float64

@@ -138,8 +138,142 @@ func (tb *tableState) newLP(unk []int32) *lpModel {
 			}
 			m.b[i] = r[ncol]
 		}
+		// The true values are a feasible point; a vertex found from it
+		// spares the simplex method its first phase.
+		x := make([]float64, 0, kept)
+		for j, z := range m.zero {
+			if !z {
+				x = append(x, m.truth(tb, j))
+			}
+		}
+		m.basis = vertexFrom(m.a, x)
 	}
 	return m
+}
+
+// truth is column j's value at the true table.
+func (m *lpModel) truth(tb *tableState, j int) float64 {
+	n := len(m.unk)
+	c := &tb.cells[m.unk[j%n]]
+	switch {
+	case j < n:
+		return c.sw / m.swScale
+	case m.bounded && j < 2*n:
+		return (c.t - tb.lo*c.sw) / m.tScale
+	case m.bounded:
+		return (tb.hi*c.sw - c.t) / m.tScale
+	case j < 2*n:
+		return math.Max(c.t, 0) / m.tScale
+	}
+	return math.Max(-c.t, 0) / m.tScale
+}
+
+// vertexFrom moves the feasible point x (Ax = b, x ≥ 0) to a vertex of the
+// feasible set and returns its basis, nil if that fails: while the columns
+// of x's non-zero entries are dependent, step along a null vector of them
+// until one more entry reaches 0 (the purification step of interior-point
+// crossover).
+func vertexFrom(a *mat.Dense, x []float64) []int {
+	rows, cols := a.Dims()
+	x = append([]float64(nil), x...)
+	for j := range x {
+		if x[j] < 1e-13 {
+			x[j] = 0
+		}
+	}
+	for iter := 0; iter <= cols; iter++ {
+		var supp []int
+		for j, v := range x {
+			if v > 0 {
+				supp = append(supp, j)
+			}
+		}
+		z := nullVector(a, supp)
+		if z == nil {
+			return basisOf(a, x)
+		}
+		neg := false
+		for _, v := range z {
+			neg = neg || v < 0
+		}
+		if !neg {
+			for i := range z {
+				z[i] = -z[i]
+			}
+		}
+		step, at := math.Inf(1), -1
+		for i, v := range z {
+			if v < 0 {
+				if r := x[supp[i]] / -v; r < step {
+					step, at = r, i
+				}
+			}
+		}
+		for i, v := range z {
+			x[supp[i]] += step * v
+			if x[supp[i]] < 1e-13 {
+				x[supp[i]] = 0
+			}
+		}
+		x[supp[at]] = 0
+	}
+	_ = rows
+	return nil
+}
+
+// nullVector returns z ≠ 0 with Σ_i z_i·A[:, cols[i]] = 0, nil when those
+// columns are independent (Gaussian elimination with partial pivoting).
+func nullVector(a *mat.Dense, cols []int) []float64 {
+	rows, _ := a.Dims()
+	k := len(cols)
+	if k == 0 {
+		return nil
+	}
+	m := make([][]float64, rows)
+	for i := range m {
+		m[i] = make([]float64, k)
+		for c, j := range cols {
+			m[i][c] = a.At(i, j)
+		}
+	}
+	var pivCol []int
+	r := 0
+	free := -1
+	for c := 0; c < k; c++ {
+		best, bv := -1, 1e-10
+		for i := r; i < rows; i++ {
+			if v := math.Abs(m[i][c]); v > bv {
+				best, bv = i, v
+			}
+		}
+		if best < 0 {
+			free = c
+			break
+		}
+		m[r], m[best] = m[best], m[r]
+		for i := 0; i < rows; i++ {
+			if i == r || m[i][c] == 0 {
+				continue
+			}
+			f := m[i][c] / m[r][c]
+			for cc := c; cc < k; cc++ {
+				m[i][cc] -= f * m[r][cc]
+			}
+		}
+		pivCol = append(pivCol, c)
+		r++
+	}
+	if free < 0 {
+		return nil
+	}
+	// Reduced form: row i has its pivot in column pivCol[i] and zeros in
+	// the other pivot columns, so z_piv = −m[i][free]/m[i][piv], z_free = 1.
+	z := make([]float64, k)
+	z[free] = 1
+	for i, c := range pivCol {
+		z[c] = -m[i][free] / m[i][c]
+	}
+	return z
 }
 
 // echelon drops linearly dependent rows (Gaussian elimination with partial

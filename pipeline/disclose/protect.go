@@ -154,7 +154,7 @@ func (tb *tableState) startArea(s int32) [][]int32 {
 			area[d] = append(area[d], tb.total[d])
 		}
 		added := 0
-		for l := int32(0); l < tb.total[d] && added < 2; l++ {
+		for l := int32(0); l < tb.total[d] && added < startNeighbours; l++ {
 			if l == cs.coords[d] {
 				continue
 			}
@@ -209,7 +209,6 @@ func (tb *tableState) safe(s int32, area [][]int32) bool {
 	}
 	return tb.exposure(tb.newLP(unk), s, true).Protected
 }
-
 
 // neighbour is the cell s with coordinate d changed to l, if any.
 func (tb *tableState) neighbour(s int32, d int, l int32) (int32, bool) {
@@ -468,3 +467,8 @@ func (tb *tableState) forCorners(s int32, cube []cubeOpt, f func(c int32, presen
 		}
 	}
 }
+
+// startNeighbours is how many suppressed neighbours per dimension the first
+// neighbourhood takes in (more find protection already there, but make
+// the linear programs larger).
+const startNeighbours = 1

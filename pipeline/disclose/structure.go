@@ -270,8 +270,8 @@ func (tb *tableState) suppressed(i int32) bool { return tb.cells[i].status != Pu
 // for a bounded statistic, complement total (c = max·sw − t: for a
 // proportion, the weighted count without the attribute) to: Protection
 // times the value, but for a total or complement at least the weight of
-// MinCount average respondents times the range, so that a proportion of 0
-// or 1 cannot be pinned down.
+// one average respondent times the range, so that a proportion of 0 or 1
+// cannot be pinned down either.
 func (tb *tableState) need(c *cellState) (sw, t, comp float64) {
 	p := tb.rules.Protection
 	sw = p * c.sw
@@ -279,7 +279,7 @@ func (tb *tableState) need(c *cellState) (sw, t, comp float64) {
 	if tb.bounded {
 		comp = p * math.Abs(tb.hi*c.sw-c.t)
 		if c.n > 0 {
-			floor := float64(tb.rules.MinCount) * (tb.hi - tb.lo) * c.sw / float64(c.n)
+			floor := (tb.hi - tb.lo) * c.sw / float64(c.n)
 			t = math.Max(t, floor)
 			comp = math.Max(comp, floor)
 		}
