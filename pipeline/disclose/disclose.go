@@ -167,6 +167,7 @@ func Apply(tables []Table, rules Rules) ([][]Mark, Report, error) {
 	byInd := map[string]*Summary{}
 	// Tables are independent: protect them in parallel, collect in order.
 	unprotected := make([][]string, len(tables))
+	parts := make([]Summary, len(tables)) // per table, summed in canonical cell order
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
@@ -177,6 +178,10 @@ func Apply(tables []Table, rules Rules) ([][]Mark, Report, error) {
 				tb := newTableState(&tables[i], rules)
 				tb.protectAll()
 				marked[i] = tb.marks()
+				parts[i].Indicator = tables[i].Indicator
+				for _, c := range tb.cells {
+					parts[i].add(marked[i][c.in], tables[i].Cells[c.in].SumWeights)
+				}
 				for _, c := range tb.unprotected {
 					unprotected[i] = append(unprotected[i], tableLabel(&tables[i])+": "+tb.cells[c].label)
 				}
@@ -191,15 +196,30 @@ func Apply(tables []Table, rules Rules) ([][]Mark, Report, error) {
 	for i := range tables {
 		rep.Unprotected += len(unprotected[i])
 		rep.UnprotectedCells = append(rep.UnprotectedCells, unprotected[i]...)
-		s := byInd[tables[i].Indicator]
+	}
+	// Sum the tables in an order of their own, not the input's, so that the
+	// shares come out the same to the last bit.
+	sort.Slice(parts, func(a, b int) bool {
+		pa, pb := parts[a], parts[b]
+		if pa.Indicator != pb.Indicator {
+			return pa.Indicator < pb.Indicator
+		}
+		if pa.sw != pb.sw {
+			return pa.sw < pb.sw
+		}
+		if pa.swSupp != pb.swSupp {
+			return pa.swSupp < pb.swSupp
+		}
+		return pa.Cells < pb.Cells
+	})
+	for _, p := range parts {
+		s := byInd[p.Indicator]
 		if s == nil {
-			s = &Summary{Indicator: tables[i].Indicator}
-			byInd[tables[i].Indicator] = s
+			s = &Summary{Indicator: p.Indicator}
+			byInd[p.Indicator] = s
 		}
-		for j, c := range tables[i].Cells {
-			s.add(marked[i][j], c.SumWeights)
-			rep.Totals.add(marked[i][j], c.SumWeights)
-		}
+		s.merge(p)
+		rep.Totals.merge(p)
 	}
 	for _, s := range byInd {
 		s.finish()
@@ -227,6 +247,15 @@ func (s *Summary) add(m Mark, sw float64) {
 	}
 	s.Suppressed++
 	s.swSupp += sw
+}
+
+func (s *Summary) merge(o Summary) {
+	s.Cells += o.Cells
+	s.Suppressed += o.Suppressed
+	s.Primary += o.Primary
+	s.Secondary += o.Secondary
+	s.sw += o.sw
+	s.swSupp += o.swSupp
 }
 
 func (s *Summary) finish() {
