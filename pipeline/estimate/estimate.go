@@ -62,7 +62,8 @@ const (
 type Stage struct {
 	// GroupSets to estimate (DefaultGroupSets when nil).
 	GroupSets [][]string
-	// Rules of disclosure control (disclose.DefaultRules when zero).
+	// Rules of disclosure control (when zero: socap.yaml's disclosure:
+	// section, whose defaults are disclose.DefaultRules).
 	Rules disclose.Rules
 
 	rows   int64
@@ -100,6 +101,10 @@ type cell struct {
 // Run implements pipeline.Stage.
 func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 	rules := s.Rules
+	if rules == (disclose.Rules{}) && env.Config != nil {
+		d := env.Config.Disclosure
+		rules = disclose.Rules{MinN: d.MinN, MinCount: d.MinCount, Protection: d.Protection}
+	}
 	if rules == (disclose.Rules{}) {
 		rules = disclose.DefaultRules()
 	}
@@ -150,6 +155,10 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 	s.report = report
 	if err := write(ctx, env.Store, groupVars, cells, marks, rules); err != nil {
 		return err
+	}
+	if report.Unprotected > 0 {
+		fmt.Fprintf(env.Log, "estimate: warning: %d suppressed cell(s) could not be fully protected against subtraction: %s\n",
+			report.Unprotected, strings.Join(report.UnprotectedCells, "; "))
 	}
 	fmt.Fprintf(env.Log, "estimate: %d estimates of %d indicators in %d wave(s) and %d group sets; %d suppressed (%d primary, %d secondary)\n",
 		report.Totals.Cells, len(outputs), len(data.waves()), len(sets), report.Totals.Suppressed, report.Totals.Primary, report.Totals.Secondary)
