@@ -27,8 +27,8 @@ func cliReference(t *testing.T) map[string]float64 {
 	return ref
 }
 
-// estimateJSON runs socap estimate with --format json and returns its estimates.
-func estimateJSON(t *testing.T, args ...string) []struct {
+// estimateRecord is one record of socap estimate's JSON output.
+type estimateRecord struct {
 	Variable   string            `json:"variable"`
 	By         map[string]string `json:"by"`
 	ByLabels   map[string]string `json:"by_labels"`
@@ -39,25 +39,17 @@ func estimateJSON(t *testing.T, args ...string) []struct {
 	CILow      *float64          `json:"ci_low"`
 	CIHigh     *float64          `json:"ci_high"`
 	Flags      []string          `json:"flags"`
-} {
+}
+
+// estimateJSON runs socap estimate with --format json and returns its estimates.
+func estimateJSON(t *testing.T, args ...string) []estimateRecord {
 	t.Helper()
 	code, stdout, stderr := runCLI(t, append(append([]string{"estimate"}, args...), "--format", "json")...)
 	if code != exitOK {
 		t.Fatalf("estimate %v: exit %d: %s", args, code, stderr)
 	}
 	var res struct {
-		Estimates []struct {
-			Variable   string            `json:"variable"`
-			By         map[string]string `json:"by"`
-			ByLabels   map[string]string `json:"by_labels"`
-			Level      string            `json:"level"`
-			LevelLabel string            `json:"level_label"`
-			Estimate   *float64          `json:"estimate"`
-			SE         *float64          `json:"se"`
-			CILow      *float64          `json:"ci_low"`
-			CIHigh     *float64          `json:"ci_high"`
-			Flags      []string          `json:"flags"`
-		} `json:"estimates"`
+		Estimates []estimateRecord `json:"estimates"`
 	}
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatalf("%v: %s", err, stdout)

@@ -2,18 +2,12 @@ package estimate_test
 
 import (
 	"context"
-	"strings"
 	"testing"
-	"time"
 
 	"socap/pipeline"
-	"socap/pipeline/codebook"
 	"socap/pipeline/estimate"
-	"socap/pipeline/example"
-	"socap/pipeline/harmonize"
-	"socap/pipeline/ingest"
+	"socap/pipeline/example/exampletest"
 	"socap/pipeline/score"
-	"socap/pipeline/store"
 )
 
 // TestAttackerOnExample runs the pipeline on the built-in example and attacks
@@ -21,26 +15,9 @@ import (
 // may be narrowed to within the protection level.
 func TestAttackerOnExample(t *testing.T) {
 	ctx := context.Background()
-	proj, err := example.Write(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := pipeline.LoadConfig(proj.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cb, err := codebook.Load(cfg.Resolve(cfg.Codebook))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(ctx, "", store.Options{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	env := &pipeline.Env{Store: st, Config: cfg, Codebook: cb, Log: &strings.Builder{}, Now: func() time.Time { return time.Unix(0, 0) }}
+	env := exampletest.Env(t)
 	est := &estimate.Stage{}
-	if err := pipeline.Run(ctx, env, &ingest.Stage{}, &harmonize.Stage{}, &score.Stage{}, est); err != nil {
+	if err := pipeline.Run(ctx, env, &score.Stage{}, est); err != nil {
 		t.Fatal(err)
 	}
 	exposures, err := est.Audit()

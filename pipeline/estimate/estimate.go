@@ -138,12 +138,12 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 				if err != nil {
 					return fmt.Errorf("wave %s: %s by %s: %w", wave, o.ID, setName(set), err)
 				}
+				var attr map[string]int
+				if o.Statistic.Kind == indicators.Proportion {
+					attr = countOnes(frame, o.Statistic.Column, set)
+				}
 				for _, r := range recs {
-					c := cell{output: o, wave: wave, set: set, rec: r}
-					if o.Statistic.Kind == indicators.Proportion {
-						c.nAttr = countOnes(frame, o.Statistic.Column, set, r.By)
-					}
-					cells = append(cells, c)
+					cells = append(cells, cell{output: o, wave: wave, set: set, rec: r, nAttr: attr[groupKey(set, r.By)]})
 				}
 			}
 		}
@@ -196,33 +196,41 @@ func request(o indicators.Output) survey.Request {
 	return survey.Request{Statistic: survey.Mean, Variable: st.Column}
 }
 
-// countOnes counts the rows of the domain by (of group set) whose column is 1:
-// the respondents with the attribute, which disclosure control needs.
-func countOnes(frame *survey.Frame, column string, set []string, by map[string]string) int {
+// countOnes counts, per group of set (keyed by groupKey), the rows whose
+// column is 1: the respondents with the attribute, which disclosure control
+// needs. One pass over the rows per group set.
+func countOnes(frame *survey.Frame, column string, set []string) map[string]int {
 	y, err := frame.Float(column)
 	if err != nil {
-		return 0
+		return nil
 	}
-	in := make([]bool, len(y))
-	for i := range in {
-		in[i] = y[i] == 1
-	}
-	for _, v := range set {
-		text, err := frame.Strings(v)
-		if err != nil {
-			return 0
-		}
-		for i := range in {
-			in[i] = in[i] && text[i] == by[v]
+	texts := make([][]string, len(set))
+	for j, v := range set {
+		if texts[j], err = frame.Strings(v); err != nil {
+			return nil
 		}
 	}
-	n := 0
-	for _, ok := range in {
-		if ok {
-			n++
+	counts := map[string]int{}
+	by := make(map[string]string, len(set))
+	for i := range y {
+		if y[i] != 1 {
+			continue
 		}
+		for j, v := range set {
+			by[v] = texts[j][i]
+		}
+		counts[groupKey(set, by)]++
 	}
-	return n
+	return counts
+}
+
+// groupKey identifies a group of set by its values.
+func groupKey(set []string, by map[string]string) string {
+	parts := make([]string, len(set))
+	for j, v := range set {
+		parts[j] = by[v]
+	}
+	return strings.Join(parts, "\x00")
 }
 
 // setName names a group set as the exports do: variables joined by "+", "all"

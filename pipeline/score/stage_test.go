@@ -8,46 +8,14 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"socap/indicators"
 	"socap/indicators/core"
 	"socap/pipeline"
 	"socap/pipeline/codebook"
-	"socap/pipeline/example"
-	"socap/pipeline/harmonize"
-	"socap/pipeline/ingest"
+	"socap/pipeline/example/exampletest"
 	"socap/pipeline/store"
 )
-
-// exampleEnv writes the built-in example project, ingests and harmonises it
-// into an in-memory store.
-func exampleEnv(t *testing.T) *pipeline.Env {
-	t.Helper()
-	ctx := context.Background()
-	proj, err := example.Write(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := pipeline.LoadConfig(proj.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cb, err := codebook.Load(cfg.Resolve(cfg.Codebook))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(ctx, "", store.Options{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	env := &pipeline.Env{Store: st, Config: cfg, Codebook: cb, Log: &strings.Builder{}, Now: func() time.Time { return time.Unix(0, 0) }}
-	if err := pipeline.Run(ctx, env, &ingest.Stage{}, &harmonize.Stage{}); err != nil {
-		t.Fatal(err)
-	}
-	return env
-}
 
 func count(t *testing.T, db *sql.DB, query string) int64 {
 	t.Helper()
@@ -104,7 +72,7 @@ func columnsOf(t *testing.T, db *sql.DB) []string {
 }
 
 func TestScoresOfExample(t *testing.T) {
-	env := exampleEnv(t)
+	env := exampletest.Env(t)
 	ctx := context.Background()
 	db := env.Store.DB()
 	st := new(Stage)
@@ -247,7 +215,7 @@ func value(t *testing.T, db *sql.DB, table, column string, k key) float64 {
 // TestRerunGivesSameTable runs the stage twice (once through the runner,
 // which records it in runs): the tables are identical, not appended to.
 func TestRerunGivesSameTable(t *testing.T) {
-	env := exampleEnv(t)
+	env := exampletest.Env(t)
 	ctx := context.Background()
 	db := env.Store.DB()
 	if err := pipeline.Run(ctx, env, new(Stage)); err != nil {
@@ -276,7 +244,7 @@ func TestRerunGivesSameTable(t *testing.T) {
 // TestUnavailableModuleSkipped: a module whose constructor reports
 // ErrUnavailable adds no columns and is named on the log.
 func TestUnavailableModuleSkipped(t *testing.T) {
-	env := exampleEnv(t)
+	env := exampletest.Env(t)
 	none := indicators.Module{Name: "none", New: func(cb *codebook.Codebook, _ indicators.Options) (indicators.Indicator, error) {
 		return nil, fmt.Errorf("none: %w: codebook %s has no such item", core.ErrUnavailable, cb.Name)
 	}}
