@@ -26,6 +26,18 @@ type Config struct {
 	Sources  []Source `yaml:"sources"`
 	// Disclosure holds the disclosure-control rules (pipeline/disclose).
 	Disclosure Disclosure `yaml:"disclosure"`
+	// Design is the survey design (see analysis_config.go, as the
+	// sections below).
+	Design Design `yaml:"design"`
+	// Indicators are the modules to run, each with its options (see the
+	// module's sample.conf); all modules with their defaults when empty.
+	Indicators map[string]map[string]any `yaml:"indicators"`
+	// Groups are the group sets to estimate, each a list of variables;
+	// the whole sample is always estimated.
+	Groups    [][]string `yaml:"groups"`
+	Compare   Compare    `yaml:"compare"`
+	Models    Models     `yaml:"models"`
+	Programme Programme  `yaml:"programme"`
 
 	// Dir is the directory of socap.yaml; relative paths resolve against it.
 	Dir string `yaml:"-"`

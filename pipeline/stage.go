@@ -25,6 +25,9 @@ type Env struct {
 	Progress bool
 	// Now is the clock (injected for deterministic tests).
 	Now func() time.Time
+	// RunID identifies the current run in the runs table; Run sets it, and
+	// stages key their output rows by it.
+	RunID int64
 }
 
 // Stage is one step of the flow. Run replaces the stage's own output inside
@@ -54,6 +57,7 @@ func Run(ctx context.Context, env *Env, stages ...Stage) error {
 	if err := db.QueryRowContext(ctx, `SELECT coalesce(max(run_id), 0) + 1 FROM runs`).Scan(&runID); err != nil {
 		return fmt.Errorf("runner: %w", err)
 	}
+	env.RunID = runID
 	hash := ""
 	if env.Config != nil {
 		hash = env.Config.Hash
