@@ -1,9 +1,8 @@
 package pipeline
 
 // The analysis sections of socap.yaml: design:, indicators:, groups:,
-// compare:, models: and programme:. Each is optional; ParseConfig fills
-// the defaults documented on each field (applyAnalysisDefaults), so a
-// stage reads a complete section. Variable names are the codebook's
+// compare:, models: and programme:. Each is optional, with the defaults
+// documented on each field. Variable names are the codebook's
 // (harmonised) names; group codes are the codebook's value codes.
 // Defaults that depend on the codebook ("when the codebook has it") are
 // filled by each section's WithDefaults(codebook), which stages call.
