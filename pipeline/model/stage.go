@@ -173,7 +173,9 @@ func (s *Stage) write(ctx context.Context, env *pipeline.Env, m pipeline.Models,
 		{ModelsTable, `run_id BIGINT, wave INTEGER, model VARCHAR, formula VARCHAR, family VARCHAR, population VARCHAR,
 			n BIGINT, df_residual DOUBLE, iterations BIGINT, deviance DOUBLE, converged BOOLEAN, status VARCHAR, reason VARCHAR,
 			test_term VARCHAR, test_statistic DOUBLE, test_df INTEGER, test_ddf DOUBLE, test_p DOUBLE`,
-			func(add func(...driver.Value) error) error { return modelRows(env.RunID, population(m.Population), results, add) }},
+			func(add func(...driver.Value) error) error {
+				return modelRows(env.RunID, population(m.Population), results, add)
+			}},
 		{CoefficientsTable, `run_id BIGINT, wave INTEGER, model VARCHAR, term VARCHAR, estimate DOUBLE, se DOUBLE, t DOUBLE,
 			p DOUBLE, ci_low DOUBLE, ci_high DOUBLE`,
 			func(add func(...driver.Value) error) error { return coefficientRows(env.RunID, results, add) }},
