@@ -3,12 +3,14 @@
 package pipeline
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
+	"regexp"
+	"slices"
 	"strings"
 
 	"socap/pipeline/yamlschema"
@@ -43,6 +45,11 @@ type Config struct {
 	Dir string `yaml:"-"`
 	// Hash is the SHA-256 of the file's bytes, recorded with every run.
 	Hash string `yaml:"-"`
+
+	// path and data are socap.yaml's name and contents, for placing the
+	// problems CheckAnalysis finds at their line and column.
+	path string
+	data []byte
 }
 
 // Engine bounds the database engine.
@@ -94,15 +101,9 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 	if err := configSchema.Decode(path, data, &c); err != nil {
 		return nil, err
 	}
-	first := map[string]int{}
-	for i, s := range c.Sources {
-		if j, ok := first[s.ID]; ok {
-			earlier := yamlschema.At(path, data, sourceIDAt(j), "")
-			return nil, &yamlschema.Error{Problems: []yamlschema.Problem{
-				yamlschema.At(path, data, sourceIDAt(i), "source id %q is used twice (first at line %d)", s.ID, earlier.Line),
-			}}
-		}
-		first[s.ID] = i
+	c.path, c.data = path, data
+	if problems := c.check(); len(problems) > 0 {
+		return nil, problemsError(problems)
 	}
 	sum := sha256.Sum256(data)
 	c.Hash = hex.EncodeToString(sum[:])
@@ -129,9 +130,87 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 	return &c, nil
 }
 
-// sourceIDAt locates the id of the i-th source in socap.yaml.
-func sourceIDAt(i int) []string {
-	return []string{"sources", strconv.Itoa(i), "id"}
+// check finds what the schema cannot say and needs no codebook: a source
+// id used twice, a group set repeated in another order, a contrast of a
+// code with itself, a programme given both ways or with its waves in the
+// wrong order, replicates beside strata or PSUs, and replicate columns
+// that are not a regular expression.
+func (c *Config) check() []yamlschema.Problem {
+	var problems []yamlschema.Problem
+	add := func(loc []string, format string, args ...any) {
+		problems = append(problems, c.at(loc, format, args...))
+	}
+	first := map[string]int{}
+	for i, s := range c.Sources {
+		if j, ok := first[s.ID]; ok {
+			add(loc("sources", i, "id"), "source id %q is used twice (first at line %d)", s.ID, c.at(loc("sources", j, "id"), "").Line)
+			continue
+		}
+		first[s.ID] = i
+	}
+	sets := map[string]int{}
+	for i, g := range c.Groups {
+		key := slices.Sorted(slices.Values(g))
+		k := strings.Join(key, "\x00")
+		if j, ok := sets[k]; ok {
+			add(loc("groups", i), "group set [%s] is group set [%s] again (line %d): the order of variables does not matter",
+				strings.Join(g, ", "), strings.Join(c.Groups[j], ", "), c.at(loc("groups", j), "").Line)
+			continue
+		}
+		sets[k] = i
+	}
+	for i, g := range c.Compare.Groups {
+		if g.Group == g.Reference {
+			add(loc("compare", "groups", i, "reference"), "contrast of %s compares code %d with itself", g.Variable, g.Group)
+		}
+	}
+	p := c.Programme
+	if p.Variable != "" && len(p.Municipalities) > 0 {
+		add(loc("programme", "municipalities"), "give programme variable or municipalities, not both")
+	}
+	if p.Baseline != 0 && p.FollowUp != 0 && p.FollowUp <= p.Baseline {
+		add(loc("programme", "follow_up"), "follow_up wave %d is not after baseline wave %d", p.FollowUp, p.Baseline)
+	}
+	if r := c.Design.Replicates; r != nil {
+		for _, key := range []struct {
+			name string
+			set  bool
+		}{{"strata", c.Design.Strata != ""}, {"psu", len(c.Design.PSU) > 0}, {"fpc", len(c.Design.FPC) > 0}} {
+			if key.set {
+				add(loc("design", key.name), "a design with replicates has no %s: the replicate weights carry the design", key.name)
+			}
+		}
+		if _, err := regexp.Compile(r.Columns); err != nil {
+			add(loc("design", "replicates", "columns"), "replicate columns %q: %v", r.Columns, err)
+		}
+	}
+	return problems
+}
+
+// at places a problem at loc in socap.yaml.
+func (c *Config) at(loc []string, format string, args ...any) yamlschema.Problem {
+	p := yamlschema.At(c.path, c.data, loc, format, args...)
+	p.Message = p.Path + ": " + p.Message
+	return p
+}
+
+// problemsError is the *yamlschema.Error of problems in the order of
+// their lines.
+func problemsError(problems []yamlschema.Problem) error {
+	slices.SortStableFunc(problems, func(a, b yamlschema.Problem) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+	})
+	return &yamlschema.Error{Problems: problems}
+}
+
+// loc is a location in socap.yaml: keys and array indices, e.g.
+// loc("sources", 1, "id").
+func loc(parts ...any) []string {
+	l := make([]string, len(parts))
+	for i, p := range parts {
+		l[i] = fmt.Sprint(p)
+	}
+	return l
 }
 
 // Resolve makes a path from socap.yaml absolute-or-relative to the working

@@ -52,16 +52,29 @@ type Project struct {
 	Problems []Problem
 }
 
-// configTemplate is the example socap.yaml.
-const configTemplate = `# socap project file: see "socap --help" and README.md.
+// configTemplate is the example socap.yaml: every section, with the
+// values the example data needs and a comment for the planner on each.
+const configTemplate = `# socap project file: the built-in example, two waves of a synthetic
+# I LAG survey in thirteen municipalities of Trøndelag and Vestland.
+# Every section after "sources" may be left out: the values written here
+# are the ones socap uses then, unless a comment says otherwise. Variable
+# names and codes are those of codebook.yaml. More in README.md ("socap.yaml").
+
+# The name shown on reports.
 project: I LAG eksempel — Trøndelag og Vestland
+# The database socap keeps the data and results in; delete it to start afresh.
 store: socap.duckdb
+# The questionnaire: variables, labels, codes and missing codes.
 codebook: codebook.yaml
+# The folder for the tables and reports socap writes.
 output: out
+# The language of labels in reports and tables: nb (Norwegian) or en (English).
 language: nb
+# How much of the computer socap's database may use.
 engine:
   threads: 2
   memory_limit: 1GB
+# The survey files, one per wave (round) of the survey.
 sources:
   - id: wave1
     path: data/wave1.csv
@@ -69,6 +82,102 @@ sources:
   - id: wave2
     path: data/wave2.csv
     wave: 2
+
+# How the sample was drawn, so that estimates and their margins of error
+# are right for the population and not only for the people who answered.
+design:
+  # How many residents each respondent stands for.
+  weight: weight
+  # The sample was drawn separately in each stratum (here: wave × municipality).
+  strata: stratum
+  # Within a stratum, areas were drawn first and people within them.
+  psu: [psu]
+  # No finite population correction: margins of error are computed as if
+  # areas were drawn with replacement, which errs on the safe side.
+  # Area codes repeat across strata: an area is counted within its stratum.
+  nest: true
+  # A stratum with a single area is compared with the overall mean.
+  lonely_psu: adjust
+  # To adjust the weights to known population totals (residents by
+  # municipality, gender, age group and background, as Statistics Norway
+  # counts them), remove the "# " before the three lines below:
+  # data/margins.csv holds the example's totals.
+  # calibrate:
+  #   margins: data/margins.csv
+  #   method: rake
+
+# The indicators to compute, each with its options (see the module's
+# sample.conf). Remove a module to leave it out; {} takes its defaults.
+indicators:
+  # Networks: friends, Norwegian friends, memberships, volunteering (0–100).
+  structural: {min_items: 0, min_age: 16, max_age: 79}
+  # Trust, solidarity and taking part in the community (0–100).
+  relational: {min_items: 0, min_age: 16, max_age: 79}
+  # Support and security: someone to confide in, feeling safe (0–100).
+  cognitive: {min_items: 0, min_age: 16, max_age: 79}
+  # Taking part in organised activities: children, youth (16–25) and adults.
+  participation: {youth_min_age: 16, youth_max_age: 25, adults_max_age: 79}
+  # Share employed among those aged 20–66.
+  employment: {min_age: 20, max_age: 66}
+  # Share of the employed in a job that matches their qualifications.
+  jobmatch: {}
+  # Life satisfaction, 0–10.
+  qol: {}
+
+# The groups every indicator is shown for; the whole sample always comes first.
+# Each line is a list of variables whose combinations make the groups.
+groups:
+  - [background]
+  - [gender]
+  - [background, gender]
+  - [municipality]
+  - [municipality, background]
+  - [municipality, background, gender]
+  - [country_group, gender, education]
+
+# Which differences the report tests and explains.
+compare:
+  # Each municipality against the whole sample.
+  areas: municipality
+  # Immigrants (background 2) against people without immigrant background (1).
+  groups:
+    - {variable: background, group: 2, reference: 1}
+  # Each later wave against the first.
+  waves: true
+  # How sure a difference must be before it is called higher or lower.
+  level: 0.95
+
+# Does having a network help people into work? Logistic models of
+# employment, reported as percentage-point differences.
+models:
+  # The outcome: employed (1) or not (0).
+  outcome: employed
+  # The networks whose effect is reported: Norwegian friends, organisation membership.
+  exposures: [friends_nor, org_member]
+  # Taken into account: education, years in Norway, age, gender and origin.
+  controls: [factor(education), years_norway, age, factor(gender), factor(country_group)]
+  # The effects are also shown for each origin group.
+  by: country_group
+  # Only immigrants (background 2), for whom years in Norway is known.
+  population: {background: [2]}
+
+# Did the I LAG programme make a difference? Change from baseline to
+# follow-up in programme municipalities against the others.
+programme:
+  # Marks respondents living in a programme municipality (1) or not (0).
+  variable: programme
+  # The wave before the programme and the wave after.
+  baseline: 1
+  follow_up: 2
+
+# What may be published: small groups are hidden so no one can be recognised.
+disclosure:
+  # A number resting on fewer respondents than this is not shown.
+  min_n: 10
+  # A share with fewer respondents than this with, or without, the answer is not shown.
+  min_count: 3
+  # Hidden numbers may not be worked out, from the shown ones, closer than ±20 %.
+  protection: 0.20
 `
 
 // Write writes the example project into dir (created if needed): socap.yaml,
