@@ -99,10 +99,10 @@ var text = struct {
 	symbolText: codebook.Text{
 		NB: "Vises ikke av konfidensialitetshensyn (Statistisk sentralbyrås symbol). Cellen har for få svar, eller den er skjult for at en annen celle ikke skal kunne regnes ut; kolonnen «Prikket» sier hvorfor.",
 		EN: "Not shown for reasons of confidentiality (Statistics Norway's symbol). The cell has too few respondents, or is withheld so that another cell cannot be worked out; the column \"Suppressed\" says why."},
-	indicators: codebook.Text{NB: "Indikatorer (ett ark hver)", EN: "Indicators (one sheet each)"},
-	unit:       codebook.Text{NB: "Enhet", EN: "Unit"},
-	code:       codebook.Text{NB: "kode", EN: "code"},
-	label:      codebook.Text{NB: "tekst", EN: "label"},
+	indicators:  codebook.Text{NB: "Indikatorer (ett ark hver)", EN: "Indicators (one sheet each)"},
+	unit:        codebook.Text{NB: "Enhet", EN: "Unit"},
+	code:        codebook.Text{NB: "kode", EN: "code"},
+	label:       codebook.Text{NB: "tekst", EN: "label"},
 	numerator:   codebook.Text{NB: "teller", EN: "numerator"},
 	denominator: codebook.Text{NB: "nevner", EN: "denominator"},
 }

@@ -1,9 +1,12 @@
 package export
 
 import (
+	"archive/zip"
+	"bytes"
 	"errors"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -114,11 +117,34 @@ func writeXLSX(path string, t *table, wb workbook) error {
 	return replaceFile(path, func(tmp string) error {
 		f := excelize.NewFile()
 		err := fillWorkbook(f, t, wb)
+		var buf bytes.Buffer
 		if err == nil {
-			err = writeTo(tmp, func(w io.Writer) error { _, err := f.WriteTo(w); return err })
+			_, err = f.WriteTo(&buf)
 		}
-		return errors.Join(err, f.Close())
+		if err = errors.Join(err, f.Close()); err != nil {
+			return err
+		}
+		return writeTo(tmp, func(w io.Writer) error { return sortedZip(w, buf.Bytes()) })
 	})
+}
+
+// sortedZip copies the zip archive b to w with its entries in name order:
+// excelize writes them in an order that varies from run to run, and the
+// same tables should make the same file.
+func sortedZip(w io.Writer, b []byte) error {
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return err
+	}
+	files := slices.Clone(zr.File)
+	slices.SortFunc(files, func(a, b *zip.File) int { return strings.Compare(a.Name, b.Name) })
+	zw := zip.NewWriter(w)
+	for _, f := range files {
+		if err := zw.Copy(f); err != nil {
+			return err
+		}
+	}
+	return zw.Close()
 }
 
 // fillWorkbook writes the sheets of writeXLSX into f.
