@@ -1,9 +1,9 @@
 package main
 
 import (
-	"encoding/csv"
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"socap/indicators/survey"
-	"socap/pipeline/dataerr"
+	"socap/pipeline/design"
 	"socap/pipeline/ingest"
 )
 
@@ -152,33 +152,18 @@ func replicateFlags(names []string, info *survey.RepInfo) string {
 	return f
 }
 
-// readMargins reads a margins CSV with the header variable,level,total.
+// readMargins reads a margins CSV with the header variable,level,total (a
+// wave column is for socap.yaml's calibrate:, which calibrates each wave).
 func readMargins(path string) ([]survey.Margin, error) {
-	fh, err := os.Open(path)
-	if err != nil {
+	m, err := design.ReadMargins(path)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, usageError{err}
 	}
-	defer fh.Close()
-	recs, err := csv.NewReader(fh).ReadAll()
 	if err != nil {
-		return nil, &dataerr.DataError{File: path, Err: err}
+		return nil, err
 	}
-	if len(recs) == 0 || len(recs[0]) != 3 || strings.TrimPrefix(recs[0][0], "\ufeff") != "variable" || recs[0][1] != "level" || recs[0][2] != "total" {
-		return nil, &dataerr.DataError{File: path, Err: fmt.Errorf("header must be variable,level,total")}
+	if m.Waved() {
+		return nil, usageErrorf("%s: a wave column is for socap.yaml's design: calibrate:; give one wave's margins here", path)
 	}
-	var out []survey.Margin
-	for i, r := range recs[1:] {
-		t, err := strconv.ParseFloat(strings.TrimSpace(r[2]), 64)
-		if err != nil {
-			return nil, &dataerr.DataError{File: path, Row: int64(i + 1), Column: "total", Err: fmt.Errorf("%q is not a number", r[2])}
-		}
-		if strings.TrimSpace(r[0]) == "" {
-			return nil, &dataerr.DataError{File: path, Row: int64(i + 1), Column: "variable", Err: fmt.Errorf("empty variable name")}
-		}
-		out = append(out, survey.Margin{Variable: strings.TrimSpace(r[0]), Level: r[1], Total: t})
-	}
-	if len(out) == 0 {
-		return nil, &dataerr.DataError{File: path, Err: fmt.Errorf("no margins")}
-	}
-	return out, nil
+	return m.ForWave(0), nil
 }

@@ -202,7 +202,7 @@ func (f *designFlags) warnCalibratedWeight(w io.Writer) {
 // convert makes replicate weights of design as --to-replicates asks.
 func (f *designFlags) convert(design *survey.Design) (*survey.Design, error) {
 	return design.ToReplicates(survey.Conversion{
-		Type:       canonicalRepType(f.toReps),
+		Type:       survey.ParseRepType(f.toReps),
 		Replicates: f.replicates,
 		Seed:       f.seed,
 		Rho:        f.fayRho,
@@ -288,7 +288,7 @@ func (f *designFlags) spec() (survey.Spec, error) {
 	}
 	sp.Replicates = &survey.ReplicateSpec{
 		Pattern:     f.repweights,
-		Type:        canonicalRepType(f.reptype),
+		Type:        survey.ParseRepType(f.reptype),
 		Scale:       f.scale,
 		RScales:     f.rscales,
 		Rho:         f.fayRho,
@@ -296,16 +296,6 @@ func (f *designFlags) spec() (survey.Spec, error) {
 		Multipliers: f.multipliers,
 	}
 	return sp, nil
-}
-
-// canonicalRepType accepts replicate types in any case ("jk1", "fay").
-func canonicalRepType(s string) survey.RepType {
-	for _, t := range []survey.RepType{survey.JK1, survey.JKn, survey.BRR, survey.Fay, survey.Bootstrap, survey.Other} {
-		if strings.EqualFold(s, string(t)) {
-			return t
-		}
-	}
-	return survey.RepType(s)
 }
 
 // columns lists every column the design reads (for loading only what is needed).

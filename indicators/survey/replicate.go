@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
@@ -23,6 +24,17 @@ const (
 	Bootstrap RepType = "bootstrap" // Rao–Wu rescaled bootstrap
 	Other     RepType = "other"     // user-supplied scale and rscales
 )
+
+// ParseRepType reads a replicate type in any case ("jk1", "fay"); an unknown
+// name comes back unchanged, for NewDesign to refuse with the known ones.
+func ParseRepType(s string) RepType {
+	for _, t := range []RepType{JK1, JKn, BRR, Fay, Bootstrap, Other} {
+		if strings.EqualFold(s, string(t)) {
+			return t
+		}
+	}
+	return RepType(s)
+}
 
 // ReplicateSpec describes supplied replicate weights (R's svrepdesign).
 type ReplicateSpec struct {

@@ -3,18 +3,17 @@
 // (indicators/survey) and marked by disclosure control (pipeline/disclose)
 // before it lands in the estimates table.
 //
-// The design of each wave is the codebook's design variables as
-// svydesign(ids = ~psu, strata = ~stratum, weights = ~weight, nest = TRUE):
-// PSUs within strata sampled with replacement (no finite-population
-// correction, which errs on the side of larger standard errors), a
-// stratum with a single PSU centred at the grand mean (lonely_psu
-// "adjust"). Means of 0–100 scores and of 0–10 answers are svymean,
+// The design of each wave is socap.yaml's design: (pipeline/design; by
+// default the codebook's design variables as svydesign(ids = ~psu, strata
+// = ~stratum, weights = ~weight, nest = TRUE): PSUs within strata sampled
+// with replacement, a stratum with a single PSU centred at the grand mean
+// (lonely_psu "adjust")). Means of 0–100 scores and of 0–10 answers are svymean,
 // shares of 0/1 values svyciprop (logit intervals), the children's
 // participation svyratio. Each estimate is made overall and for every
 // group of every group set, domains as svyby forms them.
 //
 // The estimates table has one row per indicator × wave × group set ×
-// group: indicator, wave, group_set (variables joined by "+", "all" for
+// group: run_id, indicator, wave, group_set (variables joined by "+", "all" for
 // the whole sample), one VARCHAR column per grouping variable (NULL when
 // not in the set), statistic, estimate, se, ci_low, ci_high, df, deff, cv,
 // n, sum_weights, flags, and the disclosure status and reason. A
@@ -28,12 +27,14 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"socap/indicators"
 	"socap/indicators/core"
 	"socap/indicators/survey"
 	"socap/pipeline"
+	"socap/pipeline/design"
 	"socap/pipeline/disclose"
 	"socap/pipeline/score"
 	"socap/pipeline/store"
@@ -42,25 +43,9 @@ import (
 // Table is the name of the stage's output table.
 const Table = "estimates"
 
-// DefaultGroupSets are estimated when the project names none: the whole
-// sample, background, gender and their crossing, municipality, and
-// municipality by background. Sets naming a variable the codebook lacks
-// are left out.
-var DefaultGroupSets = [][]string{
-	{}, {"background"}, {"gender"}, {"background", "gender"},
-	{"municipality"}, {"municipality", "background"},
-}
-
-// Design variables of the builtin codebooks.
-const (
-	weightVar  = "weight"
-	stratumVar = "stratum"
-	psuVar     = "psu"
-)
-
 // Stage estimates the indicators of the scores table.
 type Stage struct {
-	// GroupSets to estimate (DefaultGroupSets when nil).
+	// GroupSets to estimate (socap.yaml's, Config.GroupSets, when nil).
 	GroupSets [][]string
 	// Rules of disclosure control (when zero: socap.yaml's disclosure:
 	// section, whose defaults are disclose.DefaultRules).
@@ -92,7 +77,7 @@ func (s *Stage) Report() disclose.Report { return s.report }
 // cell is one estimate before disclosure.
 type cell struct {
 	output indicators.Output
-	wave   string
+	wave   int
 	set    []string
 	rec    survey.Record
 	nAttr  int
@@ -108,42 +93,39 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 	if rules == (disclose.Rules{}) {
 		rules = disclose.DefaultRules()
 	}
-	mods, _, err := score.Build(env.Codebook, indicators.Modules, nil)
+	s.rows = 0
+	mods, _, err := score.Configured(env)
 	if err != nil {
 		return err
 	}
 	var outputs []indicators.Output
+	var columns []string
 	for _, m := range mods {
 		outputs = append(outputs, m.Outputs()...)
+		for _, o := range m.Outputs() {
+			columns = append(columns, o.Columns()...)
+		}
 	}
 	sets, groupVars := s.groupSets(env)
-	data, err := readScores(ctx, env, outputs, groupVars)
+	waves, err := design.Load(ctx, env, columns, groupVars)
 	if err != nil {
 		return err
 	}
-	s.rows = int64(data.rows)
 	var cells []cell
-	for _, wave := range data.waves() {
-		frame, err := data.frame(wave)
-		if err != nil {
-			return fmt.Errorf("wave %s: %w", wave, err)
-		}
-		design, err := survey.NewDesign(frame, data.spec())
-		if err != nil {
-			return fmt.Errorf("wave %s: design: %w", wave, err)
-		}
+	for _, w := range waves {
+		s.rows += int64(w.Frame.Rows())
 		for _, o := range outputs {
 			for _, set := range sets {
-				recs, err := design.Estimate([]survey.Request{request(o)}, survey.Options{By: set})
+				recs, err := w.Design.Estimate([]survey.Request{request(o)}, survey.Options{By: set})
 				if err != nil {
-					return fmt.Errorf("wave %s: %s by %s: %w", wave, o.ID, setName(set), err)
+					return fmt.Errorf("wave %d: %s by %s: %w", w.Wave, o.ID, setName(set), err)
 				}
 				var attr map[string]int
 				if o.Statistic.Kind == indicators.Proportion {
-					attr = countOnes(frame, o.Statistic.Column, set)
+					attr = countOnes(w.Frame, o.Statistic.Column, set)
 				}
 				for _, r := range recs {
-					cells = append(cells, cell{output: o, wave: wave, set: set, rec: r, nAttr: attr[groupKey(set, r.By)]})
+					cells = append(cells, cell{output: o, wave: w.Wave, set: set, rec: r, nAttr: attr[groupKey(set, r.By)]})
 				}
 			}
 		}
@@ -153,7 +135,7 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 		return err
 	}
 	s.report = report
-	if err := write(ctx, env.Store, groupVars, cells, marks, rules); err != nil {
+	if err := write(ctx, env, groupVars, cells, marks, rules); err != nil {
 		return err
 	}
 	if report.Unprotected > 0 {
@@ -161,27 +143,23 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 			report.Unprotected, strings.Join(report.UnprotectedCells, "; "))
 	}
 	fmt.Fprintf(env.Log, "estimate: %d estimates of %d indicators in %d wave(s) and %d group sets; %d suppressed (%d primary, %d secondary)\n",
-		report.Totals.Cells, len(outputs), len(data.waves()), len(sets), report.Totals.Suppressed, report.Totals.Primary, report.Totals.Secondary)
+		report.Totals.Cells, len(outputs), len(waves), len(sets), report.Totals.Suppressed, report.Totals.Primary, report.Totals.Secondary)
 	return nil
 }
 
-// groupSets are the sets to estimate whose variables the codebook has, and
-// every grouping variable they use, sorted.
+// groupSets are the sets to estimate and every grouping variable they use,
+// sorted.
 func (s *Stage) groupSets(env *pipeline.Env) ([][]string, []string) {
 	sets := s.GroupSets
 	if sets == nil {
-		sets = DefaultGroupSets
+		sets = env.Config.GroupSets(env.Codebook)
 	}
-	var out [][]string
 	var vars []string
 	for _, set := range sets {
-		if !slices.ContainsFunc(set, func(v string) bool { return env.Codebook.Variable(v) == nil }) {
-			out = append(out, set)
-			vars = append(vars, set...)
-		}
+		vars = append(vars, set...)
 	}
 	slices.Sort(vars)
-	return out, slices.Compact(vars)
+	return sets, slices.Compact(vars)
 }
 
 // request is the engine request that estimates output o.
@@ -244,7 +222,10 @@ func setName(set []string) string {
 
 // disclose marks the cells: one disclosure table per indicator and wave.
 func (s *Stage) disclose(cells []cell, rules disclose.Rules) ([]disclose.Mark, disclose.Report, error) {
-	type key struct{ id, wave string }
+	type key struct {
+		id   string
+		wave int
+	}
 	index := map[key]int{}
 	var tables []disclose.Table
 	var at [][2]int // cell → (table, position)
@@ -261,7 +242,7 @@ func (s *Stage) disclose(cells []cell, rules disclose.Rules) ([]disclose.Mark, d
 			case indicators.Mean:
 				lo, hi = unitRange(c.output.Unit)
 			}
-			tables = append(tables, disclose.Table{Indicator: c.output.ID, Wave: c.wave, Kind: kind, Min: lo, Max: hi})
+			tables = append(tables, disclose.Table{Indicator: c.output.ID, Wave: strconv.Itoa(c.wave), Kind: kind, Min: lo, Max: hi})
 		}
 		vals := make([]string, len(c.set))
 		for j, v := range c.set {
@@ -296,14 +277,14 @@ func unitRange(u indicators.Unit) (lo, hi float64) {
 }
 
 // write replaces the estimates table in one transaction.
-func write(ctx context.Context, st *store.Store, groupVars []string, cells []cell, marks []disclose.Mark, rules disclose.Rules) error {
-	defs := []string{"indicator VARCHAR", "wave VARCHAR", "group_set VARCHAR"}
+func write(ctx context.Context, env *pipeline.Env, groupVars []string, cells []cell, marks []disclose.Mark, rules disclose.Rules) error {
+	defs := []string{"run_id BIGINT", "indicator VARCHAR", "wave INTEGER", "group_set VARCHAR"}
 	for _, v := range groupVars {
 		defs = append(defs, store.QuoteIdent(v)+" VARCHAR")
 	}
 	defs = append(defs, "statistic VARCHAR", "estimate DOUBLE", "se DOUBLE", "ci_low DOUBLE", "ci_high DOUBLE", "df DOUBLE",
 		"deff DOUBLE", "cv DOUBLE", "n BIGINT", "n_shown VARCHAR", "sum_weights DOUBLE", "flags VARCHAR", "status VARCHAR", "reason VARCHAR")
-	err := st.WithConn(ctx, func(c *store.Conn) error {
+	err := env.Store.WithConn(ctx, func(c *store.Conn) error {
 		if _, err := c.Exec("DROP TABLE IF EXISTS " + Table); err != nil {
 			return err
 		}
@@ -312,7 +293,7 @@ func write(ctx context.Context, st *store.Store, groupVars []string, cells []cel
 		}
 		return c.Append(Table, func(add func(...driver.Value) error) error {
 			for i, cl := range cells {
-				if err := add(row(cl, marks[i], groupVars, rules)...); err != nil {
+				if err := add(append([]driver.Value{env.RunID}, row(cl, marks[i], groupVars, rules)...)...); err != nil {
 					return err
 				}
 			}
@@ -329,7 +310,7 @@ func write(ctx context.Context, st *store.Store, groupVars []string, cells []cel
 // no number.
 func row(c cell, m disclose.Mark, groupVars []string, rules disclose.Rules) []driver.Value {
 	r := c.rec
-	v := []driver.Value{c.output.ID, c.wave, setName(c.set)}
+	v := []driver.Value{c.output.ID, int32(c.wave), setName(c.set)}
 	for _, g := range groupVars {
 		if slices.Contains(c.set, g) {
 			v = append(v, r.By[g])

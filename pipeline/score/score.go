@@ -47,9 +47,9 @@ import (
 const Table = "scores"
 
 // Stage computes the scores table from respondents. The zero value uses
-// every module of indicators.Modules without options.
+// the modules and options of socap.yaml (Configured).
 type Stage struct {
-	// Modules are the modules to compute; nil means indicators.Modules.
+	// Modules are the modules to compute; nil means socap.yaml's.
 	Modules []indicators.Module
 	// Options are each module's options, by module name (nil: defaults).
 	Options map[string]indicators.Options
@@ -107,6 +107,33 @@ func Build(cb *codebook.Codebook, modules []indicators.Module, opts map[string]i
 	return inds, skipped, nil
 }
 
+// Configured builds the indicators socap.yaml's indicators: section names
+// (every module when it names none), with their options, in module order:
+// what the score stage computes and every later stage reads.
+func Configured(env *pipeline.Env) ([]indicators.Indicator, []Skip, error) {
+	var sel map[string]map[string]any
+	if env.Config != nil {
+		sel = env.Config.Indicators
+	}
+	if len(sel) == 0 {
+		return Build(env.Codebook, nil, nil)
+	}
+	var mods []indicators.Module
+	opts := map[string]indicators.Options{}
+	for _, m := range indicators.Modules {
+		if o, ok := sel[m.Name]; ok {
+			mods = append(mods, m)
+			opts[m.Name] = o
+		}
+	}
+	for name := range sel {
+		if !slices.ContainsFunc(indicators.Modules, func(m indicators.Module) bool { return m.Name == name }) {
+			return nil, nil, fmt.Errorf("indicators: no module %s", name)
+		}
+	}
+	return Build(env.Codebook, mods, opts)
+}
+
 // Run reads respondents, computes every available indicator and replaces
 // the scores table in one transaction.
 func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
@@ -119,6 +146,9 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 		return fmt.Errorf("codebook %s has no id variable", cb.Name)
 	}
 	inds, skipped, err := Build(cb, s.Modules, s.Options)
+	if s.Modules == nil && s.Options == nil {
+		inds, skipped, err = Configured(env)
+	}
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,270 @@
+// Package design is the design stage and the loader every analysis stage
+// uses: it reads respondents (joined with their scores) wave by wave from the
+// store and binds them to the survey design socap.yaml's design: section
+// describes, calibrated to population margins when it asks.
+//
+// The design of a wave is R's
+//
+//	svydesign(ids = ~psu, strata = ~stratum, weights = ~weight, fpc = …, nest = TRUE)
+//
+// over the codebook's design variables (pipeline.Design.WithDefaults), with
+// options(survey.lonely.psu = "adjust") unless the project says otherwise,
+// or svrepdesign over supplied replicate weights; then, with calibrate:,
+// calibrate/rake/postStratify to the margins file (survey.Design.Calibrate),
+// which keeps the calibration in the design so that standard errors use the
+// calibration residuals, as R's calibrated designs do. Waves are separate,
+// independent samples, each with its own design.
+package design
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"socap/indicators/survey"
+	"socap/pipeline"
+	"socap/pipeline/store"
+)
+
+// Wave is one wave's respondents and their design.
+type Wave struct {
+	Wave   int
+	Frame  *survey.Frame
+	Design *survey.Design
+	// Calibration describes the calibration, nil when the design is not
+	// calibrated.
+	Calibration *survey.CalReport
+}
+
+// Load reads, per wave in ascending order, the respondents joined with the
+// scores table (when there is one): the numeric columns (as float64, NaN
+// when missing) and text columns (codes as text, "" when missing), named by
+// codebook variable or score column (a score column wins a clash), plus the
+// design variables, and builds each wave's design.
+func Load(ctx context.Context, env *pipeline.Env, numeric, text []string) ([]Wave, error) {
+	cfg := env.Config.Design.WithDefaults(env.Codebook)
+	plan, err := newPlan(ctx, env, cfg, numeric, text)
+	if err != nil {
+		return nil, err
+	}
+	cols, err := plan.read(ctx, env.Store)
+	if err != nil {
+		return nil, err
+	}
+	var out []Wave
+	for _, wc := range cols {
+		w, err := plan.bind(wc)
+		if err != nil {
+			return nil, fmt.Errorf("wave %d: %w", wc.wave, err)
+		}
+		out = append(out, w)
+	}
+	return out, nil
+}
+
+// plan is what Load reads and how it makes designs of it.
+type plan struct {
+	cfg      pipeline.Design
+	margins  *Margins
+	id       string
+	numeric  []string // in select order: analysis columns, then design numbers
+	text     []string
+	inScores map[string]bool
+	hasScore bool
+}
+
+func newPlan(ctx context.Context, env *pipeline.Env, cfg pipeline.Design, numeric, text []string) (*plan, error) {
+	cb := env.Codebook
+	idVar := cb.IDVariable()
+	if idVar == nil {
+		return nil, fmt.Errorf("codebook %s has no id variable", cb.Name)
+	}
+	p := &plan{cfg: cfg, id: idVar.Name, inScores: map[string]bool{}}
+	scoreCols, err := columnsOf(ctx, env.Store, "scores")
+	if err != nil {
+		return nil, err
+	}
+	p.hasScore = scoreCols != nil
+	for _, c := range scoreCols {
+		if c != "wave" && c != p.id {
+			p.inScores[c] = true
+		}
+	}
+	respCols, err := columnsOf(ctx, env.Store, "respondents")
+	if err != nil {
+		return nil, err
+	}
+	if respCols == nil {
+		return nil, fmt.Errorf("no respondents table: run ingest and harmonize first")
+	}
+	if cfg.Replicates != nil {
+		reps, err := matching(respCols, cfg.Replicates.Columns)
+		if err != nil {
+			return nil, err
+		}
+		numeric = slices.Concat(numeric, reps)
+	}
+	if cfg.Calibrate != nil {
+		if p.margins, err = ReadMargins(env.Config.Resolve(cfg.Calibrate.Margins)); err != nil {
+			return nil, err
+		}
+		text = slices.Concat(text, p.margins.Variables())
+	}
+	p.numeric = unique(slices.Concat(numeric, nonEmpty(cfg.Weight), cfg.FPC))
+	p.text = unique(slices.Concat(text, nonEmpty(cfg.Strata), cfg.PSU))
+	for _, c := range slices.Concat(p.numeric, p.text) {
+		if !p.inScores[c] && !slices.Contains(respCols, c) {
+			return nil, fmt.Errorf("no column %s in respondents or scores", c)
+		}
+	}
+	return p, nil
+}
+
+// columnsOf lists a table's columns, nil when there is no such table.
+func columnsOf(ctx context.Context, st *store.Store, table string) ([]string, error) {
+	rows, err := st.DB().QueryContext(ctx, `SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position`, table)
+	if err != nil {
+		return nil, fmt.Errorf("columns of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// waveColumns are one wave's values, in plan order.
+type waveColumns struct {
+	wave int
+	num  [][]float64
+	txt  [][]string
+}
+
+// read runs one query ordered by wave and id and splits it by wave.
+func (p *plan) read(ctx context.Context, st *store.Store) ([]*waveColumns, error) {
+	sel := []string{"CAST(r.wave AS BIGINT)"}
+	for _, c := range p.numeric {
+		sel = append(sel, "CAST("+p.source(c)+" AS DOUBLE)")
+	}
+	for _, c := range p.text {
+		sel = append(sel, "CAST("+p.source(c)+" AS VARCHAR)")
+	}
+	from := "respondents r"
+	if p.hasScore {
+		from += " LEFT JOIN scores s USING (wave, " + store.QuoteIdent(p.id) + ")"
+	}
+	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + from + " ORDER BY r.wave, r." + store.QuoteIdent(p.id)
+	var out []*waveColumns
+	err := st.QueryArrow(ctx, 0, func(b arrow.RecordBatch) error {
+		waves := b.Column(0).(*array.Int64)
+		for i := 0; i < int(b.NumRows()); i++ {
+			w := int(waves.Value(i))
+			if len(out) == 0 || out[len(out)-1].wave != w {
+				out = append(out, &waveColumns{wave: w, num: make([][]float64, len(p.numeric)), txt: make([][]string, len(p.text))})
+			}
+			wc := out[len(out)-1]
+			for j := range p.numeric {
+				col := b.Column(1 + j).(*array.Float64)
+				x := math.NaN()
+				if col.IsValid(i) {
+					x = col.Value(i)
+				}
+				wc.num[j] = append(wc.num[j], x)
+			}
+			for j := range p.text {
+				col := b.Column(1 + len(p.numeric) + j)
+				s := ""
+				if col.IsValid(i) {
+					s = col.ValueStr(i)
+				}
+				wc.txt[j] = append(wc.txt[j], s)
+			}
+		}
+		return nil
+	}, q)
+	if err != nil {
+		return nil, fmt.Errorf("read respondents: %w", err)
+	}
+	return out, nil
+}
+
+// source is the qualified column c: from scores when it is a score column.
+func (p *plan) source(c string) string {
+	if p.inScores[c] {
+		return "s." + store.QuoteIdent(c)
+	}
+	return "r." + store.QuoteIdent(c)
+}
+
+// bind makes a wave's frame and design.
+func (p *plan) bind(wc *waveColumns) (Wave, error) {
+	f := survey.NewFrame()
+	for j, c := range p.numeric {
+		if err := f.AddFloat(c, wc.num[j]); err != nil {
+			return Wave{}, err
+		}
+	}
+	for j, c := range p.text {
+		if err := f.AddString(c, wc.txt[j]); err != nil {
+			return Wave{}, err
+		}
+	}
+	d, err := survey.NewDesign(f, Spec(p.cfg))
+	if err != nil {
+		return Wave{}, fmt.Errorf("design: %w", err)
+	}
+	w := Wave{Wave: wc.wave, Frame: f, Design: d}
+	if p.margins != nil {
+		c := p.cfg.Calibrate
+		opt := survey.CalOptions{Method: survey.CalMethod(strings.ToLower(c.Method)), Margins: p.margins.ForWave(wc.wave)}
+		if len(c.Bounds) == 2 {
+			opt.Lower, opt.Upper = c.Bounds[0], c.Bounds[1]
+		}
+		if w.Design, w.Calibration, err = d.Calibrate(opt); err != nil {
+			return Wave{}, fmt.Errorf("calibrate to %s: %w", c.Margins, err)
+		}
+	}
+	return w, nil
+}
+
+// Spec is socap.yaml's design (with its defaults filled) as the engine's.
+func Spec(d pipeline.Design) survey.Spec {
+	sp := survey.Spec{Weights: d.Weight, Strata: d.Strata, Clusters: d.PSU, FPC: d.FPC,
+		Nest: d.Nest == nil || *d.Nest, LonelyPSU: survey.LonelyPSU(strings.ToLower(d.LonelyPSU))}
+	if sp.LonelyPSU == "" {
+		sp.LonelyPSU = survey.LonelyAdjust
+	}
+	if r := d.Replicates; r != nil {
+		sp.Replicates = &survey.ReplicateSpec{Pattern: r.Columns, Type: survey.ParseRepType(r.Type),
+			Scale: r.Scale, RScales: r.RScales, Rho: r.FayRho, MSE: r.MSE}
+	}
+	return sp
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+// unique drops empty names and repeats, keeping the first occurrence.
+func unique(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if n != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
