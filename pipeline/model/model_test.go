@@ -340,6 +340,29 @@ func TestModelStage(t *testing.T) {
 			t.Errorf("%d suppressed, %d published: want both", suppressed, published)
 		}
 	})
+
+	t.Run("failed fit recorded", func(t *testing.T) {
+		defer func(m pipeline.Models) { env.Config.Models = m }(env.Config.Models)
+		// background is 2 throughout the population: collinear with the intercept
+		env.Config.Models.Controls = []string{"factor(education)", "background"}
+		if err := pipeline.Run(ctx, env, &Stage{}); err != nil {
+			t.Fatal(err)
+		}
+		var failed, ok, coefs, rates int
+		if err := db.QueryRow(`SELECT count(*) FILTER (status = 'failed' AND NOT converged AND reason LIKE '%collinear%' AND n IS NULL),
+			count(*) FILTER (status = 'ok') FROM models`).Scan(&failed, &ok); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow(`SELECT count(*) FROM coefficients`).Scan(&coefs); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow(`SELECT count(*) FROM marginal_effects WHERE model = 'rate' AND status = 'published'`).Scan(&rates); err != nil {
+			t.Fatal(err)
+		}
+		if failed != 8 || ok != 0 || coefs != 0 || rates != 24 {
+			t.Errorf("failed %d (want 8), ok %d, coefficients %d (want 0), rates %d (want 24)", failed, ok, coefs, rates)
+		}
+	})
 }
 
 // refColumns are the columns of wave 1 the R script reads.
