@@ -34,6 +34,11 @@ const (
 )
 
 // Stage is the model stage (see the package doc). The zero value is ready.
+// A model that cannot be fitted in a wave (separation, collinear
+// predictors, no convergence) is recorded in the models table with status
+// failed and the engine's error as reason, without coefficients or AMEs, and
+// the run goes on; a missing column, a bad formula in socap.yaml or a store
+// error stops it. Each model and its tests get a line on env.Log.
 type Stage struct {
 	in, out int64
 }
