@@ -22,9 +22,10 @@ func newInitCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "init DIR",
 		Short: "Scaffold a project: socap.yaml, codebook and example data",
-		Long: `init writes a working project into DIR: socap.yaml, codebook.yaml (the
-built-in ilag questionnaire, ready to edit) and two example survey waves in
-DIR/data, with population margins and the true values they were drawn from.
+		Long: `init writes a working project into DIR: socap.yaml (every section, with a
+comment on each line), codebook.yaml (the built-in ilag questionnaire, ready
+to edit) and two example survey waves in DIR/data, with population margins
+and the true values they were drawn from.
 
 With --from FILE (any format socap reads; SPSS and Stata files carry the most
 metadata) it instead drafts codebook.yaml from the file's variable labels,
@@ -103,10 +104,30 @@ func draftProject(ctx context.Context, dir, from string) error {
 	if err := os.WriteFile(filepath.Join(dir, "codebook.yaml"), append([]byte(header), yml...), 0o644); err != nil {
 		return err
 	}
-	cfg := fmt.Sprintf("project: %s\nstore: socap.duckdb\ncodebook: codebook.yaml\nsources:\n  - id: %s\n    path: %q\n    wave: 1\n",
-		base, sourceID, abs)
+	cfg := fmt.Sprintf(draftConfig, filepath.Base(from), base, sourceID, abs)
 	return os.WriteFile(filepath.Join(dir, "socap.yaml"), []byte(cfg), 0o644)
 }
+
+// draftConfig is the socap.yaml of init --from: the drafted file as wave
+// 1, and the design to fill in, since a file's metadata does not say which
+// variables carry it.
+const draftConfig = `# Drafted by socap init --from %s. "socap init DIR" writes an example
+# socap.yaml with every section explained; README.md lists them.
+project: %q
+store: socap.duckdb
+codebook: codebook.yaml
+sources:
+  - id: %s
+    path: %q
+    wave: 1
+# The survey design: name the weight, strata and cluster (PSU) variables of
+# codebook.yaml and remove the "# ". Without them every respondent weighs 1
+# and margins of error assume a simple random sample.
+# design:
+#   weight: weight
+#   strata: stratum
+#   psu: [psu]
+`
 
 // draftSourceID makes a source id (lower case letters, digits, _) from a
 // file name.
