@@ -35,7 +35,7 @@ type Config struct {
 	// module's sample.conf); all modules with their defaults when empty.
 	Indicators map[string]map[string]any `yaml:"indicators"`
 	// Groups are the group sets to estimate, each a list of variables;
-	// the whole sample is always estimated.
+	// GroupSets gives them with the whole sample first, or the defaults.
 	Groups    [][]string `yaml:"groups"`
 	Compare   Compare    `yaml:"compare"`
 	Models    Models     `yaml:"models"`
@@ -137,8 +137,8 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 // that are not a regular expression.
 func (c *Config) check() []yamlschema.Problem {
 	var problems []yamlschema.Problem
-	add := func(loc []string, format string, args ...any) {
-		problems = append(problems, c.at(loc, format, args...))
+	add := func(l []string, format string, args ...any) {
+		problems = append(problems, c.at(l, format, args...))
 	}
 	first := map[string]int{}
 	for i, s := range c.Sources {
@@ -187,9 +187,10 @@ func (c *Config) check() []yamlschema.Problem {
 	return problems
 }
 
-// at places a problem at loc in socap.yaml.
-func (c *Config) at(loc []string, format string, args ...any) yamlschema.Problem {
-	p := yamlschema.At(c.path, c.data, loc, format, args...)
+// at places a problem at l in socap.yaml, its message led by the JSON
+// pointer; a Config that ParseConfig did not make has no place (0:0).
+func (c *Config) at(l []string, format string, args ...any) yamlschema.Problem {
+	p := yamlschema.At(c.path, c.data, l, format, args...)
 	p.Message = p.Path + ": " + p.Message
 	return p
 }
