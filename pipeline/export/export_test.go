@@ -621,6 +621,9 @@ func checkReadStat(t *testing.T, path string) {
 // haven and estimates from it with R's survey, when R has them; the
 // estimate and SE equal the store's within 1e-8 relative.
 func checkHaven(t *testing.T, db *sql.DB, path string) {
+	if testing.Short() {
+		t.Skip("R takes seconds to start; not with -short")
+	}
 	if _, err := exec.LookPath("Rscript"); err != nil {
 		t.Skip("Rscript is not installed")
 	}

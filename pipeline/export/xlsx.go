@@ -203,8 +203,7 @@ func fillWorkbook(f *excelize.File, t *table, wb workbook) error {
 			return err
 		}
 	}
-	f.SetActiveSheet(0)
-	return nil
+	return nil // the about sheet, the first, is the active one
 }
 
 // writeAbout writes the sheet explaining the table's columns, the ":"
