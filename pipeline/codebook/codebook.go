@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -124,6 +125,11 @@ type Variable struct {
 	// ScoreRange bounds the item in POMP scores (see ScoreBounds).
 	ScoreRange []float64 `yaml:"score_range"`
 	Reverse    bool      `yaml:"reverse"`
+	// Recode maps a source's codes to the codebook's before anything else
+	// (missing codes, ranges, labels and reverse all speak of the recoded
+	// values); codes it does not list stay as they are. ESS's wrkorg
+	// (1 yes, 2 no) becomes 1 yes, 0 no with {1: 1, 2: 0}.
+	Recode    map[Code]Code `yaml:"recode"`
 	Dimension  string    `yaml:"dimension"`
 	Required   *bool     `yaml:"required"`
 }
@@ -332,6 +338,15 @@ func (cb *Codebook) check(file string, data []byte) error {
 					at(varAt(i, "values", strconv.Itoa(k), "code"), "variable %q: code %q is not a number but the type %s is numeric", v.Name, val.Code, v.Type)
 				}
 			}
+			for _, from := range slices.Sorted(maps.Keys(v.Recode)) {
+				_, okFrom := from.Float()
+				if _, okTo := v.Recode[from].Float(); !okFrom || !okTo {
+					at(varAt(i, "recode"), "variable %q: recode %s → %s: the type %s is numeric, so both codes must be numbers", v.Name, from, v.Recode[from], v.Type)
+				}
+			}
+		}
+		if len(v.Recode) > 0 && !v.Type.Numeric() && v.Type != Categorical {
+			at(varAt(i, "recode"), "variable %q: recode needs a numeric or categorical type, not %s", v.Name, v.Type)
 		}
 	}
 	if ids := cb.ofType(ID); len(ids) != 1 {

@@ -49,7 +49,7 @@ func TestESSCodebook(t *testing.T) {
 
 	// Respondent idno 27 in ESS9NO.csv: ppltrst 3, pplfair 3, pplhlp 4,
 	// sclmeet 4, inprdsc 4, aesfdrk 1 (very safe: safe 4 reversed), wrkorg 2
-	// (no: org_worked 1 reversed), gndr 2, agea 57, brncntr 1, region NO01,
+	// (no: org_worked 0 recoded), gndr 2, agea 57, brncntr 1, region NO01,
 	// anweight 0.480642005553698 (the CSV's 15 digits).
 	var (
 		trust, fair, helpful, meet, confide, safe, org, age, weight sql.NullFloat64
@@ -61,7 +61,7 @@ func TestESSCodebook(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := []any{trust.Float64, fair.Float64, helpful.Float64, meet.Float64, confide.Float64, safe.Float64, org.Float64, age.Float64, weight.Float64, gender.String, background.String, region.String}
-	want := []any{3.0, 3.0, 4.0, 4.0, 4.0, 4.0, 1.0, 57.0, 0.480642005553698, "2", "1", "NO01"}
+	want := []any{3.0, 3.0, 4.0, 4.0, 4.0, 4.0, 0.0, 57.0, 0.480642005553698, "2", "1", "NO01"}
 	if d := weight.Float64 - want[8].(float64); d > 1e-14 || d < -1e-14 {
 		t.Errorf("idno 27: weight %.17g, want %.15g", weight.Float64, want[8])
 	}
@@ -75,7 +75,9 @@ func TestESSCodebook(t *testing.T) {
 
 	// Column totals against ESS9NO.csv: NA counts of ppltrst (5), agea (32),
 	// eisced (3 NA + 5 "other"); aesfdrk 1 (very safe, 899 respondents) is
-	// safe = 4 after reversing; wrkorg 1 (yes, 447) is org_worked = 2.
+	// safe = 4 after reversing; wrkorg 1 (yes, 447) is org_worked = 1; eisced
+	// 6 and 7 (321 + 269) are education 3, 3–5 (274 + 157 + 180) 2, 1–2
+	// (20 + 177) 1.
 	for _, c := range []struct {
 		query string
 		want  int
@@ -84,7 +86,11 @@ func TestESSCodebook(t *testing.T) {
 		{`SELECT count(*) FROM respondents WHERE age IS NULL`, 32},
 		{`SELECT count(*) FROM respondents WHERE education IS NULL`, 8},
 		{`SELECT count(*) FROM respondents WHERE safe = 4`, 899},
-		{`SELECT count(*) FROM respondents WHERE org_worked = 2`, 447},
+		{`SELECT count(*) FROM respondents WHERE org_worked = 1`, 447},
+		{`SELECT count(*) FROM respondents WHERE org_worked = 0`, 956},
+		{`SELECT count(*) FROM respondents WHERE education = 3`, 590},
+		{`SELECT count(*) FROM respondents WHERE education = 2`, 611},
+		{`SELECT count(*) FROM respondents WHERE education = 1`, 197},
 		{`SELECT count(*) FROM respondents WHERE background = '2'`, 149},
 		{`SELECT count(DISTINCT psu) FROM respondents`, 42},
 		{`SELECT count(DISTINCT stratum) FROM respondents`, 21},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -426,6 +427,20 @@ func (c cell) canonicalCode() string {
 	return expr + fmt.Sprintf("WHEN %s = trunc(%s) AND abs(%s) < 1e15 THEN CAST(CAST(%s AS BIGINT) AS VARCHAR) ELSE %s END", n, n, n, n, t)
 }
 
+// recoded is expr through the variable's recode: map, each code written as
+// an SQL literal by literal (expr itself when there is none).
+func (c cell) recoded(expr string, literal func(codebook.Code) string) string {
+	if len(c.v.Recode) == 0 {
+		return expr
+	}
+	from := slices.Sorted(maps.Keys(c.v.Recode))
+	q := "CASE " + expr
+	for _, f := range from {
+		q += " WHEN " + literal(f) + " THEN " + literal(c.v.Recode[f])
+	}
+	return q + " ELSE " + expr + " END"
+}
+
 // all lists the indices of every codebook variable.
 func (p *plan) all() []int {
 	idx := make([]int, len(p.cb.Variables))
@@ -443,7 +458,7 @@ func (p *plan) cells(vars []int) string {
 	var coded []string
 	for _, i := range vars {
 		if c := p.cell(i); c.v.Type == codebook.Categorical {
-			coded = append(coded, c.canonicalCode()+" AS "+c.col("c"))
+			coded = append(coded, c.recoded(c.canonicalCode(), func(code codebook.Code) string { return lit(string(code)) })+" AS "+c.col("c"))
 		}
 	}
 	if len(coded) == 0 {
@@ -485,7 +500,14 @@ func (p *plan) union(vars []int, derived bool) string {
 				if src.decimalComma {
 					number = fmt.Sprintf("replace(%s, ',', '.')", raw)
 				}
-				cols = append(cols, fmt.Sprintf("TRY_CAST(%s AS DOUBLE) AS %s", number, c.col("n")))
+				parsed := fmt.Sprintf("TRY_CAST(%s AS DOUBLE)", number)
+				if c.v.Type.Numeric() {
+					parsed = c.recoded(parsed, func(code codebook.Code) string {
+						f, _ := code.Float() // the codebook check makes numeric types' codes numbers
+						return num(f)
+					})
+				}
+				cols = append(cols, parsed+" AS "+c.col("n"))
 			}
 		}
 		parts[k] = "SELECT " + strings.Join(cols, ", ") + " FROM " + store.QuoteIdent(src.rawTable)

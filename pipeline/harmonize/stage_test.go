@@ -291,3 +291,39 @@ func TestHeaderOnlySource(t *testing.T) {
 		t.Errorf("accounting = %+v, want %+v", counts, want)
 	}
 }
+
+// TestRecode maps source codes before missing codes, ranges, labels and
+// reverse coding: ESS's wrkorg (1 yes, 2 no) becomes 1/0, eisced's seven
+// levels ilag's three, a categorical code another; unlisted codes stay.
+func TestRecode(t *testing.T) {
+	const cb = `name: t
+variables:
+  - {name: resp_id, type: id}
+  - {name: org, type: binary, recode: {1: 1, 2: 0}, values: [{code: 0, nb: Nei, en: "No"}, {code: 1, nb: Ja, en: "Yes"}], missing: [7, 8, 9]}
+  - {name: edu, type: ordinal, recode: {1: 1, 2: 1, 3: 2, 4: 2, 5: 2, 6: 3, 7: 3}, values: [{code: 1, nb: a, en: a}, {code: 2, nb: b, en: b}, {code: 3, nb: c, en: c}], missing: [55]}
+  - {name: rev, type: ordinal, recode: {9: 1}, range: [1, 4], reverse: true}
+  - {name: bg, type: categorical, recode: {"1": "1", "2": "2", "3": "1"}, values: [{code: 1, nb: x, en: x}, {code: 2, nb: y, en: y}]}
+`
+	s := openStore(t)
+	e := env(t, s, cb, rawSource{id: "w1", wave: 1, csv: "resp_id,org,edu,rev,bg\n1,1,1,9,1\n2,2,6,2,3.0\n3,8,55,4,2\n4,3,7,1,4\n"})
+	if err := new(Stage).Run(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		column string
+		want   []any
+	}{
+		{"org", []any{1.0, 0.0, nil, nil}}, // 8 missing; 3 is no code of the recoded variable
+		{"edu", []any{1.0, 3.0, nil, 3.0}},
+		{"rev", []any{4.0, 3.0, 1.0, 4.0}}, // 9 → 1, then reversed (5 − x)
+		{"bg", []any{"1", "1", "2", nil}},
+	} {
+		if got := column(t, s, tt.column); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s = %v, want %v", tt.column, got, tt.want)
+		}
+	}
+	want := []string{"w1:4:cell:unknown_code", "w1:4:cell:unknown_code"} // org 3, bg 4
+	if got := rejectList(t, s); !reflect.DeepEqual(got, want) {
+		t.Errorf("rejects = %v, want %v", got, want)
+	}
+}
