@@ -9,9 +9,9 @@ package codebook
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
-	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -130,8 +130,8 @@ type Variable struct {
 	// values); codes it does not list stay as they are. ESS's wrkorg
 	// (1 yes, 2 no) becomes 1 yes, 0 no with {1: 1, 2: 0}.
 	Recode    map[Code]Code `yaml:"recode"`
-	Dimension  string    `yaml:"dimension"`
-	Required   *bool     `yaml:"required"`
+	Dimension string        `yaml:"dimension"`
+	Required  *bool         `yaml:"required"`
 }
 
 // Column is the name of the variable's column in the given source: its
