@@ -258,3 +258,77 @@ func TestAttacker(t *testing.T) {
 	}
 	t.Logf("%d tables, %d sensitive cells, %d secondary suppressions", tables, sensitive, secondary)
 }
+
+// simplexFrom solves from a known basis; ok is false when that failed
+// (the basis is checked by gonum, which panics on a bad one).
+func simplexFrom(c []float64, a *mat.Dense, b []float64, basis []int) (f float64, err error, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			ok = false
+		}
+	}()
+	f, _, err = lp.Simplex(c, a, b, 1e-10, basis)
+	if errors.Is(err, lp.ErrUnbounded) {
+		return math.Inf(-1), nil, true
+	}
+	if err != nil {
+		return 0, nil, false
+	}
+	return f, nil, true
+}
+
+// basisOf returns the columns of a basic feasible solution x: its non-zero
+// entries, completed to a basis of A's column space by other columns; nil
+// when x is not a vertex.
+func basisOf(a *mat.Dense, x []float64) []int {
+	rows, cols := a.Dims()
+	var basis []int
+	var q [][]float64 // orthonormal basis of the chosen columns
+	try := func(j int) bool {
+		v := make([]float64, rows)
+		norm0 := 0.0
+		for i := range v {
+			v[i] = a.At(i, j)
+			norm0 += v[i] * v[i]
+		}
+		for pass := 0; pass < 2; pass++ {
+			for _, u := range q {
+				d := 0.0
+				for i := range v {
+					d += u[i] * v[i]
+				}
+				for i := range v {
+					v[i] -= d * u[i]
+				}
+			}
+		}
+		norm := 0.0
+		for _, e := range v {
+			norm += e * e
+		}
+		if norm <= 1e-18*norm0 || norm == 0 {
+			return false
+		}
+		norm = math.Sqrt(norm)
+		for i := range v {
+			v[i] /= norm
+		}
+		q = append(q, v)
+		basis = append(basis, j)
+		return true
+	}
+	for j, v := range x {
+		if v > 1e-12 && !try(j) {
+			return nil
+		}
+	}
+	for j := 0; j < cols && len(basis) < rows; j++ {
+		if x[j] <= 1e-12 {
+			try(j)
+		}
+	}
+	if len(basis) != rows {
+		return nil
+	}
+	return basis
+}

@@ -35,9 +35,9 @@ type lpModel struct {
 	b       []float64
 	zero    []bool // columns in no constraint
 	err     error
-	// basis is a basic feasible solution found by the first solve, given
-	// to the later ones so that the simplex method skips its first phase.
-	basis []int
+	// tab is the simplex tableau of a vertex (from the true table, or
+	// from gonum's solution) that every solve continues from.
+	tab *tableau
 }
 
 var errLP = errors.New("linear program failed")
@@ -146,7 +146,7 @@ func (tb *tableState) newLP(unk []int32) *lpModel {
 				x = append(x, m.truth(tb, j))
 			}
 		}
-		m.basis = vertexFrom(m.a, x)
+		m.tab = newTableau(m.a, m.b, x)
 	}
 	return m
 }
@@ -166,114 +166,6 @@ func (m *lpModel) truth(tb *tableState, j int) float64 {
 		return math.Max(c.t, 0) / m.tScale
 	}
 	return math.Max(-c.t, 0) / m.tScale
-}
-
-// vertexFrom moves the feasible point x (Ax = b, x ≥ 0) to a vertex of the
-// feasible set and returns its basis, nil if that fails: while the columns
-// of x's non-zero entries are dependent, step along a null vector of them
-// until one more entry reaches 0 (the purification step of interior-point
-// crossover).
-func vertexFrom(a *mat.Dense, x []float64) []int {
-	rows, cols := a.Dims()
-	x = append([]float64(nil), x...)
-	for j := range x {
-		if x[j] < 1e-13 {
-			x[j] = 0
-		}
-	}
-	for iter := 0; iter <= cols; iter++ {
-		var supp []int
-		for j, v := range x {
-			if v > 0 {
-				supp = append(supp, j)
-			}
-		}
-		z := nullVector(a, supp)
-		if z == nil {
-			return basisOf(a, x)
-		}
-		neg := false
-		for _, v := range z {
-			neg = neg || v < 0
-		}
-		if !neg {
-			for i := range z {
-				z[i] = -z[i]
-			}
-		}
-		step, at := math.Inf(1), -1
-		for i, v := range z {
-			if v < 0 {
-				if r := x[supp[i]] / -v; r < step {
-					step, at = r, i
-				}
-			}
-		}
-		for i, v := range z {
-			x[supp[i]] += step * v
-			if x[supp[i]] < 1e-13 {
-				x[supp[i]] = 0
-			}
-		}
-		x[supp[at]] = 0
-	}
-	_ = rows
-	return nil
-}
-
-// nullVector returns z ≠ 0 with Σ_i z_i·A[:, cols[i]] = 0, nil when those
-// columns are independent (Gaussian elimination with partial pivoting).
-func nullVector(a *mat.Dense, cols []int) []float64 {
-	rows, _ := a.Dims()
-	k := len(cols)
-	if k == 0 {
-		return nil
-	}
-	m := make([][]float64, rows)
-	for i := range m {
-		m[i] = make([]float64, k)
-		for c, j := range cols {
-			m[i][c] = a.At(i, j)
-		}
-	}
-	var pivCol []int
-	r := 0
-	free := -1
-	for c := 0; c < k; c++ {
-		best, bv := -1, 1e-10
-		for i := r; i < rows; i++ {
-			if v := math.Abs(m[i][c]); v > bv {
-				best, bv = i, v
-			}
-		}
-		if best < 0 {
-			free = c
-			break
-		}
-		m[r], m[best] = m[best], m[r]
-		for i := 0; i < rows; i++ {
-			if i == r || m[i][c] == 0 {
-				continue
-			}
-			f := m[i][c] / m[r][c]
-			for cc := c; cc < k; cc++ {
-				m[i][cc] -= f * m[r][cc]
-			}
-		}
-		pivCol = append(pivCol, c)
-		r++
-	}
-	if free < 0 {
-		return nil
-	}
-	// Reduced form: row i has its pivot in column pivCol[i] and zeros in
-	// the other pivot columns, so z_piv = −m[i][free]/m[i][piv], z_free = 1.
-	z := make([]float64, k)
-	z[free] = 1
-	for i, c := range pivCol {
-		z[c] = -m[i][free] / m[i][c]
-	}
-	return z
 }
 
 // echelon drops linearly dependent rows (Gaussian elimination with partial
@@ -374,15 +266,17 @@ func (m *lpModel) minimise(obj []float64) (opt float64, err error) {
 			opt, err = 0, fmt.Errorf("%w: %v", errLP, r)
 		}
 	}()
-	if m.basis != nil {
-		if f, err, ok := simplexFrom(c, m.a, m.b, m.basis); ok {
-			return f, err
+	if m.tab != nil {
+		if f, ok := m.tab.minimise(c); ok {
+			return f, nil
 		}
-		m.basis = nil
+		m.tab = nil
 	}
+	// No vertex to start from, or the tableau lost its way: gonum's
+	// two-phase method, whose solution gives the next tableau its vertex.
 	f, x, err := lp.Simplex(c, m.a, m.b, 1e-10, nil)
 	if err == nil {
-		m.basis = basisOf(m.a, x)
+		m.tab = newTableau(m.a, m.b, x)
 	}
 	if errors.Is(err, lp.ErrUnbounded) {
 		return math.Inf(-1), nil
@@ -391,80 +285,6 @@ func (m *lpModel) minimise(obj []float64) (opt float64, err error) {
 		return 0, fmt.Errorf("%w: %v", errLP, err)
 	}
 	return f, nil
-}
-
-// simplexFrom solves from a known basis; ok is false when that failed
-// (the basis is checked by gonum, which panics on a bad one).
-func simplexFrom(c []float64, a *mat.Dense, b []float64, basis []int) (f float64, err error, ok bool) {
-	defer func() {
-		if r := recover(); r != nil {
-			ok = false
-		}
-	}()
-	f, _, err = lp.Simplex(c, a, b, 1e-10, basis)
-	if errors.Is(err, lp.ErrUnbounded) {
-		return math.Inf(-1), nil, true
-	}
-	if err != nil {
-		return 0, nil, false
-	}
-	return f, nil, true
-}
-
-// basisOf returns the columns of a basic feasible solution x: its non-zero
-// entries, completed to a basis of A's column space by other columns; nil
-// when x is not a vertex.
-func basisOf(a *mat.Dense, x []float64) []int {
-	rows, cols := a.Dims()
-	var basis []int
-	var q [][]float64 // orthonormal basis of the chosen columns
-	try := func(j int) bool {
-		v := make([]float64, rows)
-		norm0 := 0.0
-		for i := range v {
-			v[i] = a.At(i, j)
-			norm0 += v[i] * v[i]
-		}
-		for pass := 0; pass < 2; pass++ {
-			for _, u := range q {
-				d := 0.0
-				for i := range v {
-					d += u[i] * v[i]
-				}
-				for i := range v {
-					v[i] -= d * u[i]
-				}
-			}
-		}
-		norm := 0.0
-		for _, e := range v {
-			norm += e * e
-		}
-		if norm <= 1e-18*norm0 || norm == 0 {
-			return false
-		}
-		norm = math.Sqrt(norm)
-		for i := range v {
-			v[i] /= norm
-		}
-		q = append(q, v)
-		basis = append(basis, j)
-		return true
-	}
-	for j, v := range x {
-		if v > 1e-12 && !try(j) {
-			return nil
-		}
-	}
-	for j := 0; j < cols && len(basis) < rows; j++ {
-		if x[j] <= 1e-12 {
-			try(j)
-		}
-	}
-	if len(basis) != rows {
-		return nil
-	}
-	return basis
 }
 
 // exposure is the attacker's interval of a sensitive cell within model m

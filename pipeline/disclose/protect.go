@@ -35,8 +35,14 @@ func (tb *tableState) protectAll() {
 		}
 	}
 	sort.SliceStable(sens, func(a, b int) bool { return tb.cells[sens[a]].n < tb.cells[sens[b]].n })
+	var exposed []int32
 	for _, s := range sens {
 		if !tb.protect(s) {
+			exposed = append(exposed, s)
+		}
+	}
+	for _, s := range exposed {
+		if !tb.repair(s) {
 			tb.unprotected = append(tb.unprotected, s)
 		}
 	}

@@ -1,0 +1,84 @@
+package disclose
+
+import "sort"
+
+// The audit-and-repair loop that follows the search. The search proves
+// most sensitive cells protected within a small neighbourhood; a cell it
+// could not prove is audited again over a growing set of suppressed cells
+// around it, and while the attacker can still narrow it, the published
+// cell next to that set with the fewest respondents is suppressed too.
+
+// repairExact is how many unknowns the repair's program takes in from
+// cells already suppressed before it prefers suppressing a published
+// neighbour (more make the program slower; it still grows past this when
+// nothing else is left).
+const repairExact = auditExact
+
+// repair protects s, which the search left exposed, and reports whether
+// it succeeded. U, the attacker's unknowns, starts as s and grows by
+// breadth: the suppressed cells that share a relation with a cell of U
+// are taken in (nearest first, up to repairExact), then the audit runs;
+// while s is exposed, the published cell sharing a relation with U of
+// least n (ties in canonical order) is suppressed and taken in. Every
+// cell outside U is taken as known, so a cell found protected is
+// protected against the real attacker, who knows less. It ends because
+// every step takes in a cell: at worst U is the whole linked set with
+// every cell suppressed, where the attacker learns only the bounds.
+func (tb *tableState) repair(s int32) bool {
+	cs := &tb.cells[s]
+	if len(cs.rels) == 0 {
+		return true
+	}
+	inU := map[int32]bool{s: true}
+	unk := []int32{s}
+	for {
+		supp, pub := tb.frontier(unk, inU)
+		if len(supp) > 0 && (len(unk) < repairExact || len(pub) == 0) {
+			if len(pub) > 0 {
+				supp = supp[:min(len(supp), repairExact-len(unk))]
+			}
+			for _, c := range supp {
+				inU[c] = true
+			}
+			unk = append(unk, supp...)
+			continue
+		}
+		if tb.exposure(tb.newLP(unk), s, true).Protected {
+			return true
+		}
+		if len(pub) == 0 {
+			return false
+		}
+		sort.SliceStable(pub, func(a, b int) bool { return tb.cells[pub[a]].n < tb.cells[pub[b]].n })
+		c := pub[0]
+		tb.cells[c].status, tb.cells[c].reason = Secondary, "secondary: protects "+cs.label
+		inU[c] = true
+		unk = append(unk, c)
+	}
+}
+
+// frontier lists the valid cells outside U that share a relation with a
+// cell of U, suppressed and published apart, each in canonical order.
+func (tb *tableState) frontier(unk []int32, inU map[int32]bool) (supp, pub []int32) {
+	seen := map[int32]bool{}
+	for _, u := range unk {
+		for _, ri := range tb.cells[u].rels {
+			r := &tb.rels[ri]
+			for _, c := range append([]int32{r.parent}, r.children...) {
+				if inU[c] || seen[c] {
+					continue
+				}
+				seen[c] = true
+				if tb.suppressed(c) {
+					supp = append(supp, c)
+				} else {
+					pub = append(pub, c)
+				}
+			}
+		}
+	}
+	less := func(x []int32) func(a, b int) bool { return func(a, b int) bool { return x[a] < x[b] } }
+	sort.Slice(supp, less(supp))
+	sort.Slice(pub, less(pub))
+	return supp, pub
+}
