@@ -310,13 +310,15 @@ func estimateWave(o indicators.Output, w design.Wave, cfg pipeline.Compare) (wav
 		if err != nil {
 			return ws, err
 		}
-		for _, code := range []string{strconv.Itoa(g.Group), strconv.Itoa(g.Reference)} {
+		for _, code := range []int{g.Group, g.Reference} {
 			rows := make([]bool, len(codes))
 			for i, c := range codes {
-				rows[i] = c == code
+				v, ok := Code(c)
+				rows[i] = ok && v == code
 			}
-			doms = append(doms, survey.Domain{Name: g.Variable + "=" + code, Rows: rows})
-			ws.sides = append(ws.sides, side{variable: g.Variable, group: code})
+			name := strconv.Itoa(code)
+			doms = append(doms, survey.Domain{Name: g.Variable + "=" + name, Rows: rows})
+			ws.sides = append(ws.sides, side{variable: g.Variable, group: name})
 		}
 	}
 	ds, err := w.Design.EstimateDomains(Request(o), doms)
@@ -331,6 +333,16 @@ func estimateWave(o indicators.Output, w design.Wave, cfg pipeline.Compare) (wav
 		}
 	}
 	return ws, nil
+}
+
+// Code is the integer code a group value holds as text ("2", or "2.0" from a
+// numeric column); false when it holds none (missing, or not a whole number).
+func Code(s string) (int, bool) {
+	x, err := strconv.ParseFloat(s, 64)
+	if err != nil || x != math.Trunc(x) || math.Abs(x) > math.MaxInt32 {
+		return 0, false
+	}
+	return int(x), true
 }
 
 // CountOnes counts, per domain, the rows whose column is 1: the respondents
