@@ -180,4 +180,3 @@ func TestEvaluateExample(t *testing.T) {
 		}
 	})
 }
-
