@@ -281,7 +281,7 @@ func (ev *evaluation) panelEffect(o indicators.Output, e *Effect, level float64)
 	for _, c := range []struct {
 		dst *survey.Contrast
 		w   []float64
-	}{{&e.ChangeP, []float64{-1, 0, 1, 0}}, {&e.ChangeC, []float64{0, -1, 0, 1}}, {&e.DiD, []float64{1, -1, -1, 1}}} {
+	}{{&e.ChangeP, []float64{-1, 0, 1, 0}}, {&e.ChangeC, []float64{0, -1, 0, 1}}, {&e.DiD, []float64{-1, 1, 1, -1}}} {
 		if *c.dst, err = ds.Contrast(c.w, level); err != nil {
 			return fmt.Errorf("panel: %w", err)
 		}
