@@ -32,9 +32,9 @@ type Exposure struct {
 	Err error
 }
 
-// auditExact bounds the unknowns of one audit program (gonum's simplex is
-// dense).
-const auditExact = 120
+// auditExact bounds the unknowns of one audit program (the tableau is
+// dense: 400 unknowns are 1,200 columns and about as many rows).
+const auditExact = 400
 
 // nearest lists the k suppressed cells of comp nearest s: fewest
 // coordinates different, then in table order.
@@ -74,8 +74,9 @@ func (tb *tableState) nearest(s int32, comp []int32, k int) []int32 {
 // Audit does not trust the marks: it finds the sensitive cells from the
 // rules, and a sensitive cell marked publishable is reported unprotected.
 // Its programs cover the whole connected set of suppressed cells (exact,
-// but slower than Apply, which checks neighbourhoods) up to 120 cells;
-// beyond that, the 120 nearest in the table (Exposure.Exact is false).
+// but slower than Apply's search, which checks neighbourhoods) up to 400
+// cells; beyond that, the 400 nearest in the table (Exposure.Exact is
+// false).
 func Audit(tables []Table, marked [][]Mark, rules Rules) ([]Exposure, error) {
 	if err := rules.Check(); err != nil {
 		return nil, err

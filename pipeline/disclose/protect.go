@@ -19,14 +19,18 @@ import (
 // (Repsilber; Giessing and Repsilber, "Tools and strategies to protect
 // multiple tables with the GHQUAR cell suppression engine", 2002;
 // Hundepool et al. §5.7). The LP then decides; a cube that is not enough is
-// followed by another.
+// followed by another, up to maxRounds; a cell still not proved protected
+// then goes to the audit-and-repair loop (repair.go).
 
 const maxRounds = 6
 
 // protectAll protects the sensitive cells in order of increasing n (then
 // label), so that a cell suppressed for one small cell can serve the next.
 // Suppressing more only widens every interval, so a cell found protected
-// stays protected.
+// stays protected. The cells the search could not prove are then audited
+// over the suppressed cells linked to them and repaired, in the same
+// order, after all searches (their suppressions may already suffice);
+// a cell left in tb.unprotected is one the repair could not protect.
 func (tb *tableState) protectAll() {
 	var sens []int32
 	for i := range tb.cells {
@@ -53,6 +57,7 @@ type cubeOpt struct {
 	lvl  int32
 }
 
+// protect searches cubes for s and reports whether s was proved protected.
 func (tb *tableState) protect(s int32) bool {
 	cs := &tb.cells[s]
 	if len(cs.rels) == 0 {
@@ -89,21 +94,7 @@ func (tb *tableState) protect(s int32) bool {
 			return true
 		}
 	}
-	// Last resort: everything in the neighbourhood and in s's relations.
-	for _, c := range tb.areaCells(area) {
-		if !tb.suppressed(c) {
-			tb.cells[c].status, tb.cells[c].reason = Secondary, "secondary: protects "+cs.label
-		}
-	}
-	for _, ri := range cs.rels {
-		r := &tb.rels[ri]
-		for _, c := range append([]int32{r.parent}, r.children...) {
-			if !tb.suppressed(c) {
-				tb.cells[c].status, tb.cells[c].reason = Secondary, "secondary: protects "+cs.label
-			}
-		}
-	}
-	return tb.safe(s, area)
+	return false
 }
 
 func addLevel(ls []int32, l int32) []int32 {

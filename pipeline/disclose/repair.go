@@ -10,8 +10,8 @@ import "sort"
 
 // repairExact is how many unknowns the repair's program takes in from
 // cells already suppressed before it prefers suppressing a published
-// neighbour (more make the program slower; it still grows past this when
-// nothing else is left).
+// neighbour: as many as Audit takes, so that the repair's attacker is
+// Audit's (it still grows past this when nothing else is left).
 const repairExact = auditExact
 
 // repair protects s, which the search left exposed, and reports whether
