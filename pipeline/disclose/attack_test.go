@@ -2,6 +2,7 @@ package disclose
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -176,87 +177,167 @@ func (at *interiorAttacker) interval(t *testing.T, i, q int) (lo, hi float64) {
 }
 
 // TestAttacker publishes random tables of 1–3 crossed variables of 2–15
-// levels with many small cells, attacks the published cells by linear
-// programming, and requires every sensitive cell's intervals to reach the
-// protection level on both sides; Audit must find the same intervals.
+// levels with many small cells, for several seeds, attacks the published
+// cells by linear programming, and requires every sensitive cell's
+// intervals to reach the protection level on both sides; Audit must find
+// the same intervals.
 func TestAttacker(t *testing.T) {
-	rng := rand.New(rand.NewPCG(11, 1))
 	rules := DefaultRules()
-	tables := 40
+	seeds, tables := []uint64{11, 12, 13, 14, 15}, 40
 	if testing.Short() {
-		tables = 10
+		seeds, tables = seeds[:1], 10
 	}
-	sensitive, secondary := 0, 0
+	for _, seed := range seeds {
+		rng := rand.New(rand.NewPCG(seed, 1))
+		sensitive, secondary := 0, 0
+		for ti := 0; ti < tables; ti++ {
+			levels := randomLevels(rng, 64)
+			tab := genTable(rng, "t"+strconv.Itoa(ti), levels, Kind(ti%2), smallCells(rng))
+			marked, rep, err := Apply([]Table{tab}, rules)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Unprotected != 0 {
+				t.Errorf("seed %d table %d %v: %d cells left unprotected: %v", seed, ti, levels, rep.Unprotected, rep.UnprotectedCells)
+			}
+			secondary += rep.Totals.Secondary
+			sensitive += attack(t, fmt.Sprintf("seed %d table %d %v", seed, ti, levels), tab, marked[0], rules)
+		}
+		if sensitive < 5*tables || secondary == 0 {
+			t.Errorf("seed %d: the random tables are too easy: %d sensitive cells, %d secondary in %d tables", seed, sensitive, secondary, tables)
+		}
+		t.Logf("seed %d: %d tables, %d sensitive cells, %d secondary suppressions", seed, tables, sensitive, secondary)
+	}
+}
+
+// TestRepairAlone skips the search: the audit-and-repair loop on its own,
+// from primary suppression only, must protect every sensitive cell
+// against the attacker and end.
+func TestRepairAlone(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 1))
+	rules := DefaultRules()
+	tables := 30
+	if testing.Short() {
+		tables = 8
+	}
+	repaired := 0
 	for ti := 0; ti < tables; ti++ {
 		levels := randomLevels(rng, 64)
-		kind := Kind(ti % 2)
-		tab := genTable(rng, "t"+strconv.Itoa(ti), levels, kind, smallCells(rng))
-		marked, rep, err := Apply([]Table{tab}, rules)
-		if err != nil {
-			t.Fatal(err)
+		tab := genTable(rng, "r"+strconv.Itoa(ti), levels, Kind(ti%2), smallCells(rng))
+		tb := newTableState(&tab, rules)
+		for i := range tb.cells {
+			if tb.cells[i].valid && tb.cells[i].status == Primary && !tb.repair(int32(i)) {
+				t.Errorf("table %d %v: repair could not protect %s", ti, levels, tb.cells[i].label)
+			}
 		}
-		if rep.Unprotected != 0 {
-			t.Errorf("table %d %v: %d cells left unprotected: %v", ti, levels, rep.Unprotected, rep.UnprotectedCells)
+		for _, c := range tb.cells {
+			if c.status == Secondary {
+				repaired++
+			}
 		}
-		secondary += rep.Totals.Secondary
-		at := newInteriorAttacker(&tab, marked[0], len(levels))
-		audit, err := Audit([]Table{tab}, marked, rules)
-		if err != nil {
-			t.Fatal(err)
+		attack(t, fmt.Sprintf("repair only, table %d %v", ti, levels), tab, tb.marks(), rules)
+	}
+	if repaired == 0 {
+		t.Error("the repair suppressed nothing")
+	}
+}
+
+// TestRunSurvey5000 protects every table of the 5,000-respondent, 13
+// municipality run of BenchmarkRun and audits it exactly: no sensitive
+// cell may be exposed.
+func TestRunSurvey5000(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a whole run's tables")
+	}
+	tables := synthRun(1, 5_000, 13)
+	rules := DefaultRules()
+	marked, rep, err := Apply(tables, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Unprotected != 0 {
+		t.Errorf("%d cells unprotected: %v", rep.Unprotected, rep.UnprotectedCells)
+	}
+	audit, err := Audit(tables, marked, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(audit) != rep.Totals.Primary {
+		t.Errorf("audit of %d cells, %d primary", len(audit), rep.Totals.Primary)
+	}
+	for _, e := range audit {
+		if !e.Protected || !e.Exact || e.Err != nil {
+			t.Errorf("%s: %s exposed (exact %v, %v): sw %.6g in [%.6g, %.6g], total %.6g in [%.6g, %.6g]",
+				tableLabel(&tables[e.Table]), e.Label, e.Exact, e.Err, e.SumWeights, e.SumWeightsLow, e.SumWeightsHigh, e.Total, e.TotalLow, e.TotalHigh)
 		}
-		byCell := map[int]Exposure{}
-		for _, e := range audit {
-			byCell[e.Cell] = e
+	}
+	t.Logf("%d cells, %d primary, %d secondary, %.1f %% of cells and %.1f %% of the population suppressed",
+		rep.Totals.Cells, rep.Totals.Primary, rep.Totals.Secondary, 100*rep.Totals.CellShare, 100*rep.Totals.PopulationShare)
+}
+
+// attack checks every sensitive cell of tab under marks with the
+// independent attacker and against Audit, and returns how many there are.
+func attack(t *testing.T, name string, tab Table, marks []Mark, rules Rules) (sensitive int) {
+	t.Helper()
+	kind := tab.Kind
+	levels := 0
+	for _, c := range tab.Cells {
+		levels = max(levels, len(c.Vars))
+	}
+	at := newInteriorAttacker(&tab, marks, levels)
+	audit, err := Audit([]Table{tab}, [][]Mark{marks}, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byCell := map[int]Exposure{}
+	for _, e := range audit {
+		byCell[e.Cell] = e
+	}
+	for i, c := range tab.Cells {
+		if PrimaryReason(c.N, c.NAttr, kind == Proportion, rules) == "" {
+			continue
 		}
-		for i, c := range tab.Cells {
-			if PrimaryReason(c.N, c.NAttr, kind == Proportion, rules) == "" {
-				continue
-			}
-			sensitive++
-			if marked[0][i].Status != Primary {
-				t.Errorf("table %d: sensitive cell %s is %v", ti, Label(c), marked[0][i].Status)
-				continue
-			}
-			swLo, swHi := at.interval(t, i, 0)
-			tLo, tHi := at.interval(t, i, 1)
-			cLo, cHi := at.interval(t, i, 2)
-			sw, tot := c.SumWeights, c.Estimate*c.SumWeights
-			comp := (at.lo+at.span)*sw - tot
-			// The protection: ±20 % of each value, and for the totals at
-			// least the weight of one average respondent times the range.
-			floor := at.span * sw / float64(c.N)
-			hSW := rules.Protection * sw
-			hT := math.Max(rules.Protection*math.Abs(tot), floor)
-			hC := math.Max(rules.Protection*math.Abs(comp), floor)
-			tol := 1e-6 * (sw + 1)
-			if swLo > sw-hSW+tol || swHi < sw+hSW-tol {
-				t.Errorf("table %d %v: %s sum of weights %.4g in [%.6g, %.6g], needs ±%.4g", ti, levels, Label(c), sw, swLo, swHi, hSW)
-			}
-			if tLo > math.Max(tot-hT, 0)+tol*at.span || tHi < tot+hT-tol*at.span {
-				t.Errorf("table %d %v: %s total %.4g in [%.6g, %.6g], needs ±%.4g", ti, levels, Label(c), tot, tLo, tHi, hT)
-			}
-			if cLo > math.Max(comp-hC, 0)+tol*at.span || cHi < comp+hC-tol*at.span {
-				t.Errorf("table %d %v: %s complement %.4g in [%.6g, %.6g], needs ±%.4g", ti, levels, Label(c), comp, cLo, cHi, hC)
-			}
-			e, ok := byCell[i]
-			if !ok {
-				t.Errorf("table %d: Audit misses %s", ti, Label(c))
-				continue
-			}
-			if !e.Protected || e.Err != nil {
-				t.Errorf("table %d: Audit says %s unprotected (%v)", ti, Label(c), e.Err)
-			}
-			for _, p := range [][2]float64{{e.SumWeightsLow, swLo}, {e.SumWeightsHigh, swHi}, {e.TotalLow, tLo}, {e.TotalHigh, tHi}, {e.ComplementLow, cLo}, {e.ComplementHigh, cHi}} {
-				if !(p[0] == p[1] || math.Abs(p[0]-p[1]) <= 1e-6*(math.Abs(p[1])+sw*at.span+1)) {
-					t.Errorf("table %d: %s: Audit bound %.9g, attacker %.9g", ti, Label(c), p[0], p[1])
-				}
+		sensitive++
+		if marks[i].Status != Primary {
+			t.Errorf("%s: sensitive cell %s is %v", name, Label(c), marks[i].Status)
+			continue
+		}
+		swLo, swHi := at.interval(t, i, 0)
+		tLo, tHi := at.interval(t, i, 1)
+		cLo, cHi := at.interval(t, i, 2)
+		sw, tot := c.SumWeights, c.Estimate*c.SumWeights
+		comp := (at.lo+at.span)*sw - tot
+		// The protection: ±20 % of each value, and for the totals at
+		// least the weight of one average respondent times the range.
+		floor := at.span * sw / float64(c.N)
+		hSW := rules.Protection * sw
+		hT := math.Max(rules.Protection*math.Abs(tot), floor)
+		hC := math.Max(rules.Protection*math.Abs(comp), floor)
+		tol := 1e-6 * (sw + 1)
+		if swLo > sw-hSW+tol || swHi < sw+hSW-tol {
+			t.Errorf("%s: %s sum of weights %.4g in [%.6g, %.6g], needs ±%.4g", name, Label(c), sw, swLo, swHi, hSW)
+		}
+		if tLo > math.Max(tot-hT, 0)+tol*at.span || tHi < tot+hT-tol*at.span {
+			t.Errorf("%s: %s total %.4g in [%.6g, %.6g], needs ±%.4g", name, Label(c), tot, tLo, tHi, hT)
+		}
+		if cLo > math.Max(comp-hC, 0)+tol*at.span || cHi < comp+hC-tol*at.span {
+			t.Errorf("%s: %s complement %.4g in [%.6g, %.6g], needs ±%.4g", name, Label(c), comp, cLo, cHi, hC)
+		}
+		e, ok := byCell[i]
+		if !ok {
+			t.Errorf("%s: Audit misses %s", name, Label(c))
+			continue
+		}
+		if !e.Protected || e.Err != nil {
+			t.Errorf("%s: Audit says %s unprotected (%v)", name, Label(c), e.Err)
+		}
+		for _, p := range [][2]float64{{e.SumWeightsLow, swLo}, {e.SumWeightsHigh, swHi}, {e.TotalLow, tLo}, {e.TotalHigh, tHi}, {e.ComplementLow, cLo}, {e.ComplementHigh, cHi}} {
+			if !(p[0] == p[1] || math.Abs(p[0]-p[1]) <= 1e-6*(math.Abs(p[1])+sw*at.span+1)) {
+				t.Errorf("%s: %s: Audit bound %.9g, attacker %.9g", name, Label(c), p[0], p[1])
 			}
 		}
 	}
-	if sensitive < 5*tables || secondary == 0 {
-		t.Errorf("the random tables are too easy: %d sensitive cells, %d secondary in %d tables", sensitive, secondary, tables)
-	}
-	t.Logf("%d tables, %d sensitive cells, %d secondary suppressions", tables, sensitive, secondary)
+	return sensitive
 }
 
 // simplexFrom solves from a known basis; ok is false when that failed
