@@ -131,9 +131,10 @@ type Report struct {
 	Totals Summary
 	// Indicators, sorted by name.
 	Indicators []Summary
-	// Unprotected counts primary cells the search could not protect; the
-	// search suppresses whole neighbourhoods before giving up, so this
-	// should be 0. Their labels are in UnprotectedCells.
+	// Unprotected counts primary cells that could not be protected: the
+	// audit-and-repair loop after the search suppresses until each is, so
+	// this is 0 unless a linear program failed. Their labels are in
+	// UnprotectedCells.
 	Unprotected      int
 	UnprotectedCells []string
 }
