@@ -62,7 +62,7 @@ func Run(ctx context.Context, env *Env, stages ...Stage) error {
 	if env.Config != nil {
 		hash = env.Config.Hash
 	}
-	for _, st := range stages {
+	for i, st := range stages {
 		started := env.Now()
 		err := st.Run(ctx, env)
 		status, msg := "ok", ""
@@ -81,6 +81,7 @@ func Run(ctx context.Context, env *Env, stages ...Stage) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", st.Name(), err)
 		}
+		fmt.Fprintf(env.Log, "[%d/%d] %s done in %.1f s\n", i+1, len(stages), st.Name(), env.Now().Sub(started).Seconds())
 		if recErr != nil {
 			return fmt.Errorf("%s: record run: %w", st.Name(), recErr)
 		}

@@ -2,13 +2,19 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"socap/pipeline"
+	"socap/pipeline/compare"
+	"socap/pipeline/design"
 	"socap/pipeline/estimate"
+	"socap/pipeline/evaluate"
+	"socap/pipeline/export"
 	"socap/pipeline/harmonize"
 	"socap/pipeline/ingest"
+	"socap/pipeline/model"
 	"socap/pipeline/score"
 )
 
@@ -21,12 +27,17 @@ func newRunCmd() *cobra.Command {
 	opts := runOptions{}
 	cmd := &cobra.Command{
 		Use:   "run",
-		Short: "Run the pipeline: ingest → harmonise → score → estimate (with disclosure control) → export",
+		Short: "Run the pipeline: ingest → harmonise → design → score → estimate → compare → model → evaluate → export",
 		Long: `run takes the project of socap.yaml from its files to disclosure-controlled,
-design-based estimates of every indicator for every wave and group set, and
-writes them to <output>/estimates.csv. Suppressed cells keep their status and
-reason and no number. (Comparisons, models, the programme evaluation and the
-reports are not built yet.)`,
+design-based estimates of every indicator for every wave and group set, the
+comparisons (each municipality against the whole sample, immigrants against
+the majority, follow-up against baseline), the network–employment models, the
+programme's difference-in-differences, and exports:
+<output>/estimates.csv|.parquet|.xlsx, the same for comparisons, models and
+programme effects, and the respondents' scores as scores.parquet and scores.sav
+(SPSS, with labels). Suppressed cells keep their status and reason and no
+number. Each stage prints a progress line on stderr; the summary goes to
+stdout.`,
 		Example: "  socap run -c socap.yaml",
 		Args:    exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -45,16 +56,16 @@ func runPipeline(cmd *cobra.Command, opts runOptions) error {
 		return err
 	}
 	defer p.Close()
-	est := &estimate.Stage{}
-	if err := pipeline.Run(ctx, p.env, &ingest.Stage{}, &harmonize.Stage{}, &score.Stage{}, est); err != nil {
-		return err
+	if err := p.env.Config.CheckAnalysis(p.env.Codebook); err != nil {
+		return usageError{err}
 	}
-	path, err := estimate.ExportCSV(ctx, p.env.Store, p.env.Config.Resolve(p.env.Config.Output))
-	if err != nil {
+	sc, est, exp := &score.Stage{}, &estimate.Stage{}, &export.Stage{}
+	stages := []pipeline.Stage{&ingest.Stage{}, &harmonize.Stage{}, &design.Stage{}, sc, est, &compare.Stage{}, &model.Stage{}, &evaluate.Stage{}, exp}
+	if err := pipeline.Run(ctx, p.env, stages...); err != nil {
 		return err
 	}
 	t := est.Report().Totals
-	_, err = fmt.Fprintf(cmd.OutOrStdout(), "%d estimates, %d suppressed by disclosure control (%d primary, %d secondary; %.1f %% of cells, %.1f %% of the weighted population)\nwrote %s\n",
-		t.Cells, t.Suppressed, t.Primary, t.Secondary, 100*t.CellShare, 100*t.PopulationShare, path)
+	_, err = fmt.Fprintf(cmd.OutOrStdout(), "%d indicator values, %d estimates, %d suppressed by disclosure control (%d primary, %d secondary; %.1f %% of cells, %.1f %% of the weighted population)\nwrote %s\n",
+		len(sc.Columns()), t.Cells, t.Suppressed, t.Primary, t.Secondary, 100*t.CellShare, 100*t.PopulationShare, strings.Join(exp.Files(), "\n      "))
 	return err
 }
