@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"socap/indicators/survey"
+	"socap/internal/shareddata"
 	"socap/internal/testcsv"
 	"socap/pipeline/store"
 )
@@ -132,4 +134,83 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// TestRunOnESS runs the pipeline unchanged on ESS round 9 for Norway through
+// the builtin ess codebook, with regions as areas, and checks that each
+// published estimate equals socap estimate on the exported scores file with
+// the same design: the pipeline and the command share one engine.
+func TestRunOnESS(t *testing.T) {
+	sav := shareddata.Path(t, "ess9no/ESS9NO.sav")
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "socap.yaml")
+	yaml := "project: ESS9 Norway\ncodebook: builtin:ess\nlanguage: en\n" +
+		"groups: [[background], [gender], [region], [region, gender]]\ncompare: {areas: region}\n" +
+		"sources:\n  - {id: ess9, path: " + strconv.Quote(sav) + ", wave: 1}\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "run", "-c", cfg, "--quiet")
+	if code != exitOK {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "scores.sav") || !strings.Contains(stdout, "comparisons.csv") {
+		t.Errorf("run summary: %s", stdout)
+	}
+	est := testcsv.Read(t, filepath.Join(dir, "out", "estimates.csv"))
+	col := index(est[0])
+	want := map[string][2]string{} // region → published structural mean and SE, wave 1
+	for _, r := range est[1:] {
+		if r[col["indicator"]] == "structural" && r[col["group_set"]] == "region" && r[col["suppressed"]] == "" {
+			want[r[col["region"]]] = [2]string{r[col["estimate"]], r[col["se"]]}
+		}
+	}
+	if len(want) < 5 {
+		t.Fatalf("%d published regional structural estimates, want the regions of Norway", len(want))
+	}
+	code, out, stderr := runCLI(t, "estimate", filepath.Join(dir, "out", "scores.sav"), "--weight", "weight", "--strata", "stratum",
+		"--psu", "psu", "--nest", "--lonely-psu", "adjust", "--mean", "structural", "--by", "region", "--labels", "codes", "--format", "csv")
+	if code != exitOK {
+		t.Fatalf("estimate: exit %d: %s", code, stderr)
+	}
+	got := testcsv.Parse(t, out)
+	gc := index(got[0])
+	for _, r := range got[1:] {
+		w, ok := want[r[gc["region"]]]
+		if !ok {
+			continue
+		}
+		// equal but for the order of summation (the file's rows are sorted by id as text)
+		for k, c := range []string{"estimate", "se"} {
+			p, _ := strconv.ParseFloat(w[k], 64)
+			e, _ := strconv.ParseFloat(r[gc[c]], 64)
+			if !(math.Abs(p-e) <= 1e-12*math.Abs(e)) {
+				t.Errorf("region %s %s: pipeline %s, socap estimate %s", r[gc["region"]], c, w[k], r[gc[c]])
+			}
+		}
+		delete(want, r[gc["region"]])
+	}
+	if len(want) > 0 {
+		t.Errorf("regions not recomputed: %v", want)
+	}
+	cmp := testcsv.Read(t, filepath.Join(dir, "out", "comparisons.csv"))
+	cc := index(cmp[0])
+	areas := 0
+	for _, r := range cmp[1:] {
+		if r[cc["kind"]] == "area" {
+			areas++
+		}
+	}
+	if areas == 0 {
+		t.Errorf("no region compared with the whole sample: %v", cmp[:min(3, len(cmp))])
+	}
+}
+
+// index maps a CSV header's names to their positions.
+func index(header []string) map[string]int {
+	m := map[string]int{}
+	for k, c := range header {
+		m[c] = k
+	}
+	return m
 }

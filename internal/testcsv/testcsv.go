@@ -4,6 +4,7 @@ package testcsv
 
 import (
 	"encoding/csv"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -19,9 +20,20 @@ func Read(t testing.TB, path string) [][]string {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
+	return parse(t, path, f)
+}
+
+// Parse is Read of CSV text (a command's output).
+func Parse(t testing.TB, text string) [][]string {
+	t.Helper()
+	return parse(t, "CSV text", strings.NewReader(text))
+}
+
+func parse(t testing.TB, name string, r io.Reader) [][]string {
+	t.Helper()
+	recs, err := csv.NewReader(r).ReadAll()
 	if err != nil {
-		t.Fatalf("%s: %v", path, err)
+		t.Fatalf("%s: %v", name, err)
 	}
 	if len(recs) > 0 && len(recs[0]) > 0 {
 		recs[0][0] = strings.TrimPrefix(recs[0][0], "\ufeff")
