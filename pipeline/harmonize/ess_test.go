@@ -17,7 +17,7 @@ import (
 // builtin:ess: all 1,406 rows become respondents, no cell is rejected
 // (the ESS refusal / don't know / no answer codes are missing answers, and
 // eisced 55 "other" a declared missing code), the columns come from the ESS
-// names, and reverse coding, missing codes and the design columns hold the
+// names, and recoding, missing codes and the design columns hold the
 // values ESS9NO.csv has.
 func TestESSCodebook(t *testing.T) {
 	path := shareddata.Path(t, "ess9no/ESS9NO.sav")
@@ -48,7 +48,7 @@ func TestESSCodebook(t *testing.T) {
 	}
 
 	// Respondent idno 27 in ESS9NO.csv: ppltrst 3, pplfair 3, pplhlp 4,
-	// sclmeet 4, inprdsc 4, aesfdrk 1 (very safe: safe 4 reversed), wrkorg 2
+	// sclmeet 4, inprdsc 4, aesfdrk 1 (very safe: safe 1, as coded), wrkorg 2
 	// (no: org_worked 0 recoded), gndr 2, agea 57, brncntr 1, region NO01,
 	// anweight 0.480642005553698 (the CSV's 15 digits).
 	var (
@@ -61,7 +61,7 @@ func TestESSCodebook(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := []any{trust.Float64, fair.Float64, helpful.Float64, meet.Float64, confide.Float64, safe.Float64, org.Float64, age.Float64, weight.Float64, gender.String, background.String, region.String}
-	want := []any{3.0, 3.0, 4.0, 4.0, 4.0, 4.0, 0.0, 57.0, 0.480642005553698, "2", "1", "NO01"}
+	want := []any{3.0, 3.0, 4.0, 4.0, 4.0, 1.0, 0.0, 57.0, 0.480642005553698, "2", "1", "NO01"}
 	if d := weight.Float64 - want[8].(float64); d > 1e-14 || d < -1e-14 {
 		t.Errorf("idno 27: weight %.17g, want %.15g", weight.Float64, want[8])
 	}
@@ -75,7 +75,7 @@ func TestESSCodebook(t *testing.T) {
 
 	// Column totals against ESS9NO.csv: NA counts of ppltrst (5), agea (32),
 	// eisced (3 NA + 5 "other"); aesfdrk 1 (very safe, 899 respondents) is
-	// safe = 4 after reversing; wrkorg 1 (yes, 447) is org_worked = 1; eisced
+	// safe = 1 (codes are kept; scores reverse them); wrkorg 1 (yes, 447) is org_worked = 1; eisced
 	// 6 and 7 (321 + 269) are education 3, 3–5 (274 + 157 + 180) 2, 1–2
 	// (20 + 177) 1.
 	for _, c := range []struct {
@@ -85,7 +85,7 @@ func TestESSCodebook(t *testing.T) {
 		{`SELECT count(*) FROM respondents WHERE trust_people IS NULL`, 5},
 		{`SELECT count(*) FROM respondents WHERE age IS NULL`, 32},
 		{`SELECT count(*) FROM respondents WHERE education IS NULL`, 8},
-		{`SELECT count(*) FROM respondents WHERE safe = 4`, 899},
+		{`SELECT count(*) FROM respondents WHERE safe = 1`, 899},
 		{`SELECT count(*) FROM respondents WHERE org_worked = 1`, 447},
 		{`SELECT count(*) FROM respondents WHERE org_worked = 0`, 956},
 		{`SELECT count(*) FROM respondents WHERE education = 3`, 590},

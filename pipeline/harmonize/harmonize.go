@@ -37,9 +37,9 @@
 //     without the weight column (allowed when the codebook marks it
 //     required: false) gets NULL weights and no weight rules.
 //
-// Reverse-coded variables are stored as min+max−x, where min and max come
-// from the codebook range or, without one, from the smallest and largest
-// labelled code.
+// Values keep their codes (after recode:), so that they match their value
+// labels in the store and in every export; a reverse: item is reversed
+// where it is scored (indicators/scale), not here.
 //
 // A column the codebook requires (id and weight unless marked required:
 // false, and any variable marked required: true) that a source lacks stops

@@ -317,16 +317,13 @@ func (c cell) missingMayLookValid() bool {
 }
 
 // value is the harmonised value: NULL unless valid; DOUBLE for numeric
-// types (reversed as min+max−x when asked), the canonical code for
+// types (as coded: reverse coding is the scores' business), the canonical code for
 // categorical variables, the text otherwise.
 func (c cell) value() string {
 	val := c.col("t")
 	switch {
 	case c.v.Type.Numeric():
 		val = c.col("n")
-		if lo, hi, ok := reverseBounds(c.v); ok {
-			val = fmt.Sprintf("(%s - %s)", num(lo+hi), val)
-		}
 	case c.v.Type == codebook.Categorical:
 		val = c.col("c")
 	}
@@ -650,27 +647,6 @@ func (p *plan) fileColumn(v *codebook.Variable) string {
 		expr += fmt.Sprintf(" WHEN %s THEN %s", lit(src.cfg.ID), lit(v.Column(src.cfg.ID)))
 	}
 	return expr + " END"
-}
-
-// reverseBounds are the min and max that reverse coding reflects about: the
-// codebook range, or the smallest and largest labelled code.
-func reverseBounds(v *codebook.Variable) (lo, hi float64, ok bool) {
-	if !v.Reverse {
-		return 0, 0, false
-	}
-	if lo, hi, ok := v.Bounds(); ok {
-		return lo, hi, true
-	}
-	for k, val := range v.Values {
-		f, _ := val.Code.Float()
-		if k == 0 || f < lo {
-			lo = f
-		}
-		if k == 0 || f > hi {
-			hi = f
-		}
-	}
-	return lo, hi, len(v.Values) > 0
 }
 
 // codes lists the variable's labelled codes.

@@ -292,8 +292,8 @@ func TestHeaderOnlySource(t *testing.T) {
 	}
 }
 
-// TestRecode maps source codes before missing codes, ranges, labels and
-// reverse coding: ESS's wrkorg (1 yes, 2 no) becomes 1/0, eisced's seven
+// TestRecode maps source codes before missing codes, ranges and labels
+// (reverse coding is left to the scores): ESS's wrkorg (1 yes, 2 no) becomes 1/0, eisced's seven
 // levels ilag's three, a categorical code another; unlisted codes stay.
 func TestRecode(t *testing.T) {
 	const cb = `name: t
@@ -315,7 +315,7 @@ variables:
 	}{
 		{"org", []any{1.0, 0.0, nil, nil}}, // 8 missing; 3 is no code of the recoded variable
 		{"edu", []any{1.0, 3.0, nil, 3.0}},
-		{"rev", []any{4.0, 3.0, 1.0, 4.0}}, // 9 → 1, then reversed (5 − x)
+		{"rev", []any{1.0, 2.0, 4.0, 1.0}}, // 9 → 1, not reversed
 		{"bg", []any{"1", "1", "2", nil}},
 	} {
 		if got := column(t, s, tt.column); !reflect.DeepEqual(got, tt.want) {
