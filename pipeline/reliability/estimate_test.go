@@ -23,7 +23,7 @@ func TestEstimate(t *testing.T) {
 		alpha        bool
 	}{
 		{"too few", [][]float64{{1, 2, 3, 4}, {2, 1, 4, 3}, {1, 3, 2, 4}}, "primary", "primary: n < 5", false},
-		{"constant item", [][]float64{{1, 2, 3, 4, 5, 2}, {2, 1, 4, 3, 5, 1}, {3, 3, 3, 3, 3, 3}}, reliability.NotEstimable, "item c has no variance", false},
+		{"constant item", [][]float64{{1, 2, 3, 4, 5, 2}, {2, 1, 4, 3, 5, 1}, {3, 3, 3, 3, 3, 3}}, reliability.NotEstimable, "alpha, weighted alpha, omega: group all: item c has no variance (variance 0)", false},
 		{"omega refused", [][]float64{{1, 2, 3, 4, 5, 6}, {1, 2, 3, 4, 5, 5}, {1, 2, 3, 4, 6, 5}}, reliability.NotEstimable, "omega: ", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

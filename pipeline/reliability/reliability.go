@@ -50,8 +50,8 @@
 // no numbers, n included; or "not_estimable" when the engine refuses a
 // statistic (too few respondents, an item without variance, a fit that does
 // not converge or has a negative residual variance): reason is the engine's
-// error (each refused statistic's, joined by "; ") and the statistics it
-// could compute are kept. Reliability is not additive across groups, so
+// error ("statistic[, statistic]: error" per distinct error, joined by
+// "; ") and the statistics it could compute are kept. Reliability is not additive across groups, so
 // suppressing a small group does not call for secondary suppression.
 //
 // # The invariance table
@@ -100,8 +100,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"socap/indicators"
 	"socap/indicators/scale"
@@ -261,7 +263,7 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 					return fmt.Errorf("wave %d: %s by %s: %w", w.Wave, dim.ID, setName(set), err)
 				}
 				for g, m := range ms {
-					rel = append(rel, groupRow{dimension: dim.ID, wave: w.Wave, set: set, values: values[g], items: dim.Names(), stats: Estimate(m, rules)})
+					rel = append(rel, groupRow{dimension: dim.ID, wave: w.Wave, set: set, values: values[g], items: dim.Names(), moments: m})
 				}
 			}
 			if invVar == "" {
@@ -274,6 +276,7 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 			inv = append(inv, invarianceRows(dim, w.Wave, invVar, ms, values, rules)...)
 		}
 	}
+	estimateAll(rel, rules)
 	if err := write(ctx, env, groupVars, rel, inv); err != nil {
 		return err
 	}
@@ -398,29 +401,73 @@ func Estimate(m *scale.Moments, rules disclose.Rules) Stats {
 		st.Status, st.Reason = disclose.Primary.String(), reason
 		return st
 	}
-	var failed []string
+	var failed refusals
 	if a, err := scale.AlphaOf(m); err != nil {
-		failed = append(failed, "alpha: "+err.Error())
+		failed.add("alpha", err)
 	} else {
 		st.Alpha, st.AlphaStd = a.Raw, a.Std
 	}
 	if a, err := scale.WeightedAlphaOf(m); err != nil {
-		failed = append(failed, "weighted alpha: "+err.Error())
+		failed.add("weighted alpha", err)
 	} else {
 		st.AlphaWeighted = a
 	}
 	if o, err := scale.OmegaOf(m); err != nil {
-		failed = append(failed, "omega: "+err.Error())
+		failed.add("omega", err)
 	} else {
 		st.Omega = o.Total
 		if o.Fit.DF > 0 {
 			st.CFI, st.RMSEA = o.Fit.CFI, o.Fit.RMSEA
 		}
 	}
-	if len(failed) > 0 {
-		st.Status, st.Reason = NotEstimable, strings.Join(failed, "; ")
+	if reason := failed.String(); reason != "" {
+		st.Status, st.Reason = NotEstimable, reason
 	}
 	return st
+}
+
+// refusals are the engine's errors by statistic, in order; statistics refused
+// for the same reason (an item without variance) share it.
+type refusals struct{ stats, errs []string }
+
+func (r *refusals) add(stat string, err error) {
+	if i := slices.Index(r.errs, err.Error()); i >= 0 {
+		r.stats[i] += ", " + stat
+		return
+	}
+	r.stats, r.errs = append(r.stats, stat), append(r.errs, err.Error())
+}
+
+// String is "stat[, stat]: error" per distinct error, joined by "; ".
+func (r *refusals) String() string {
+	parts := make([]string, len(r.stats))
+	for i := range r.stats {
+		parts[i] = r.stats[i] + ": " + r.errs[i]
+	}
+	return strings.Join(parts, "; ")
+}
+
+// estimateAll fills every row's stats from its moments (Estimate), the
+// groups shared among GOMAXPROCS workers; each row's result is its own, so
+// the output does not depend on the scheduling.
+func estimateAll(rel []groupRow, rules disclose.Rules) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				rel[i].stats = Estimate(rel[i].moments, rules)
+				rel[i].moments = nil
+			}
+		}()
+	}
+	for i := range rel {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 // groupRow is one row of the reliability table.
@@ -430,5 +477,6 @@ type groupRow struct {
 	set       []string
 	values    []string
 	items     []string
+	moments   *scale.Moments // until estimateAll has made stats of it
 	stats     Stats
 }

@@ -168,11 +168,27 @@ func TestReliabilityStage(t *testing.T) {
 			return n
 		}
 		before := count()
+		for _, tb := range []string{reliability.Table, reliability.InvarianceTable} {
+			if _, err := db.ExecContext(ctx, `CREATE TABLE before_`+tb+` AS SELECT * EXCLUDE (run_id) FROM `+tb); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if err := pipeline.Run(ctx, env, &reliability.Stage{}); err != nil {
 			t.Fatal(err)
 		}
 		if after := count(); after != before {
 			t.Errorf("rows %v after re-running, %v before", after, before)
+		}
+		for _, tb := range []string{reliability.Table, reliability.InvarianceTable} {
+			var differ int
+			q := `SELECT count(*) FROM ((SELECT * EXCLUDE (run_id) FROM ` + tb + ` EXCEPT ALL SELECT * FROM before_` + tb + `)
+				UNION ALL (SELECT * FROM before_` + tb + ` EXCEPT ALL SELECT * EXCLUDE (run_id) FROM ` + tb + `))`
+			if err := db.QueryRowContext(ctx, q).Scan(&differ); err != nil {
+				t.Fatal(err)
+			}
+			if differ != 0 {
+				t.Errorf("%s: %d rows differ after re-running", tb, differ)
+			}
 		}
 		var run int64
 		if err := db.QueryRowContext(ctx, `SELECT min(run_id) FROM reliability`).Scan(&run); err != nil || run != env.RunID {
