@@ -73,7 +73,10 @@ func freedName(t scale.ScoreTest) string {
 // Verdict is the strongest invariance that holds by Chen's (2007) criteria
 // (scale.Invariance): "scalar" when the metric and scalar models hold,
 // "partial scalar" when the last partial scalar model of the search holds,
-// "metric", "partial metric" likewise, otherwise "configural".
+// "metric", "partial metric" likewise, otherwise "configural". When metric
+// invariance fails, partial metric holds and the scalar model on top of it
+// holds at once, scale.Invariance lists no partial scalar step, and the
+// verdict says "partial metric".
 func Verdict(res *scale.InvarianceResult) string {
 	holds := func(m scale.ModelFit) bool { return m.Holds != nil && *m.Holds }
 	metric, scalar := res.Models[1], res.Models[2]

@@ -78,9 +78,10 @@
 //	free VARCHAR             every parameter free across groups, comma separated
 //	n BIGINT                 complete cases fitted
 //	chisq, df, pvalue, cfi, tli, rmsea, srmr DOUBLE
-//	delta_chisq, delta_df, delta_pvalue DOUBLE   lavTestLRT against the model before
-//	                         (metric against configural, scalar against metric,
-//	                         partial models against the last model that holds)
+//	delta_chisq, delta_df, delta_pvalue DOUBLE   lavTestLRT against the model it is
+//	                         nested in: metric and partial metric against configural,
+//	                         scalar against metric, partial scalar against the
+//	                         (partial) metric model
 //	delta_cfi, delta_rmsea, delta_srmr DOUBLE    this model's index minus that one's
 //	holds BOOLEAN            Chen (2007): ΔCFI ≥ −0.010 and ΔRMSEA ≤ 0.015, and
 //	                         ΔSRMR ≤ 0.030 (metric) or ≤ 0.015 (scalar); NULL for
@@ -281,7 +282,9 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 		return err
 	}
 	s.out = int64(len(rel) + len(inv))
-	fmt.Fprintln(env.Log, summary(dims, len(waves), rel, inv, invVar))
+	if env.Log != nil {
+		fmt.Fprintln(env.Log, summary(dims, len(waves), rel, inv, invVar))
+	}
 	return nil
 }
 
