@@ -21,13 +21,15 @@ import (
 
 	"socap/indicators/survey"
 	"socap/pipeline"
+	"socap/pipeline/coverage"
 	"socap/pipeline/harmonize"
 	"socap/pipeline/ingest"
 	"socap/pipeline/synth"
 )
 
 type benchOptions struct {
-	rows   int
+	rows     int
+	coverage int
 	seed   uint64
 	steps  []string
 	r      bool
@@ -53,6 +55,11 @@ blank) as CSV into a temporary directory and times each step on it:
   glm        a survey-weighted logistic regression of employment on
              social-capital items and background (socap glm)
   rake       raking to the population margins synth writes (socap calibrate)
+  run        socap run on its own synthetic survey of --rows respondents over
+             two waves (Parquet), every module, the truth's 12 group sets:
+             one row per stage (from the runs table) and one for the whole
+             run; the peak memory is the process's, so time run alone
+             (--steps run) to read it as the run's
 
 Steps run in that order; a step runs the steps it reads from first (estimate,
 glm and rake need synth and load; harmonize needs ingest) but only the
@@ -63,7 +70,13 @@ so far.
 With --r, when Rscript and R's survey package are installed, the same
 estimate, glm and rake run in R on the same CSV (only svyby/svymean, svyglm
 and rake are timed, not read.csv or svydesign), and the rows gain R's seconds
-and the speedups (R / socap). The R script is bench.R in the data directory.`,
+and the speedups (R / socap). The R script is bench.R in the data directory.
+
+With --coverage N it instead runs the coverage study: N synthetic surveys of
+--rows respondents (seeds --seed, --seed+1, …) through the pipeline, and
+reports the share of published 95 % confidence intervals that contain the
+population value truth.json holds, per indicator, for the programme's
+difference-in-differences and for the employment AMEs (target: 93–97 %).`,
 		Example: "  socap bench\n  socap bench --rows 200000 --steps estimate,glm --r\n  socap bench --keep bench-data --format json",
 		Args:    exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -71,7 +84,8 @@ and the speedups (R / socap). The R script is bench.R in the data directory.`,
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&opts.rows, "rows", 1_000_000, "expected number of respondents")
+	f.IntVar(&opts.rows, "rows", 1_000_000, "expected number of respondents (with --coverage: of each replication; default 3000 there)")
+	f.IntVar(&opts.coverage, "coverage", 0, "run the coverage study over this many replications instead of timing")
 	f.Uint64Var(&opts.seed, "seed", 1, "random seed of the synthetic survey")
 	f.StringSliceVar(&opts.steps, "steps", stepNames(), "steps to time, comma separated")
 	f.BoolVar(&opts.r, "r", false, "also time estimate, glm and rake in R (Rscript with the survey package)")
@@ -118,6 +132,7 @@ var benchSteps = []benchStep{
 	{"estimate", "load", (*bench).estimate},
 	{"glm", "load", (*bench).glm},
 	{"rake", "load", (*bench).rake},
+	{"run", "", (*bench).run},
 }
 
 // rSteps are the steps that --r times in R too.
@@ -168,11 +183,15 @@ type benchResult struct {
 	peakMiB     float64
 	detail      string
 	rWall, rCPU float64 // R's seconds; 0 when not timed
+	stage       bool    // a stage of the run step
 }
 
 func runBench(cmd *cobra.Command, opts benchOptions) error {
 	if err := checkFormat(opts.format); err != nil {
 		return err
+	}
+	if opts.coverage > 0 {
+		return runCoverage(cmd, opts)
 	}
 	steps, report, err := plan(opts.steps)
 	if err != nil {
@@ -196,8 +215,10 @@ func runBench(cmd *cobra.Command, opts benchOptions) error {
 		}
 		if report[s.name] {
 			res.step = s.name
+			results = append(results, b.stageResults...)
 			results = append(results, res)
 		}
+		b.stageResults = nil
 	}
 	withR := opts.r && b.timeR(cmd.Context(), results, log)
 	if opts.keep != "" {
@@ -239,6 +260,8 @@ type bench struct {
 	files   *synth.Files
 	project *project
 	design  *survey.Design
+	// stageResults are the run step's stages, reported before it.
+	stageResults []benchResult
 }
 
 // close closes the store and, when remove is set, deletes the data directory.
@@ -357,6 +380,97 @@ func (b *bench) rake(_ context.Context) (int, string, error) {
 // timeR runs the estimate, glm and rake of results in R on the same CSV
 // (benchR) and fills their R seconds. It reports whether R ran; when Rscript
 // is missing it says so on log, and R's own messages (a missing survey
+// run is socap run on a two-wave synthetic survey of its own (Parquet, the
+// truth's 12 group sets), in a subdirectory; its stages' times come from the
+// runs table.
+func (b *bench) run(ctx context.Context) (int, string, error) {
+	dir := filepath.Join(b.dir, "run")
+	sample := b.sample
+	sample.Waves, sample.BlankMissing = 2, false
+	truth, files, err := synth.WriteDir(sample, dir, synth.FormatParquet)
+	if err != nil {
+		return 0, "", err
+	}
+	config := filepath.Join(dir, "socap.yaml")
+	if err := os.WriteFile(config, []byte(coverage.ProjectFile(truth, files)), 0o644); err != nil {
+		return 0, "", err
+	}
+	p, err := openProject(ctx, config, nil, true)
+	if err != nil {
+		return 0, "", err
+	}
+	defer p.Close()
+	s := newRunStages()
+	if err := pipeline.Run(ctx, p.env, s.all...); err != nil {
+		return 0, "", err
+	}
+	rows, err := p.env.Store.DB().QueryContext(ctx, `SELECT stage, epoch(finished_at) - epoch(started_at), rows_in, rows_out
+		FROM runs WHERE run_id = ? ORDER BY started_at, stage`, p.env.RunID)
+	if err != nil {
+		return 0, "", err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var stage string
+		var secs float64
+		var in, out *int64
+		if err := rows.Scan(&stage, &secs, &in, &out); err != nil {
+			return 0, "", err
+		}
+		r := benchResult{step: "run/" + stage, wall: secs, stage: true, detail: "stage of socap run"}
+		if in != nil && out != nil {
+			r.rows, r.detail = int(*in), fmt.Sprintf("%d in, %d out", *in, *out)
+		}
+		b.stageResults = append(b.stageResults, r)
+	}
+	t := s.estimate.Report().Totals
+	n := 0
+	for _, a := range truth.Achieved {
+		n += a
+	}
+	return n, fmt.Sprintf("2 waves, %d estimates (%d suppressed), %d files", t.Cells, t.Suppressed, len(s.export.Files())), rows.Err()
+}
+
+// runCoverage runs the coverage study (pipeline/coverage.Study) and prints
+// the share of intervals covering the truth.
+func runCoverage(cmd *cobra.Command, opts benchOptions) error {
+	rows := opts.rows
+	if !cmd.Flags().Changed("rows") {
+		rows = 3000
+	}
+	sample := synth.Options{Respondents: rows, Waves: 2, Seed: opts.seed}
+	if err := sample.Check(); err != nil {
+		return usageErrorf("--rows: %w", err)
+	}
+	dir, err := benchDir(opts.keep)
+	if err != nil {
+		return err
+	}
+	if opts.keep == "" {
+		defer os.RemoveAll(dir)
+	}
+	log := cmd.ErrOrStderr()
+	start := time.Now()
+	res, err := coverage.Study(cmd.Context(), dir, coverage.Options{Survey: sample, Models: true}, opts.coverage, func(done int, sofar *coverage.Result) {
+		all := sofar.AllCells()
+		fmt.Fprintf(log, "bench: coverage: %d of %d replications, %.1f %% of %d intervals so far (%.0f s)\n",
+			done, opts.coverage, 100*all.Share(), all.Checked, time.Since(start).Seconds())
+	})
+	if err != nil {
+		return err
+	}
+	t := &table{Columns: []string{"intervals", "checked", "covered", "share"}}
+	add := func(name string, c coverage.Count) { t.add(name, c.Checked, c.Covered, c.Share()) }
+	for _, id := range slices.Sorted(maps.Keys(res.Cells)) {
+		add(id, *res.Cells[id])
+	}
+	add("all cells", res.AllCells())
+	add("difference-in-differences", res.DiD)
+	add("employment AMEs by origin", res.AMEs)
+	fmt.Fprintf(cmd.OutOrStdout(), "Coverage of 95 %% confidence intervals over %d replications of %d respondents (2 waves):\n", opts.coverage, rows)
+	return t.write(cmd.OutOrStdout(), opts.format)
+}
+
 // package, warnings) go to log too.
 func (b *bench) timeR(ctx context.Context, results []benchResult, log io.Writer) bool {
 	var steps []string
@@ -452,6 +566,9 @@ func writeBench(w io.Writer, format string, results []benchResult, withR bool) e
 	t := &table{Columns: append(cols, "detail")}
 	for _, r := range results {
 		row := []any{r.step, r.rows, r.wall, r.cpu, r.peakMiB}
+		if r.stage {
+			row[3], row[4] = nil, nil // a stage of run: only its wall time is recorded
+		}
 		if withR {
 			row = append(row, rCells(r)...)
 		}

@@ -57,13 +57,23 @@ func TestBenchReportsEveryStep(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	rows, _ := runBenchJSON(t)
-	var steps []string
+	var steps, stages []string
 	for _, r := range rows {
+		if stage, ok := strings.CutPrefix(r.Step, "run/"); ok {
+			stages = append(stages, stage)
+			if !(r.Wall >= 0) {
+				t.Errorf("%s: wall_s = %v", r.Step, r.Wall)
+			}
+			continue
+		}
 		steps = append(steps, r.Step)
 		checkMeasured(t, r)
-		if r.Rows != rows[0].Rows {
+		if r.Step != "run" && r.Rows != rows[0].Rows { // run draws its own two-wave survey
 			t.Errorf("%s: rows = %d, want synth's %d", r.Step, r.Rows, rows[0].Rows)
 		}
+	}
+	if want := []string{"ingest", "harmonize", "design", "score", "estimate", "compare", "model", "evaluate", "export"}; !slices.Equal(stages, want) {
+		t.Errorf("run's stages %v, want %v", stages, want)
 	}
 	if !slices.Equal(steps, stepNames()) {
 		t.Errorf("steps %v, want %v", steps, stepNames())
@@ -110,6 +120,43 @@ func TestBenchWithoutRscript(t *testing.T) {
 	}
 	if len(rows) != 1 || rows[0].Step != "estimate" || rows[0].RWall != nil {
 		t.Errorf("rows %+v, want estimate without R timings", rows)
+	}
+}
+
+// TestBenchCoverage runs a two-replication coverage study: every indicator's
+// row, shares between 0 and 1 and most intervals covering the truth.
+func TestBenchCoverage(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "bench", "--coverage", "2", "--rows", "1500", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rows []struct {
+		Intervals string  `json:"intervals"`
+		Checked   int     `json:"checked"`
+		Covered   int     `json:"covered"`
+		Share     float64 `json:"share"`
+	}
+	_, js, _ := strings.Cut(stdout, "\n")
+	if err := json.Unmarshal([]byte(js), &rows); err != nil {
+		t.Fatalf("json: %v\n%s", err, stdout)
+	}
+	found := map[string]bool{}
+	for _, r := range rows {
+		found[r.Intervals] = true
+		if r.Covered > r.Checked || r.Checked > 0 && math.Abs(r.Share-float64(r.Covered)/float64(r.Checked)) > 1e-12 {
+			t.Errorf("row %+v", r)
+		}
+		if r.Intervals == "all cells" && (r.Checked < 200 || r.Share < 0.85) {
+			t.Errorf("all cells: %d of %d covered", r.Covered, r.Checked)
+		}
+	}
+	for _, want := range []string{"structural", "cognitive", "employment", "all cells", "difference-in-differences"} {
+		if !found[want] {
+			t.Errorf("no %s row: %s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, "2 of 2 replications") {
+		t.Errorf("no progress on stderr: %s", stderr)
 	}
 }
 

@@ -59,13 +59,28 @@ func runPipeline(cmd *cobra.Command, opts runOptions) error {
 	if err := p.env.Config.CheckAnalysis(p.env.Codebook); err != nil {
 		return usageError{err}
 	}
-	sc, est, exp := &score.Stage{}, &estimate.Stage{}, &export.Stage{}
-	stages := []pipeline.Stage{&ingest.Stage{}, &harmonize.Stage{}, &design.Stage{}, sc, est, &compare.Stage{}, &model.Stage{}, &evaluate.Stage{}, exp}
-	if err := pipeline.Run(ctx, p.env, stages...); err != nil {
+	s := newRunStages()
+	if err := pipeline.Run(ctx, p.env, s.all...); err != nil {
 		return err
 	}
-	t := est.Report().Totals
+	t := s.estimate.Report().Totals
 	_, err = fmt.Fprintf(cmd.OutOrStdout(), "%d indicator values, %d estimates, %d suppressed by disclosure control (%d primary, %d secondary; %.1f %% of cells, %.1f %% of the weighted population)\nwrote %s\n",
-		len(sc.Columns()), t.Cells, t.Suppressed, t.Primary, t.Secondary, 100*t.CellShare, 100*t.PopulationShare, strings.Join(exp.Files(), "\n      "))
+		len(s.score.Columns()), t.Cells, t.Suppressed, t.Primary, t.Secondary, 100*t.CellShare, 100*t.PopulationShare, strings.Join(s.export.Files(), "\n      "))
 	return err
+}
+
+// runStages are the stages of socap run, in order, with the ones whose
+// results the summary reads.
+type runStages struct {
+	score    *score.Stage
+	estimate *estimate.Stage
+	export   *export.Stage
+	all      []pipeline.Stage
+}
+
+func newRunStages() runStages {
+	s := runStages{score: &score.Stage{}, estimate: &estimate.Stage{}, export: &export.Stage{}}
+	s.all = []pipeline.Stage{&ingest.Stage{}, &harmonize.Stage{}, &design.Stage{}, s.score, s.estimate,
+		&compare.Stage{}, &model.Stage{}, &evaluate.Stage{}, s.export}
+	return s
 }

@@ -109,7 +109,7 @@ func Run(ctx context.Context, dir string, opt Options) (*Result, error) {
 		return nil, err
 	}
 	cfgPath := filepath.Join(dir, "socap.yaml")
-	if err := os.WriteFile(cfgPath, []byte(projectFile(truth, files)), 0o644); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(ProjectFile(truth, files)), 0o644); err != nil {
 		return nil, fmt.Errorf("coverage: %w", err)
 	}
 	cfg, err := pipeline.LoadConfig(cfgPath)
@@ -139,9 +139,9 @@ func Run(ctx context.Context, dir string, opt Options) (*Result, error) {
 	return Check(ctx, st, truth, opt.Models)
 }
 
-// projectFile is the socap.yaml of a synthetic survey: the ilag codebook, one
+// ProjectFile is the socap.yaml of a synthetic survey: the ilag codebook, one
 // source per wave, the design's defaults and the truth's group sets.
-func projectFile(truth *synth.Truth, files *synth.Files) string {
+func ProjectFile(truth *synth.Truth, files *synth.Files) string {
 	var b strings.Builder
 	b.WriteString("project: coverage\ncodebook: builtin:ilag\nsources:\n")
 	for i, w := range files.Waves {
