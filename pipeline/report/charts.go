@@ -97,12 +97,15 @@ func barChart(id string, categories []string, ss []series, yName string, yMax fl
 		ci := make([]opts.CustomData, len(s.Points))
 		for j, p := range s.Points {
 			data[j] = opts.BarData{Value: value(p.Value, p.Hidden)}
-			hidden := 0
-			lo, hi := p.Low, p.High
-			if p.Hidden || math.IsNaN(p.Value) {
-				hidden, lo, hi = 1, 0, 0
+			// mark 1: ":" at the baseline; 2: no interval to draw
+			mark, lo, hi := 0, p.Low, p.High
+			switch {
+			case p.Hidden:
+				mark, lo, hi = 1, 0, 0
+			case math.IsNaN(p.Value) || math.IsNaN(p.Low) || math.IsNaN(p.High):
+				mark, lo, hi = 2, 0, 0
 			}
-			ci[j] = opts.CustomData{Value: []any{j, round(lo), round(hi), i, len(ss), hidden}}
+			ci[j] = opts.CustomData{Value: []any{j, round(lo), round(hi), i, len(ss), mark}}
 		}
 		bar.AddSeries(s.Name, data, charts.WithBarChartOpts(opts.BarChart{BarGap: "0%", BarCategoryGap: "30%"}))
 		whiskers.AddSeries(s.Name, ci, charts.WithCustomChartOpts(opts.CustomChart{RenderItem: "whisker"}),
@@ -234,7 +237,7 @@ func heatMap(id string, columns, rows []string, cells []heatCell, scaleText [2]s
 	var shown, hidden []opts.HeatMapData
 	for _, c := range cells {
 		if c.Hidden {
-			hidden = append(hidden, opts.HeatMapData{Value: []any{c.X, c.Y, "-"}, Name: c.Label})
+			hidden = append(hidden, opts.HeatMapData{Value: []any{c.X, c.Y, 0}, Name: c.Label})
 			continue
 		}
 		shown = append(shown, opts.HeatMapData{Value: []any{c.X, c.Y, round(c.Colour)}, Name: c.Label})
@@ -251,6 +254,7 @@ func heatMap(id string, columns, rows []string, cells []heatCell, scaleText [2]s
 			}
 		}
 		o["legend"] = map[string]any{"show": false}
+		o["aria"] = map[string]any{"enabled": true, "decal": map[string]any{"show": false}} // patterns would hide the labels
 		ss, _ := o["series"].([]any)
 		for _, s := range ss {
 			if m, ok := toMap(s); ok {

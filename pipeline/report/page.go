@@ -97,6 +97,7 @@ type cell struct {
 	Head   bool   // a row header
 	Class  string
 	Badge  *badge // a barometer verdict, shown instead of Text
+	Title  string // a tooltip (title attribute)
 }
 
 // badge is a barometer verdict: a class (better, same, worse, hidden) for
@@ -215,7 +216,7 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 {{define "table"}}<div class="table-block"><table>
 {{if .Caption}}<caption>{{.Caption}}</caption>{{end}}
 <thead><tr>{{range .Head}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
-<tbody>{{range .Rows}}<tr>{{range .}}{{if .Head}}<th scope="row">{{.Text}}</th>{{else}}<td{{if .Num}} class="num{{if .Class}} {{.Class}}{{end}}"{{else if .Class}} class="{{.Class}}"{{end}}{{if .Key}} data-cell="{{.Key}}" data-status="{{.Status}}"{{end}}>{{with .Badge}}<span class="badge {{.Class}}"><span aria-hidden="true">{{.Symbol}}</span> {{.Word}}</span>{{else}}{{.Text}}{{end}}{{if .Note}}<sup><a href="#fn-{{.Note}}">{{.Note}}</a></sup>{{end}}</td>{{end}}{{end}}</tr>
+<tbody>{{range .Rows}}<tr>{{range .}}{{if .Head}}<th scope="row">{{.Text}}</th>{{else}}<td{{if .Num}} class="num{{if .Class}} {{.Class}}{{end}}"{{else if .Class}} class="{{.Class}}"{{end}}{{if .Title}} title="{{.Title}}"{{end}}{{if .Key}} data-cell="{{.Key}}" data-status="{{.Status}}"{{end}}>{{with .Badge}}<span class="badge {{.Class}}">{{if .Word}}<span aria-hidden="true">{{.Symbol}}</span> {{.Word}}{{else}}{{.Symbol}}{{end}}</span>{{else}}{{.Text}}{{end}}{{if .Note}}<sup><a href="#fn-{{.Note}}">{{.Note}}</a></sup>{{end}}</td>{{end}}{{end}}</tr>
 {{end}}</tbody></table>
 {{if .CSV}}<p class="downloads"><a download="{{.CSV}}" href="{{.CSVHref}}">{{.CSVLabel}}</a></p>{{end}}</div>
 {{end}}`))

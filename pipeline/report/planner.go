@@ -236,17 +236,17 @@ func (b *builder) sentence(pg *page, p place, o indicators.Output) template.HTML
 	lbl := template.HTMLEscapeString(o.Label.In(b.loc.lang))
 	who, ref := b.loc.t("i "+p.Name, "in "+p.Name), b.loc.t("i hele utvalget", "in the whole sample")
 	if p.whole() {
-		who = b.loc.t("blant ", "among ") + strings.ToLower(b.label(b.contrast.Var, b.contrast.Group))
-		ref = b.loc.t("blant ", "among ") + strings.ToLower(b.label(b.contrast.Var, b.contrast.Reference))
+		who = b.loc.t("for «"+b.label(b.contrast.Var, b.contrast.Group)+"»", "for “"+b.label(b.contrast.Var, b.contrast.Group)+"”")
+		ref = b.loc.t("for «"+b.label(b.contrast.Var, b.contrast.Reference)+"»", "for “"+b.label(b.contrast.Var, b.contrast.Reference)+"”")
 	}
 	if c == nil {
 		return template.HTML(lbl + ": " + template.HTMLEscapeString(b.loc.t("ingen sammenligning "+who+".", "no comparison "+who+".")))
 	}
 	if !c.published() {
 		n := pg.notes.add(b.loc.reason(c.str("reason")))
-		return template.HTML(fmt.Sprintf(`%s: <span data-cell="%s" data-status="%s">%s</span><sup><a href="#fn-%d">%d</a></sup> %s.`,
-			lbl, template.HTMLEscapeString(c.str(rowRef)), c.str("status"), disclose.Symbol, n, n,
-			template.HTMLEscapeString(who+" "+b.loc.t("(tallet vises ikke)", "(the number is not shown)"))))
+		return template.HTML(fmt.Sprintf(`%s: %s (<span data-cell="%s" data-status="%s">%s</span><sup><a href="#fn-%d">%d</a></sup>).`,
+			lbl, template.HTMLEscapeString(b.loc.t("sammenligningen "+who+" vises ikke", "the comparison "+who+" is not shown")),
+			template.HTMLEscapeString(c.str(rowRef)), c.str("status"), disclose.Symbol, n, n))
 	}
 	s := fmt.Sprintf("%s: %s %s, %s %s (%s).", o.Label.In(b.loc.lang), b.fmtValue(o, c.num("estimate"), true), who,
 		b.comparative(c.str("verdict")), ref, b.fmtValue(o, c.num("reference_estimate"), true))
@@ -376,21 +376,29 @@ func (b *builder) radarFigure(pg *page, p place) error {
 	}
 	t := &dataTable{Head: append([]string{b.loc.t("Gruppe", "Group")}, axes...), CSV: "radar.csv", CSVLabel: b.csvLabel()}
 	var ss []series
-	var hidden []string
+	var hidden, left []string
 	for _, g := range []string{b.contrast.Group, b.contrast.Reference} {
 		name := b.label(b.contrast.Var, g)
 		s := series{Name: name}
 		row := []cell{{Text: name, Head: true}}
+		complete := true
 		for _, o := range b.dims {
 			r := b.d.estimate(o.ID, b.latest, b.in(p, kv{b.contrast.Var, g})...)
 			pt := b.point(o, r)
 			if pt.Hidden {
 				hidden = append(hidden, name+" – "+o.Label.In(b.loc.lang))
 			}
+			complete = complete && !pt.Hidden && !math.IsNaN(pt.Value)
 			s.Points = append(s.Points, pt)
 			row = append(row, b.estCell(pg, o, r))
 		}
-		ss = append(ss, s)
+		// A polygon with a corner missing would be drawn through 0: the
+		// group is left out of the chart and the caption says so.
+		if complete {
+			ss = append(ss, s)
+		} else {
+			left = append(left, name)
+		}
 		t.Rows = append(t.Rows, row)
 	}
 	opt, err := radarChart("fig-radar", axes, 100, ss)
@@ -400,6 +408,9 @@ func (b *builder) radarFigure(pg *page, p place) error {
 	caption := b.loc.t("Jo lenger ut, jo mer sosial kapital (0–100).", "The further out, the more social capital (0–100).")
 	if len(hidden) > 0 {
 		caption += " " + b.loc.t("Vises ikke («:», se tabellen): ", "Not shown (“:”, see the table): ") + strings.Join(hidden, "; ") + "."
+	}
+	if len(left) > 0 {
+		caption += " " + b.loc.t("Ikke tegnet, fordi tall mangler: ", "Not drawn, as numbers are missing: ") + strings.Join(left, ", ") + "."
 	}
 	pg.Sections = append(pg.Sections, &section{ID: "radar", Title: b.loc.t("Innvandrere og majoriteten", "Immigrants and the majority"),
 		Figures: []*figure{{ID: "fig-radar", Height: 380, option: opt, Table: t, Caption: caption,
@@ -519,13 +530,12 @@ func (b *builder) programmeFigure(pg *page, _ place) error {
 }
 
 // changePoint is the change in the programme or comparison municipalities
-// (no interval: the table gives the DiD's).
+// (no whisker: the table gives the interval of their difference).
 func (b *builder) changePoint(r record, side string) point {
 	if !r.published() {
 		return point{Hidden: true, Value: math.NaN()}
 	}
-	x := r.num("change_" + side)
-	return point{Value: x, Low: x, High: x}
+	return point{Value: r.num("change_" + side), Low: math.NaN(), High: math.NaN()}
 }
 
 // changeBars is a bar chart of changes, which may be negative.

@@ -268,8 +268,9 @@ func (b *builder) indexPage(places []place, whole place) (*page, error) {
 	for _, p := range places {
 		row := []cell{{Text: p.Name, Head: true}}
 		for _, o := range b.outputs {
+			// symbol only, so that the table fits a page; the title says the word
 			bd := b.verdictBadge(o, b.areaComparison(p, o))
-			row = append(row, cell{Text: bd.Symbol + " " + bd.Word, Badge: bd})
+			row = append(row, cell{Text: bd.Symbol + " " + bd.Word, Badge: &badge{Class: bd.Class + " short", Symbol: bd.Symbol, Word: ""}, Title: bd.Word})
 		}
 		t.Rows = append(t.Rows, row)
 	}

@@ -6,10 +6,12 @@
   var options = JSON.parse(document.getElementById('socap-options').textContent);
 
   // whisker draws a confidence interval over bar i of n in category x,
-  // or ":" at the baseline when the number is not shown (value 5 is 1).
+  // ":" at the baseline when the number is not shown (value 5 is 1), or
+  // nothing when there is no interval (value 5 is 2).
   function whisker(params, api) {
     var x = api.value(0), lo = api.value(1), hi = api.value(2);
     var i = api.value(3), n = api.value(4), hidden = api.value(5) === 1;
+    if (api.value(5) === 2) { return null; }
     var band = api.size([1, 0])[0], group = band * 0.7, w = group / n;
     var base = api.coord([x, 0]);
     var cx = base[0] - group / 2 + (i + 0.5) * w;

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// reportCLI runs socap report (newReportCmd, which root.go is to register)
+// and returns the exit code and output as the binary would.
+func reportCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	cmd := newReportCmd()
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	cmd.SetErr(&errb)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.ExecuteContext(context.Background())
+	return exitCode(err), out.String(), errb.String()
+}
+
+// TestReportCommand: after socap demo, socap report writes the index and
+// prints its path; --municipality picks one page by name, --lang en writes
+// English, and an unknown municipality or language is a usage error.
+func TestReportCommand(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	if code, _, stderr := runCLI(t, "demo", "--dir", dir, "--quiet"); code != exitOK {
+		t.Fatalf("demo: %s", stderr)
+	}
+	cfg := filepath.Join(dir, "socap.yaml")
+	index := filepath.Join(dir, "out", "report", "index.html")
+	code, stdout, stderr := reportCLI(t, "-c", cfg, "--quiet", "--municipality", "frøya", "--lang", "en")
+	if code != exitOK {
+		t.Fatalf("report: exit %d: %s", code, stderr)
+	}
+	if !strings.HasSuffix(strings.TrimSpace(stdout), index) || !strings.Contains(stdout, "wrote 4 reports") {
+		t.Errorf("stdout %q, want 4 reports and %s", stdout, index)
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "out", "report", "5014-froya.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(page, []byte(`<html lang="en">`)) || !bytes.Contains(page, []byte("Whole sample")) {
+		t.Error("--lang en: the page is not in English")
+	}
+	for _, bad := range [][]string{{"--municipality", "Atlantis"}, {"--lang", "de"}} {
+		if code, _, stderr := reportCLI(t, append([]string{"-c", cfg, "--quiet"}, bad...)...); code != exitBadUse {
+			t.Errorf("%v: exit %d, want %d (%s)", bad, code, exitBadUse, stderr)
+		}
+	}
+}
