@@ -174,7 +174,7 @@ func (p *page) render() ([]byte, error) {
 }
 
 var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
-	"inc": func(i int) int { return i + 1 },
+	"inc":  func(i int) int { return i + 1 },
 	"itoa": strconv.Itoa,
 }).Parse(`<!DOCTYPE html>
 <html lang="{{.P.Lang}}">

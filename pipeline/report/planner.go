@@ -309,7 +309,9 @@ func (b *builder) barometer(pg *page, p place) error {
 }
 
 // csvLabel is the text of a table's CSV link.
-func (b *builder) csvLabel() string { return b.loc.t("Last ned tabellen (CSV)", "Download table (CSV)") }
+func (b *builder) csvLabel() string {
+	return b.loc.t("Last ned tabellen (CSV)", "Download table (CSV)")
+}
 
 // dimensionGroups are the series of the dimensions chart: the place, each
 // group of the contrast variable in it and, for an area, the whole sample.

@@ -59,4 +59,3 @@ func TestReportFiles(t *testing.T) {
 		t.Logf("%s: %d bytes", filepath.Base(f), len(b))
 	}
 }
-
