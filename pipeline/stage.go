@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"socap/pipeline/codebook"
@@ -28,6 +29,43 @@ type Env struct {
 	// RunID identifies the current run in the runs table; Run sets it, and
 	// stages key their output rows by it.
 	RunID int64
+	// Shared holds what stages of one run share instead of reading it again
+	// (the respondents as pipeline/design loaded them); Run empties it when
+	// it starts, and a stage that rewrites what a value was built from
+	// calls Shared.Clear.
+	Shared Shared
+}
+
+// Shared is a map of values stages share within one run, safe for
+// concurrent use. The zero value is empty and ready.
+type Shared struct {
+	mu sync.Mutex
+	m  map[string]any
+}
+
+// Get returns the value stored under key.
+func (s *Shared) Get(key string) (any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.m[key]
+	return v, ok
+}
+
+// Put stores v under key.
+func (s *Shared) Put(key string, v any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]any{}
+	}
+	s.m[key] = v
+}
+
+// Clear forgets every value.
+func (s *Shared) Clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m = nil
 }
 
 // Stage is one step of the flow. Run replaces the stage's own output inside
@@ -58,6 +96,7 @@ func Run(ctx context.Context, env *Env, stages ...Stage) error {
 		return fmt.Errorf("runner: %w", err)
 	}
 	env.RunID = runID
+	env.Shared.Clear()
 	hash := ""
 	if env.Config != nil {
 		hash = env.Config.Hash

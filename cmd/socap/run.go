@@ -15,6 +15,7 @@ import (
 	"socap/pipeline/harmonize"
 	"socap/pipeline/ingest"
 	"socap/pipeline/model"
+	"socap/pipeline/reliability"
 	"socap/pipeline/score"
 )
 
@@ -27,9 +28,10 @@ func newRunCmd() *cobra.Command {
 	opts := runOptions{}
 	cmd := &cobra.Command{
 		Use:   "run",
-		Short: "Run the pipeline: ingest → harmonise → design → score → estimate → compare → model → evaluate → export",
+		Short: "Run the pipeline: ingest → harmonise → design → score → reliability → estimate → compare → model → evaluate → export",
 		Long: `run takes the project of socap.yaml from its files to disclosure-controlled,
-design-based estimates of every indicator for every wave and group set, the
+design-based estimates of every indicator (with the reliability and
+measurement invariance of the three dimension scores) for every wave and group set, the
 comparisons (each municipality against the whole sample, immigrants against
 the majority, follow-up against baseline), the network–employment models, the
 programme's difference-in-differences, and exports:
@@ -80,7 +82,7 @@ type runStages struct {
 
 func newRunStages() runStages {
 	s := runStages{score: &score.Stage{}, estimate: &estimate.Stage{}, export: &export.Stage{}}
-	s.all = []pipeline.Stage{&ingest.Stage{}, &harmonize.Stage{}, &design.Stage{}, s.score, s.estimate,
+	s.all = []pipeline.Stage{&ingest.Stage{}, &harmonize.Stage{}, &design.Stage{}, s.score, &reliability.Stage{}, s.estimate,
 		&compare.Stage{}, &model.Stage{}, &evaluate.Stage{}, s.export}
 	return s
 }

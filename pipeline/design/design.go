@@ -18,6 +18,7 @@ package design
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -46,8 +47,57 @@ type Wave struct {
 // when missing) and text columns (codes as text, "" when missing), named by
 // codebook variable or score column (a score column wins a clash), plus the
 // design variables, and builds each wave's design.
+//
+// The waves are shared within a run (env.Shared): a later call asking for
+// columns the last one read returns the same waves, and one asking for more
+// reads the union (unless a column is wanted as a number by one and as text
+// by the other), so that the stages of a run read the respondents once or
+// twice, not once each. The frames and designs are never changed.
 func Load(ctx context.Context, env *pipeline.Env, numeric, text []string) ([]Wave, error) {
 	cfg := env.Config.Design.WithDefaults(env.Codebook)
+	fingerprint, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("design: %w", err)
+	}
+	prev, _ := env.Shared.Get(sharedKey)
+	if l, ok := prev.(*loaded); ok && l.design == string(fingerprint) {
+		if containsAll(l.numeric, numeric) && containsAll(l.text, text) {
+			return l.waves, nil
+		}
+		n, t := unique(slices.Concat(l.numeric, numeric)), unique(slices.Concat(l.text, text))
+		if !slices.ContainsFunc(n, func(c string) bool { return slices.Contains(t, c) }) {
+			numeric, text = n, t // else a column wanted as a number and as text: read what is asked
+		}
+	}
+	waves, err := load(ctx, env, cfg, numeric, text)
+	if err != nil {
+		return nil, err
+	}
+	env.Shared.Put(sharedKey, &loaded{design: string(fingerprint), numeric: numeric, text: text, waves: waves})
+	return waves, nil
+}
+
+// sharedKey is where Load keeps its waves in env.Shared.
+const sharedKey = "design.Load"
+
+// loaded are the waves Load read last, the design they were made with (as
+// JSON) and the columns it was asked for.
+type loaded struct {
+	design        string
+	numeric, text []string
+	waves         []Wave
+}
+
+func containsAll(have, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func load(ctx context.Context, env *pipeline.Env, cfg pipeline.Design, numeric, text []string) ([]Wave, error) {
 	plan, err := newPlan(ctx, env, cfg, numeric, text)
 	if err != nil {
 		return nil, err

@@ -141,3 +141,44 @@ func TestLoadRefuses(t *testing.T) {
 		t.Errorf("lonely PSU under fail: error %v, want the wave named", err)
 	}
 }
+
+// TestLoadShares: within a run, a second Load asking for columns already read
+// returns the same waves; one asking for more reads the union; a column
+// wanted as text and as a number is read as asked; Clear forgets.
+func TestLoadShares(t *testing.T) {
+	ctx := context.Background()
+	env := exampletest.Env(t)
+	first, err := design.Load(ctx, env, []string{"qol"}, []string{"municipality"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := design.Load(ctx, env, []string{"qol"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again[0].Frame != first[0].Frame {
+		t.Error("a Load of columns already read read them again")
+	}
+	more, err := design.Load(ctx, env, []string{"age"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if more[0].Frame == first[0].Frame || !more[0].Frame.Has("qol") || !more[0].Frame.Has("age") || !more[0].Frame.Has("municipality") {
+		t.Errorf("a Load of a new column: frame %v, want the union", more[0].Frame.Names())
+	}
+	asNumber, err := design.Load(ctx, env, []string{"municipality"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !asNumber[0].Frame.IsNumeric("municipality") {
+		t.Error("municipality asked as a number is not numeric")
+	}
+	env.Shared.Clear()
+	fresh, err := design.Load(ctx, env, []string{"municipality"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh[0].Frame == asNumber[0].Frame {
+		t.Error("Load after Clear returned the old waves")
+	}
+}

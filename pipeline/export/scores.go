@@ -15,8 +15,10 @@ import (
 )
 
 // respondentTypes are the codebook types of the respondents' variables
-// that go beside the scores: the design, and what groups respondents.
-var respondentTypes = []codebook.Type{codebook.Weight, codebook.Design, codebook.Categorical, codebook.Ordinal, codebook.Binary}
+// that go beside the scores: the design, what groups respondents, and the
+// numbers the models adjust for (age, years in Norway), so that a
+// researcher can refit them.
+var respondentTypes = []codebook.Type{codebook.Weight, codebook.Design, codebook.Categorical, codebook.Ordinal, codebook.Binary, codebook.Continuous, codebook.Count}
 
 // scoreColumn is a column of the respondent-level files.
 type scoreColumn struct {

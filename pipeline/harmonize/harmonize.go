@@ -112,6 +112,7 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 	if env.Config == nil || env.Codebook == nil {
 		return errors.New("needs a config and a codebook")
 	}
+	defer env.Shared.Clear() // respondents are rewritten: what was loaded from them is old
 	return env.Store.WithTx(ctx, func(tx *sql.Tx) error {
 		p, err := newPlan(ctx, tx, env.Config, env.Codebook)
 		if err != nil {

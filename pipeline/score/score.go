@@ -230,6 +230,7 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 			return nil
 		})
 	})
+	env.Shared.Clear() // what was loaded from respondents and scores is old now
 	if err != nil {
 		return fmt.Errorf("write %s: %w", Table, err)
 	}
