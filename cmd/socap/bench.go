@@ -30,11 +30,11 @@ import (
 type benchOptions struct {
 	rows     int
 	coverage int
-	seed   uint64
-	steps  []string
-	r      bool
-	keep   string
-	format string
+	seed     uint64
+	steps    []string
+	r        bool
+	keep     string
+	format   string
 }
 
 func newBenchCmd() *cobra.Command {
