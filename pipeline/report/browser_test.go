@@ -16,6 +16,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"socap/pipeline"
 )
 
 // chromium is Debian's browser, which .ci/run installs.
@@ -145,14 +147,13 @@ func open(t *testing.T, browser context.Context, path, png string) shot {
 	return s
 }
 
-// TestBrowser opens every report in Chromium: no console errors, no
+// testBrowser opens every report in Chromium: no console errors, no
 // request leaves the file, every chart has a drawn canvas, every number
 // shown names a published store row and every ":" a suppressed one, and
 // the charts' series hold the store's estimates. Screenshots go to
 // $SOCAP_SCREENSHOTS (or the test's temporary directory).
-func TestBrowser(t *testing.T) {
+func testBrowser(t *testing.T, env *pipeline.Env, st *Stage) {
 	bin := chromium(t)
-	env, st := fullRun(t)
 	d, err := load(context.Background(), env.Store)
 	if err != nil {
 		t.Fatal(err)
@@ -194,7 +195,7 @@ func TestBrowser(t *testing.T) {
 				checkCells(t, s.cells, rows)
 			}
 			if name != "index.html" && name != "researcher.html" {
-				checkDimensions(t, s.charts, d, name)
+				checkDimensions(t, s.charts, d, fullBuilder(t, env), name)
 			}
 		})
 	}
@@ -227,9 +228,8 @@ func checkCells(t *testing.T, cells []cellState, rows map[string]record) {
 
 // checkDimensions: the bars of fig-dimensions are the store's estimates
 // (per cent or points as shown), null exactly where a cell is suppressed.
-func checkDimensions(t *testing.T, charts []chartState, d *data, file string) {
+func checkDimensions(t *testing.T, charts []chartState, d *data, b *builder, file string) {
 	t.Helper()
-	b := fullBuilder(t)
 	var p place
 	if file == "sample.html" {
 		p = place{Name: "Hele utvalget"}
@@ -292,9 +292,8 @@ func checkDimensions(t *testing.T, charts []chartState, d *data, file string) {
 }
 
 // fullBuilder is a builder over the full run's store.
-func fullBuilder(t *testing.T) *builder {
+func fullBuilder(t *testing.T, env *pipeline.Env) *builder {
 	t.Helper()
-	env, _ := fullRun(t)
 	b, err := newBuilder(context.Background(), env, "")
 	if err != nil {
 		t.Fatal(err)

@@ -1,10 +1,12 @@
 package report
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
-	"sync"
+	"regexp"
+	"strings"
 	"testing"
 
 	"socap/pipeline"
@@ -17,33 +19,34 @@ import (
 	"socap/pipeline/score"
 )
 
-// full is the example run through every stage and the report, shared by
-// the tests of the package (the pipeline takes seconds).
-var full struct {
-	once  sync.Once
-	env   *pipeline.Env
-	stage *Stage
-	err   error
-}
-
-// fullRun returns the example's environment after the whole pipeline and
-// the report stage.
+// fullRun runs the example through every stage and the report stage.
 func fullRun(t *testing.T) (*pipeline.Env, *Stage) {
 	t.Helper()
-	full.once.Do(func() {
-		full.env = exampletest.Env(t)
-		full.stage = &Stage{}
-		full.err = pipeline.Run(context.Background(), full.env, &design.Stage{}, &score.Stage{}, &estimate.Stage{},
-			&compare.Stage{}, &model.Stage{}, &evaluate.Stage{}, full.stage)
-	})
-	if full.err != nil {
-		t.Fatal(full.err)
+	env := exampletest.Env(t)
+	st := &Stage{}
+	err := pipeline.Run(context.Background(), env, &design.Stage{}, &score.Stage{}, &estimate.Stage{},
+		&compare.Stage{}, &model.Stage{}, &evaluate.Stage{}, st)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return full.env, full.stage
+	return env, st
 }
 
-func TestReportFiles(t *testing.T) {
-	_, st := fullRun(t)
+// TestReport runs the pipeline once (it takes seconds) and checks the
+// reports in subtests.
+func TestReport(t *testing.T) {
+	env, st := fullRun(t)
+	t.Run("files", func(t *testing.T) { testFiles(t, st) })
+	t.Run("deterministic", func(t *testing.T) { testDeterministic(t, env, st) })
+	t.Run("offline", func(t *testing.T) { testOffline(t, st) })
+	t.Run("suppressed", func(t *testing.T) { testSuppressed(t, st) })
+	t.Run("sentences", func(t *testing.T) { testSentences(t, env) })
+	t.Run("browser", func(t *testing.T) { testBrowser(t, env, st) })
+}
+
+// testFiles: the index, the whole sample, the researcher report and one
+// page per municipality, each under 2 MB.
+func testFiles(t *testing.T, st *Stage) {
 	files := st.Files()
 	if len(files) != 16 { // index, sample, researcher, 13 municipalities
 		t.Fatalf("%d files: %v", len(files), files)
@@ -56,6 +59,156 @@ func TestReportFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("%s: %d bytes", filepath.Base(f), len(b))
+		if len(b) > 2<<20 && filepath.Base(f) != "researcher.html" {
+			t.Errorf("%s: %d bytes, over 2 MB", filepath.Base(f), len(b))
+		}
+	}
+}
+
+// testDeterministic: a second run over the same store writes byte-identical
+// files (the runner's own record of the first report run is not shown).
+func testDeterministic(t *testing.T, env *pipeline.Env, st *Stage) {
+	first := map[string][]byte{}
+	for _, f := range st.Files() {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first[f] = b
+	}
+	again := &Stage{}
+	if err := pipeline.Run(context.Background(), env, again); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range again.Files() {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(b, first[f]) {
+			t.Errorf("%s differs between two runs", filepath.Base(f))
+		}
+	}
+	if len(again.Files()) != len(first) {
+		t.Errorf("%d files, then %d", len(first), len(again.Files()))
+	}
+}
+
+var (
+	cspRE    = regexp.MustCompile(`<meta http-equiv="Content-Security-Policy" content="([^"]+)">`)
+	scriptRE = regexp.MustCompile(`(?s)<script>(.*?)</script>`)
+	linkRE   = regexp.MustCompile(`(?i)\b(src|href|action)="([^"]*)"`)
+)
+
+// testOffline: every page has the policy allowing its own inline scripts by
+// hash and nothing from elsewhere, and no link, image or form leaves the
+// report folder.
+func testOffline(t *testing.T, st *Stage) {
+	for _, f := range st.Files() {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		html := string(b)
+		m := cspRE.FindStringSubmatch(html)
+		if m == nil {
+			t.Fatalf("%s: no Content-Security-Policy", filepath.Base(f))
+		}
+		policy := strings.ReplaceAll(m[1], "&#39;", "'")
+		if !strings.HasPrefix(policy, "default-src 'none'; ") || strings.Contains(policy, "http") || strings.Contains(policy, "unsafe-eval") {
+			t.Errorf("%s: policy %q", filepath.Base(f), policy)
+		}
+		scripts := scriptRE.FindAllStringSubmatch(html, -1)
+		if len(scripts) != 2 {
+			t.Errorf("%s: %d inline scripts, want ECharts and socap.js", filepath.Base(f), len(scripts))
+		}
+		for _, s := range scripts {
+			if !strings.Contains(policy, scriptHash(s[1])) {
+				t.Errorf("%s: a script's hash is not in the policy", filepath.Base(f))
+			}
+		}
+		body := scriptRE.ReplaceAllString(html, "")
+		for _, l := range linkRE.FindAllStringSubmatch(body, -1) {
+			u := l[2]
+			if strings.Contains(u, "://") || strings.HasPrefix(u, "//") || (strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "data:text/csv")) {
+				t.Errorf("%s: %s=%q", filepath.Base(f), l[1], u)
+			}
+		}
+	}
+}
+
+// testSuppressed: a page shows ":" with a footnote for every
+// suppressed estimate it names, and the footnotes say why in words.
+func testSuppressed(t *testing.T, st *Stage) {
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(st.Index()), "5014-froya.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(b)
+	hidden := regexp.MustCompile(`data-status="(primary|secondary)">([^<]*)<sup><a href="#fn-(\d+)">`).FindAllStringSubmatch(html, -1)
+	if len(hidden) == 0 {
+		t.Fatal("Frøya's page hides nothing; the example has suppressed cells there")
+	}
+	for _, h := range hidden {
+		if h[2] != ":" {
+			t.Errorf("a %s cell shows %q", h[1], h[2])
+		}
+		if !strings.Contains(html, `<li id="fn-`+h[3]+`">Vises ikke`) {
+			t.Errorf("footnote %s missing or not explained", h[3])
+		}
+	}
+	if regexp.MustCompile(`data-status="(primary|secondary)">[^:<]`).MatchString(html) {
+		t.Error("a suppressed cell shows a number")
+	}
+}
+
+// testSentences: each sentence says "higher", "lower" or "about the same"
+// exactly as the comparison's verdict does, in both languages, and the
+// barometer's colour follows the verdict and HigherIsBetter.
+func testSentences(t *testing.T, env *pipeline.Env) {
+	words := map[string]map[string]string{
+		"nb": {"higher": "høyere enn", "lower": "lavere enn", "similar": "omtrent som"},
+		"en": {"higher": "higher than", "lower": "lower than", "similar": "about the same as"},
+	}
+	seen := map[string]bool{}
+	for lang, w := range words {
+		b, err := newBuilder(context.Background(), env, lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range append(b.places(), place{Name: "all"}) {
+			for _, o := range b.outputs {
+				pg := &page{}
+				s := string(b.sentence(pg, p, o))
+				c := b.areaComparison(p, o)
+				if c == nil {
+					continue
+				}
+				if !c.published() {
+					if !strings.Contains(s, ">:</span>") || len(pg.notes.Texts) != 1 {
+						t.Errorf("%s %s %s: hidden comparison said %q", lang, p.Name, o.ID, s)
+					}
+					continue
+				}
+				v := c.str("verdict")
+				seen[v] = true
+				for verdict, word := range w {
+					if strings.Contains(s, word) != (verdict == v) {
+						t.Errorf("%s %s %s: verdict %s, sentence %q", lang, p.Name, o.ID, v, s)
+					}
+				}
+				bd := b.verdictBadge(o, c)
+				want := map[string]string{"similar": "same", "higher": "better", "lower": "worse"}[v]
+				if !o.HigherIsBetter && v != "similar" {
+					want = map[string]string{"higher": "worse", "lower": "better"}[v]
+				}
+				if bd.Class != want {
+					t.Errorf("%s %s: verdict %s, badge %s", p.Name, o.ID, v, bd.Class)
+				}
+			}
+		}
+	}
+	if !seen["similar"] || !seen["lower"] {
+		t.Errorf("the example should have similar and lower verdicts: %v", seen)
 	}
 }
