@@ -95,6 +95,8 @@ type data struct {
 	groupVars []string
 	// byKey finds an estimate by indicator, wave and its groups (estKey).
 	byKey map[string]record
+	// compared finds a comparison by compKey.
+	compared map[string]record
 	// runID is the run that wrote the estimates.
 	runID int64
 	// duckdb is the store's DuckDB version.
@@ -119,7 +121,7 @@ const (
 // absent).
 func load(ctx context.Context, st *store.Store) (*data, error) {
 	db := st.DB()
-	d := &data{byKey: map[string]record{}}
+	d := &data{byKey: map[string]record{}, compared: map[string]record{}}
 	have, err := tableNames(ctx, db)
 	if err != nil {
 		return nil, err
@@ -174,6 +176,12 @@ func load(ctx context.Context, st *store.Store) (*data, error) {
 	for _, r := range d.estimates.rows {
 		d.byKey[estKey(r.str("indicator"), int(r.int("wave")), d.groups(r))] = r
 		d.runID = max(d.runID, r.int("run_id"))
+	}
+	for _, r := range d.comparisons.rows {
+		k := compKey(r.str("indicator"), r.str("kind"), int(r.int("wave")), r.str("variable"), r.str("group"), r.str("reference"))
+		if _, dup := d.compared[k]; !dup {
+			d.compared[k] = r
+		}
 	}
 	// The report's own run is still being recorded: only the run that wrote
 	// the estimates is shown, so the same store gives the same report.
@@ -269,6 +277,11 @@ func estKey(indicator string, wave int, groups []kv) string {
 		b.WriteString("|" + g.Var + "=" + g.Val)
 	}
 	return b.String()
+}
+
+// compKey identifies a comparison.
+func compKey(indicator, kind string, wave int, variable, group, reference string) string {
+	return fmt.Sprintf("%s|%s|%d|%s|%s|%s", indicator, kind, wave, variable, group, reference)
 }
 
 // estimate finds an estimate (nil when the store has none).

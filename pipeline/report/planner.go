@@ -183,19 +183,10 @@ func (b *builder) in(p place, extra ...kv) []kv {
 // the area against the whole sample or, for the whole sample, the
 // contrast group against its reference.
 func (b *builder) areaComparison(p place, o indicators.Output) record {
-	rows := b.d.comparisons.find(func(r record) bool {
-		if r.str("indicator") != o.ID || int(r.int("wave")) != b.latest {
-			return false
-		}
-		if p.whole() {
-			return r.str("kind") == "group" && r.str("variable") == b.contrast.Var && r.str("group") == b.contrast.Group && r.str("reference") == b.contrast.Reference
-		}
-		return r.str("kind") == "area" && r.str("variable") == b.area && r.str("group") == p.Code && r.str("reference") == compare.All
-	})
-	if len(rows) == 0 {
-		return nil
+	if p.whole() {
+		return b.d.compared[compKey(o.ID, "group", b.latest, b.contrast.Var, b.contrast.Group, b.contrast.Reference)]
 	}
-	return rows[0]
+	return b.d.compared[compKey(o.ID, "area", b.latest, b.area, p.Code, compare.All)]
 }
 
 // verdictBadge turns a comparison's verdict into the barometer's colour:
@@ -423,19 +414,10 @@ func (b *builder) radarFigure(pg *page, p place) error {
 // waveComparison is the change of an indicator in a place from the first
 // wave to wave w.
 func (b *builder) waveComparison(p place, o indicators.Output, w int) record {
-	rows := b.d.comparisons.find(func(r record) bool {
-		if r.str("indicator") != o.ID || r.str("kind") != "wave" || int(r.int("wave")) != w {
-			return false
-		}
-		if p.whole() {
-			return r.str("variable") == "" && r.str("group") == compare.All
-		}
-		return r.str("variable") == b.area && r.str("group") == p.Code
-	})
-	if len(rows) == 0 {
-		return nil
+	if p.whole() {
+		return b.d.compared[compKey(o.ID, "wave", w, "", compare.All, compare.All)]
 	}
-	return rows[0]
+	return b.d.compared[compKey(o.ID, "wave", w, b.area, p.Code, p.Code)]
 }
 
 // changeFigure: the dimensions over the waves, lines with CI bands.
