@@ -50,9 +50,10 @@ type Wave struct {
 //
 // The waves are shared within a run (env.Shared): a later call asking for
 // columns the last one read returns the same waves, and one asking for more
-// reads the union (unless a column is wanted as a number by one and as text
-// by the other), so that the stages of a run read the respondents once or
-// twice, not once each. The frames and designs are never changed.
+// reads only the new columns (or a column wanted now as a number and before
+// as text, or the other way round) and returns new waves with the old
+// columns and the new ones, so that the stages of a run read each column
+// once, not once each. Frames and designs are never changed.
 func Load(ctx context.Context, env *pipeline.Env, numeric, text []string) ([]Wave, error) {
 	cfg := env.Config.Design.WithDefaults(env.Codebook)
 	fingerprint, err := json.Marshal(cfg)
@@ -60,21 +61,51 @@ func Load(ctx context.Context, env *pipeline.Env, numeric, text []string) ([]Wav
 		return nil, fmt.Errorf("design: %w", err)
 	}
 	prev, _ := env.Shared.Get(sharedKey)
-	if l, ok := prev.(*loaded); ok && l.design == string(fingerprint) {
-		if containsAll(l.numeric, numeric) && containsAll(l.text, text) {
-			return l.waves, nil
-		}
-		n, t := unique(slices.Concat(l.numeric, numeric)), unique(slices.Concat(l.text, text))
-		if !slices.ContainsFunc(n, func(c string) bool { return slices.Contains(t, c) }) {
-			numeric, text = n, t // else a column wanted as a number and as text: read what is asked
-		}
+	l, ok := prev.(*loaded)
+	if !ok || l.design != string(fingerprint) {
+		l = &loaded{design: string(fingerprint)}
 	}
-	waves, err := load(ctx, env, cfg, numeric, text)
+	newNum, newText := missingFrom(numeric, l.numeric), missingFrom(text, l.text)
+	if l.waves != nil && len(newNum)+len(newText) == 0 {
+		return l.waves, nil
+	}
+	p, err := newPlan(ctx, env, cfg, newNum, newText, l.waves == nil)
 	if err != nil {
 		return nil, err
 	}
-	env.Shared.Put(sharedKey, &loaded{design: string(fingerprint), numeric: numeric, text: text, waves: waves})
+	cols, err := p.read(ctx, env.Store)
+	if err != nil {
+		return nil, err
+	}
+	if l.waves != nil && len(cols) != len(l.waves) {
+		return nil, fmt.Errorf("design: the respondents' waves changed within a run (%d, were %d)", len(cols), len(l.waves))
+	}
+	waves := make([]Wave, len(cols))
+	for k, wc := range cols {
+		var old *survey.Frame
+		if l.waves != nil {
+			old = l.waves[k].Frame
+		}
+		f, err := p.frame(wc, old)
+		if err == nil {
+			waves[k], err = p.bind(wc.wave, f)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("wave %d: %w", wc.wave, err)
+		}
+	}
+	moved := func(have, now []string) []string {
+		return slices.DeleteFunc(slices.Clone(have), func(c string) bool { return slices.Contains(now, c) })
+	}
+	next := &loaded{design: l.design, numeric: unique(slices.Concat(moved(l.numeric, newText), newNum)),
+		text: unique(slices.Concat(moved(l.text, newNum), newText)), waves: waves}
+	env.Shared.Put(sharedKey, next)
 	return waves, nil
+}
+
+// missingFrom are the names of want not in have.
+func missingFrom(want, have []string) []string {
+	return slices.DeleteFunc(unique(want), func(c string) bool { return slices.Contains(have, c) })
 }
 
 // sharedKey is where Load keeps its waves in env.Shared.
@@ -88,35 +119,6 @@ type loaded struct {
 	waves         []Wave
 }
 
-func containsAll(have, want []string) bool {
-	for _, w := range want {
-		if !slices.Contains(have, w) {
-			return false
-		}
-	}
-	return true
-}
-
-func load(ctx context.Context, env *pipeline.Env, cfg pipeline.Design, numeric, text []string) ([]Wave, error) {
-	plan, err := newPlan(ctx, env, cfg, numeric, text)
-	if err != nil {
-		return nil, err
-	}
-	cols, err := plan.read(ctx, env.Store)
-	if err != nil {
-		return nil, err
-	}
-	var out []Wave
-	for _, wc := range cols {
-		w, err := plan.bind(wc)
-		if err != nil {
-			return nil, fmt.Errorf("wave %d: %w", wc.wave, err)
-		}
-		out = append(out, w)
-	}
-	return out, nil
-}
-
 // plan is what Load reads and how it makes designs of it.
 type plan struct {
 	cfg      pipeline.Design
@@ -128,7 +130,9 @@ type plan struct {
 	hasScore bool
 }
 
-func newPlan(ctx context.Context, env *pipeline.Env, cfg pipeline.Design, numeric, text []string) (*plan, error) {
+// newPlan plans reading numeric and text columns and, with withDesign, the
+// design's (weights, strata, PSUs, fpc, replicates, margin variables).
+func newPlan(ctx context.Context, env *pipeline.Env, cfg pipeline.Design, numeric, text []string, withDesign bool) (*plan, error) {
 	cb := env.Codebook
 	idVar := cb.IDVariable()
 	if idVar == nil {
@@ -152,21 +156,26 @@ func newPlan(ctx context.Context, env *pipeline.Env, cfg pipeline.Design, numeri
 	if respCols == nil {
 		return nil, fmt.Errorf("no respondents table: run ingest and harmonize first")
 	}
-	if cfg.Replicates != nil {
-		reps, err := matching(respCols, cfg.Replicates.Columns)
-		if err != nil {
-			return nil, err
-		}
-		numeric = slices.Concat(numeric, reps)
-	}
 	if cfg.Calibrate != nil {
 		if p.margins, err = ReadMargins(env.Config.Resolve(cfg.Calibrate.Margins)); err != nil {
 			return nil, err
 		}
-		text = slices.Concat(text, p.margins.Variables())
 	}
-	p.numeric = unique(slices.Concat(numeric, nonEmpty(cfg.Weight), cfg.FPC))
-	p.text = unique(slices.Concat(text, nonEmpty(cfg.Strata), cfg.PSU))
+	if withDesign {
+		if cfg.Replicates != nil {
+			reps, err := matching(respCols, cfg.Replicates.Columns)
+			if err != nil {
+				return nil, err
+			}
+			numeric = slices.Concat(numeric, reps)
+		}
+		if p.margins != nil {
+			text = slices.Concat(text, p.margins.Variables())
+		}
+		numeric = slices.Concat(numeric, nonEmpty(cfg.Weight), cfg.FPC)
+		text = slices.Concat(text, nonEmpty(cfg.Strata), cfg.PSU)
+	}
+	p.numeric, p.text = unique(numeric), unique(text)
 	for _, c := range slices.Concat(p.numeric, p.text) {
 		if !p.inScores[c] && !slices.Contains(respCols, c) {
 			return nil, fmt.Errorf("no column %s in respondents or scores", c)
@@ -256,27 +265,51 @@ func (p *plan) source(c string) string {
 	return "r." + store.QuoteIdent(c)
 }
 
-// bind makes a wave's frame and design.
-func (p *plan) bind(wc *waveColumns) (Wave, error) {
+// frame is a wave's frame: the columns of old (nil on the first read) but
+// those read again, then the columns read.
+func (p *plan) frame(wc *waveColumns, old *survey.Frame) (*survey.Frame, error) {
 	f := survey.NewFrame()
+	if old != nil {
+		for _, c := range old.Names() {
+			if slices.Contains(p.numeric, c) || slices.Contains(p.text, c) {
+				continue
+			}
+			var err error
+			if old.IsNumeric(c) {
+				v, _ := old.Float(c)
+				err = f.AddFloat(c, v)
+			} else {
+				v, _ := old.Strings(c)
+				err = f.AddString(c, v)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
 	for j, c := range p.numeric {
 		if err := f.AddFloat(c, wc.num[j]); err != nil {
-			return Wave{}, err
+			return nil, err
 		}
 	}
 	for j, c := range p.text {
 		if err := f.AddString(c, wc.txt[j]); err != nil {
-			return Wave{}, err
+			return nil, err
 		}
 	}
+	return f, nil
+}
+
+// bind makes a wave's design on its frame, calibrated when asked.
+func (p *plan) bind(wave int, f *survey.Frame) (Wave, error) {
 	d, err := survey.NewDesign(f, Spec(p.cfg))
 	if err != nil {
 		return Wave{}, fmt.Errorf("design: %w", err)
 	}
-	w := Wave{Wave: wc.wave, Frame: f, Design: d}
+	w := Wave{Wave: wave, Frame: f, Design: d}
 	if p.margins != nil {
 		c := p.cfg.Calibrate
-		opt := survey.CalOptions{Method: survey.CalMethod(strings.ToLower(c.Method)), Margins: p.margins.ForWave(wc.wave)}
+		opt := survey.CalOptions{Method: survey.CalMethod(strings.ToLower(c.Method)), Margins: p.margins.ForWave(wave)}
 		if len(c.Bounds) == 2 {
 			opt.Lower, opt.Upper = c.Bounds[0], c.Bounds[1]
 		}
