@@ -1,0 +1,2 @@
+// Package match pairs newcomers with mentors, as volunteer centres do.
+package match
