@@ -67,6 +67,9 @@ func (d *Design) EstimateRows(reqs []Request, opt Options, src RowSource) ([]Rec
 	}
 	var out []Record
 	for k, j := range jobs {
+		if d.SuppliedReplicates() && sums[k].present == nil { // no rows in any domain
+			sums[k].present = make([]bool, sums[k].Domains*len(d.rep.patterns))
+		}
 		recs, err := d.linear(j, sums[k], dm, &opt)
 		if err != nil {
 			return nil, fmt.Errorf("estimate %s of %s: %w", j.rq.Statistic, j.rq.name(), err)

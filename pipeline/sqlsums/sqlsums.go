@@ -1,0 +1,612 @@
+// Package sqlsums is the DuckDB producer of the survey engine's sufficient statistics:
+// the per (domain, sampling unit) sums of survey.Cell computed by GROUP BY over the
+// rows where they lie (a table of the store, CSV or Parquet files, hive-partitioned
+// folders and globs, read through pipeline/load), so that only the sums enter Go.
+//
+// Two queries do the work. The first groups the rows by their finest sampling unit —
+// the key (stratum, PSU[, SSU…], fpc…), or the row itself for ids=~1 — into a table of
+// units, numbered in order of first appearance; its rows, with the sum of the weights,
+// are the frame survey.NewDesign builds the design on, so that stratum, PSU and fpc
+// structure, lonely-PSU checks and degrees of freedom are the engine's own. The second,
+// one per Estimate call, joins every row to its unit and sums, for every item,
+//
+//	N = count, NW = count(w ≠ 0), W = Σ w, A = Σ w·a, AA = Σ w·a², B = Σ w·b, BB = Σ w·b², AB = Σ w·a·b
+//
+// over the rows with a (and b) not missing, GROUP BY unit, by-variables. A design with
+// supplied replicate weights groups the rows by their weight and replicate weights
+// instead: within such a group every weight is constant, so the unweighted Σ a, Σ a²…
+// times the group's weights give the cells and the replicate sums
+// Σ w_r, Σ w_r·a, Σ w_r·b with one query whatever the number of replicates. The same
+// holds for a design without a weight column (weights 1, or 1/Π n/N from the fpc,
+// constant within a unit). Sums are Kahan–Babuška sums (DuckDB's fsum), so that they
+// do not depend on how DuckDB splits the scan over threads.
+package sqlsums
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"socap/indicators/survey"
+	"socap/pipeline/load"
+	"socap/pipeline/store"
+)
+
+// Source is a survey.RowSource over the rows of a load.Table, for the design Design
+// built. It is bound to one context: the engine's interface carries none.
+type Source struct {
+	ctx      context.Context
+	t        *load.Table
+	spec     survey.Spec
+	units    string   // table of units in t's store
+	keys     []string // unit key: the rows' expressions, the units' columns k0, k1, …
+	weight   string   // the rows' weight expression ("1" when scaled)
+	scaled   bool     // sums unweighted, times the unit's weights (see package doc)
+	supplied bool     // supplied replicate weights
+	names    *survey.Frame
+}
+
+var tables atomic.Int64
+
+// Design builds the design of spec over t's rows (see the package doc): the design is
+// the engine's, on a frame of one row per unit, and the returned Source produces its
+// sums. A replicate pattern is matched against t's columns in file order.
+func Design(ctx context.Context, t *load.Table, spec survey.Spec) (*survey.Design, *Source, error) {
+	names := survey.NewFrame()
+	for _, n := range t.Names() {
+		if err := names.AddString(n, nil); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", t.Path(), err)
+		}
+	}
+	s := &Source{ctx: ctx, t: t, names: names, units: fmt.Sprintf("_sqlsums_units_%d", tables.Add(1))}
+	var cols []string // unit-frame columns, named as spec names them
+	if r := spec.Replicates; r != nil {
+		rs := *r
+		if rs.Pattern != "" {
+			re, err := regexp.Compile(rs.Pattern)
+			if err != nil {
+				return nil, nil, fmt.Errorf("design: replicate pattern %q: %w", rs.Pattern, err)
+			}
+			for _, n := range t.Names() {
+				if re.MatchString(n) {
+					rs.Columns = append(rs.Columns, n)
+				}
+			}
+			if len(rs.Columns) == 0 {
+				return nil, nil, fmt.Errorf("design: replicate pattern %q: %w matches it", rs.Pattern, survey.ErrNoReplicates)
+			}
+			rs.Pattern = ""
+		}
+		spec.Replicates = &rs
+		s.supplied = true
+		cols = slices.Clone(rs.Columns)
+		if spec.Weights != "" {
+			cols = append(cols, spec.Weights)
+		}
+	} else {
+		if spec.Strata != "" {
+			cols = append(cols, spec.Strata)
+		}
+		stages := 1
+		if len(spec.FPC) > 0 && len(spec.Clusters) > 1 {
+			stages = len(spec.Clusters)
+		}
+		cols = append(cols, spec.Clusters[:min(stages, len(spec.Clusters))]...)
+		cols = append(cols, spec.FPC...)
+	}
+	s.spec = spec
+	s.scaled = s.supplied || spec.Weights == ""
+	var keyCols []string // columns of the key (the weight is summed, not a key, when weighted)
+	for _, c := range cols {
+		if !slices.Contains(keyCols, c) && (s.scaled || c != spec.Weights) {
+			keyCols = append(keyCols, c)
+		}
+	}
+	numeric, err := s.numeric(append(slices.Clone(keyCols), spec.Weights))
+	if err != nil {
+		return nil, nil, err
+	}
+	s.weight = "1"
+	if spec.Weights != "" {
+		if !numeric[len(keyCols)] {
+			return nil, nil, fmt.Errorf("design: weights: column %q: %w", spec.Weights, survey.ErrNotNumeric)
+		}
+		s.weight = t.Expr(spec.Weights, true)
+	}
+	var sel []string
+	for k, c := range keyCols {
+		s.keys = append(s.keys, t.Expr(c, numeric[k]))
+		sel = append(sel, s.keys[k]+" AS _k"+strconv.Itoa(k))
+	}
+	if spec.Replicates == nil && len(spec.Clusters) == 0 {
+		s.keys = append(s.keys, "_row") // ids=~1: every row its own PSU
+		sel = append(sel, "_row AS _k"+strconv.Itoa(len(keyCols)))
+	}
+	q := fmt.Sprintf(`CREATE OR REPLACE TABLE %s AS SELECT row_number() OVER (ORDER BY _first) - 1 AS _u, * FROM (
+SELECT %s, min(_row) AS _first, fsum(%s) AS _w, min(%s) AS _wmin, count(*) - count(%s) AS _wnull FROM %s GROUP BY ALL)`,
+		s.units, strings.Join(sel, ", "), s.weight, s.weight, s.weight, t.From())
+	if _, err := t.Store().DB().ExecContext(ctx, q); err != nil {
+		return nil, nil, fmt.Errorf("%s: design: %w", t.Path(), err)
+	}
+	if err := s.check(keyCols); err != nil {
+		return nil, nil, err
+	}
+	frame, err := s.unitFrame(keyCols)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := survey.NewDesign(frame, spec)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", t.Path(), err)
+	}
+	return d, s, nil
+}
+
+// numeric types cols, refusing an unknown one as the engine does ("" is numeric).
+func (s *Source) numeric(cols []string) ([]bool, error) {
+	var named []string
+	for _, c := range cols {
+		if c == "" {
+			continue
+		}
+		if !s.names.Has(c) {
+			_, err := s.names.Float(c)
+			return nil, fmt.Errorf("%s: design: %w", s.t.Path(), err)
+		}
+		named = append(named, c)
+	}
+	got, err := s.t.Numeric(s.ctx, named)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bool, len(cols))
+	k := 0
+	for i, c := range cols {
+		out[i] = c == ""
+		if c != "" {
+			out[i] = got[k]
+			k++
+		}
+	}
+	return out, nil
+}
+
+// check refuses missing design values and missing or negative weights, naming the
+// first row, as NewDesign does for rows in memory.
+func (s *Source) check(keyCols []string) error {
+	db := s.t.Store().DB()
+	for k, c := range keyCols {
+		var row *int64
+		q := fmt.Sprintf("SELECT min(_first) FROM %s WHERE _k%d IS NULL", s.units, k)
+		if err := db.QueryRowContext(s.ctx, q).Scan(&row); err != nil {
+			return fmt.Errorf("%s: design: %w", s.t.Path(), err)
+		}
+		if row != nil {
+			q = fmt.Sprintf("SELECT min(_row) FROM %s WHERE %s IS NULL", s.t.From(), s.keys[k])
+			if err := db.QueryRowContext(s.ctx, q).Scan(&row); err != nil {
+				return fmt.Errorf("%s: design: %w", s.t.Path(), err)
+			}
+			return fmt.Errorf("%s: design: column %q, row %d: missing value", s.t.Path(), c, *row)
+		}
+	}
+	if s.spec.Weights == "" {
+		return nil
+	}
+	var bad *int64
+	q := fmt.Sprintf("SELECT min(_first) FROM %s WHERE _wnull > 0 OR _wmin < 0", s.units)
+	if err := db.QueryRowContext(s.ctx, q).Scan(&bad); err != nil || bad == nil {
+		return err
+	}
+	var row int64
+	var w *float64
+	q = fmt.Sprintf("SELECT _row, %s FROM %s WHERE %s IS NULL OR %s < 0 ORDER BY _row LIMIT 1", s.weight, s.t.From(), s.weight, s.weight)
+	if err := db.QueryRowContext(s.ctx, q).Scan(&row, &w); err != nil {
+		return fmt.Errorf("%s: design: %w", s.t.Path(), err)
+	}
+	if w == nil {
+		return fmt.Errorf("%s: design: weights: column %q, row %d: missing weight", s.t.Path(), s.spec.Weights, row)
+	}
+	return fmt.Errorf("%s: design: weights: column %q, row %d: negative weight %v", s.t.Path(), s.spec.Weights, row, *w)
+}
+
+// unitFrame reads the table of units, in unit order, as a frame with the design's
+// column names (and the sum of the weights as the weight column).
+func (s *Source) unitFrame(keyCols []string) (*survey.Frame, error) {
+	sel := []string{"_w"}
+	for k := range keyCols {
+		sel = append(sel, "_k"+strconv.Itoa(k))
+	}
+	cols := make([]any, len(sel)) // []float64 or []string per column
+	err := s.t.Store().QueryArrow(s.ctx, 0, func(rec arrow.RecordBatch) error {
+		for k := range sel {
+			cols[k] = appendColumn(cols[k], rec.Column(k))
+		}
+		return nil
+	}, "SELECT "+strings.Join(sel, ", ")+" FROM "+s.units+" ORDER BY _u")
+	if err != nil {
+		return nil, fmt.Errorf("%s: design: %w", s.t.Path(), err)
+	}
+	f := survey.NewFrame()
+	add := func(name string, v any) error {
+		if x, ok := v.([]float64); ok {
+			return f.AddFloat(name, x)
+		}
+		x, _ := v.([]string)
+		return f.AddString(name, x)
+	}
+	for k, c := range keyCols {
+		if err := add(c, cols[k+1]); err != nil {
+			return nil, fmt.Errorf("%s: design: %w", s.t.Path(), err)
+		}
+	}
+	if s.spec.Weights != "" && !s.scaled {
+		if err := add(s.spec.Weights, cols[0]); err != nil {
+			return nil, fmt.Errorf("%s: design: %w", s.t.Path(), err)
+		}
+	}
+	if f.Rows() == 0 { // no design column: a row per unit all the same
+		v, _ := cols[0].([]float64)
+		if err := f.AddFloat("_unit", v); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// appendColumn appends an Arrow column of numbers (NaN for null) or text ("" for null)
+// to v.
+func appendColumn(v any, col arrow.Array) any {
+	switch a := col.(type) {
+	case *array.Float64:
+		x, _ := v.([]float64)
+		for i := range a.Len() {
+			if a.IsValid(i) {
+				x = append(x, a.Value(i))
+			} else {
+				x = append(x, math.NaN())
+			}
+		}
+		return x
+	case *array.Int64:
+		x, _ := v.([]float64)
+		for i := range a.Len() {
+			x = append(x, float64(a.Value(i)))
+		}
+		return x
+	case *array.String:
+		x, _ := v.([]string)
+		for i := range a.Len() {
+			x = append(x, a.Value(i))
+		}
+		return x
+	}
+	return v
+}
+
+// Numeric implements survey.RowSource.
+func (s *Source) Numeric(column string) (bool, error) {
+	v, err := s.numeric([]string{column})
+	if err != nil {
+		return false, err
+	}
+	return v[0], nil
+}
+
+// Distinct implements survey.RowSource: SELECT DISTINCT over the rows.
+func (s *Source) Distinct(columns []string) (*survey.Frame, error) {
+	numeric, err := s.numeric(columns)
+	if err != nil {
+		return nil, err
+	}
+	var sel, where []string
+	for k, c := range columns {
+		e := s.t.Expr(c, numeric[k])
+		sel = append(sel, e)
+		where = append(where, e+" IS NOT NULL")
+	}
+	cols := make([]any, len(columns))
+	err = s.t.Store().QueryArrow(s.ctx, 0, func(rec arrow.RecordBatch) error {
+		for k := range columns {
+			cols[k] = appendColumn(cols[k], rec.Column(k))
+		}
+		return nil
+	}, "SELECT DISTINCT "+strings.Join(sel, ", ")+" FROM "+s.t.From()+" WHERE "+strings.Join(where, " AND ")+" ORDER BY ALL")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.t.Path(), err)
+	}
+	f := survey.NewFrame()
+	for k, c := range columns {
+		if numeric[k] {
+			v, _ := cols[k].([]float64)
+			err = f.AddFloat(c, v)
+		} else {
+			v, _ := cols[k].([]string)
+			err = f.AddString(c, v)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.t.Path(), err)
+		}
+	}
+	return f, nil
+}
+
+// itemSQL is the SQL of an item's a and b (b "" without a denominator).
+func (s *Source) itemSQL(it survey.Item) (a, b string, err error) {
+	if it.AtMost != nil {
+		return "", "", fmt.Errorf("%s: quantile steps are not summed in SQL", it.Column)
+	}
+	num, err := s.numeric([]string{it.Column, it.Denominator})
+	if err != nil {
+		return "", "", err
+	}
+	x := s.t.Expr(it.Column, num[0])
+	a = x
+	if it.Level != nil {
+		lit := store.QuoteString(*it.Level)
+		if num[0] {
+			lit = "CAST(" + lit + " AS DOUBLE)"
+		}
+		a = "CASE WHEN " + x + " IS NULL THEN NULL WHEN " + x + " = " + lit + " THEN 1.0 ELSE 0.0 END"
+	}
+	if it.Denominator != "" {
+		b = s.t.Expr(it.Denominator, num[1])
+	}
+	return a, b, nil
+}
+
+// Accumulate implements survey.RowSource with one GROUP BY unit, by-variables (see the
+// package doc).
+func (s *Source) Accumulate(d *survey.Design, items []survey.Item, by []string, crossings *survey.Frame, domainOf []int32, nDom int) ([]*survey.Sums, error) {
+	w := s.weight
+	if s.scaled {
+		w = "1.0"
+	}
+	sel := []string{"u._u"}
+	var where []string
+	var numericBy []bool
+	if len(by) > 0 {
+		var err error
+		if numericBy, err = s.numeric(by); err != nil {
+			return nil, err
+		}
+	}
+	for k, c := range by {
+		e := s.t.Expr(c, numericBy[k])
+		sel = append(sel, e)
+		where = append(where, e+" IS NOT NULL")
+	}
+	first := len(sel)
+	for _, it := range items {
+		a, b, err := s.itemSQL(it)
+		if err != nil {
+			return nil, err
+		}
+		ok := "(" + a + ") IS NOT NULL"
+		if b != "" {
+			ok += " AND (" + b + ") IS NOT NULL"
+		}
+		f := func(e string) string { return "coalesce(fsum(" + e + ") FILTER (WHERE " + ok + "), 0)" }
+		sel = append(sel, "count(*) FILTER (WHERE "+ok+")", "count(*) FILTER (WHERE "+ok+" AND "+w+" <> 0)",
+			f(w), f(w+"*("+a+")"), f(w+"*("+a+")*("+a+")"))
+		if b != "" {
+			sel = append(sel, f(w+"*("+b+")"), f(w+"*("+b+")*("+b+")"), f(w+"*("+a+")*("+b+")"))
+		}
+	}
+	var on []string
+	for k, e := range s.keys {
+		on = append(on, fmt.Sprintf("u._k%d = %s", k, e))
+	}
+	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + s.t.From() + " JOIN " + s.units + " u ON " + strings.Join(on, " AND ")
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " GROUP BY ALL"
+	dom := domainIndex(crossings, by, domainOf)
+	var groups []group
+	err := s.t.Store().QueryArrow(s.ctx, 0, func(rec arrow.RecordBatch) error {
+		var err error
+		groups, err = readGroups(groups, rec, len(by), first, items, dom)
+		return err
+	}, q)
+	if err != nil {
+		return nil, fmt.Errorf("%s: sums: %w", s.t.Path(), err)
+	}
+	if s.supplied {
+		return s.replicateSums(d, items, groups, nDom), nil
+	}
+	return s.unitSums(d, items, groups, nDom), nil
+}
+
+// group is one result row: a unit row of the table of units in a domain, and the
+// per-item cells (unweighted sums when scaled).
+type group struct {
+	u, dom int32
+	cells  []survey.Cell
+}
+
+// domainIndex maps a crossing's by-values, as text, to its domain.
+func domainIndex(crossings *survey.Frame, by []string, domainOf []int32) map[string]int32 {
+	m := map[string]int32{}
+	if len(by) == 0 {
+		m[""] = 0
+		return m
+	}
+	cols := make([][]string, len(by))
+	for j, c := range by {
+		cols[j], _ = crossings.Strings(c)
+	}
+	parts := make([]string, len(by))
+	for k := range domainOf {
+		for j := range by {
+			parts[j] = cols[j][k]
+		}
+		m[strings.Join(parts, "\x00")] = domainOf[k]
+	}
+	return m
+}
+
+// readGroups appends the groups of one record batch: column 0 the unit, then nBy
+// by-values, then from column first each item's N, NW, W, A, AA (and B, BB, AB).
+func readGroups(out []group, rec arrow.RecordBatch, nBy, first int, items []survey.Item, dom map[string]int32) ([]group, error) {
+	n := int(rec.NumRows())
+	num := func(c, i int) float64 {
+		switch a := rec.Column(c).(type) {
+		case *array.Float64:
+			return a.Value(i)
+		case *array.Int64:
+			return float64(a.Value(i))
+		}
+		return math.NaN()
+	}
+	parts := make([]string, nBy)
+	for i := range n {
+		for j := range nBy {
+			switch a := rec.Column(1 + j).(type) {
+			case *array.Float64:
+				parts[j] = strconv.FormatFloat(a.Value(i), 'g', -1, 64)
+			case *array.String:
+				parts[j] = a.Value(i)
+			}
+		}
+		dd, ok := dom[strings.Join(parts, "\x00")]
+		if !ok {
+			return nil, fmt.Errorf("by-values %q are not among the distinct crossings", parts)
+		}
+		g := group{u: int32(num(0, i)), dom: dd, cells: make([]survey.Cell, len(items))}
+		c := first
+		for k, it := range items {
+			cell := &g.cells[k]
+			cell.N, cell.NW = int64(num(c, i)), int64(num(c+1, i))
+			cell.W, cell.A, cell.AA = num(c+2, i), num(c+3, i), num(c+4, i)
+			c += 5
+			if it.Denominator != "" {
+				cell.B, cell.BB, cell.AB = num(c, i), num(c+1, i), num(c+2, i)
+				c += 3
+			}
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+// scale turns an unweighted cell into the cell of rows of weight w.
+func scale(c survey.Cell, w float64) survey.Cell {
+	c.W, c.A, c.AA, c.B, c.BB, c.AB = w*c.W, w*c.A, w*c.AA, w*c.B, w*c.BB, w*c.AB
+	if w == 0 {
+		c.NW = 0
+	}
+	return c
+}
+
+// unitSums orders the groups by domain and design unit, merging unit rows that are
+// one unit of the design (a converted design's PSU), into Sums as MemoryProducer lays
+// them out.
+func (s *Source) unitSums(d *survey.Design, items []survey.Item, groups []group, nDom int) []*survey.Sums {
+	unit, nu := d.Units()
+	weights := d.Weights()
+	for i := range groups {
+		g := &groups[i]
+		if s.scaled {
+			for k := range g.cells {
+				g.cells[k] = scale(g.cells[k], weights[g.u])
+			}
+		}
+		g.u = unit[g.u]
+	}
+	sort.Slice(groups, func(i, j int) bool {
+		a, b := groups[i], groups[j]
+		return a.dom < b.dom || a.dom == b.dom && a.u < b.u
+	})
+	start := make([]int, nDom+1)
+	var units []int32
+	out := make([]*survey.Sums, len(items))
+	for k := range out {
+		out[k] = &survey.Sums{Domains: nDom, Units: nu, Start: start}
+	}
+	for i, g := range groups {
+		merge := i > 0 && groups[i-1].dom == g.dom && groups[i-1].u == g.u
+		if !merge {
+			units = append(units, g.u)
+			start[g.dom+1]++
+		}
+		for k, c := range g.cells {
+			cells := &out[k].Cells
+			if merge {
+				add(&(*cells)[len(*cells)-1], &c)
+			} else {
+				*cells = append(*cells, c)
+			}
+		}
+	}
+	for dd := range nDom {
+		start[dd+1] += start[dd]
+	}
+	for _, sm := range out {
+		sm.Unit = units
+		d.FoldReplicates(sm)
+	}
+	return out
+}
+
+// replicateSums lays out the sums of a design with supplied replicate weights: one
+// cell per domain and, per replicate r, W, A, B with the replicate's weights (B = Σ w_r
+// without a denominator, as MemoryProducer).
+func (s *Source) replicateSums(d *survey.Design, items []survey.Item, groups []group, nDom int) []*survey.Sums {
+	reps := d.ReplicateWeights()
+	R := len(reps)
+	weights := d.Weights()
+	out := make([]*survey.Sums, len(items))
+	start := make([]int, nDom+1)
+	for dd := range start {
+		start[dd] = min(dd, nDom)
+	}
+	unit := make([]int32, nDom)
+	for k := range out {
+		out[k] = &survey.Sums{Domains: nDom, Units: 1, R: R, Start: start, Unit: unit,
+			Cells: make([]survey.Cell, nDom), Rep: make([]survey.Cell, nDom*R)}
+	}
+	for _, g := range groups {
+		for k, c := range g.cells {
+			if c.N == 0 {
+				continue
+			}
+			sm := out[k]
+			sc := scale(c, weights[g.u])
+			add(&sm.Cells[g.dom], &sc)
+			sm.MarkReplicateRow(d, int(g.dom), int(g.u))
+			b := c.B
+			if items[k].Denominator == "" {
+				b = float64(c.N)
+			}
+			for r := range R {
+				wr := reps[r][g.u]
+				rc := &sm.Rep[int(g.dom)*R+r]
+				rc.W += wr * float64(c.N)
+				rc.A += wr * c.A
+				rc.B += wr * b
+			}
+		}
+	}
+	return out
+}
+
+// add adds cell o to c.
+func add(c, o *survey.Cell) {
+	c.W += o.W
+	c.A += o.A
+	c.B += o.B
+	c.AA += o.AA
+	c.BB += o.BB
+	c.AB += o.AB
+	c.N += o.N
+	c.NW += o.NW
+}
