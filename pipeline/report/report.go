@@ -137,7 +137,9 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 		s.files = append(s.files, path)
 	}
 	s.index = s.files[0]
-	fmt.Fprintf(env.Log, "report: %d pages in %s\n", len(s.files), dir)
+	if env.Log != nil {
+		fmt.Fprintf(env.Log, "report: %d pages in %s\n", len(s.files), dir)
+	}
 	return nil
 }
 
