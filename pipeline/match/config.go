@@ -2,7 +2,6 @@ package match
 
 import (
 	_ "embed"
-	"fmt"
 	"os"
 
 	"socap/pipeline/yamlschema"
@@ -88,14 +87,4 @@ func set[T any](dst *T, v *T) {
 	if v != nil {
 		*dst = *v
 	}
-}
-
-// String is the options as the command prints them.
-func (o Options) String() string {
-	overlap := "jaccard"
-	if o.Rarity {
-		overlap = "rarity"
-	}
-	return fmt.Sprintf("weights interests %g, occupation %g, language %g; overlap %s; min quality %g; same municipality %t, shared language %t, preferences %t",
-		o.Interests, o.Occupation, o.Language, overlap, o.MinQuality, o.SameMunicipality, o.SharedLanguage, o.Preferences)
 }
