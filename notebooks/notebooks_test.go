@@ -26,6 +26,8 @@ type notebook struct {
 
 var notebooks = []notebook{
 	{"check-against-r.ipynb", false},
+	{"networks-and-employment.ipynb", false},
+	{"invariance.ipynb", false},
 }
 
 // TestNotebookList keeps the list above and the folder's notebooks the same,
