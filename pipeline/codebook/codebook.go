@@ -129,9 +129,13 @@ type Variable struct {
 	// (missing codes, ranges, labels and reverse all speak of the recoded
 	// values); codes it does not list stay as they are. ESS's wrkorg
 	// (1 yes, 2 no) becomes 1 yes, 0 no with {1: 1, 2: 0}.
-	Recode    map[Code]Code `yaml:"recode"`
-	Dimension string        `yaml:"dimension"`
-	Required  *bool         `yaml:"required"`
+	Recode map[Code]Code `yaml:"recode"`
+	// AtMost names a numeric variable the value may not exceed in the same
+	// row (how many of the children take part, at most the children): a
+	// larger value is a rejected cell.
+	AtMost    string `yaml:"at_most"`
+	Dimension string `yaml:"dimension"`
+	Required  *bool  `yaml:"required"`
 }
 
 // Column is the name of the variable's column in the given source: its
@@ -343,6 +347,11 @@ func (cb *Codebook) check(file string, data []byte) error {
 				if _, okTo := v.Recode[from].Float(); !okFrom || !okTo {
 					at(varAt(i, "recode"), "variable %q: recode %s → %s: the type %s is numeric, so both codes must be numbers", v.Name, from, v.Recode[from], v.Type)
 				}
+			}
+		}
+		if v.AtMost != "" {
+			if o := cb.Variable(v.AtMost); o == nil || !o.Type.Numeric() || !v.Type.Numeric() || o.Name == v.Name {
+				at(varAt(i, "at_most"), "variable %q: at_most %q must name another numeric variable, and %q be numeric", v.Name, v.AtMost, v.Name)
 			}
 		}
 		if len(v.Recode) > 0 && !v.Type.Numeric() && v.Type != Categorical {

@@ -76,6 +76,7 @@ const (
 	RuleNotANumber  = "not_a_number" // cell: text in a numeric variable, or NaN/Inf
 	RuleOutOfRange  = "out_of_range" // cell: outside the codebook range
 	RuleUnknownCode = "unknown_code" // cell: not among the value labels
+	RuleExceeds     = "exceeds"      // cell: above the at_most variable in the same row
 
 	RuleMalformedRow      = "malformed_row"       // row: ingest's _problem is set
 	RuleMissingID         = "missing_id"          // row: empty id or a missing code

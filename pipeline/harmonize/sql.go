@@ -147,10 +147,16 @@ type cell struct {
 	// declared is the condition for the user-missing codes the source files
 	// declare for the variable's column (SPSS); "" when none does.
 	declared string
+	// atMost is the index of the variable the value may not exceed (the
+	// codebook's at_most), −1 for none.
+	atMost int
 }
 
 func (p *plan) cell(i int) cell {
-	c := cell{v: &p.cb.Variables[i], i: i}
+	c := cell{v: &p.cb.Variables[i], i: i, atMost: -1}
+	if c.v.AtMost != "" {
+		c.atMost = slices.IndexFunc(p.cb.Variables, func(v codebook.Variable) bool { return v.Name == c.v.AtMost })
+	}
 	var whens []string
 	for _, src := range p.sources {
 		if spec := src.declared[c.v.Column(src.cfg.ID)]; spec != "" {
@@ -278,6 +284,9 @@ func (c cell) valid() string {
 		if c.v.RestrictedToLabels() {
 			conds = append(conds, in(n, c.numericCodes(), "DOUBLE"))
 		}
+		if c.atMost >= 0 {
+			conds = append(conds, c.withinBound())
+		}
 	case c.v.Type == codebook.Categorical && c.v.RestrictedToLabels():
 		conds = append(conds, in(c.col("c"), quoted(codes(c.v)), ""))
 	default:
@@ -351,6 +360,14 @@ func (c cell) rejected() string {
 	return fmt.Sprintf("CASE WHEN %s THEN false WHEN %s THEN NOT %s ELSE false END", c.valid(), c.present(), c.missing())
 }
 
+// withinBound is true unless the value exceeds the at_most variable's in the
+// row (compared with that variable as parsed, so a missing code of it such as
+// 98 bounds nothing in practice).
+func (c cell) withinBound() string {
+	j := cell{i: c.atMost}.col("n")
+	return fmt.Sprintf("(%s IS NULL OR %s <= %s)", j, c.col("n"), j)
+}
+
 // rule names the rule a rejected cell breaks.
 func (c cell) rule() string {
 	if c.v.Type == codebook.Categorical {
@@ -360,6 +377,9 @@ func (c cell) rule() string {
 	expr := fmt.Sprintf("CASE WHEN %s IS NULL OR NOT isfinite(%s) THEN %s", n, n, lit(RuleNotANumber))
 	if lo, hi, ok := c.v.Bounds(); ok {
 		expr += fmt.Sprintf(" WHEN %s NOT BETWEEN %s AND %s THEN %s", n, num(lo), num(hi), lit(RuleOutOfRange))
+	}
+	if c.atMost >= 0 {
+		expr += fmt.Sprintf(" WHEN NOT %s THEN %s", c.withinBound(), lit(RuleExceeds))
 	}
 	return expr + " ELSE " + lit(RuleUnknownCode) + " END"
 }
@@ -374,6 +394,9 @@ func (c cell) message() string {
 	expr := fmt.Sprintf(`CASE WHEN %s IS NULL OR NOT isfinite(%s) THEN 'value "' || %s || '" is not a number'`, n, n, t)
 	if lo, hi, ok := c.v.Bounds(); ok {
 		expr += fmt.Sprintf(" WHEN %s NOT BETWEEN %s AND %s THEN 'value ' || %s || ' outside %s..%s'", n, num(lo), num(hi), t, num(lo), num(hi))
+	}
+	if c.atMost >= 0 {
+		expr += fmt.Sprintf(" WHEN NOT %s THEN 'value ' || %s || ' exceeds %s (' || trim(%s) || ')'", c.withinBound(), t, c.v.AtMost, cell{i: c.atMost}.col("r"))
 	}
 	return expr + " ELSE " + c.unknownCode(t) + " END"
 }
@@ -627,13 +650,21 @@ func (p *plan) cellRejects(vars []int) string {
 	var parts []string
 	for _, i := range vars {
 		c := p.cell(i)
-		parse := fmt.Sprintf("TRY_CAST(CASE WHEN _comma THEN replace(%s, ',', '.') ELSE %s END AS DOUBLE) AS %s", c.col("r"), c.col("r"), c.col("n"))
+		parseNumber := func(c cell) string {
+			return fmt.Sprintf("TRY_CAST(CASE WHEN _comma THEN replace(%s, ',', '.') ELSE %s END AS DOUBLE) AS %s", c.col("r"), c.col("r"), c.col("n"))
+		}
+		parse := parseNumber(c)
 		if c.trimmed() { // categorical: its only rule is unknown_code, its message shows t
 			parse = fmt.Sprintf("nullif(trim(%s), '') AS %s", c.col("r"), c.col("t"))
 		}
+		read := []int{i}
+		if c.atMost >= 0 { // the rule and message compare with the bound's value
+			read = append(read, c.atMost)
+			parse += ", " + parseNumber(cell{i: c.atMost})
+		}
 		parts = append(parts, fmt.Sprintf(`SELECT source_id, _row, %s AS "column", %s AS value, %s AS rule, %s AS message
 			FROM (SELECT *, %s FROM (SELECT source_id, _row FROM respondents WHERE %s) JOIN (%s) USING (source_id, _row))`,
-			p.fileColumn(c.v), c.text(), c.rule(), c.message(), parse, c.col("_h_bad"), p.union([]int{i}, false)))
+			p.fileColumn(c.v), c.text(), c.rule(), c.message(), parse, c.col("_h_bad"), p.union(read, false)))
 	}
 	return `INSERT INTO rejects (source_id, "row", "column", value, rule, level, message)
 		SELECT source_id, _row, "column", value, rule, 'cell', message FROM (` + strings.Join(parts, " UNION ALL ") + `)`

@@ -327,3 +327,29 @@ variables:
 		t.Errorf("rejects = %v, want %v", got, want)
 	}
 }
+
+// TestAtMost rejects a count above the variable the codebook bounds it by in
+// the same row (children taking part, at most the children), naming both.
+func TestAtMost(t *testing.T) {
+	const cb = `name: t
+variables:
+  - {name: resp_id, type: id}
+  - {name: kids, type: count, range: [0, 10], missing: [98]}
+  - {name: active, type: count, range: [0, 10], at_most: kids}
+`
+	s := openStore(t)
+	e := env(t, s, cb, rawSource{id: "w1", wave: 1, csv: "resp_id,kids,active\n1,2,1\n2,2,3\n3,,4\n4,0,0\n5,98,5\n"})
+	if err := new(Stage).Run(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := column(t, s, "active"), []any{1.0, nil, 4.0, 0.0, 5.0}; !reflect.DeepEqual(got, want) {
+		t.Errorf("active = %v, want %v", got, want)
+	}
+	var rule, msg string
+	if err := s.DB().QueryRow(`SELECT rule, message FROM rejects WHERE "column" = 'active'`).Scan(&rule, &msg); err != nil {
+		t.Fatal(err)
+	}
+	if rule != RuleExceeds || msg != "value 3 exceeds kids (2)" {
+		t.Errorf("reject %s: %q", rule, msg)
+	}
+}
