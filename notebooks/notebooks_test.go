@@ -28,6 +28,7 @@ var notebooks = []notebook{
 	{"check-against-r.ipynb", false},
 	{"networks-and-employment.ipynb", false},
 	{"invariance.ipynb", false},
+	{"ess9-norway.ipynb", true},
 }
 
 // TestNotebookList keeps the list above and the folder's notebooks the same,
