@@ -39,6 +39,7 @@ standard errors, small-cell suppression and self-contained reports.`,
 		newSynthCmd(),
 		newDescribeCmd(), newConvertCmd(),
 		newBenchCmd(),
+		newMatchCmd(),
 	)
 	return root
 }

@@ -14,6 +14,7 @@ import (
 	"socap/pipeline/export"
 	"socap/pipeline/harmonize"
 	"socap/pipeline/ingest"
+	"socap/pipeline/mentoring"
 	"socap/pipeline/model"
 	"socap/pipeline/reliability"
 	"socap/pipeline/score"
@@ -28,7 +29,7 @@ func newRunCmd() *cobra.Command {
 	opts := runOptions{}
 	cmd := &cobra.Command{
 		Use:   "run",
-		Short: "Run the pipeline: ingest → harmonise → design → score → reliability → estimate → compare → model → evaluate → export",
+		Short: "Run the pipeline: ingest → harmonise → design → score → reliability → estimate → compare → model → evaluate → mentoring → export",
 		Long: `run takes the project of socap.yaml from its files to disclosure-controlled,
 design-based estimates of every indicator (with the reliability and
 measurement invariance of the three dimension scores) for every wave and group set, the
@@ -83,6 +84,6 @@ type runStages struct {
 func newRunStages() runStages {
 	s := runStages{score: &score.Stage{}, estimate: &estimate.Stage{}, export: &export.Stage{}}
 	s.all = []pipeline.Stage{&ingest.Stage{}, &harmonize.Stage{}, &design.Stage{}, s.score, &reliability.Stage{}, s.estimate,
-		&compare.Stage{}, &model.Stage{}, &evaluate.Stage{}, s.export}
+		&compare.Stage{}, &model.Stage{}, &evaluate.Stage{}, &mentoring.Stage{}, s.export}
 	return s
 }

@@ -69,7 +69,7 @@ import (
 
 // Tables are the store tables the stage exports, in order; the first,
 // estimates, must exist.
-var Tables = []string{estimate.Table, "comparisons", "reliability", "invariance", "models", "coefficients", "marginal_effects", "programme_effects"}
+var Tables = []string{estimate.Table, "comparisons", "reliability", "invariance", "models", "coefficients", "marginal_effects", "programme_effects", "mentor_effects"}
 
 // ScoresFile is the base name of the respondent-level files.
 const ScoresFile = "scores"
