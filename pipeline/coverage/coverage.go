@@ -140,10 +140,11 @@ func Run(ctx context.Context, dir string, opt Options) (*Result, error) {
 }
 
 // ProjectFile is the socap.yaml of a synthetic survey: the ilag codebook, one
-// source per wave, the design's defaults and the truth's group sets.
+// source per wave, the design's defaults and the truth's group sets, DuckDB
+// held to 2 threads and 1 GB.
 func ProjectFile(truth *synth.Truth, files *synth.Files) string {
 	var b strings.Builder
-	b.WriteString("project: coverage\ncodebook: builtin:ilag\nsources:\n")
+	b.WriteString("project: coverage\ncodebook: builtin:ilag\nengine: {threads: 2, memory_limit: 1GB}\nsources:\n")
 	for i, w := range files.Waves {
 		fmt.Fprintf(&b, "  - {id: wave%d, path: %s, wave: %d}\n", i+1, strconv.Quote(w), i+1)
 	}

@@ -15,8 +15,9 @@
 //     is published. Other columns of the table (n_shown, run_id …) are not
 //     exported.
 //   - The other tables are exported with every column they have.
-//   - In every table with a status column, a row whose status is not
-//     "published" carries no number but its keys (wave, run_id).
+//   - In every table with a status column, a row disclosure control
+//     suppressed (status primary or secondary, or none) carries no number
+//     but its keys (wave, run_id).
 //   - Beside each column that is a codebook variable with labelled values
 //     (the grouping variables) comes <name>_label, the value's label in the
 //     report language (socap.yaml's language:, nb or en).

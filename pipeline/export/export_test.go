@@ -30,7 +30,7 @@ import (
 )
 
 // fixtures stand in for the stages not yet written: comparisons with a
-// disclosure status (one row withheld), and models without one.
+// disclosure status (one row withheld), and models with a fit status.
 const fixtures = `
 CREATE TABLE comparisons (indicator VARCHAR, wave INTEGER, municipality VARCHAR, difference DOUBLE, ci_low DOUBLE,
 	ci_high DOUBLE, n BIGINT, verdict VARCHAR, status VARCHAR, reason VARCHAR);
@@ -38,8 +38,8 @@ INSERT INTO comparisons VALUES
 	('relational', 1, '5014', -1.25, -3.5, 1.0, 40, 'similar', 'published', NULL),
 	('structural', 2, '1515', 2.5, 0.5, 4.5, 12, 'higher', 'published', NULL),
 	('structural', 1, '1515', 0.1, -0.2, 0.4, 8, 'similar', 'primary', 'primary: n < 10');
-CREATE TABLE models (model VARCHAR, outcome VARCHAR, n BIGINT, aic DOUBLE, converged BOOLEAN);
-INSERT INTO models VALUES ('network', 'employed', 812, 1034.5, true);
+CREATE TABLE models (model VARCHAR, outcome VARCHAR, n BIGINT, aic DOUBLE, converged BOOLEAN, status VARCHAR);
+INSERT INTO models VALUES ('network', 'employed', 812, 1034.5, true, 'ok');
 `
 
 // exported is the example pipeline run through the export stage once, in
@@ -127,7 +127,8 @@ func TestExport(t *testing.T) {
 	t.Run("comparisons", func(t *testing.T) { checkComparisons(t, e.dir) })
 	t.Run("models", func(t *testing.T) {
 		recs := readCSV(t, filepath.Join(e.dir, "models.csv"))
-		want := [][]string{{"model", "outcome", "n", "aic", "converged"}, {"network", "employed", "812", "1034.5", "true"}}
+		// a model's status (ok, failed) is no disclosure status: its numbers stay
+		want := [][]string{{"model", "outcome", "n", "aic", "converged", "status"}, {"network", "employed", "812", "1034.5", "true", "ok"}}
 		if fmt.Sprint(recs) != fmt.Sprint(want) {
 			t.Errorf("models.csv = %v, want %v", recs, want)
 		}

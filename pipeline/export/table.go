@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"socap/pipeline/codebook"
+	"socap/pipeline/disclose"
 	"socap/pipeline/store"
 )
 
@@ -117,8 +118,11 @@ type reader struct {
 }
 
 // read reads a store table with the columns it has (cols, from describe).
-// A table with a status column withholds, in every row whose status is
-// not "published", each number but the keys (wave, run_id). With
+// A table with a status column withholds, in every row that disclosure
+// control suppressed (status primary or secondary, or no status), each
+// number but the keys (wave, run_id); other statuses (a model's ok or
+// failed, a reliability's not_estimable) say how a number was computed,
+// not whether it may be shown. With
 // estimates set, it is read in the layout of issue 12 (estimateHead, the
 // grouping columns, estimateTail and suppressed: the reason a row is
 // withheld, empty when published) instead of with every column. Beside
@@ -131,7 +135,7 @@ func (r *reader) read(ctx context.Context, name string, cols []storeColumn, esti
 		byName[c.name] = c
 	}
 	_, hasStatus := byName["status"]
-	published := "status IS NOT DISTINCT FROM 'published'"
+	published := fmt.Sprintf("coalesce(status NOT IN (%s, %s), false)", store.QuoteString(disclose.Primary.String()), store.QuoteString(disclose.Secondary.String()))
 	if !hasStatus {
 		published = "true"
 	}
