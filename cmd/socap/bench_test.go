@@ -72,7 +72,7 @@ func TestBenchReportsEveryStep(t *testing.T) {
 			t.Errorf("%s: rows = %d, want synth's %d", r.Step, r.Rows, rows[0].Rows)
 		}
 	}
-	if want := []string{"ingest", "harmonize", "design", "score", "reliability", "estimate", "compare", "model", "evaluate", "mentoring", "export"}; !slices.Equal(stages, want) {
+	if want := []string{"ingest", "harmonize", "design", "score", "reliability", "estimate", "compare", "model", "evaluate", "mentoring", "export", "report"}; !slices.Equal(stages, want) {
 		t.Errorf("run's stages %v, want %v", stages, want)
 	}
 	if !slices.Equal(steps, stepNames()) {

@@ -40,6 +40,7 @@ standard errors, small-cell suppression and self-contained reports.`,
 		newDescribeCmd(), newConvertCmd(),
 		newBenchCmd(),
 		newMatchCmd(),
+		newReportCmd(),
 	)
 	return root
 }

@@ -17,6 +17,7 @@ import (
 	"socap/pipeline/mentoring"
 	"socap/pipeline/model"
 	"socap/pipeline/reliability"
+	"socap/pipeline/report"
 	"socap/pipeline/score"
 )
 
@@ -29,7 +30,7 @@ func newRunCmd() *cobra.Command {
 	opts := runOptions{}
 	cmd := &cobra.Command{
 		Use:   "run",
-		Short: "Run the pipeline: ingest → harmonise → design → score → reliability → estimate → compare → model → evaluate → mentoring → export",
+		Short: "Run the pipeline: ingest → harmonise → design → score → reliability → estimate → compare → model → evaluate → mentoring → export → report",
 		Long: `run takes the project of socap.yaml from its files to disclosure-controlled,
 design-based estimates of every indicator (with the reliability and
 measurement invariance of the three dimension scores) for every wave and group set, the
@@ -38,7 +39,9 @@ the majority, follow-up against baseline), the network–employment models, the
 programme's difference-in-differences, and exports:
 <output>/estimates.csv|.parquet|.xlsx, the same for comparisons, models and
 programme effects, and the respondents' scores as scores.parquet and scores.sav
-(SPSS, with labels). Suppressed cells keep their status and reason and no
+(SPSS, with labels), and the reports in <output>/report/ (one per
+municipality, one for the whole sample, a researcher's report, and an
+index page, whose path it prints). Suppressed cells keep their status and reason and no
 number. Each stage prints a progress line on stderr; the summary goes to
 stdout.`,
 		Example: "  socap run -c socap.yaml",
@@ -69,6 +72,9 @@ func runPipeline(cmd *cobra.Command, opts runOptions) error {
 	t := s.estimate.Report().Totals
 	_, err = fmt.Fprintf(cmd.OutOrStdout(), "%d indicator values, %d estimates, %d suppressed by disclosure control (%d primary, %d secondary; %.1f %% of cells, %.1f %% of the weighted population)\nwrote %s\n",
 		len(s.score.Columns()), t.Cells, t.Suppressed, t.Primary, t.Secondary, 100*t.CellShare, 100*t.PopulationShare, strings.Join(s.export.Files(), "\n      "))
+	if err == nil {
+		_, err = fmt.Fprintf(cmd.OutOrStdout(), "%d reports; open %s\n", len(s.report.Files()), s.report.Index())
+	}
 	return err
 }
 
@@ -78,12 +84,13 @@ type runStages struct {
 	score    *score.Stage
 	estimate *estimate.Stage
 	export   *export.Stage
+	report   *report.Stage
 	all      []pipeline.Stage
 }
 
 func newRunStages() runStages {
-	s := runStages{score: &score.Stage{}, estimate: &estimate.Stage{}, export: &export.Stage{}}
+	s := runStages{score: &score.Stage{}, estimate: &estimate.Stage{}, export: &export.Stage{}, report: &report.Stage{}}
 	s.all = []pipeline.Stage{&ingest.Stage{}, &harmonize.Stage{}, &design.Stage{}, s.score, &reliability.Stage{}, s.estimate,
-		&compare.Stage{}, &model.Stage{}, &evaluate.Stage{}, &mentoring.Stage{}, s.export}
+		&compare.Stage{}, &model.Stage{}, &evaluate.Stage{}, &mentoring.Stage{}, s.export, s.report}
 	return s
 }
