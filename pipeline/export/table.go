@@ -68,8 +68,9 @@ type table struct {
 }
 
 // keyColumns are numeric columns that identify a row rather than measure
-// something, so a suppressed row keeps them.
-var keyColumns = []string{"wave", "run_id"}
+// something (which waves a comparison or effect is between), so a
+// suppressed row keeps them.
+var keyColumns = []string{"wave", "run_id", "reference_wave", "baseline", "follow_up"}
 
 // estimateColumns are the columns of the estimates export around the
 // grouping columns, as issue 12 lists them.
