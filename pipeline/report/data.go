@@ -97,6 +97,8 @@ type data struct {
 	byKey map[string]record
 	// compared finds a comparison by compKey.
 	compared map[string]record
+	// valueCache holds values' answers.
+	valueCache map[string][]string
 	// runID is the run that wrote the estimates.
 	runID int64
 	// duckdb is the store's DuckDB version.
@@ -121,7 +123,7 @@ const (
 // absent).
 func load(ctx context.Context, st *store.Store) (*data, error) {
 	db := st.DB()
-	d := &data{byKey: map[string]record{}, compared: map[string]record{}}
+	d := &data{byKey: map[string]record{}, compared: map[string]record{}, valueCache: map[string][]string{}}
 	have, err := tableNames(ctx, db)
 	if err != nil {
 		return nil, err
@@ -312,8 +314,11 @@ func codeOrder(a, b string) int {
 }
 
 // values are the distinct values of variable among the estimates, in code
-// order.
+// order (computed once per variable: every page asks).
 func (d *data) values(variable string) []string {
+	if v, ok := d.valueCache[variable]; ok {
+		return v
+	}
 	var out []string
 	for _, r := range d.estimates.rows {
 		if s := r.str(variable); s != "" {
@@ -321,7 +326,9 @@ func (d *data) values(variable string) []string {
 		}
 	}
 	slices.SortFunc(out, codeOrder)
-	return slices.Compact(out)
+	out = slices.Compact(out)
+	d.valueCache[variable] = out
+	return out
 }
 
 // find returns the rows of t for which match holds, in table order.
