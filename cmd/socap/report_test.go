@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// reportCLI runs socap report (newReportCmd, which root.go is to register)
+// reportCLI runs socap report (newReportCmd)
 // and returns the exit code and output as the binary would.
 func reportCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -19,8 +19,10 @@ func reportCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	cmd.SetOut(&out)
 	cmd.SetErr(&errb)
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	err := cmd.ExecuteContext(context.Background())
-	return exitCode(err), out.String(), errb.String()
+	if err := cmd.ExecuteContext(context.Background()); err != nil {
+		return exitCode(err), out.String(), errb.String()
+	}
+	return exitOK, out.String(), errb.String()
 }
 
 // TestReportCommand: after socap demo, socap report writes the index and
