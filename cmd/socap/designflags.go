@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -11,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"socap/indicators/survey"
+	"socap/pipeline/load"
+	"socap/pipeline/store"
 )
 
 // designFlags are the survey-design flags shared by every command that estimates
@@ -325,4 +328,51 @@ func trimAll(s []string) []string {
 		}
 	}
 	return out
+}
+
+// producerFlags choose the producer of the engine's sums (pipeline/load.Choose):
+// columns in memory, or DuckDB sums over the file where it lies.
+type producerFlags struct {
+	producer    string
+	memoryLimit string
+}
+
+func (p *producerFlags) add(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&p.producer, "producer", "auto", "how the sums behind the estimates are computed: memory (columns loaded), duckdb (GROUP BY over the CSV or Parquet file, folder or glob where it lies) or auto (duckdb when the file would not fit in --memory-limit)")
+	f.StringVar(&p.memoryLimit, "memory-limit", "", "memory the data may take, e.g. 4GB (default: half the machine's memory); also bounds DuckDB")
+}
+
+// choose picks the producer for path and says which on stderr — always for
+// duckdb, and for memory when a flag asked (the default in-memory reading of a
+// file within the limit stays silent, as before); sqlOK false (why says what
+// needs the rows) keeps auto in memory and refuses duckdb.
+func (p *producerFlags) choose(cmd *cobra.Command, path string, sqlOK bool, why string) (load.Producer, error) {
+	limit, err := load.MemoryLimit(p.memoryLimit)
+	if err != nil {
+		return "", usageErrorf("--memory-limit: %v", err)
+	}
+	c, err := load.Choose(path, p.producer, limit, sqlOK, why)
+	if err != nil {
+		return "", usageError{fmt.Errorf("%s: %w", path, err)}
+	}
+	if c.Producer == load.DuckDB || cmd.Flags().Changed("producer") || cmd.Flags().Changed("memory-limit") {
+		fmt.Fprintf(cmd.ErrOrStderr(), "socap: producer %s: %s\n", c.Producer, c.Reason)
+	}
+	return c.Producer, nil
+}
+
+// openInPlace opens path where it lies through a scratch DuckDB bounded by
+// --memory-limit, for the duckdb producer.
+func (p *producerFlags) openInPlace(ctx context.Context, path string) (*load.Table, *store.Store, error) {
+	st, err := store.Open(ctx, "", store.Options{MemoryLimit: p.memoryLimit})
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := load.OpenInPlace(ctx, st, path)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return t, st, nil
 }

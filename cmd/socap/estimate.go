@@ -12,11 +12,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"socap/indicators/survey"
+	"socap/pipeline/load"
+	"socap/pipeline/sqlsums"
 )
 
 type estimateOptions struct {
 	design    designFlags
 	input     inputFlags
+	producer  producerFlags
 	means     []string
 	totals    []string
 	props     []string
@@ -63,6 +66,7 @@ svyby) to 1e-8.`,
 	}
 	opts.design.add(cmd)
 	opts.input.add(cmd)
+	opts.producer.add(cmd)
 	f := cmd.Flags()
 	f.StringSliceVar(&opts.means, "mean", nil, "columns to estimate means of")
 	f.StringSliceVar(&opts.totals, "total", nil, "columns to estimate totals of")
@@ -213,6 +217,14 @@ func runEstimate(cmd *cobra.Command, path string, opts estimateOptions) error {
 		return err
 	}
 	by := trimAll(opts.by)
+	sqlOK, why := opts.sqlOK()
+	producer, err := opts.producer.choose(cmd, path, sqlOK, why)
+	if err != nil {
+		return err
+	}
+	if producer == load.DuckDB {
+		return estimateInPlace(cmd, path, opts, spec, reqs, by, labelMode)
+	}
 	var load []string // nil loads every column: replicate weights are found by pattern
 	if spec.Replicates == nil {
 		load = slices.Concat(opts.design.columns(), cols, by)
@@ -250,6 +262,59 @@ func runEstimate(cmd *cobra.Command, path string, opts estimateOptions) error {
 	}
 	explainFlags(stderr, records, design.IsReplicate(), opts.ciMethod)
 	return writeEstimates(cmd.OutOrStdout(), opts.format, labelMode, labels, design.Summary(), by, records)
+}
+
+// sqlOK reports whether the duckdb producer computes what opts ask, and if not why.
+func (opts estimateOptions) sqlOK() (bool, string) {
+	switch {
+	case len(opts.quantiles) > 0:
+		return false, "quantiles need the rows in memory"
+	case opts.design.cal.margins != "", len(opts.design.subset) > 0, opts.complete:
+		return false, "--margins, --subset and --complete-cases need the rows in memory"
+	case opts.ciMethod == string(survey.CILikelihood):
+		return false, "likelihood intervals need the rows in memory"
+	case opts.input.keepUserMissing:
+		return false, "--keep-user-missing reads SPSS files, which are not read in place"
+	}
+	return true, ""
+}
+
+// estimateInPlace is runEstimate with the duckdb producer: the design from the
+// file's units and the estimates from sums, both computed where the file lies
+// (pipeline/sqlsums).
+func estimateInPlace(cmd *cobra.Command, path string, opts estimateOptions, spec survey.Spec, reqs []survey.Request, by []string, labelMode string) error {
+	ctx := cmd.Context()
+	tab, st, err := opts.producer.openInPlace(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	design, src, err := sqlsums.Design(ctx, tab, spec)
+	if err != nil {
+		return usageError{err}
+	}
+	if opts.design.toReps != "" {
+		if design, err = opts.design.convert(design); err != nil {
+			return usageError{fmt.Errorf("%s: %w", path, err)}
+		}
+	}
+	records, err := design.EstimateRows(reqs, survey.Options{
+		By:         by,
+		Level:      opts.level,
+		PropCI:     survey.PropCI(opts.ciMethod),
+		Thresholds: survey.Thresholds{MinN: opts.minN, MaxCV: opts.maxCV, MinDF: opts.minDF},
+	}, src)
+	if err != nil {
+		return requestError(path, err)
+	}
+	rows, err := tab.Rows(ctx)
+	if err != nil {
+		return err
+	}
+	summary := design.Summary()
+	summary.Rows = int(rows)
+	explainFlags(cmd.ErrOrStderr(), records, design.IsReplicate(), opts.ciMethod)
+	return writeEstimates(cmd.OutOrStdout(), opts.format, labelMode, fileLabels{}, summary, by, records)
 }
 
 // checkLevel refuses a confidence level outside (0, 1), such as 95.

@@ -15,6 +15,7 @@ import (
 
 type glmOptions struct {
 	design    designFlags
+	producer  producerFlags
 	input     inputFlags
 	formula   string
 	family    string
@@ -55,6 +56,7 @@ that a set of terms is zero (regTermTest).`,
 	}
 	opts.design.addNamed(cmd, "cal-margins")
 	opts.input.add(cmd)
+	opts.producer.add(cmd)
 	f := cmd.Flags()
 	f.StringVar(&opts.formula, "formula", "", `model formula, e.g. "y ~ x1 + factor(g)" (required)`)
 	f.StringVar(&opts.family, "family", string(survey.Gaussian), "gaussian, binomial, quasibinomial, poisson or quasipoisson")
@@ -139,6 +141,9 @@ func runGLM(cmd *cobra.Command, path string, opts glmOptions) error {
 	var load []string // nil loads every column: replicate weights are found by pattern
 	if spec.Replicates == nil {
 		load = slices.Concat(opts.design.columns(), formula.Columns(), trimAll(opts.margins), trimAll([]string{opts.marginsBy}))
+	}
+	if _, err := opts.producer.choose(cmd, path, false, "glm fits from columns in memory (its SQL aggregates are not built yet)"); err != nil {
+		return err
 	}
 	frame, labels, err := loadLabelledFrame(cmd.Context(), path, load, opts.input)
 	if err != nil {
