@@ -49,6 +49,9 @@ func TestReportCommand(t *testing.T) {
 	if !bytes.Contains(page, []byte(`<html lang="en">`)) || !bytes.Contains(page, []byte("Whole sample")) {
 		t.Error("--lang en: the page is not in English")
 	}
+	if !bytes.Contains(page, []byte("Mentoring: share of employed immigrants in a job matching their qualifications")) {
+		t.Error("the programme section has no mentoring table (mentor_effects)")
+	}
 	for _, bad := range [][]string{{"--municipality", "Atlantis"}, {"--lang", "de"}} {
 		if code, _, stderr := reportCLI(t, append([]string{"-c", cfg, "--quiet"}, bad...)...); code != exitBadUse {
 			t.Errorf("%v: exit %d, want %d (%s)", bad, code, exitBadUse, stderr)

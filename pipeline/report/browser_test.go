@@ -159,7 +159,7 @@ func testBrowser(t *testing.T, env *pipeline.Env, st *Stage) {
 		t.Fatal(err)
 	}
 	rows := map[string]record{}
-	for _, tb := range []*table{&d.estimates, &d.comparisons, &d.effects, &d.programme, &d.coefficients, &d.models} {
+	for _, tb := range []*table{&d.estimates, &d.comparisons, &d.effects, &d.programme, &d.mentors, &d.coefficients, &d.models} {
 		for _, r := range tb.rows {
 			rows[r.str(rowRef)] = r
 		}

@@ -15,6 +15,7 @@ import (
 	"socap/pipeline/estimate"
 	"socap/pipeline/evaluate"
 	"socap/pipeline/harmonize"
+	"socap/pipeline/mentoring"
 	"socap/pipeline/model"
 	"socap/pipeline/store"
 )
@@ -89,6 +90,8 @@ type table struct {
 // data is everything the reports show, read from the store once.
 type data struct {
 	estimates, comparisons, effects, coefficients, models, programme, designs, runs table
+	// mentors are the mentoring stage's mentor_effects (empty without it).
+	mentors table
 	// reliability and invariance are nil when the store has no such table.
 	reliability, invariance *table
 	// groupVars are the grouping variables of the estimates table.
@@ -148,6 +151,7 @@ func load(ctx context.Context, st *store.Store) (*data, error) {
 		{&d.coefficients, model.CoefficientsTable, "ALL"},
 		{&d.models, model.ModelsTable, "ALL"},
 		{&d.programme, evaluate.Table, "ALL"},
+		{&d.mentors, mentoring.Table, "wave, kind DESC, mentor"},
 		{&d.designs, design.Table, "ALL"},
 	}
 	for _, s := range steps {

@@ -504,13 +504,58 @@ func (b *builder) programmeFigure(pg *page, _ place) error {
 		return err
 	}
 	base, follow := b.d.programme.rows[0].int("baseline"), b.d.programme.rows[0].int("follow_up")
-	pg.Sections = append(pg.Sections, &section{ID: "programme", Title: b.loc.t("Virker programmet?", "Does the programme work?"),
+	var tables []*dataTable
+	if mt := b.mentorTable(pg); mt != nil {
+		tables = append(tables, mt)
+	}
+	pg.Sections = append(pg.Sections, &section{ID: "programme", Title: b.loc.t("Virker programmet?", "Does the programme work?"), Tables: tables,
 		Paras: []string{b.loc.t(
 			fmt.Sprintf("Endringen fra runde %d til runde %d i kommunene med programmet, sammenlignet med endringen i de andre kommunene (forskjell i forskjeller). Dette gjelder alle kommunene i utvalget, ikke én kommune.", base, follow),
 			fmt.Sprintf("The change from wave %d to wave %d in the programme municipalities, against the change in the others (difference in differences). This is about all municipalities of the sample, not one.", base, follow))},
 		Figures: []*figure{{ID: "fig-programme", Height: 340, option: opt, Table: t,
 			Title: b.loc.t("Endring i sosial kapital: programkommuner og sammenligningskommuner", "Change in social capital: programme and comparison municipalities")}}})
 	return nil
+}
+
+// mentorTable is the mentoring stage's answer to whether mentored newcomers
+// get jobs they are qualified for: per wave, among employed immigrants, the
+// share in a job matching their qualifications without and with a mentor,
+// and the adjusted difference (logistic AME), with 95 % intervals; nil when
+// the store has no mentor_effects.
+func (b *builder) mentorTable(pg *page) *dataTable {
+	if len(b.d.mentors.rows) == 0 {
+		return nil
+	}
+	t := &dataTable{Caption: b.loc.t("Mentorordningen: andel sysselsatte innvandrere i en jobb som svarer til kvalifikasjonene",
+		"Mentoring: share of employed immigrants in a job matching their qualifications"),
+		Head: []string{b.loc.t("Runde", "Wave"), b.loc.t("Uten mentor", "Without a mentor"), b.loc.t("Med mentor", "With a mentor"),
+			b.loc.t("Justert forskjell, prosentpoeng (95 % KI)", "Adjusted difference, percentage points (95% CI)")},
+		CSV: "mentor.csv", CSVLabel: b.csvLabel()}
+	pct := func(r record) func(float64) string {
+		return func(x float64) string {
+			return b.loc.percent(100*x, 0) + " (" + b.loc.num(100*r.num("ci_low"), 0) + "–" + b.loc.percent(100*r.num("ci_high"), 0) + ")"
+		}
+	}
+	byWave := map[int64]map[string]record{}
+	var waves []int64
+	for _, r := range b.d.mentors.rows {
+		w := r.int("wave")
+		if byWave[w] == nil {
+			byWave[w] = map[string]record{}
+			waves = append(waves, w)
+		}
+		byWave[w][r.str("kind")+r.str("mentor")] = r
+	}
+	for _, w := range waves {
+		rs := byWave[w]
+		ame := rs["ame"]
+		t.Rows = append(t.Rows, []cell{{Text: b.loc.int(w), Head: true},
+			b.numCell(pg, rs["share0"], "estimate", pct(rs["share0"])), b.numCell(pg, rs["share1"], "estimate", pct(rs["share1"])),
+			b.numCell(pg, ame, "estimate", func(x float64) string {
+				return b.loc.num(100*x, 1) + " (" + b.loc.num(100*ame.num("ci_low"), 1) + " – " + b.loc.num(100*ame.num("ci_high"), 1) + ")"
+			})})
+	}
+	return t
 }
 
 // changePoint is the change in the programme or comparison municipalities
