@@ -16,6 +16,9 @@
 //     design-based SE; stored as a difference of proportions (the engine's
 //     percentage points / 100), on the scale of the shares.
 //
+// A codebook without the mentor or job_match question (the builtin ess one)
+// gets an empty table and a line in the log saying why.
+//
 // Disclosure: each share is marked by the primary rule (disclose.PrimaryReason
 // with socap.yaml's disclosure: rules) on its n and on the counts with and
 // without a matching job; the AME is published only when both shares are
@@ -27,6 +30,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"math"
+	"strings"
 
 	"socap/indicators/survey"
 	"socap/pipeline"
@@ -78,11 +82,15 @@ var columns = []string{"job_match", "mentor", "employed", "background", "educati
 // Run implements pipeline.Stage.
 func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 	rules := compare.Rules(env, s.Rules)
+	s.rows, s.out = 0, nil
+	if missing := missingVariables(env); len(missing) > 0 {
+		fmt.Fprintf(env.Log, "mentoring: skipped, codebook %s has no variable %s\n", env.Codebook.Name, strings.Join(missing, ", "))
+		return write(ctx, env, nil)
+	}
 	waves, err := design.Load(ctx, env, columns, nil)
 	if err != nil {
 		return err
 	}
-	s.rows, s.out = 0, nil
 	for _, w := range waves {
 		s.rows += int64(w.Frame.Rows())
 		rows, err := wave(w, rules)
@@ -96,6 +104,17 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 	}
 	fmt.Fprintf(env.Log, "mentoring: %d rows (job match by mentor among employed immigrants)\n", len(s.out))
 	return nil
+}
+
+// missingVariables are the columns the codebook does not define.
+func missingVariables(env *pipeline.Env) []string {
+	var missing []string
+	for _, c := range columns {
+		if env.Codebook.Variable(c) == nil {
+			missing = append(missing, c)
+		}
+	}
+	return missing
 }
 
 // wave is one wave's two shares and the AME.

@@ -3,6 +3,7 @@ package mentoring
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"socap/pipeline"
@@ -78,5 +79,43 @@ func TestStage(t *testing.T) {
 		if r != first[i] {
 			t.Errorf("rerun row %d: %+v, was %+v", i, r, first[i])
 		}
+	}
+}
+
+// TestStageWithoutMentorQuestion: a codebook without the mentor question
+// (as the builtin ess one) gets an empty mentor_effects table and a log line
+// naming the missing variable, not an error that stops socap run.
+func TestStageWithoutMentorQuestion(t *testing.T) {
+	env := exampletest.Env(t)
+	ctx := context.Background()
+	if err := pipeline.Run(ctx, env, &score.Stage{}); err != nil {
+		t.Fatal(err)
+	}
+	cb := *env.Codebook
+	cb.Variables = nil
+	for _, v := range env.Codebook.Variables {
+		if v.Name != "mentor" {
+			cb.Variables = append(cb.Variables, v)
+		}
+	}
+	env.Codebook = &cb
+	var log strings.Builder
+	env.Log = &log
+	st := &Stage{}
+	if err := st.Run(ctx, env); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Rows()) != 0 {
+		t.Errorf("%d rows, want none", len(st.Rows()))
+	}
+	var n int
+	if err := env.Store.DB().QueryRowContext(ctx, "SELECT count(*) FROM "+Table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("table has %d rows, want 0", n)
+	}
+	if !strings.Contains(log.String(), "no variable mentor") {
+		t.Errorf("log %q does not name the missing variable", log.String())
 	}
 }
