@@ -78,7 +78,7 @@ func TestMatchCommand(t *testing.T) {
 			t.Errorf("%s: mentor %q, want %s", n, pairs[n], m)
 		}
 	}
-	if nb := got.Pairs[0]["explanation_nb"]; nb != "N-017 og mentor M-004 deler interessene fotball og matlaging, begge arbeider innen «Sykepleiere» (STYRK 2221), og begge snakker norsk." {
+	if nb := got.Pairs[0]["explanation_nb"]; nb != "N-017 og mentor M-004 deler interessene fotball og matlaging, begge arbeider innen «Sykepleiere» (STYRK 2223), og begge snakker norsk." {
 		t.Errorf("N-017: %v", nb)
 	}
 	reasons := map[string]string{}

@@ -7,7 +7,7 @@ import (
 
 // explainPair is the pair in plain Norwegian (bokmål) and English:
 // "N-017 og mentor M-004 deler interessene fotball og matlaging, og begge
-// arbeider innen «Sykepleiere» (STYRK 2221)."
+// arbeider innen «Sykepleiere» (STYRK 2223)."
 func explainPair(p Pair) (nb, en string) {
 	var nbs, ens []string
 	switch len(p.SharedInterests) {

