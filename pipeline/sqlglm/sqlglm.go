@@ -1,0 +1,611 @@
+// Package sqlglm fits the survey engine's GLMs (survey.Design.GLMSums) from SQL
+// aggregates over the rows where they lie (a load.Table: a store table, CSV or
+// Parquet files, hive-partitioned folders and globs), so that only cross-products
+// and per-unit score totals enter Go.
+//
+// The model matrix is never materialised. Its column j is the product of factor-level
+// indicators and a monomial M_{m(j)} of numeric variables (1 for the intercept and
+// for factor main effects), so within one cell of the factors — one combination of
+// the factor variables' values — every column is 0 or its monomial. One query per
+// IRLS iteration groups the complete rows by cell and sums, per pair of monomials,
+//
+//	S_ab = Σ W·M_a·M_b,  T_a = Σ W·M_a·z,   W = w μ'(η)²/V(μ),  z = η + (y − μ)/μ'(η),
+//
+// with η = Σ_j β_j x_j computed in SQL from the columns in order; XᵀWX_jk is then the
+// sum of S_{m(j)m(k)} over the cells where both j and k are on, and XᵀWz_j that of
+// T_{m(j)} (McCullagh & Nelder 1989, sec. 2.5, as survey.Design.GLM). The final pass
+// at β̂ groups by finest sampling unit and cell and adds Σ s·M_a with
+// s = w (y − μ) μ'(η)/V(μ), the unit totals of the estimating functions U_i = s_i x_i
+// whose design covariance B gives V(β̂) = A⁻¹BA⁻¹ (Binder 1983; svyglm), and the
+// deviance Σ w d(y, μ). The number of monomials r is at most the number of numeric
+// columns plus one, so a pass computes r(r+1)/2 + r sums per cell rather than p(p+1)/2
+// per row. Sums are DuckDB's fsum (Kahan–Babuška), summed in Go in cell order.
+package sqlglm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"socap/indicators/survey"
+	"socap/pipeline/load"
+	"socap/pipeline/store"
+)
+
+// Fit fits formula on t's rows under d, the design sqlsums.Design built from t with
+// spec (its units are matched by the values of d.UnitKey() columns).
+func Fit(ctx context.Context, t *load.Table, d *survey.Design, spec survey.Spec, formula string, opt survey.GLMOptions) (*survey.GLM, error) {
+	if spec.Weights == "" && len(spec.FPC) > 0 {
+		return nil, errors.New("glm: weights from the fpc need the rows in memory; give the weight column")
+	}
+	s := &source{ctx: ctx, t: t, weight: "1.0"}
+	if spec.Weights != "" {
+		num, err := t.Numeric(ctx, []string{spec.Weights})
+		if err != nil {
+			return nil, err
+		}
+		s.weight = t.Expr(spec.Weights, num[0])
+	}
+	for _, c := range d.UnitKey() {
+		num, err := t.Numeric(ctx, []string{c})
+		if err != nil {
+			return nil, err
+		}
+		s.keys = append(s.keys, t.Expr(c, num[0]))
+	}
+	fit, err := d.GLMSums(formula, opt, s)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", t.Path(), err)
+	}
+	return fit, nil
+}
+
+// source is a survey.GLMSource over a load.Table.
+type source struct {
+	ctx    context.Context
+	t      *load.Table
+	weight string   // SQL of the row's weight
+	keys   []string // SQL of the unit key columns
+	names  []string // the table's columns, checked once
+
+	base    string   // SELECT of the variables (_v0…), weight (_w) and keys (_k0…), with _c complete
+	factors []int    // factor variables
+	num     []bool   // per factor variable: its column is numeric
+	cells   []cell   // Start's cells (factor values), from Levels
+	mons    []string // SQL of the distinct monomials, "" for 1
+	monOf   []int    // per model column: its monomial
+}
+
+// cell is one combination of the factor variables' values and its start sums.
+type cell struct {
+	vals            []string // the factor variables' values, as text
+	complete        bool     // a cell of complete rows (factor values present)
+	n, nw, npos     int64
+	sw, swy, sy     float64 // Σw, Σw·y over the complete rows; Σy over those with w > 0
+	miny, maxy      float64
+	allW            float64
+	allNW, infinite int64
+}
+
+// Numeric implements survey.GLMSource.
+func (s *source) Numeric(column string) (bool, error) {
+	if s.names == nil {
+		s.names = s.t.Names()
+	}
+	if !slices.Contains(s.names, column) {
+		f := survey.NewFrame()
+		for _, n := range s.names {
+			_ = f.AddString(n, nil)
+		}
+		_, err := f.Float(column) // the engine's unknown-column error, with suggestions
+		return false, err
+	}
+	v, err := s.t.Numeric(s.ctx, []string{column})
+	if err != nil {
+		return false, err
+	}
+	return v[0], nil
+}
+
+// sqlExpr is the SQL of a numeric formula expression over the base columns; values
+// where the function is undefined (log of a negative number, say) are NULL, missing,
+// as NaN is for the in-memory model, and log(0) is −∞, refused as infinite.
+func (s *source) sqlExpr(e survey.Expr) string {
+	arg := func(k int) string { return s.sqlExpr(e.Args[k]) }
+	switch e.Op {
+	case "var":
+		return s.t.Expr(e.Name, true)
+	case "num":
+		return "CAST(" + strconv.FormatFloat(e.Val, 'g', -1, 64) + " AS DOUBLE)"
+	case "neg":
+		return "(-" + arg(0) + ")"
+	case "paren":
+		return "(" + arg(0) + ")"
+	case "+", "-", "*", "/":
+		return "(" + arg(0) + " " + e.Op + " " + arg(1) + ")"
+	case "^":
+		return "pow(" + arg(0) + ", " + arg(1) + ")"
+	case "call":
+		x := arg(0)
+		logOf := func(f string) string {
+			return "(CASE WHEN " + x + " > 0 THEN " + f + "(" + x + ") WHEN " + x + " = 0 THEN CAST('-inf' AS DOUBLE) END)"
+		}
+		switch e.Name {
+		case "I":
+			return x
+		case "log":
+			return logOf("ln")
+		case "log2":
+			return logOf("log2")
+		case "log10":
+			return logOf("log10")
+		case "log1p":
+			return "(CASE WHEN " + x + " > -1 THEN ln(1 + " + x + ") WHEN " + x + " = -1 THEN CAST('-inf' AS DOUBLE) END)"
+		case "exp":
+			return "exp(" + x + ")"
+		case "sqrt":
+			return "(CASE WHEN " + x + " >= 0 THEN sqrt(" + x + ") END)"
+		case "abs":
+			return "abs(" + x + ")"
+		}
+	}
+	panic("sqlglm: expression " + e.Op + " " + e.Name) // the engine parses no other
+}
+
+func v(k int) string { return "_v" + strconv.Itoa(k) }
+
+// prepare writes the base relation of m's variables.
+func (s *source) prepare(m *survey.Model) error {
+	sel := []string{s.weight + " AS _w"}
+	var complete, infinite []string
+	s.factors, s.num = nil, nil
+	for k, mv := range m.Vars {
+		if mv.Factor {
+			num, err := s.Numeric(mv.Column)
+			if err != nil {
+				return err
+			}
+			s.factors = append(s.factors, k)
+			s.num = append(s.num, num)
+			sel = append(sel, s.t.Expr(mv.Column, num)+" AS "+v(k))
+			complete = append(complete, v(k)+" IS NOT NULL")
+			continue
+		}
+		sel = append(sel, s.sqlExpr(mv.Expr)+" AS "+v(k))
+		complete = append(complete, v(k)+" IS NOT NULL AND NOT isnan("+v(k)+")")
+		infinite = append(infinite, "isinf("+v(k)+")")
+	}
+	for k, e := range s.keys {
+		sel = append(sel, e+" AS _k"+strconv.Itoa(k))
+	}
+	s.base = "SELECT *, " + strings.Join(complete, " AND ") + " AS _c, " + strings.Join(infinite, " OR ") +
+		" AS _inf FROM (SELECT " + strings.Join(sel, ", ") + " FROM " + s.t.From() + ")"
+	return nil
+}
+
+// factorSel is the factor variables' columns, for SELECT and GROUP BY.
+func (s *source) factorSel() []string {
+	var out []string
+	for _, k := range s.factors {
+		out = append(out, v(k))
+	}
+	return out
+}
+
+// Levels implements survey.GLMSource: one query groups every row by cell and sums
+// what Start needs; the levels are the cells' values among complete rows.
+func (s *source) Levels(m *survey.Model) ([][]string, error) {
+	if err := s.prepare(m); err != nil {
+		return nil, err
+	}
+	keys := s.factorSel()
+	sel := append(slices.Clone(keys), "bool_or(_c)",
+		"count(*) FILTER (WHERE _c)", "count(*) FILTER (WHERE _c AND _w <> 0)", "count(*) FILTER (WHERE _c AND _w > 0)",
+		"coalesce(fsum(_w) FILTER (WHERE _c), 0)", "coalesce(fsum(_w * _v0) FILTER (WHERE _c), 0)",
+		"coalesce(fsum(_v0) FILTER (WHERE _c AND _w > 0), 0)",
+		"min(_v0) FILTER (WHERE _c)", "max(_v0) FILTER (WHERE _c)",
+		"coalesce(fsum(_w), 0)", "count(*) FILTER (WHERE _w <> 0)", "count(*) FILTER (WHERE coalesce(_inf, false))")
+	q := "SELECT " + strings.Join(sel, ", ") + " FROM (" + s.base + ")"
+	if len(keys) > 0 {
+		q += " GROUP BY ALL ORDER BY ALL"
+	}
+	s.cells = nil
+	nf := len(keys)
+	err := s.query(q, func(rec arrow.RecordBatch, i int) {
+		c := cell{vals: make([]string, nf)}
+		for f := range nf {
+			c.vals[f] = text(rec.Column(f), i)
+		}
+		col := func(k int) arrow.Array { return rec.Column(nf + k) }
+		c.complete = boolean(col(0), i)
+		c.n, c.nw, c.npos = integer(col(1), i), integer(col(2), i), integer(col(3), i)
+		c.sw, c.swy, c.sy = number(col(4), i), number(col(5), i), number(col(6), i)
+		c.miny, c.maxy = number(col(7), i), number(col(8), i)
+		c.allW, c.allNW, c.infinite = number(col(9), i), integer(col(10), i), integer(col(11), i)
+		s.cells = append(s.cells, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	levels := make([][]string, len(m.Vars))
+	for f, k := range s.factors {
+		seen := map[string]bool{}
+		for _, c := range s.cells {
+			if c.complete && c.n > 0 && !seen[c.vals[f]] {
+				seen[c.vals[f]] = true
+				levels[k] = append(levels[k], c.vals[f])
+			}
+		}
+	}
+	return levels, nil
+}
+
+// Start implements survey.GLMSource from the cells Levels read.
+func (s *source) Start(m *survey.Model) (*survey.GLMStart, error) {
+	s.monomials(m)
+	p := len(m.Cols)
+	st := &survey.GLMStart{MinY: math.Inf(1), MaxY: math.Inf(-1),
+		IndicatorN: make([]int64, p), IndicatorSum: make([]float64, p)}
+	indicator := make([]bool, p)
+	for j := range m.Cols {
+		indicator[j] = s.mons[s.monOf[j]] == ""
+	}
+	for _, c := range s.cells {
+		st.AllW += c.allW
+		st.AllNW += c.allNW
+		st.Infinite += c.infinite
+		if !c.complete || c.n == 0 {
+			continue
+		}
+		st.N += c.n
+		st.NW += c.nw
+		st.SumW += c.sw
+		st.SumWY += c.swy
+		st.MinY, st.MaxY = math.Min(st.MinY, c.miny), math.Max(st.MaxY, c.maxy)
+		on := s.on(m, c.vals)
+		for j := range p {
+			if indicator[j] && on[j] {
+				st.IndicatorN[j] += c.npos
+				st.IndicatorSum[j] += c.sy
+			}
+		}
+	}
+	if st.Infinite > 0 {
+		st.InfiniteLabel = s.infiniteLabel(m)
+	}
+	return st, nil
+}
+
+// infiniteLabel names the first variable with an infinite value.
+func (s *source) infiniteLabel(m *survey.Model) string {
+	for k, mv := range m.Vars {
+		if mv.Factor {
+			continue
+		}
+		var n int64
+		if err := s.t.Store().DB().QueryRowContext(s.ctx, "SELECT count(*) FROM ("+s.base+") WHERE isinf("+v(k)+")").Scan(&n); err == nil && n > 0 {
+			return mv.Label
+		}
+	}
+	return "a variable"
+}
+
+// monomials lists the distinct monomials of m's columns: the products of their
+// numeric parts.
+func (s *source) monomials(m *survey.Model) {
+	s.mons, s.monOf = nil, make([]int, len(m.Cols))
+	for j, parts := range m.Cols {
+		var fs []string
+		for _, pt := range parts {
+			if pt.Level < 0 {
+				fs = append(fs, v(pt.Var))
+			}
+		}
+		mon := strings.Join(fs, " * ")
+		k := slices.Index(s.mons, mon)
+		if k < 0 {
+			k = len(s.mons)
+			s.mons = append(s.mons, mon)
+		}
+		s.monOf[j] = k
+	}
+}
+
+// on reports, for a cell's factor values, which model columns are not zero there.
+func (s *source) on(m *survey.Model, vals []string) []bool {
+	out := make([]bool, len(m.Cols))
+	for j, parts := range m.Cols {
+		out[j] = true
+		for _, pt := range parts {
+			if pt.Level >= 0 {
+				f := slices.Index(s.factors, pt.Var)
+				if vals[f] != m.Vars[pt.Var].Levels[pt.Level] {
+					out[j] = false
+					break
+				}
+			}
+		}
+	}
+	return out
+}
+
+// colSQL is model column j's SQL: the monomial times the indicators of its levels.
+func (s *source) colSQL(m *survey.Model, j int) string {
+	mon := s.mons[s.monOf[j]]
+	if mon == "" {
+		mon = "1.0"
+	}
+	var conds []string
+	for _, pt := range m.Cols[j] {
+		if pt.Level >= 0 {
+			f := slices.Index(s.factors, pt.Var)
+			lit := store.QuoteString(m.Vars[pt.Var].Levels[pt.Level])
+			if s.num[f] {
+				lit = "CAST(" + lit + " AS DOUBLE)"
+			}
+			conds = append(conds, v(pt.Var)+" = "+lit)
+		}
+	}
+	if len(conds) == 0 {
+		return mon
+	}
+	return "CASE WHEN " + strings.Join(conds, " AND ") + " THEN " + mon + " ELSE 0.0 END"
+}
+
+const eps = "2.220446049250313e-16"
+
+// workSQL is the SELECT list computing η (_eta), μ (_mu), μ'(η) (_d) and V(μ) (_var)
+// at β, or at R's mustart for β nil, as survey's pass and startEta do.
+func (s *source) workSQL(m *survey.Model, beta []float64) (string, error) {
+	y := v(0)
+	kind := ""
+	switch m.Family {
+	case survey.Gaussian:
+		kind = "identity"
+	case survey.Binomial, survey.Quasibinomial:
+		kind = "logit"
+	case survey.Poisson, survey.Quasipoisson:
+		kind = "log"
+	default:
+		return "", fmt.Errorf("family %q has no SQL", m.Family)
+	}
+	var eta, mu string
+	if beta == nil {
+		switch kind {
+		case "identity":
+			eta, mu = y, y
+		case "logit":
+			pw := "(_w / " + strconv.FormatFloat(m.MeanWeight, 'g', -1, 64) + ")"
+			mu = "((" + pw + " * " + y + " + 0.5) / (" + pw + " + 1))"
+			eta = "ln(" + mu + " / (1 - " + mu + "))"
+		case "log":
+			mu = "(" + y + " + 0.1)"
+			eta = "ln(" + mu + ")"
+		}
+	} else {
+		terms := []string{"0.0"}
+		for j, b := range beta {
+			terms = append(terms, "CAST("+strconv.FormatFloat(b, 'g', -1, 64)+" AS DOUBLE) * "+s.colSQL(m, j))
+		}
+		eta = strings.Join(terms, " + ")
+		switch kind {
+		case "identity":
+			mu = "_eta"
+		case "logit":
+			mu = "(CASE WHEN _eta < 0 THEN exp(-abs(_eta)) / (1 + exp(-abs(_eta))) ELSE 1 / (1 + exp(-abs(_eta))) END)"
+		case "log":
+			mu = "exp(_eta)"
+		}
+	}
+	var d, vr string
+	switch kind {
+	case "identity":
+		d, vr = "1.0", "1.0"
+	case "logit":
+		vr = "(_mu * (1 - _mu))"
+		d = "greatest(" + vr + ", " + eps + ")"
+	case "log":
+		vr = "_mu"
+		d = "greatest(_mu, " + eps + ")"
+	}
+	return "SELECT *, " + d + " AS _d, " + vr + " AS _var FROM (SELECT *, " + mu + " AS _mu FROM (SELECT *, " + eta +
+		" AS _eta FROM (" + s.base + ") WHERE _c))", nil
+}
+
+// devSQL is the unit deviance times w on a row with w ≠ 0, as survey's estfunRows.
+func devSQL(f survey.Family) string {
+	y := v(0)
+	ylogy := func(a, b string) string {
+		return "(CASE WHEN " + a + " = 0 THEN 0.0 ELSE " + a + " * ln(" + a + " / " + b + ") END)"
+	}
+	switch f {
+	case survey.Binomial, survey.Quasibinomial:
+		return "_w * (CASE WHEN " + y + " = 0 OR " + y + " = 1 THEN 2 * (ln(1 + exp(-abs(_eta))) + (CASE WHEN (" + y +
+			" = 1) <> (_eta >= 0) THEN abs(_eta) ELSE 0.0 END)) ELSE 2 * (" + ylogy(y, "_mu") + " + " + ylogy("(1 - "+y+")", "(1 - _mu)") + ") END)"
+	case survey.Poisson, survey.Quasipoisson:
+		return "_w * 2 * (" + ylogy(y, "_mu") + " - (" + y + " - _mu))"
+	}
+	return "_w * (" + y + " - _mu) * (" + y + " - _mu)"
+}
+
+// Pass implements survey.GLMSource (see the package doc).
+func (s *source) Pass(m *survey.Model, beta []float64, final bool) (*survey.GLMPass, error) {
+	work, err := s.workSQL(m, beta)
+	if err != nil {
+		return nil, err
+	}
+	r := len(s.mons)
+	mon := func(a int) string {
+		if s.mons[a] == "" {
+			return ""
+		}
+		return " * " + s.mons[a]
+	}
+	keys := s.factorSel()
+	if final {
+		for k := range s.keys {
+			keys = append(keys, "_k"+strconv.Itoa(k))
+		}
+	}
+	sel := slices.Clone(keys)
+	for a := range r {
+		for b := a; b < r; b++ {
+			sel = append(sel, "fsum(_ww"+mon(a)+mon(b)+")")
+		}
+	}
+	for a := range r {
+		sel = append(sel, "fsum(_ww"+mon(a)+" * _z)")
+	}
+	sel = append(sel, "count(*) FILTER (WHERE NOT coalesce(isfinite(_z) AND isfinite(_ww), false))")
+	if m.Family == survey.Binomial || m.Family == survey.Quasibinomial {
+		sel = append(sel, "count(*) FILTER (WHERE _w <> 0 AND (_mu < 1e-10 OR _mu > 1 - 1e-10))")
+	} else {
+		sel = append(sel, "0")
+	}
+	if final {
+		for a := range r {
+			sel = append(sel, "fsum(_s"+mon(a)+")")
+		}
+		sel = append(sel, "coalesce(fsum("+devSQL(m.Family)+") FILTER (WHERE _w <> 0), 0)", "count(*)", "count(*) FILTER (WHERE _w <> 0)")
+	}
+	inner := "SELECT *, _eta + (" + v(0) + " - _mu) / _d AS _z, _w * _d * _d / _var AS _ww"
+	if final {
+		inner += ", _w * (" + v(0) + " - _mu) * _d / _var AS _s"
+	}
+	q := "SELECT " + strings.Join(sel, ", ") + " FROM (" + inner + " FROM (" + work + "))"
+	if len(keys) > 0 {
+		q += " GROUP BY ALL ORDER BY ALL"
+	}
+	p := len(m.Cols)
+	out := &survey.GLMPass{XtWX: make([]float64, p*p), XtWz: make([]float64, p), Finite: true}
+	nf := len(s.factors)
+	units := map[string]int{}
+	sab := make([]float64, r*r)
+	err = s.query(q, func(rec arrow.RecordBatch, i int) {
+		vals := make([]string, len(keys))
+		for k := range keys {
+			vals[k] = text(rec.Column(k), i)
+		}
+		c := len(keys)
+		for a := range r {
+			for b := a; b < r; b++ {
+				sab[a*r+b] = number(rec.Column(c), i)
+				sab[b*r+a] = sab[a*r+b]
+				c++
+			}
+		}
+		ta := make([]float64, r)
+		for a := range r {
+			ta[a] = number(rec.Column(c), i)
+			c++
+		}
+		if integer(rec.Column(c), i) > 0 {
+			out.Finite = false
+		}
+		if integer(rec.Column(c+1), i) > 0 {
+			out.Boundary = true
+		}
+		c += 2
+		on := s.on(m, vals[:nf])
+		for j := range p {
+			if !on[j] {
+				continue
+			}
+			for k := range p {
+				if on[k] {
+					out.XtWX[j*p+k] += sab[s.monOf[j]*r+s.monOf[k]]
+				}
+			}
+			out.XtWz[j] += ta[s.monOf[j]]
+		}
+		if !final {
+			return
+		}
+		key := vals[nf:]
+		id := strings.Join(key, "\x00")
+		u, ok := units[id]
+		if !ok {
+			u = len(out.Units)
+			units[id] = u
+			out.Units = append(out.Units, survey.UnitScores{Key: key, U: make([]float64, p)})
+		}
+		us := &out.Units[u]
+		for j := range p {
+			if on[j] {
+				us.U[j] += number(rec.Column(c+s.monOf[j]), i)
+			}
+		}
+		c += r
+		out.Dev += number(rec.Column(c), i)
+		us.N += integer(rec.Column(c+1), i)
+		us.NW += integer(rec.Column(c+2), i)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// query runs q and calls row for every result row.
+func (s *source) query(q string, row func(rec arrow.RecordBatch, i int)) error {
+	err := s.t.Store().QueryArrow(s.ctx, 0, func(rec arrow.RecordBatch) error {
+		for i := range int(rec.NumRows()) {
+			row(rec, i)
+		}
+		return nil
+	}, q)
+	if err != nil {
+		return fmt.Errorf("%s: glm: %w", s.t.Path(), err)
+	}
+	return nil
+}
+
+// text is a value as survey.Frame.Strings writes it ("" for null).
+func text(col arrow.Array, i int) string {
+	if col.IsNull(i) {
+		return ""
+	}
+	switch a := col.(type) {
+	case *array.Float64:
+		return strconv.FormatFloat(a.Value(i), 'g', -1, 64)
+	case *array.String:
+		return a.Value(i)
+	case *array.Int64:
+		return strconv.FormatInt(a.Value(i), 10)
+	}
+	return col.ValueStr(i)
+}
+
+func number(col arrow.Array, i int) float64 {
+	if col.IsNull(i) {
+		return math.NaN()
+	}
+	switch a := col.(type) {
+	case *array.Float64:
+		return a.Value(i)
+	case *array.Int64:
+		return float64(a.Value(i))
+	case *array.Int32:
+		return float64(a.Value(i))
+	}
+	return math.NaN()
+}
+
+func integer(col arrow.Array, i int) int64 {
+	if a, ok := col.(*array.Int64); ok && a.IsValid(i) {
+		return a.Value(i)
+	}
+	return int64(number(col, i))
+}
+
+func boolean(col arrow.Array, i int) bool {
+	a, ok := col.(*array.Boolean)
+	return ok && a.IsValid(i) && a.Value(i)
+}

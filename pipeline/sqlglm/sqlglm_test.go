@@ -1,0 +1,185 @@
+package sqlglm
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"socap/indicators/survey"
+	"socap/pipeline/load"
+	"socap/pipeline/sqlsums"
+	"socap/pipeline/store"
+)
+
+// writeData writes a seeded survey: strata (text), PSUs numbered within strata, SSUs,
+// fpc at both stages, unequal weights (some zero), a numeric and a text factor, a
+// numeric factor with a level that only occurs on incomplete rows, missing values in
+// every analysis column, and binary, continuous and count outcomes that depend on them.
+func writeData(t *testing.T) string {
+	rng := rand.New(rand.NewPCG(42, 7))
+	var b strings.Builder
+	b.WriteString("h,psu,gpsu,ssu,fpc0,fpc1,w,x,age,edu,region,emp,inc,kids\n")
+	cell := func(v float64, missing int) string {
+		if rng.IntN(missing) == 0 {
+			return ""
+		}
+		return fmt.Sprint(v)
+	}
+	for h := 1; h <= 5; h++ {
+		npsu := 3 + h%3
+		for p := 1; p <= npsu; p++ {
+			for s := 1; s <= 2; s++ {
+				for range 15 + rng.IntN(20) {
+					w := 1 + 4*rng.Float64()
+					if rng.IntN(50) == 0 {
+						w = 0
+					}
+					x := rng.NormFloat64()
+					age := float64(20 + rng.IntN(45))
+					edu := 1 + rng.IntN(4)
+					region := []string{"north", "south", "west"}[rng.IntN(3)]
+					if rng.IntN(300) == 0 {
+						edu = 9 // only on rows missing the outcome, below
+					}
+					eta := -1 + 0.6*x + 0.02*(age-40) + 0.3*float64(edu%5) + map[string]float64{"north": 0, "south": 0.4, "west": -0.3}[region] + 0.3*float64(p%3-1)
+					emp := 0.0
+					if rng.Float64() < 1/(1+math.Exp(-eta)) {
+						emp = 1
+					}
+					inc := 30 + 5*x + 0.2*age + 3*float64(edu) + 4*rng.NormFloat64()
+					kids := float64(rng.IntN(1 + edu))
+					empCell := cell(emp, 15)
+					if edu == 9 {
+						empCell = ""
+					}
+					fmt.Fprintf(&b, "s%d,%d,%d,%d,%d,%d,%v,%s,%s,%d,%s,%s,%s,%v\n", h, p, 10*h+p, s, 4*npsu, 5, w,
+						cell(x, 20), cell(age, 25), edu, region, empCell, cell(inc, 18), kids)
+				}
+			}
+		}
+	}
+	path := filepath.Join(t.TempDir(), "data.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestIdentity fits each model both in memory (survey.Design.GLM on the loaded
+// columns) and from SQL sums (Fit over the file read in place, CSV and Parquet) and
+// wants coefficients, standard errors, covariances, deviance and degrees of freedom
+// equal within 1e-10 relative.
+func TestIdentity(t *testing.T) {
+	ctx := context.Background()
+	csv := writeData(t)
+	st, err := store.Open(ctx, "", store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	parquet := filepath.Join(t.TempDir(), "data.parquet")
+	if _, err := st.DB().ExecContext(ctx, fmt.Sprintf("COPY (SELECT * FROM read_csv(%s)) TO %s (FORMAT parquet)",
+		store.QuoteString(csv), store.QuoteString(parquet))); err != nil {
+		t.Fatal(err)
+	}
+	specs := map[string]survey.Spec{
+		"strata+psu":       {Weights: "w", Strata: "h", Clusters: []string{"psu"}, Nest: true},
+		"psu only":         {Weights: "w", Clusters: []string{"gpsu"}},
+		"strata+psu+fpc":   {Weights: "w", Strata: "h", Clusters: []string{"psu"}, FPC: []string{"fpc0"}, Nest: true},
+		"two stages + fpc": {Weights: "w", Strata: "h", Clusters: []string{"psu", "ssu"}, FPC: []string{"fpc0", "fpc1"}, Nest: true},
+	}
+	models := []struct {
+		formula string
+		family  survey.Family
+		refs    map[string]string
+	}{
+		{"emp ~ x + age + I(age^2) + factor(edu) + region", survey.Binomial, nil},
+		{"emp ~ x * region + log(age) + factor(edu)", survey.Quasibinomial, map[string]string{"region": "west"}},
+		{"inc ~ x + age + factor(edu) + region + factor(edu):x", survey.Gaussian, nil},
+		{"inc ~ region - 1 + x", survey.Gaussian, nil},
+		{"kids ~ x + factor(edu)", survey.Poisson, nil},
+	}
+	for _, path := range []string{csv, parquet} {
+		tab, err := load.OpenInPlace(ctx, st, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		frame, err := tab.Frame(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, spec := range specs {
+			mem, err := survey.NewDesign(frame, spec)
+			if err != nil {
+				t.Fatal(name, err)
+			}
+			d, _, err := sqlsums.Design(ctx, tab, spec)
+			if err != nil {
+				t.Fatal(name, err)
+			}
+			for _, m := range models {
+				opt := survey.GLMOptions{Family: m.family, Refs: m.refs}
+				want, err := mem.GLM(m.formula, opt)
+				if err != nil {
+					t.Fatalf("%s, %s in memory: %v", name, m.formula, err)
+				}
+				got, err := Fit(ctx, tab, d, spec, m.formula, opt)
+				if err != nil {
+					t.Fatalf("%s, %s, %s from SQL: %v", filepath.Ext(path), name, m.formula, err)
+				}
+				where := fmt.Sprintf("%s, %s, %s", filepath.Ext(path), name, m.formula)
+				compareFits(t, where, want, got)
+			}
+		}
+	}
+}
+
+func compareFits(t *testing.T, where string, want, got *survey.GLM) {
+	t.Helper()
+	close := func(what string, a, b float64) {
+		t.Helper()
+		if !(math.Abs(a-b) <= 1e-10*math.Abs(a)) && !(a == b) && !(math.IsNaN(a) && math.IsNaN(b)) {
+			t.Errorf("%s: %s: memory %.17g, SQL %.17g (relative %.2g)", where, what, a, b, math.Abs(a-b)/math.Abs(a))
+		}
+	}
+	if len(want.Coef) != len(got.Coef) {
+		t.Fatalf("%s: %d coefficients in memory, %d from SQL (%v vs %v)", where, len(want.Coef), len(got.Coef), want.Names(), got.Names())
+	}
+	if want.N != got.N || want.Iterations != got.Iterations {
+		t.Errorf("%s: n %d / %d, iterations %d / %d", where, want.N, got.N, want.Iterations, got.Iterations)
+	}
+	close("df", want.DFResidual, got.DFResidual)
+	close("deviance", want.Deviance, got.Deviance)
+	for j, c := range want.Coef {
+		g := got.Coef[j]
+		if c.Term != g.Term {
+			t.Fatalf("%s: coefficient %d is %s in memory, %s from SQL", where, j, c.Term, g.Term)
+		}
+		close(c.Term+" estimate", c.Estimate, g.Estimate)
+		close(c.Term+" se", c.SE, g.SE)
+		close(c.Term+" p", c.P, g.P)
+		for k := range want.Coef {
+			// covariances relative to the product of the SEs (they can be near zero)
+			a, b := want.Cov.At(j, k), got.Cov.At(j, k)
+			if s := c.SE * want.Coef[k].SE; math.Abs(a-b) > 1e-10*s {
+				t.Errorf("%s: cov(%s, %s): %.17g vs %.17g", where, c.Term, want.Coef[k].Term, a, b)
+			}
+		}
+	}
+	for _, term := range []string{"x", "factor(edu)"} {
+		if !strings.Contains(want.Formula, term) {
+			continue
+		}
+		wa, err1 := want.WaldTest(term)
+		wb, err2 := got.WaldTest(term)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: wald test of %s: %v, %v", where, term, err1, err2)
+		}
+		close("wald F "+term, wa.F, wb.F)
+	}
+}
