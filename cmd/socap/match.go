@@ -31,9 +31,10 @@ func newMatchCmd() *cobra.Command {
 		Use:   "match NEWCOMERS MENTORS --out pairs.xlsx|csv|json",
 		Short: "Pair newcomers with mentors: the best assignment, each pair explained",
 		Long: `match pairs newcomers with local mentors as a volunteer centre does: of all
-assignments that keep the constraints (same municipality, a shared language,
-stated gender preferences, the mentors' capacities) it makes the most pairs,
-and among those the one with the largest total match quality, found exactly.
+assignments that keep the constraints (same municipality or a travel limit, a
+shared language, stated gender preferences, the mentors' capacities) it makes
+the most pairs, and among those the one with the largest total match quality,
+found exactly; ties go the same way on every run, whatever the row order.
 
 Quality of a pair, in [0, 1]:
   Q = (w_I·interests + w_O·occupation + w_L·language) / (w_I + w_O + w_L)
@@ -42,9 +43,14 @@ Quality of a pair, in [0, 1]:
   language    1 when the mentor speaks the newcomer's first language, 0.5 another
 with weights and constraints in match.yaml (-c; defaults 0.4, 0.4, 0.2).
 
+A travel section in match.yaml (file: a table with the columns from, to,
+minutes; max_minutes; discount, default 0.5) also allows pairs between
+municipalities at most max_minutes apart, and multiplies their quality by
+1 - discount * minutes / max_minutes. Without it pairs stay in a municipality.
+
 NEWCOMERS and MENTORS are files in any format socap reads, with the columns
-id, municipality, interests ("fotball;matlaging"), occupation (STYRK-08, four
-digits), languages ("arabisk;norsk", the first the main one) and gender;
+id, municipality, interests ("fotball;matlaging"), occupation (STYRK-08 or
+ISCO-08, four digits; 0000 or empty for none), languages ("arabisk;norsk", the first the main one) and gender;
 newcomers also education, country_group and mentor_gender (a preference),
 mentors capacity and newcomer_gender. --out writes the pairs with an
 explanation in Norwegian and English, the newcomers left without a mentor
@@ -95,6 +101,14 @@ func runMatch(cmd *cobra.Command, opts matchOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.TravelFile != "" {
+		if fr, err = loadFrame(ctx, o.TravelFile, nil, opts.input); err != nil {
+			return err
+		}
+		if o.Travel, err = match.ReadTravel(o.TravelFile, fr); err != nil {
+			return err
+		}
+	}
 	res := match.Match(newcomers, mentors, o)
 	tables := matchTables(res)
 	switch ext {
@@ -119,11 +133,11 @@ type namedTable struct {
 
 // matchTables are the pairs, the unmatched and the fairness view.
 func matchTables(res *match.Result) []namedTable {
-	pairs := &table{Columns: []string{"newcomer", "mentor", "municipality", "quality", "interests_part", "occupation_part", "language_part",
-		"shared_interests", "styrk", "styrk_level", "language", "explanation_nb", "explanation_en"}}
+	pairs := &table{Columns: []string{"newcomer", "mentor", "municipality", "mentor_municipality", "travel_minutes", "quality",
+		"interests_part", "occupation_part", "language_part", "shared_interests", "styrk", "styrk_level", "language", "explanation_nb", "explanation_en"}}
 	for _, p := range res.Pairs {
-		pairs.add(p.Newcomer, p.Mentor, p.Municipality, p.Quality, p.Parts.Interests, p.Parts.Occupation, p.Parts.Language,
-			strings.Join(p.SharedInterests, ";"), p.Occupation.Code, p.Level, p.Language, p.Nb, p.En)
+		pairs.add(p.Newcomer, p.Mentor, p.Municipality, p.MentorMunicipality, p.Parts.Minutes, p.Quality,
+			p.Parts.Interests, p.Parts.Occupation, p.Parts.Language, strings.Join(p.SharedInterests, ";"), p.Occupation.Code, p.Level, p.Language, p.Nb, p.En)
 	}
 	unmatched := &table{Columns: []string{"newcomer", "municipality", "reason", "candidates", "explanation_nb", "explanation_en"}}
 	for _, u := range res.Unmatched {

@@ -45,7 +45,7 @@ func TestMatchCommand(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.HasPrefix(stdout, "matched 4 of 6 newcomers") || !strings.Contains(stdout, "unmatched, no_mentor_in_municipality: 1") {
+	if !strings.HasPrefix(stdout, "matched 5 of 7 newcomers") || !strings.Contains(stdout, "unmatched, no_mentor_within_travel: 1") {
 		t.Errorf("stdout:\n%s", stdout)
 	}
 	data, err := os.ReadFile(out)
@@ -63,13 +63,18 @@ func TestMatchCommand(t *testing.T) {
 	pairs := map[string]string{}
 	for _, p := range got.Pairs {
 		pairs[p["newcomer"].(string)] = p["mentor"].(string)
+		if cross := p["mentor_municipality"] != p["municipality"]; cross != (p["travel_minutes"].(float64) > 0) {
+			t.Errorf("pair %v: travel minutes and municipalities disagree", p)
+		}
 	}
 	// Four places for five newcomers in Herøy. M-004 (capacity 2) is the
 	// only woman, whom N-018 asks for, and the nurse N-017's best mentor;
 	// M-005 shares fishing, building trades and Polish with N-019, M-006
-	// chess, the unit group and Arabic with N-020. N-022 could have any of
-	// the three, but only by taking a place from a better pair.
-	want := map[string]string{"N-017": "M-004", "N-018": "M-004", "N-019": "M-005", "N-020": "M-006"}
+	// chess, the unit group and Arabic with N-020. N-021 in Sande speaks
+	// only Tigrinja, as does M-007 in Ulstein, 40 minutes away (the limit
+	// is 45). N-022 could have any of the four, but only by taking a place
+	// from a better pair; Vanylven (N-023) is 75 minutes from Herøy.
+	want := map[string]string{"N-017": "M-004", "N-018": "M-004", "N-019": "M-005", "N-020": "M-006", "N-021": "M-007"}
 	if len(pairs) != len(want) {
 		t.Errorf("pairs %v, want %v", pairs, want)
 	}
@@ -85,10 +90,10 @@ func TestMatchCommand(t *testing.T) {
 	for _, u := range got.Unmatched {
 		reasons[u["newcomer"].(string)] = u["reason"].(string)
 	}
-	if reasons["N-021"] != "no_mentor_in_municipality" || reasons["N-022"] != "capacity_exhausted" {
+	if len(reasons) != 2 || reasons["N-023"] != "no_mentor_within_travel" || reasons["N-022"] != "capacity_exhausted" {
 		t.Errorf("unmatched %v", reasons)
 	}
-	if len(got.Fairness) == 0 || got.Fairness[0]["variable"] != "all" || got.Fairness[0]["matched"] != 4.0 {
+	if len(got.Fairness) == 0 || got.Fairness[0]["variable"] != "all" || got.Fairness[0]["matched"] != 5.0 {
 		t.Errorf("fairness %v", got.Fairness)
 	}
 
@@ -101,7 +106,7 @@ func TestMatchCommand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f == "pairs.csv" && (len(strings.Split(strings.TrimSpace(string(b)), "\n")) != 5 || !strings.Contains(string(b), "N-019,M-005,Herøy")) {
+		if f == "pairs.csv" && (len(strings.Split(strings.TrimSpace(string(b)), "\n")) != 6 || !strings.Contains(string(b), "N-019,M-005,Herøy")) {
 			t.Errorf("pairs.csv:\n%s", b)
 		}
 	}
@@ -123,8 +128,8 @@ func TestMatchCommand(t *testing.T) {
 	}
 }
 
-// TestMatchBadInput: bad cells are exit 2 with file, row and column; bad
-// usage is exit 2 too.
+// TestMatchBadInput: bad cells, in the people's files or the travel table,
+// are exit 2 with file, row and column; bad usage is exit 2 too.
 func TestMatchBadInput(t *testing.T) {
 	dir := t.TempDir()
 	header := "id,municipality,interests,occupation,languages,capacity,gender\n"
@@ -144,6 +149,17 @@ func TestMatchBadInput(t *testing.T) {
 		if code != exitBadUse || !strings.Contains(stderr, path+": "+tc.want) {
 			t.Errorf("%s: exit %d, %q; want %d with %q", tc.name, code, stderr, exitBadUse, tc.want)
 		}
+	}
+	// A bad travel table named in match.yaml is refused the same way.
+	if err := os.WriteFile(filepath.Join(dir, "travel.csv"), []byte("from,to,minutes\nHerøy,Sande,30\nSande,Ulstein,lang\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "match.yaml"), []byte("travel: {file: travel.csv, max_minutes: 45}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := matchCLI(t, sampleNewcomers, sampleMentors, "-c", filepath.Join(dir, "match.yaml"), "--out", filepath.Join(dir, "p.csv"))
+	if want := filepath.Join(dir, "travel.csv") + `: row 2, column minutes: minutes "lang"`; code != exitBadUse || !strings.Contains(stderr, want) {
+		t.Errorf("bad travel table: exit %d, %q; want %d with %q", code, stderr, exitBadUse, want)
 	}
 	for _, args := range [][]string{
 		{sampleNewcomers, sampleMentors},

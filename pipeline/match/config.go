@@ -3,6 +3,7 @@ package match
 import (
 	_ "embed"
 	"os"
+	"path/filepath"
 
 	"socap/pipeline/yamlschema"
 )
@@ -29,6 +30,12 @@ type Config struct {
 		SharedLanguage   *bool `yaml:"shared_language"`
 		Preferences      *bool `yaml:"preferences"`
 	} `yaml:"require"`
+	// Travel allows pairs across municipalities within a travel limit.
+	Travel *struct {
+		File       string   `yaml:"file"`
+		MaxMinutes float64  `yaml:"max_minutes"`
+		Discount   *float64 `yaml:"discount"`
+	} `yaml:"travel"`
 }
 
 // Options are the settled weights and constraints.
@@ -42,14 +49,33 @@ type Options struct {
 	MinQuality float64
 	// SameMunicipality, SharedLanguage, Preferences: the hard constraints.
 	SameMunicipality, SharedLanguage, Preferences bool
+	// MaxMinutes, when above 0, widens SameMunicipality to "the same
+	// municipality or at most MaxMinutes of travel apart", by the travel
+	// times in Travel; a pair of municipalities Travel does not list is too
+	// far apart.
+	MaxMinutes float64
+	// TravelDiscount in [0, 1] lowers the quality of a pair that many
+	// minutes apart by the factor 1 − TravelDiscount·minutes/MaxMinutes
+	// (see Quality).
+	TravelDiscount float64
+	// TravelFile is match.yaml's travel.file, relative paths taken from the
+	// directory of match.yaml; the caller reads it (ReadTravel) into Travel.
+	TravelFile string
+	Travel     *Travel
 }
 
 // DefaultOptions are the defaults: weights 0.4 interests, 0.4 occupation,
 // 0.2 language; Jaccard overlap; no minimum quality; pairs only within a
-// municipality, with a language in common and keeping stated gender
-// preferences.
+// municipality (no travel limit), with a language in common and keeping
+// stated gender preferences.
 var DefaultOptions = Options{Interests: 0.4, Occupation: 0.4, Language: 0.2,
 	SameMunicipality: true, SharedLanguage: true, Preferences: true}
+
+// DefaultTravelDiscount is travel.discount when a travel section leaves it
+// out: a pair at the travel limit keeps half its quality, so that of two
+// otherwise equal mentors the nearer is chosen, while a mentor further away
+// still beats none (the assignment makes the most pairs first).
+const DefaultTravelDiscount = 0.5
 
 // LoadConfig reads match.yaml; a problem names the file, line and column.
 func LoadConfig(path string) (Options, error) {
@@ -62,9 +88,19 @@ func LoadConfig(path string) (Options, error) {
 		return Options{}, err
 	}
 	o := c.Options()
+	problem := func(at []string, msg string) error {
+		return &yamlschema.Error{Problems: []yamlschema.Problem{yamlschema.At(path, data, at, "%s", msg)}}
+	}
 	if o.Interests+o.Occupation+o.Language == 0 {
-		return Options{}, &yamlschema.Error{Problems: []yamlschema.Problem{
-			yamlschema.At(path, data, []string{"weights"}, "the weights are all 0: at least one must be positive")}}
+		return Options{}, problem([]string{"weights"}, "the weights are all 0: at least one must be positive")
+	}
+	if c.Travel != nil {
+		if !o.SameMunicipality {
+			return Options{}, problem([]string{"travel"}, "a travel limit needs require.same_municipality: true (with false, any distance is allowed)")
+		}
+		if !filepath.IsAbs(o.TravelFile) {
+			o.TravelFile = filepath.Join(filepath.Dir(path), o.TravelFile)
+		}
 	}
 	return o, nil
 }
@@ -80,6 +116,10 @@ func (c Config) Options() Options {
 	set(&o.SharedLanguage, c.Require.SharedLanguage)
 	set(&o.Preferences, c.Require.Preferences)
 	o.Rarity = c.InterestOverlap == "rarity"
+	if t := c.Travel; t != nil {
+		o.TravelFile, o.MaxMinutes, o.TravelDiscount = t.File, t.MaxMinutes, DefaultTravelDiscount
+		set(&o.TravelDiscount, t.Discount)
+	}
 	return o
 }
 

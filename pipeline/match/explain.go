@@ -31,9 +31,29 @@ func explainPair(p Pair) (nb, en string) {
 		nbs = []string{"har ingen interesser, yrkesgruppe eller språk felles"}
 		ens = []string{"share no interest, occupational group or language"}
 	}
+	if p.MentorMunicipality != p.Municipality {
+		nbs = append(nbs, fmt.Sprintf("mentoren bor i %s, %s unna", p.MentorMunicipality, minutesNb(p.Parts.Minutes)))
+		ens = append(ens, fmt.Sprintf("the mentor lives in %s, %s away", p.MentorMunicipality, minutesEn(p.Parts.Minutes)))
+	}
 	nb = fmt.Sprintf("%s og mentor %s %s.", p.Newcomer, p.Mentor, joinClauses(nbs, "og"))
 	en = fmt.Sprintf("%s and mentor %s %s.", p.Newcomer, p.Mentor, joinClauses(ens, "and"))
 	return nb, en
+}
+
+// minutesNb and minutesEn are "1 minutt", "25 minutter", "1 minute",
+// "25 minutes" (fractions as given: "12.5 minutes").
+func minutesNb(m float64) string {
+	if m == 1 {
+		return "1 minutt"
+	}
+	return fmt.Sprintf("%g minutter", m)
+}
+
+func minutesEn(m float64) string {
+	if m == 1 {
+		return "1 minute"
+	}
+	return fmt.Sprintf("%g minutes", m)
 }
 
 // joinList is "a", "a and b", "a, b and c".
@@ -56,12 +76,18 @@ func joinClauses(items []string, and string) string {
 // unmatched is newcomer n without a mentor for reason r, explained.
 func unmatched(n *Newcomer, r Reason, candidates int, o Options) Unmatched {
 	u := Unmatched{Newcomer: n.ID, Municipality: n.Municipality, Reason: r, Candidates: candidates}
+	// where is the geographic constraint: "in Herøy", "in Herøy or within
+	// 45 minutes", or nothing without one.
 	where, whereEn := " i "+n.Municipality, " in "+n.Municipality
-	if !o.SameMunicipality {
+	switch {
+	case !o.SameMunicipality:
 		where, whereEn = "", ""
+	case o.MaxMinutes > 0:
+		where += " eller innen " + minutesNb(o.MaxMinutes)
+		whereEn += " or within " + minutesEn(o.MaxMinutes)
 	}
 	switch r {
-	case NoMentorInMunicipality:
+	case NoMentorInMunicipality, NoMentorWithinTravel:
 		u.Nb = fmt.Sprintf("%s har ingen mentor: det er ingen mentor%s.", n.ID, where)
 		u.En = fmt.Sprintf("%s has no mentor: there is no mentor%s.", n.ID, whereEn)
 	case NoSharedLanguage:

@@ -11,8 +11,10 @@ import (
 // Pair is a newcomer with their mentor.
 type Pair struct {
 	Newcomer, Mentor string
-	Municipality     string
-	Quality          float64
+	// Municipality is the newcomer's, MentorMunicipality the mentor's (the
+	// same but with a travel limit); Parts.Minutes the travel between them.
+	Municipality, MentorMunicipality string
+	Quality                          float64
 	Parts            Parts
 	// SharedInterests in the newcomer's order; Occupation the smallest
 	// STYRK-08 group of both at Level (0: none); Language the language the
@@ -32,6 +34,9 @@ type Reason string
 
 const (
 	NoMentorInMunicipality Reason = "no_mentor_in_municipality"
+	// NoMentorWithinTravel replaces NoMentorInMunicipality with a travel
+	// limit: no mentor in the municipality or within MaxMinutes of it.
+	NoMentorWithinTravel Reason = "no_mentor_within_travel"
 	NoSharedLanguage       Reason = "no_shared_language"
 	NoPreferredGender      Reason = "gender_preference"
 	BelowMinQuality        Reason = "below_min_quality"
@@ -63,7 +68,9 @@ type Result struct {
 // pairs, and among those one with the largest total quality (Quality,
 // rounded to six decimals), found exactly by solve. Newcomers and mentors
 // are taken in id order, so the result does not depend on the order of the
-// rows; with SameMunicipality each municipality is solved on its own.
+// rows; with SameMunicipality each region (a municipality, or with a travel
+// limit the municipalities linked by travel within it) is solved on its
+// own.
 func Match(newcomers []Newcomer, mentors []Mentor, o Options) *Result {
 	newcomers = slices.SortedFunc(slices.Values(newcomers), func(a, b Newcomer) int { return cmp.Compare(a.ID, b.ID) })
 	mentors = slices.SortedFunc(slices.Values(mentors), func(a, b Mentor) int { return cmp.Compare(a.ID, b.ID) })
@@ -76,7 +83,7 @@ func Match(newcomers []Newcomer, mentors []Mentor, o Options) *Result {
 	}
 	s := newScorer(o, people)
 	res := &Result{}
-	for _, g := range groups(newcomers, mentors, o.SameMunicipality) {
+	for _, g := range groups(o, newcomers, mentors) {
 		res.add(s, g)
 	}
 	slices.SortFunc(res.Pairs, func(a, b Pair) int { return cmp.Compare(a.Newcomer, b.Newcomer) })
@@ -88,47 +95,63 @@ func Match(newcomers []Newcomer, mentors []Mentor, o Options) *Result {
 	return res
 }
 
-// group is the newcomers and mentors solved together: one municipality, or
-// everyone; mentors is empty for a municipality without mentors.
+// group is the newcomers and mentors solved together, from one region
+// (regions); mentors is empty for a region without mentors. reach holds the
+// travel minutes among the region's municipalities.
 type group struct {
 	newcomers []Newcomer
 	mentors   []Mentor
+	reach     reach
 }
 
-func groups(newcomers []Newcomer, mentors []Mentor, byMunicipality bool) []group {
-	if !byMunicipality {
-		return []group{{newcomers, mentors}}
-	}
-	at := map[string]*group{}
-	var order []string
-	get := func(muni string) *group {
-		g, ok := at[muni]
-		if !ok {
-			g = &group{}
-			at[muni] = g
-			order = append(order, muni)
+// groups splits newcomers and mentors (in id order, which each group keeps)
+// by region.
+func groups(o Options, newcomers []Newcomer, mentors []Mentor) []group {
+	var munis []string
+	seen := map[string]bool{}
+	add := func(m string) {
+		if !seen[m] {
+			seen[m] = true
+			munis = append(munis, m)
 		}
-		return g
 	}
 	for _, n := range newcomers {
-		g := get(n.Municipality)
+		add(n.Municipality)
+	}
+	for _, m := range mentors {
+		add(m.Municipality)
+	}
+	regs := regions(o, munis)
+	regionOf := make(map[string]int, len(munis))
+	out := make([]group, len(regs))
+	for k, r := range regs {
+		for _, m := range r {
+			regionOf[m] = k
+		}
+		out[k].reach = newReach(o, r)
+	}
+	for _, n := range newcomers {
+		g := &out[regionOf[n.Municipality]]
 		g.newcomers = append(g.newcomers, n)
 	}
 	for _, m := range mentors {
-		g := get(m.Municipality)
+		g := &out[regionOf[m.Municipality]]
 		g.mentors = append(g.mentors, m)
-	}
-	slices.Sort(order)
-	out := make([]group, len(order))
-	for k, muni := range order {
-		out[k] = *at[muni]
 	}
 	return out
 }
 
-// allowed is the hard constraints but the municipality (which groups keep)
-// and the minimum quality, for a pair with language part lang: the first
-// that fails, or "".
+// tooFar is the reason a pair beyond the geographic constraint fails.
+func (o Options) tooFar() Reason {
+	if o.SameMunicipality && o.MaxMinutes > 0 {
+		return NoMentorWithinTravel
+	}
+	return NoMentorInMunicipality
+}
+
+// allowed is the hard constraints but the geographic one (which groups and
+// reach keep) and the minimum quality, for a pair with language part lang:
+// the first that fails, or "".
 func (o Options) allowed(n *Newcomer, m *Mentor, lang float64) Reason {
 	switch {
 	case o.SharedLanguage && lang == 0:
@@ -156,14 +179,23 @@ func (res *Result) add(s *scorer, g group) {
 	// constraints, for the reason of an unmatched one.
 	why := make([]Reason, rows)
 	candidates := make([]int, rows)
+	tooFar := s.o.tooFar()
 	parallelRows(rows, func(i int) {
-		why[i] = NoMentorInMunicipality
+		why[i] = tooFar
 		for j := range cols {
-			parts := s.parts(&nc[i], &mc[j])
-			q := s.o.Quality(parts)
-			r := s.o.allowed(&g.newcomers[i], &g.mentors[j], parts.Language)
-			if r == "" && q < s.o.MinQuality {
-				r = BelowMinQuality
+			var r Reason
+			var q float64
+			minutes := g.reach.of(g.newcomers[i].Municipality, g.mentors[j].Municipality)
+			if math.IsNaN(minutes) {
+				r = tooFar
+			} else {
+				parts := s.parts(&nc[i], &mc[j])
+				parts.Minutes = minutes
+				q = s.o.Quality(parts)
+				r = s.o.allowed(&g.newcomers[i], &g.mentors[j], parts.Language)
+				if r == "" && q < s.o.MinQuality {
+					r = BelowMinQuality
+				}
 			}
 			if r == "" {
 				gain[i*cols+j] = int32(math.Round(q * gainScale))
@@ -184,7 +216,8 @@ func (res *Result) add(s *scorer, g group) {
 			res.Unmatched = append(res.Unmatched, unmatched(n, why[i], candidates[i], s.o))
 			continue
 		}
-		res.Pairs = append(res.Pairs, s.pair(n, &g.mentors[j], &nc[i], &mc[j]))
+		m := &g.mentors[j]
+		res.Pairs = append(res.Pairs, s.pair(n, m, &nc[i], &mc[j], g.reach.of(n.Municipality, m.Municipality)))
 	}
 }
 
@@ -236,7 +269,7 @@ func assign(gain []int32, rows int, mentors []Mentor) []int32 {
 }
 
 // reasonOrder is the order in which the constraints are checked.
-var reasonOrder = []Reason{NoMentorInMunicipality, NoSharedLanguage, NoPreferredGender, BelowMinQuality, CapacityExhausted}
+var reasonOrder = []Reason{NoMentorInMunicipality, NoMentorWithinTravel, NoSharedLanguage, NoPreferredGender, BelowMinQuality, CapacityExhausted}
 
 // later reports whether reason a comes after b: a pair failing at a got
 // further through the constraints.
@@ -257,10 +290,12 @@ func parallelRows(rows int, f func(i int)) {
 	wg.Wait()
 }
 
-// pair is newcomer n with mentor m, explained.
-func (s *scorer) pair(n *Newcomer, m *Mentor, nc, mc *coded) Pair {
+// pair is newcomer n with mentor m, minutes apart, explained.
+func (s *scorer) pair(n *Newcomer, m *Mentor, nc, mc *coded, minutes float64) Pair {
 	parts := s.parts(nc, mc)
-	p := Pair{Newcomer: n.ID, Mentor: m.ID, Municipality: n.Municipality, Quality: s.o.Quality(parts), Parts: parts}
+	parts.Minutes = minutes
+	p := Pair{Newcomer: n.ID, Mentor: m.ID, Municipality: n.Municipality, MentorMunicipality: m.Municipality,
+		Quality: s.o.Quality(parts), Parts: parts}
 	for _, x := range n.Interests {
 		if slices.Contains(m.Interests, x) {
 			p.SharedInterests = append(p.SharedInterests, x)

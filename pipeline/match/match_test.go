@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -192,7 +193,7 @@ func randomPeople(r *rand.Rand, newcomers, mentors int) ([]Newcomer, []Mentor) {
 	interests := []string{"fotball", "matlaging", "turgåing", "strikking", "sjakk", "ski", "musikk", "fiske"}
 	occupations := []string{"2221", "2222", "2211", "5321", "5322", "7115", "7126", "9112", "8332", "2341"}
 	languages := []string{"norsk", "arabisk", "tigrinja", "engelsk", "polsk"}
-	munis := []string{"Herøy", "Sande"}
+	munis := []string{"Herøy", "Sande", "Ulstein"}
 	pick := func(from []string, k int) []string {
 		var out []string
 		for _, i := range r.Perm(len(from))[:k] {
@@ -246,15 +247,42 @@ func TestMatchOrderIndependent(t *testing.T) {
 	}
 }
 
+// randomTravel is a travel table over munis: each pair of municipalities
+// listed with probability 0.7, 5–90 minutes apart, now and then in both
+// directions with different times.
+func randomTravel(r *rand.Rand, munis []string) *Travel {
+	t := &Travel{minutes: map[[2]string]float64{}}
+	for i, a := range munis {
+		for _, b := range munis[i+1:] {
+			if r.IntN(10) < 7 {
+				t.minutes[[2]string{a, b}] = float64(5 + r.IntN(86))
+				if r.IntN(4) == 0 {
+					t.minutes[[2]string{b, a}] = float64(5 + r.IntN(86))
+				}
+			}
+		}
+	}
+	return t
+}
+
 // TestMatchBruteForce: on small random instances Match makes as many pairs
 // as the best assignment and as much total quality, by enumeration of all
-// assignments scored with Options.Quality.
+// assignments scored with Options.Quality; every other instance has a
+// travel limit (random travel times, limit and discount). Each unmatched
+// newcomer's reason agrees with the constraints: no mentor near enough, or
+// mentors allowed but all full.
 func TestMatchBruteForce(t *testing.T) {
 	r := rand.New(rand.NewPCG(16, 3))
-	for k := range 200 {
+	crossPairs, tooFar := 0, 0 // the travel limit at work, so the test is not vacuous
+	for k := range 400 {
 		ns, ms := randomPeople(r, 1+r.IntN(6), 1+r.IntN(3))
 		o := DefaultOptions
-		o.Rarity = k%2 == 1
+		o.Rarity = k%4 >= 2
+		if k%2 == 1 {
+			o.Travel = randomTravel(r, []string{"Herøy", "Sande", "Ulstein"})
+			o.MaxMinutes = float64(20 + r.IntN(60))
+			o.TravelDiscount = []float64{0, 0.5, 1}[r.IntN(3)]
+		}
 		res := Match(ns, ms, o)
 		people := []Person{}
 		for _, n := range ns {
@@ -264,6 +292,21 @@ func TestMatchBruteForce(t *testing.T) {
 			people = append(people, m.Person)
 		}
 		s := newScorer(o, people)
+		// near: the geographic constraint, checked from the table itself.
+		near := func(n *Newcomer, m *Mentor) (float64, bool) {
+			if n.Municipality == m.Municipality {
+				return 0, true
+			}
+			minutes, ok := o.Travel.Minutes(n.Municipality, m.Municipality)
+			return minutes, ok && o.MaxMinutes > 0 && minutes <= o.MaxMinutes
+		}
+		quality := func(i, j int) (float64, bool) {
+			minutes, ok := near(&ns[i], &ms[j])
+			a, b := s.code(ns[i].Person), s.code(ms[j].Person)
+			parts := s.parts(&a, &b)
+			parts.Minutes = minutes
+			return o.Quality(parts), ok && o.allowed(&ns[i], &ms[j], parts.Language) == ""
+		}
 		load := make([]int, len(ms))
 		bestPairs, bestQ := 0, 0.0
 		var walk func(i, pairs int, q float64)
@@ -276,11 +319,9 @@ func TestMatchBruteForce(t *testing.T) {
 			}
 			walk(i+1, pairs, q)
 			for j := range ms {
-				a, b := s.code(ns[i].Person), s.code(ms[j].Person)
-				parts := s.parts(&a, &b)
-				if load[j] < ms[j].Capacity && ns[i].Municipality == ms[j].Municipality && o.allowed(&ns[i], &ms[j], parts.Language) == "" {
+				if pq, ok := quality(i, j); ok && load[j] < ms[j].Capacity {
 					load[j]++
-					walk(i+1, pairs+1, q+o.Quality(parts))
+					walk(i+1, pairs+1, q+pq)
 					load[j]--
 				}
 			}
@@ -289,6 +330,41 @@ func TestMatchBruteForce(t *testing.T) {
 		if len(res.Pairs) != bestPairs || math.Abs(res.TotalQuality-bestQ) > 1e-5 {
 			t.Fatalf("instance %d: %d pairs, quality %v; brute force %d, %v", k, len(res.Pairs), res.TotalQuality, bestPairs, bestQ)
 		}
+		for _, p := range res.Pairs {
+			i := slices.IndexFunc(ns, func(n Newcomer) bool { return n.ID == p.Newcomer })
+			j := slices.IndexFunc(ms, func(m Mentor) bool { return m.ID == p.Mentor })
+			if q, ok := quality(i, j); !ok || math.Abs(q-p.Quality) > 1e-12 {
+				t.Fatalf("instance %d: pair %s–%s (quality %v) not allowed or quality %v", k, p.Newcomer, p.Mentor, p.Quality, q)
+			}
+			if p.MentorMunicipality != p.Municipality {
+				crossPairs++
+			}
+		}
+		for _, u := range res.Unmatched {
+			i := slices.IndexFunc(ns, func(n Newcomer) bool { return n.ID == u.Newcomer })
+			nearby, allowed := 0, 0
+			for j := range ms {
+				if _, ok := near(&ns[i], &ms[j]); ok {
+					nearby++
+				}
+				if _, ok := quality(i, j); ok {
+					allowed++
+				}
+			}
+			switch {
+			case nearby == 0 && u.Reason != o.tooFar(),
+				allowed > 0 && (u.Reason != CapacityExhausted || u.Candidates != allowed),
+				nearby > 0 && allowed == 0 && (u.Reason == o.tooFar() || u.Reason == CapacityExhausted):
+				t.Fatalf("instance %d: %s unmatched for %s (%d candidates); %d mentors near enough, %d allowed", k, u.Newcomer, u.Reason, u.Candidates, nearby, allowed)
+			}
+			if u.Reason == NoMentorWithinTravel {
+				tooFar++
+			}
+		}
+	}
+	t.Logf("%d pairs across municipalities, %d newcomers with no mentor near enough", crossPairs, tooFar)
+	if crossPairs < 20 || tooFar < 20 {
+		t.Errorf("%d pairs across municipalities, %d newcomers too far from any mentor: the instances hardly test the travel limit", crossPairs, tooFar)
 	}
 }
 
@@ -323,8 +399,9 @@ func TestFairness(t *testing.T) {
 	}
 }
 
-// TestLoadConfig: the sample file reads with its values; a misspelt key is
-// refused with its line.
+// TestLoadConfig: the sample file reads with its values (the travel file's
+// path taken from the sample's directory); a misspelt key is refused with
+// its line.
 func TestLoadConfig(t *testing.T) {
 	o, err := LoadConfig(filepath.Join("testdata", "match.yaml"))
 	if err != nil {
@@ -332,6 +409,7 @@ func TestLoadConfig(t *testing.T) {
 	}
 	want := DefaultOptions
 	want.Rarity = true
+	want.TravelFile, want.MaxMinutes, want.TravelDiscount = filepath.Join("testdata", "travel.csv"), 45, 0.5
 	if o != want {
 		t.Errorf("sample: %+v, want %+v", o, want)
 	}

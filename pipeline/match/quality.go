@@ -80,9 +80,11 @@ func (s *scorer) code(p Person) coded {
 	return c
 }
 
-// Parts are the three parts of a pair's quality, each in [0, 1].
+// Parts are what a pair's quality is made of: three parts each in [0, 1],
+// and the travel minutes between the two municipalities (0 within one).
 type Parts struct {
 	Interests, Occupation, Language float64
+	Minutes                         float64
 }
 
 // parts of newcomer n and mentor m:
@@ -127,10 +129,20 @@ func (s *scorer) parts(n, m *coded) Parts {
 }
 
 // Quality is the pair's match quality in [0, 1], the weighted mean of its
-// parts with the weights of match.yaml (w_I, w_O, w_L):
+// parts with the weights of match.yaml (w_I, w_O, w_L), lowered for travel
+// with a travel limit T = MaxMinutes and discount d = TravelDiscount:
 //
-//	Q = (w_I·Interests + w_O·Occupation + w_L·Language) / (w_I + w_O + w_L).
+//	Q = (w_I·Interests + w_O·Occupation + w_L·Language) / (w_I + w_O + w_L)
+//	    · (1 − d·Minutes/T).
+//
+// The factor is 1 within a municipality and 1 − d at the limit; a
+// multiplier rather than a fourth weighted part, so that a travel limit
+// leaves the quality of pairs within a municipality as it was.
 func (o Options) Quality(p Parts) float64 {
-	return (o.Interests*p.Interests + o.Occupation*p.Occupation + o.Language*p.Language) /
+	q := (o.Interests*p.Interests + o.Occupation*p.Occupation + o.Language*p.Language) /
 		(o.Interests + o.Occupation + o.Language)
+	if o.MaxMinutes > 0 && p.Minutes > 0 {
+		q *= 1 - o.TravelDiscount*min(p.Minutes/o.MaxMinutes, 1)
+	}
+	return q
 }
