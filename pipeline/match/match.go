@@ -174,6 +174,15 @@ func (res *Result) add(s *scorer, g group) {
 	for j := range g.mentors {
 		mc[j] = s.code(g.mentors[j].Person)
 	}
+	// Municipalities by their number in g.reach, looked up once per person.
+	nMuni := make([]int, rows)
+	mMuni := make([]int, cols)
+	for i := range g.newcomers {
+		nMuni[i] = g.reach.index[g.newcomers[i].Municipality]
+	}
+	for j := range g.mentors {
+		mMuni[j] = g.reach.index[g.mentors[j].Municipality]
+	}
 	gain := make([]int32, rows*cols)
 	// why[i] is the furthest a newcomer's best pair got through the
 	// constraints, for the reason of an unmatched one.
@@ -185,7 +194,7 @@ func (res *Result) add(s *scorer, g group) {
 		for j := range cols {
 			var r Reason
 			var q float64
-			minutes := g.reach.of(g.newcomers[i].Municipality, g.mentors[j].Municipality)
+			minutes := g.reach.of(nMuni[i], mMuni[j])
 			if math.IsNaN(minutes) {
 				r = tooFar
 			} else {
@@ -217,7 +226,7 @@ func (res *Result) add(s *scorer, g group) {
 			continue
 		}
 		m := &g.mentors[j]
-		res.Pairs = append(res.Pairs, s.pair(n, m, &nc[i], &mc[j], g.reach.of(n.Municipality, m.Municipality)))
+		res.Pairs = append(res.Pairs, s.pair(n, m, &nc[i], &mc[j], g.reach.of(nMuni[i], mMuni[j])))
 	}
 }
 

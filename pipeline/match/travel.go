@@ -121,7 +121,8 @@ func newReach(o Options, munis []string) reach {
 	return r
 }
 
-func (r reach) of(a, b string) float64 { return r.minutes[r.index[a]*len(r.index)+r.index[b]] }
+// of is the minutes from municipality number a to number b (reach.index).
+func (r reach) of(a, b int) float64 { return r.minutes[a*len(r.index)+b] }
 
 // regions are the sets of municipalities solved together: with
 // SameMunicipality the connected parts of the graph in which two
