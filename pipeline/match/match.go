@@ -15,7 +15,7 @@ type Pair struct {
 	// same but with a travel limit); Parts.Minutes the travel between them.
 	Municipality, MentorMunicipality string
 	Quality                          float64
-	Parts            Parts
+	Parts                            Parts
 	// SharedInterests in the newcomer's order; Occupation the smallest
 	// STYRK-08 group of both at Level (0: none); Language the language the
 	// Language part counts ("" when none).
@@ -37,10 +37,10 @@ const (
 	// NoMentorWithinTravel replaces NoMentorInMunicipality with a travel
 	// limit: no mentor in the municipality or within MaxMinutes of it.
 	NoMentorWithinTravel Reason = "no_mentor_within_travel"
-	NoSharedLanguage       Reason = "no_shared_language"
-	NoPreferredGender      Reason = "gender_preference"
-	BelowMinQuality        Reason = "below_min_quality"
-	CapacityExhausted      Reason = "capacity_exhausted"
+	NoSharedLanguage     Reason = "no_shared_language"
+	NoPreferredGender    Reason = "gender_preference"
+	BelowMinQuality      Reason = "below_min_quality"
+	CapacityExhausted    Reason = "capacity_exhausted"
 )
 
 // Unmatched is a newcomer without a mentor.
@@ -206,16 +206,16 @@ func (res *Result) add(s *scorer, g group) {
 					r = BelowMinQuality
 				}
 			}
-			if r == "" {
+			switch {
+			case r == "":
 				gain[i*cols+j] = int32(math.Round(q * gainScale))
 				candidates[i]++
-			} else {
-				gain[i*cols+j] = -1
-			}
-			if r == "" {
 				why[i] = CapacityExhausted
-			} else if later(r, why[i]) {
+			case later(r, why[i]):
+				gain[i*cols+j] = -1
 				why[i] = r
+			default:
+				gain[i*cols+j] = -1
 			}
 		}
 	})

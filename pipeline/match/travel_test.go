@@ -155,8 +155,8 @@ func TestLoadConfigTravel(t *testing.T) {
 	}
 	for body, want := range map[string]string{
 		"require: {same_municipality: false}\ntravel:\n  file: reiser.csv\n  max_minutes: 45\n": "match.yaml:3:3: a travel limit needs require.same_municipality: true",
-		"travel:\n  file: reiser.csv\n":                     "max_minutes",
-		"travel:\n  file: r.csv\n  max_minutes: 0\n":        ":3:",
+		"travel:\n  file: reiser.csv\n":                      "max_minutes",
+		"travel:\n  file: r.csv\n  max_minutes: 0\n":         ":3:",
 		"travel: {file: r.csv, max_minutes: 9, discount: 2}": "discount",
 	} {
 		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
