@@ -11,6 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"socap/indicators/survey"
+	"socap/pipeline/load"
+	"socap/pipeline/sqlglm"
+	"socap/pipeline/sqlsums"
 )
 
 type glmOptions struct {
@@ -138,12 +141,17 @@ func runGLM(cmd *cobra.Command, path string, opts glmOptions) error {
 	if err != nil {
 		return usageError{fmt.Errorf("%s: glm: %w", path, err)}
 	}
+	sqlOK, why := opts.sqlOK(spec)
+	producer, err := opts.producer.choose(cmd, path, sqlOK, why)
+	if err != nil {
+		return err
+	}
+	if producer == load.DuckDB {
+		return glmInPlace(cmd, path, opts, spec, family, refs, ratio, labelMode)
+	}
 	var load []string // nil loads every column: replicate weights are found by pattern
 	if spec.Replicates == nil {
 		load = slices.Concat(opts.design.columns(), formula.Columns(), trimAll(opts.margins), trimAll([]string{opts.marginsBy}))
-	}
-	if _, err := opts.producer.choose(cmd, path, false, "glm fits from columns in memory (its SQL aggregates are not built yet)"); err != nil {
-		return err
 	}
 	frame, labels, err := loadLabelledFrame(cmd.Context(), path, load, opts.input)
 	if err != nil {
@@ -187,6 +195,76 @@ func runGLM(cmd *cobra.Command, path string, opts glmOptions) error {
 	}
 	res.labels = labels
 	res.labelMode = labelMode
+	return writeGLM(cmd.OutOrStdout(), opts.format, res)
+}
+
+// sqlOK reports whether the duckdb producer fits what opts ask (pipeline/sqlglm),
+// and if not why.
+func (opts glmOptions) sqlOK(spec survey.Spec) (bool, string) {
+	switch {
+	case len(opts.margins) > 0 || opts.marginsBy != "":
+		return false, "marginal effects need the rows in memory"
+	case opts.design.cal.margins != "", len(opts.design.subset) > 0:
+		return false, "--cal-margins and --subset need the rows in memory"
+	case spec.Replicates != nil || opts.design.toReps != "":
+		return false, "replicate designs refit the model per replicate, in memory"
+	case len(spec.Clusters) == 0:
+		return false, "a design without --psu (every row its own PSU) needs the rows in memory"
+	case spec.Weights == "" && len(spec.FPC) > 0:
+		return false, "weights from the fpc need the rows in memory; give --weight"
+	case opts.input.keepUserMissing:
+		return false, "--keep-user-missing reads SPSS files, which are not read in place"
+	}
+	return true, ""
+}
+
+// glmInPlace is runGLM with the duckdb producer: the design from the file's units
+// (pipeline/sqlsums) and the fit from SQL aggregates (pipeline/sqlglm), both
+// computed where the file lies.
+func glmInPlace(cmd *cobra.Command, path string, opts glmOptions, spec survey.Spec, family survey.Family, refs map[string]string, ratio, labelMode string) error {
+	ctx := cmd.Context()
+	tab, st, err := opts.producer.openInPlace(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	design, _, err := sqlsums.Design(ctx, tab, spec)
+	if err != nil {
+		return usageError{err}
+	}
+	fit, err := sqlglm.Fit(ctx, tab, design, spec, opts.formula, survey.GLMOptions{Family: family, Refs: refs, Level: opts.level})
+	if err != nil {
+		return requestError(path, err)
+	}
+	rows, err := tab.Rows(ctx)
+	if err != nil {
+		return err
+	}
+	summary := design.Summary()
+	summary.Rows = int(rows)
+	res := glmResult{
+		Design: summary,
+		Model: glmModel{Formula: opts.formula, Family: string(fit.Family), N: fit.N, LeftOut: int(fit.WeightedRows) - fit.N, DFResidual: fit.DFResidual,
+			Iterations: fit.Iterations, Deviance: fit.Deviance, Level: fit.Level, Exponentiated: ratio},
+		Coefficients: fit.Coef,
+		Margins:      []survey.MarginalEffect{},
+		Tests:        []survey.WaldTest{},
+		labelMode:    labelMode,
+	}
+	if opts.exp {
+		for k, c := range res.Coefficients {
+			res.Coefficients[k].Estimate = math.Exp(c.Estimate)
+			res.Coefficients[k].CILow = math.Exp(c.CILow)
+			res.Coefficients[k].CIHigh = math.Exp(c.CIHigh)
+		}
+	}
+	for _, tt := range opts.tests {
+		w, err := fit.WaldTest(tt)
+		if err != nil {
+			return usageError{fmt.Errorf("%s: %w", path, err)}
+		}
+		res.Tests = append(res.Tests, *w)
+	}
 	return writeGLM(cmd.OutOrStdout(), opts.format, res)
 }
 

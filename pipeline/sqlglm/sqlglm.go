@@ -30,6 +30,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -39,9 +41,16 @@ import (
 	"socap/pipeline/store"
 )
 
+// Result is a fit and the count of rows with non-zero weight (complete or not).
+type Result struct {
+	*survey.GLM
+	WeightedRows int64
+}
+
 // Fit fits formula on t's rows under d, the design sqlsums.Design built from t with
-// spec (its units are matched by the values of d.UnitKey() columns).
-func Fit(ctx context.Context, t *load.Table, d *survey.Design, spec survey.Spec, formula string, opt survey.GLMOptions) (*survey.GLM, error) {
+// spec (its units are matched by the values of d.UnitKey() columns). Errors do not
+// name the file.
+func Fit(ctx context.Context, t *load.Table, d *survey.Design, spec survey.Spec, formula string, opt survey.GLMOptions) (*Result, error) {
 	if spec.Weights == "" && len(spec.FPC) > 0 {
 		return nil, errors.New("glm: weights from the fpc need the rows in memory; give the weight column")
 	}
@@ -61,10 +70,15 @@ func Fit(ctx context.Context, t *load.Table, d *survey.Design, spec survey.Spec,
 		s.keys = append(s.keys, t.Expr(c, num[0]))
 	}
 	fit, err := d.GLMSums(formula, opt, s)
+	s.close()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", t.Path(), err)
+		return nil, err
 	}
-	return fit, nil
+	r := &Result{GLM: fit}
+	for _, c := range s.cells {
+		r.WeightedRows += c.allNW
+	}
+	return r, nil
 }
 
 // source is a survey.GLMSource over a load.Table.
@@ -75,12 +89,14 @@ type source struct {
 	keys   []string // SQL of the unit key columns
 	names  []string // the table's columns, checked once
 
-	base    string   // SELECT of the variables (_v0…), weight (_w) and keys (_k0…), with _c complete
-	factors []int    // factor variables
-	num     []bool   // per factor variable: its column is numeric
-	cells   []cell   // Start's cells (factor values), from Levels
-	mons    []string // SQL of the distinct monomials, "" for 1
-	monOf   []int    // per model column: its monomial
+	base     string // SELECT of the rows: variables (_v0…), weight (_w), keys (_k0…), _c complete, counts _n, _nw, _npos, _ninf
+	patterns string // table of the complete rows' distinct patterns, "" when there are too many
+	nvars    int
+	factors  []int    // factor variables
+	num      []bool   // per factor variable: its column is numeric
+	cells    []cell   // Start's cells (factor values), from Levels
+	mons     []string // SQL of the distinct monomials, "" for 1
+	monOf    []int    // per model column: its monomial
 }
 
 // cell is one combination of the factor variables' values and its start sums.
@@ -92,6 +108,7 @@ type cell struct {
 	miny, maxy      float64
 	allW            float64
 	allNW, infinite int64
+	patterns        int64 // distinct values of the variables (HyperLogLog estimate)
 }
 
 // Numeric implements survey.GLMSource.
@@ -159,6 +176,19 @@ func (s *source) sqlExpr(e survey.Expr) string {
 	panic("sqlglm: expression " + e.Op + " " + e.Name) // the engine parses no other
 }
 
+// rowNumbered is how load.Table numbers the rows of a file read in place.
+const rowNumbered = "(SELECT row_number() OVER () AS _row, * FROM "
+
+// unordered is the relation from without its row numbers when they come from a
+// window over the rows, which keeps DuckDB from scanning in parallel: a GLM's sums do
+// not depend on the rows' order.
+func unordered(from string) string {
+	if rel, ok := strings.CutPrefix(from, rowNumbered); ok && strings.HasSuffix(rel, ")") {
+		return rel[:len(rel)-1]
+	}
+	return from
+}
+
 func v(k int) string { return "_v" + strconv.Itoa(k) }
 
 // prepare writes the base relation of m's variables.
@@ -185,8 +215,10 @@ func (s *source) prepare(m *survey.Model) error {
 	for k, e := range s.keys {
 		sel = append(sel, e+" AS _k"+strconv.Itoa(k))
 	}
-	s.base = "SELECT *, " + strings.Join(complete, " AND ") + " AS _c, " + strings.Join(infinite, " OR ") +
-		" AS _inf FROM (SELECT " + strings.Join(sel, ", ") + " FROM " + s.t.From() + ")"
+	s.nvars = len(m.Vars)
+	s.base = "SELECT *, 1 AS _n, CAST(_w <> 0 AS BIGINT) AS _nw, CAST(_w > 0 AS BIGINT) AS _npos, CAST(coalesce(_inf, false) AS BIGINT) AS _ninf FROM (" +
+		"SELECT *, " + strings.Join(complete, " AND ") + " AS _c, " + strings.Join(infinite, " OR ") +
+		" AS _inf FROM (SELECT " + strings.Join(sel, ", ") + " FROM " + unordered(s.t.From()) + "))"
 	return nil
 }
 
@@ -206,12 +238,17 @@ func (s *source) Levels(m *survey.Model) ([][]string, error) {
 		return nil, err
 	}
 	keys := s.factorSel()
+	var all []string
+	for k := range m.Vars {
+		all = append(all, v(k))
+	}
 	sel := append(slices.Clone(keys), "bool_or(_c)",
-		"count(*) FILTER (WHERE _c)", "count(*) FILTER (WHERE _c AND _w <> 0)", "count(*) FILTER (WHERE _c AND _w > 0)",
+		"coalesce(sum(_n) FILTER (WHERE _c), 0)", "coalesce(sum(_nw) FILTER (WHERE _c), 0)", "coalesce(sum(_npos) FILTER (WHERE _c), 0)",
 		"coalesce(fsum(_w) FILTER (WHERE _c), 0)", "coalesce(fsum(_w * _v0) FILTER (WHERE _c), 0)",
-		"coalesce(fsum(_v0) FILTER (WHERE _c AND _w > 0), 0)",
+		"coalesce(fsum(_v0 * _npos) FILTER (WHERE _c), 0)",
 		"min(_v0) FILTER (WHERE _c)", "max(_v0) FILTER (WHERE _c)",
-		"coalesce(fsum(_w), 0)", "count(*) FILTER (WHERE _w <> 0)", "count(*) FILTER (WHERE coalesce(_inf, false))")
+		"coalesce(fsum(_w), 0)", "sum(_nw)", "sum(_ninf)",
+		"approx_count_distinct(hash("+strings.Join(all, ", ")+")) FILTER (WHERE _c)")
 	q := "SELECT " + strings.Join(sel, ", ") + " FROM (" + s.base + ")"
 	if len(keys) > 0 {
 		q += " GROUP BY ALL ORDER BY ALL"
@@ -229,9 +266,13 @@ func (s *source) Levels(m *survey.Model) ([][]string, error) {
 		c.sw, c.swy, c.sy = number(col(4), i), number(col(5), i), number(col(6), i)
 		c.miny, c.maxy = number(col(7), i), number(col(8), i)
 		c.allW, c.allNW, c.infinite = number(col(9), i), integer(col(10), i), integer(col(11), i)
+		c.patterns = integer(col(12), i)
 		s.cells = append(s.cells, c)
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := s.compress(all); err != nil {
 		return nil, err
 	}
 	levels := make([][]string, len(m.Vars))
@@ -245,6 +286,50 @@ func (s *source) Levels(m *survey.Model) ([][]string, error) {
 		}
 	}
 	return levels, nil
+}
+
+// minPatternRows is the fewest complete rows worth a table of patterns.
+var minPatternRows int64 = 100_000
+
+// patternTables numbers the tables of patterns.
+var patternTables atomic.Int64
+
+// compress writes the table of patterns when the complete rows have at most a quarter
+// as many distinct values of the variables as rows: a pattern's rows differ only in
+// weight, and every IRLS sum is linear in the weight (Σ_i w_i f(x_i, y_i) = Σ_patterns
+// (Σ w) f(x, y)), so the iterations run over the patterns. Register data with integer
+// covariates (ages, codes, scores) typically have a hundred rows per pattern.
+func (s *source) compress(all []string) error {
+	var n, patterns int64
+	for _, c := range s.cells {
+		if c.complete {
+			n += c.n
+			patterns += c.patterns
+		}
+	}
+	s.patterns = ""
+	if n < minPatternRows || patterns > n/4 {
+		return nil
+	}
+	name := fmt.Sprintf("_sqlglm_patterns_%d", patternTables.Add(1))
+	q := "CREATE OR REPLACE TEMP TABLE " + name + " AS SELECT " + strings.Join(all, ", ") +
+		", fsum(_w) AS _w, sum(_n) AS _n, sum(_nw) AS _nw, sum(_npos) AS _npos, TRUE AS _c FROM (" + s.base + ") WHERE _c GROUP BY ALL"
+	t0 := time.Now()
+	if _, err := s.t.Store().DB().ExecContext(s.ctx, q); err != nil {
+		return fmt.Errorf("glm: %w", err)
+	}
+	if traceQueries != nil {
+		traceQueries(q, time.Since(t0))
+	}
+	s.patterns = name
+	return nil
+}
+
+// Close drops the table of patterns.
+func (s *source) close() {
+	if s.patterns != "" {
+		_, _ = s.t.Store().DB().ExecContext(context.WithoutCancel(s.ctx), "DROP TABLE IF EXISTS "+s.patterns)
+	}
 }
 
 // Start implements survey.GLMSource from the cells Levels read.
@@ -363,7 +448,7 @@ const eps = "2.220446049250313e-16"
 
 // workSQL is the SELECT list computing η (_eta), μ (_mu), μ'(η) (_d) and V(μ) (_var)
 // at β, or at R's mustart for β nil, as survey's pass and startEta do.
-func (s *source) workSQL(m *survey.Model, beta []float64) (string, error) {
+func (s *source) workSQL(m *survey.Model, beta []float64, rel string) (string, error) {
 	y := v(0)
 	kind := ""
 	switch m.Family {
@@ -416,7 +501,7 @@ func (s *source) workSQL(m *survey.Model, beta []float64) (string, error) {
 		d = "greatest(_mu, " + eps + ")"
 	}
 	return "SELECT *, " + d + " AS _d, " + vr + " AS _var FROM (SELECT *, " + mu + " AS _mu FROM (SELECT *, " + eta +
-		" AS _eta FROM (" + s.base + ") WHERE _c))", nil
+		" AS _eta FROM " + rel + " WHERE _c))", nil
 }
 
 // devSQL is the unit deviance times w on a row with w ≠ 0, as survey's estfunRows.
@@ -435,11 +520,28 @@ func devSQL(f survey.Family) string {
 	return "_w * (" + y + " - _mu) * (" + y + " - _mu)"
 }
 
-// Pass implements survey.GLMSource (see the package doc).
+// Pass implements survey.GLMSource (see the package doc). Over a table of patterns,
+// the final pass is two queries: XᵀWX and the deviance over the patterns, the unit
+// scores over the rows.
 func (s *source) Pass(m *survey.Model, beta []float64, final bool) (*survey.GLMPass, error) {
-	work, err := s.workSQL(m, beta)
+	p := len(m.Cols)
+	out := &survey.GLMPass{XtWX: make([]float64, p*p), XtWz: make([]float64, p), Finite: true}
+	rows := "(" + s.base + ")"
+	if s.patterns == "" || beta == nil { // R's mustart is not linear in the weight
+		return out, s.pass(m, beta, rows, true, final, final, out)
+	}
+	if err := s.pass(m, beta, s.patterns, true, final, false, out); err != nil || !final {
+		return out, err
+	}
+	return out, s.pass(m, beta, rows, false, false, true, out)
+}
+
+// pass runs one query over rel at β, adding to out XᵀWX, XᵀWz and the checks (with
+// cross), the deviance (with dev) and the units' scores and counts (with units).
+func (s *source) pass(m *survey.Model, beta []float64, rel string, cross, dev, units bool, out *survey.GLMPass) error {
+	work, err := s.workSQL(m, beta, rel)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	r := len(s.mons)
 	mon := func(a int) string {
@@ -449,34 +551,39 @@ func (s *source) Pass(m *survey.Model, beta []float64, final bool) (*survey.GLMP
 		return " * " + s.mons[a]
 	}
 	keys := s.factorSel()
-	if final {
+	if units {
 		for k := range s.keys {
 			keys = append(keys, "_k"+strconv.Itoa(k))
 		}
 	}
 	sel := slices.Clone(keys)
-	for a := range r {
-		for b := a; b < r; b++ {
-			sel = append(sel, "fsum(_ww"+mon(a)+mon(b)+")")
+	if cross {
+		for a := range r {
+			for b := a; b < r; b++ {
+				sel = append(sel, "fsum(_ww"+mon(a)+mon(b)+")")
+			}
+		}
+		for a := range r {
+			sel = append(sel, "fsum(_ww"+mon(a)+" * _z)")
+		}
+		sel = append(sel, "count(*) FILTER (WHERE NOT coalesce(isfinite(_z) AND isfinite(_ww), false))")
+		if m.Family == survey.Binomial || m.Family == survey.Quasibinomial {
+			sel = append(sel, "count(*) FILTER (WHERE _nw > 0 AND (_mu < 1e-10 OR _mu > 1 - 1e-10))")
+		} else {
+			sel = append(sel, "0")
 		}
 	}
-	for a := range r {
-		sel = append(sel, "fsum(_ww"+mon(a)+" * _z)")
+	if dev {
+		sel = append(sel, "coalesce(fsum("+devSQL(m.Family)+") FILTER (WHERE _w <> 0), 0)")
 	}
-	sel = append(sel, "count(*) FILTER (WHERE NOT coalesce(isfinite(_z) AND isfinite(_ww), false))")
-	if m.Family == survey.Binomial || m.Family == survey.Quasibinomial {
-		sel = append(sel, "count(*) FILTER (WHERE _w <> 0 AND (_mu < 1e-10 OR _mu > 1 - 1e-10))")
-	} else {
-		sel = append(sel, "0")
-	}
-	if final {
+	if units {
 		for a := range r {
 			sel = append(sel, "fsum(_s"+mon(a)+")")
 		}
-		sel = append(sel, "coalesce(fsum("+devSQL(m.Family)+") FILTER (WHERE _w <> 0), 0)", "count(*)", "count(*) FILTER (WHERE _w <> 0)")
+		sel = append(sel, "sum(_n)", "sum(_nw)")
 	}
 	inner := "SELECT *, _eta + (" + v(0) + " - _mu) / _d AS _z, _w * _d * _d / _var AS _ww"
-	if final {
+	if units {
 		inner += ", _w * (" + v(0) + " - _mu) * _d / _var AS _s"
 	}
 	q := "SELECT " + strings.Join(sel, ", ") + " FROM (" + inner + " FROM (" + work + "))"
@@ -484,56 +591,64 @@ func (s *source) Pass(m *survey.Model, beta []float64, final bool) (*survey.GLMP
 		q += " GROUP BY ALL ORDER BY ALL"
 	}
 	p := len(m.Cols)
-	out := &survey.GLMPass{XtWX: make([]float64, p*p), XtWz: make([]float64, p), Finite: true}
 	nf := len(s.factors)
-	units := map[string]int{}
+	index := map[string]int{}
+	for u, us := range out.Units {
+		index[strings.Join(us.Key, "\x00")] = u
+	}
 	sab := make([]float64, r*r)
-	err = s.query(q, func(rec arrow.RecordBatch, i int) {
+	ta := make([]float64, r)
+	return s.query(q, func(rec arrow.RecordBatch, i int) {
 		vals := make([]string, len(keys))
 		for k := range keys {
 			vals[k] = text(rec.Column(k), i)
 		}
 		c := len(keys)
-		for a := range r {
-			for b := a; b < r; b++ {
-				sab[a*r+b] = number(rec.Column(c), i)
-				sab[b*r+a] = sab[a*r+b]
-				c++
-			}
-		}
-		ta := make([]float64, r)
-		for a := range r {
-			ta[a] = number(rec.Column(c), i)
-			c++
-		}
-		if integer(rec.Column(c), i) > 0 {
-			out.Finite = false
-		}
-		if integer(rec.Column(c+1), i) > 0 {
-			out.Boundary = true
-		}
-		c += 2
 		on := s.on(m, vals[:nf])
-		for j := range p {
-			if !on[j] {
-				continue
-			}
-			for k := range p {
-				if on[k] {
-					out.XtWX[j*p+k] += sab[s.monOf[j]*r+s.monOf[k]]
+		if cross {
+			for a := range r {
+				for b := a; b < r; b++ {
+					sab[a*r+b] = number(rec.Column(c), i)
+					sab[b*r+a] = sab[a*r+b]
+					c++
 				}
 			}
-			out.XtWz[j] += ta[s.monOf[j]]
+			for a := range r {
+				ta[a] = number(rec.Column(c), i)
+				c++
+			}
+			if integer(rec.Column(c), i) > 0 {
+				out.Finite = false
+			}
+			if integer(rec.Column(c+1), i) > 0 {
+				out.Boundary = true
+			}
+			c += 2
+			for j := range p {
+				if !on[j] {
+					continue
+				}
+				for k := range p {
+					if on[k] {
+						out.XtWX[j*p+k] += sab[s.monOf[j]*r+s.monOf[k]]
+					}
+				}
+				out.XtWz[j] += ta[s.monOf[j]]
+			}
 		}
-		if !final {
+		if dev {
+			out.Dev += number(rec.Column(c), i)
+			c++
+		}
+		if !units {
 			return
 		}
 		key := vals[nf:]
 		id := strings.Join(key, "\x00")
-		u, ok := units[id]
+		u, ok := index[id]
 		if !ok {
 			u = len(out.Units)
-			units[id] = u
+			index[id] = u
 			out.Units = append(out.Units, survey.UnitScores{Key: key, U: make([]float64, p)})
 		}
 		us := &out.Units[u]
@@ -543,18 +658,19 @@ func (s *source) Pass(m *survey.Model, beta []float64, final bool) (*survey.GLMP
 			}
 		}
 		c += r
-		out.Dev += number(rec.Column(c), i)
-		us.N += integer(rec.Column(c+1), i)
-		us.NW += integer(rec.Column(c+2), i)
+		us.N += integer(rec.Column(c), i)
+		us.NW += integer(rec.Column(c+1), i)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
+
+// traceQueries, when set (by a test), is told every query and its time.
+var traceQueries func(q string, d time.Duration)
 
 // query runs q and calls row for every result row.
 func (s *source) query(q string, row func(rec arrow.RecordBatch, i int)) error {
+	if traceQueries != nil {
+		defer func(t0 time.Time) { traceQueries(q, time.Since(t0)) }(time.Now())
+	}
 	err := s.t.Store().QueryArrow(s.ctx, 0, func(rec arrow.RecordBatch) error {
 		for i := range int(rec.NumRows()) {
 			row(rec, i)
@@ -562,7 +678,7 @@ func (s *source) query(q string, row func(rec arrow.RecordBatch, i int)) error {
 		return nil
 	}, q)
 	if err != nil {
-		return fmt.Errorf("%s: glm: %w", s.t.Path(), err)
+		return fmt.Errorf("glm: %w", err)
 	}
 	return nil
 }

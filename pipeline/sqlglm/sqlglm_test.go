@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"socap/indicators/survey"
 	"socap/pipeline/load"
@@ -103,8 +104,22 @@ func TestIdentity(t *testing.T) {
 		{"inc ~ x + age + factor(edu) + region + factor(edu):x", survey.Gaussian, nil},
 		{"inc ~ region - 1 + x", survey.Gaussian, nil},
 		{"kids ~ x + factor(edu)", survey.Poisson, nil},
+		// discrete covariates only: a table of patterns when minPatternRows allows
+		{"emp ~ factor(edu) + region + kids", survey.Binomial, nil},
+		{"kids ~ factor(edu) * region", survey.Poisson, nil},
+		{"kids ~ emp + region", survey.Gaussian, nil},
 	}
-	for _, path := range []string{csv, parquet} {
+	defer func(n int64) { minPatternRows = n }(minPatternRows)
+	compressed := 0
+	traceQueries = func(q string, _ time.Duration) {
+		if strings.HasPrefix(q, "CREATE OR REPLACE TEMP TABLE _sqlglm_patterns_") {
+			compressed++
+		}
+	}
+	defer func() { traceQueries = nil }()
+	for k, path := range []string{csv, parquet} {
+		// the CSV's fits from the rows, the Parquet's from patterns where they compress
+		minPatternRows = []int64{math.MaxInt64, 0}[k]
 		tab, err := load.OpenInPlace(ctx, st, path)
 		if err != nil {
 			t.Fatal(err)
@@ -133,9 +148,19 @@ func TestIdentity(t *testing.T) {
 					t.Fatalf("%s, %s, %s from SQL: %v", filepath.Ext(path), name, m.formula, err)
 				}
 				where := fmt.Sprintf("%s, %s, %s", filepath.Ext(path), name, m.formula)
-				compareFits(t, where, want, got)
+				compareFits(t, where, want, got.GLM)
+				if k == 0 && compressed > 0 {
+					t.Fatalf("%s: a table of patterns for the CSV", where)
+				}
+				if got.WeightedRows != int64(mem.WeightedRows()) {
+					t.Errorf("%s: %d weighted rows from SQL, %d in memory", where, got.WeightedRows, mem.WeightedRows())
+				}
 			}
 		}
+	}
+	// three discrete models × four designs
+	if compressed < 12 {
+		t.Errorf("%d fits from tables of patterns, want at least 12", compressed)
 	}
 }
 
