@@ -144,7 +144,7 @@ func Run(ctx context.Context, dir string, opt Options) (*Result, error) {
 // held to 2 threads and 1 GB.
 func ProjectFile(truth *synth.Truth, files *synth.Files) string {
 	var b strings.Builder
-	b.WriteString("project: coverage\ncodebook: builtin:ilag\nengine: {threads: 2, memory_limit: 1GB}\nsources:\n")
+	b.WriteString("project: coverage\ncodebook: builtin:ilag\nengine: {threads: 2, memory_limit: 2GB}\nsources:\n")
 	for i, w := range files.Waves {
 		fmt.Fprintf(&b, "  - {id: wave%d, path: %s, wave: %d}\n", i+1, strconv.Quote(w), i+1)
 	}

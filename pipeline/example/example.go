@@ -70,7 +70,8 @@ codebook: codebook.yaml
 output: out
 # The language of labels in reports and tables: nb (Norwegian) or en (English).
 language: nb
-# How much of the computer socap's database may use.
+# How much of the computer socap may use: threads, and memory in all (its
+# database gets 30 % of it, the rest of socap 45 %, a quarter is headroom).
 engine:
   threads: 2
   memory_limit: 1GB
