@@ -289,6 +289,14 @@ func estimateInPlace(cmd *cobra.Command, path string, opts estimateOptions, spec
 		return err
 	}
 	defer st.Close()
+	defer tab.Close()
+	var cols []string
+	for _, r := range reqs {
+		cols = append(cols, r.Variable, r.Denominator)
+	}
+	if err := sqlsums.Prepare(ctx, tab, spec, append(cols, by...)); err != nil {
+		return err
+	}
 	design, src, err := sqlsums.Design(ctx, tab, spec)
 	if err != nil {
 		return usageError{err}

@@ -40,6 +40,11 @@ type Table struct {
 	info    *ingest.SourceInfo // nil for a file read in place
 	rows    int64              // −1 until counted
 	numeric map[string]bool    // typing, once per column
+	csv     string             // a CSV read in place: its read_csv relation (see stage)
+	staged  string             // the staged Parquet file of a CSV read in place, "" before
+	stage   map[string]int     // staged column → k (see stageColumns)
+	full    map[string]bool    // staged with its whole text, _t<k>
+	pure    map[string]bool    // text whose every cell is no number: _x<k> is its text
 }
 
 type column struct {
@@ -103,6 +108,12 @@ func InPlace(path string) bool {
 
 // relation is the DuckDB table function reading path in place.
 func relation(path string) (string, error) {
+	rel, _, _, err := relationOf(path)
+	return rel, err
+}
+
+// relationOf is relation, the glob it reads and whether the files are CSV.
+func relationOf(path string) (rel, glob string, csv bool, err error) {
 	lower := strings.ToLower(path)
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		path, lower = filepath.Join(path, "**", "*.parquet"), ".parquet"
@@ -110,18 +121,52 @@ func relation(path string) (string, error) {
 	q := store.QuoteString(path)
 	switch {
 	case strings.HasSuffix(lower, ".parquet"):
-		return "read_parquet(" + q + ", hive_partitioning = true, union_by_name = true)", nil
+		return "read_parquet(" + q + ", hive_partitioning = true, union_by_name = true)", path, false, nil
 	case strings.HasSuffix(lower, ".csv"), strings.HasSuffix(lower, ".tsv"):
-		return "read_csv(" + q + ", all_varchar = true, header = true)", nil
+		return "read_csv(" + q + ", all_varchar = true, header = true)", path, true, nil
 	}
-	return "", fmt.Errorf("%s: only CSV and Parquet files (or folders and globs of Parquet files) are read in place", path)
+	return "", "", false, fmt.Errorf("%s: only CSV and Parquet files (or folders and globs of Parquet files) are read in place", path)
+}
+
+// parquetRow is the SQL of the row number (1, 2, … over the files in the order
+// DuckDB lists them) of Parquet files read in place: the virtual columns
+// file_row_number plus the rows of the files before (from their footers), so that
+// no window over the rows is needed and scans stay parallel.
+func parquetRow(ctx context.Context, st *store.Store, glob string) (string, error) {
+	rows, err := st.DB().QueryContext(ctx, "SELECT num_rows FROM parquet_file_metadata("+store.QuoteString(glob)+")")
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var offsets []string
+	var n int64
+	for rows.Next() {
+		var k int64
+		if err := rows.Scan(&k); err != nil {
+			return "", err
+		}
+		offsets = append(offsets, fmt.Sprint(n))
+		n += k
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	if len(offsets) <= 1 {
+		return "file_row_number + 1", nil
+	}
+	return "file_row_number + 1 + list_extract([" + strings.Join(offsets, ", ") + "], file_index::INTEGER + 1)", nil
 }
 
 // OpenInPlace reads path (see InPlace) where it lies, through st: nothing is loaded
 // until a query asks. The rows are numbered in the order DuckDB reads them (files in
 // name order, rows in file order).
+//
+// A CSV file is staged: the first Numeric call copies the columns it types, as numbers
+// and as text (see stageColumns), into a temporary Parquet file in one pass over the
+// CSV, and every later query reads that file (Close removes it). Typing,
+// units, domains and sums then cost one parse of the CSV, not one each.
 func OpenInPlace(ctx context.Context, st *store.Store, path string) (*Table, error) {
-	rel, err := relation(path)
+	rel, glob, csv, err := relationOf(path)
 	if err != nil {
 		return nil, err
 	}
@@ -130,13 +175,22 @@ func OpenInPlace(ctx context.Context, st *store.Store, path string) (*Table, err
 			return nil, err
 		}
 	}
+	rowExpr := "row_number() OVER ()"
+	if !csv {
+		if rowExpr, err = parquetRow(ctx, st, glob); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
 	rows, err := st.DB().QueryContext(ctx, "DESCRIBE SELECT * FROM "+rel)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer rows.Close()
 	t := &Table{path: path, st: st, decimal: ".", rows: -1, numeric: map[string]bool{},
-		from: "(SELECT row_number() OVER () AS _row, * FROM " + rel + ")"}
+		from: "(SELECT " + rowExpr + " AS _row, * FROM " + rel + ")"}
+	if csv {
+		t.csv, t.stage, t.full, t.pure = rel, map[string]int{}, map[string]bool{}, map[string]bool{}
+	}
 	for rows.Next() {
 		var name, typ string
 		var null, key, def, extra any
@@ -160,12 +214,128 @@ func numberType(t string) bool {
 	return strings.HasPrefix(t, "DECIMAL")
 }
 
-// Close releases the scratch store of a Table from Open.
+// Close releases the scratch store of a Table from Open and the staged file of a CSV
+// read in place.
 func (t *Table) Close() error {
+	if t.staged != "" {
+		os.Remove(t.staged)
+		t.staged = ""
+	}
 	if t.owned {
 		return t.st.Close()
 	}
 	return nil
+}
+
+// stageColumns (re)writes the staged Parquet file of a CSV read in place so that it
+// holds cols (those the file has) besides the columns staged before, which keep their
+// k, and the whole text of the columns full names. Per column k, with r its cell and
+// x = nullif(nullif(trim(r), ”), 'NA') as socap reads a cell:
+//
+//	_n<k> = TRY_CAST(r AS DOUBLE)                (= TRY_CAST(x AS DOUBLE): the cast trims blanks)
+//	_x<k> = CASE WHEN _n<k> IS NULL THEN x END   (the cells that are text, not numbers)
+//	_t<k> = x                                    (only for full: text columns with number-like cells)
+//
+// so that count(_x<k>) = 0 types a column numeric without a second pass, and a text
+// column costs its text only when some cell of it looks like a number. Rows are in
+// file order (COPY keeps insertion order), so that _row is file_row_number + 1.
+func (t *Table) stageColumns(ctx context.Context, cols, full []string) error {
+	names := t.Names()
+	all := make([]string, len(t.stage)) // by k
+	for c, k := range t.stage {
+		all[k] = c
+	}
+	grow := false
+	for _, c := range cols {
+		if slices.Contains(names, c) && !slices.Contains(all, c) {
+			all, grow = append(all, c), true
+		}
+	}
+	for _, c := range full {
+		if !t.full[c] {
+			t.full[c], grow = true, true
+		}
+	}
+	if !grow {
+		return nil
+	}
+	f, err := os.CreateTemp("", "socap-stage-*.parquet")
+	if err != nil {
+		return err
+	}
+	out := f.Name()
+	f.Close()
+	var inner, outer []string
+	for k, c := range all {
+		text := fmt.Sprintf("nullif(nullif(trim(_r%d), ''), 'NA')", k)
+		inner = append(inner, fmt.Sprintf("TRY_CAST(%s AS DOUBLE) AS _n%d, %s AS _r%d", store.QuoteIdent(c), k, store.QuoteIdent(c), k))
+		outer = append(outer, fmt.Sprintf("_n%d, CASE WHEN _n%d IS NULL THEN %s END AS _x%d", k, k, text, k))
+		if t.full[c] {
+			outer = append(outer, fmt.Sprintf("%s AS _t%d", text, k))
+		}
+	}
+	q := "COPY (SELECT " + strings.Join(outer, ", ") + " FROM (SELECT " + strings.Join(inner, ", ") + " FROM " + t.csv + ")) TO " +
+		store.QuoteString(out) + " (FORMAT parquet)"
+	if _, err := t.st.DB().ExecContext(ctx, q); err != nil {
+		os.Remove(out)
+		return fmt.Errorf("%s: %w", t.path, err)
+	}
+	if t.staged != "" {
+		os.Remove(t.staged)
+	}
+	t.staged = out
+	for k, c := range all {
+		t.stage[c] = k
+	}
+	t.from = "(SELECT file_row_number + 1 AS _row, * FROM read_parquet(" + store.QuoteString(out) + "))"
+	return nil
+}
+
+// numericStaged is Numeric for a CSV read in place: the columns are staged, typed by
+// count(_x<k>) = 0, and a text column with number-like cells is staged again with its
+// whole text.
+func (t *Table) numericStaged(ctx context.Context, cols []string) ([]bool, error) {
+	if err := t.stageColumns(ctx, cols, nil); err != nil {
+		return nil, err
+	}
+	var todo, counts []string
+	for _, c := range cols {
+		k, ok := t.stage[c]
+		if _, typed := t.numeric[c]; ok && !typed && !slices.Contains(todo, c) {
+			todo = append(todo, c)
+			counts = append(counts, fmt.Sprintf("count(_x%d), count(_n%d)", k, k))
+		}
+	}
+	if len(todo) > 0 {
+		n := make([]int64, 2*len(todo))
+		dest := make([]any, len(n))
+		for k := range n {
+			dest[k] = &n[k]
+		}
+		if err := t.st.DB().QueryRowContext(ctx, "SELECT "+strings.Join(counts, ", ")+" FROM "+t.from).Scan(dest...); err != nil {
+			return nil, fmt.Errorf("%s: %w", t.path, err)
+		}
+		var mixed []string
+		for j, c := range todo {
+			t.numeric[c] = n[2*j] == 0
+			t.pure[c] = n[2*j] > 0 && n[2*j+1] == 0
+			if n[2*j] > 0 && n[2*j+1] > 0 {
+				mixed = append(mixed, c)
+			}
+		}
+		if err := t.stageColumns(ctx, nil, mixed); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]bool, len(cols))
+	for k, c := range cols {
+		v, ok := t.numeric[c]
+		if !ok {
+			return nil, fmt.Errorf("%s: no column %q", t.path, c)
+		}
+		out[k] = v
+	}
+	return out, nil
 }
 
 // Path is the file the table reads.
@@ -204,7 +374,24 @@ func (t *Table) Rows(ctx context.Context) (int64, error) {
 
 // Expr is the SQL of column c as socap reads it: a DOUBLE when numeric, else VARCHAR;
 // NULL when missing.
+//
+// For a CSV read in place Expr needs c typed by Numeric first (which stages it); an
+// untyped column after staging is an SQL error naming it.
 func (t *Table) Expr(c string, numeric bool) string {
+	if t.staged != "" {
+		k, ok := t.stage[c]
+		switch {
+		case !ok:
+			return "error(" + store.QuoteString(fmt.Sprintf("column %q was not typed (load.Table.Numeric) before use", c)) + ")"
+		case numeric:
+			return fmt.Sprintf("_n%d", k)
+		case t.full[c]:
+			return fmt.Sprintf("_t%d", k)
+		case t.pure[c]:
+			return fmt.Sprintf("_x%d", k)
+		}
+		return "error(" + store.QuoteString(fmt.Sprintf("column %q is numeric: its text was not staged", c)) + ")"
+	}
 	if t.number(c) {
 		return "CAST(" + store.QuoteIdent(c) + " AS DOUBLE)"
 	}
@@ -236,6 +423,9 @@ func (t *Table) numberOf(c string) string {
 // a number; one query types the columns not typed before (none for columns the file
 // types).
 func (t *Table) Numeric(ctx context.Context, cols []string) ([]bool, error) {
+	if t.csv != "" {
+		return t.numericStaged(ctx, cols)
+	}
 	var todo, counts []string
 	for _, c := range cols {
 		if _, ok := t.numeric[c]; ok || slices.Contains(todo, c) {

@@ -53,9 +53,48 @@ type Source struct {
 	scaled   bool     // sums unweighted, times the unit's weights (see package doc)
 	supplied bool     // supplied replicate weights
 	names    *survey.Frame
+	unitOf   map[string]int32 // unit key (unitKey) → unit row
 }
 
 var tables atomic.Int64
+
+// trace, when set (by a test), sees every query before it runs.
+var trace func(query string)
+
+func traced(q string) string {
+	if trace != nil {
+		trace(q)
+	}
+	return q
+}
+
+// Prepare types, in one query, the columns spec's design reads (the replicate pattern
+// matched against t's columns) and columns (the analysis and domain columns to come),
+// leaving out names t does not have; for a CSV read in place this is the one pass
+// that stages them (load.OpenInPlace), so that Design and the estimates after it do
+// not parse the CSV again.
+func Prepare(ctx context.Context, t *load.Table, spec survey.Spec, columns []string) error {
+	names := t.Names()
+	want := slices.Concat([]string{spec.Weights, spec.Strata}, spec.Clusters, spec.FPC, columns)
+	if r := spec.Replicates; r != nil {
+		want = append(want, r.Columns...)
+		if re, err := regexp.Compile(r.Pattern); err == nil && r.Pattern != "" {
+			for _, n := range names {
+				if re.MatchString(n) {
+					want = append(want, n)
+				}
+			}
+		}
+	}
+	var cols []string
+	for _, c := range want {
+		if slices.Contains(names, c) && !slices.Contains(cols, c) {
+			cols = append(cols, c)
+		}
+	}
+	_, err := t.Numeric(ctx, cols)
+	return err
+}
 
 // Design builds the design of spec over t's rows (see the package doc): the design is
 // the engine's, on a frame of one row per unit, and the returned Source produces its
@@ -105,6 +144,9 @@ func Design(ctx context.Context, t *load.Table, spec survey.Spec) (*survey.Desig
 	}
 	s.spec = spec
 	s.scaled = s.supplied || spec.Weights == ""
+	if err := Prepare(ctx, t, spec, nil); err != nil {
+		return nil, nil, err
+	}
 	var keyCols []string // columns of the key (the weight is summed, not a key, when weighted)
 	for _, c := range cols {
 		if !slices.Contains(keyCols, c) && (s.scaled || c != spec.Weights) {
@@ -134,7 +176,7 @@ func Design(ctx context.Context, t *load.Table, spec survey.Spec) (*survey.Desig
 	q := fmt.Sprintf(`CREATE OR REPLACE TABLE %s AS SELECT row_number() OVER (ORDER BY _first) - 1 AS _u, * FROM (
 SELECT %s, min(_row) AS _first, fsum(%s) AS _w, min(%s) AS _wmin, count(*) - count(%s) AS _wnull FROM %s GROUP BY ALL)`,
 		s.units, strings.Join(sel, ", "), s.weight, s.weight, s.weight, t.From())
-	if _, err := t.Store().DB().ExecContext(ctx, q); err != nil {
+	if _, err := t.Store().DB().ExecContext(ctx, traced(q)); err != nil {
 		return nil, nil, fmt.Errorf("%s: design: %w", t.Path(), err)
 	}
 	if err := s.check(keyCols); err != nil {
@@ -222,13 +264,18 @@ func (s *Source) check(keyCols []string) error {
 // column names (and the sum of the weights as the weight column).
 func (s *Source) unitFrame(keyCols []string) (*survey.Frame, error) {
 	sel := []string{"_w"}
-	for k := range keyCols {
+	for k := range s.keys {
 		sel = append(sel, "_k"+strconv.Itoa(k))
 	}
 	cols := make([]any, len(sel)) // []float64 or []string per column
+	s.unitOf = map[string]int32{}
+	var kb strings.Builder
 	err := s.t.Store().QueryArrow(s.ctx, 0, func(rec arrow.RecordBatch) error {
 		for k := range sel {
 			cols[k] = appendColumn(cols[k], rec.Column(k))
+		}
+		for i := range int(rec.NumRows()) {
+			s.unitOf[unitKey(&kb, rec, 1, len(s.keys), i)] = int32(len(s.unitOf))
 		}
 		return nil
 	}, "SELECT "+strings.Join(sel, ", ")+" FROM "+s.units+" ORDER BY _u")
@@ -319,7 +366,7 @@ func (s *Source) Distinct(columns []string) (*survey.Frame, error) {
 			cols[k] = appendColumn(cols[k], rec.Column(k))
 		}
 		return nil
-	}, "SELECT DISTINCT "+strings.Join(sel, ", ")+" FROM "+s.t.From()+" WHERE "+strings.Join(where, " AND ")+" ORDER BY ALL")
+	}, traced("SELECT DISTINCT "+strings.Join(sel, ", ")+" FROM "+s.t.From()+" WHERE "+strings.Join(where, " AND ")+" ORDER BY ALL"))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.t.Path(), err)
 	}
@@ -363,15 +410,20 @@ func (s *Source) itemSQL(it survey.Item) (a, b string, err error) {
 	return a, b, nil
 }
 
-// Accumulate implements survey.RowSource with one GROUP BY unit, by-variables (see the
-// package doc).
+// Accumulate implements survey.RowSource with one GROUP BY unit key, by-variables
+// (see the package doc): an inner projection computes each typed value once, and the
+// unit keys of the result are mapped to the units in Go, so that no join is needed.
 func (s *Source) Accumulate(d *survey.Design, items []survey.Item, by []string, crossings *survey.Frame, domainOf []int32, nDom int) ([]*survey.Sums, error) {
-	w := s.weight
+	w := "_w"
 	if s.scaled {
 		w = "1.0"
 	}
-	sel := []string{"u._u"}
-	var where []string
+	inner := []string{s.weight + " AS _w"}
+	var outer, where []string
+	for k, e := range s.keys {
+		inner = append(inner, e+" AS _k"+strconv.Itoa(k))
+		outer = append(outer, "_k"+strconv.Itoa(k))
+	}
 	var numericBy []bool
 	if len(by) > 0 {
 		var err error
@@ -381,42 +433,41 @@ func (s *Source) Accumulate(d *survey.Design, items []survey.Item, by []string, 
 	}
 	for k, c := range by {
 		e := s.t.Expr(c, numericBy[k])
-		sel = append(sel, e)
+		inner = append(inner, e+" AS _d"+strconv.Itoa(k))
+		outer = append(outer, "_d"+strconv.Itoa(k))
 		where = append(where, e+" IS NOT NULL")
 	}
-	first := len(sel)
-	for _, it := range items {
+	first := len(outer)
+	for i, it := range items {
 		a, b, err := s.itemSQL(it)
 		if err != nil {
 			return nil, err
 		}
-		ok := "(" + a + ") IS NOT NULL"
-		if b != "" {
-			ok += " AND (" + b + ") IS NOT NULL"
+		ai, bi := "_a"+strconv.Itoa(i), "_b"+strconv.Itoa(i)
+		if b == "" {
+			inner = append(inner, a+" AS "+ai)
+		} else { // a row counts for a ratio when both are present
+			inner = append(inner, "CASE WHEN ("+b+") IS NOT NULL THEN "+a+" END AS "+ai, "CASE WHEN ("+a+") IS NOT NULL THEN "+b+" END AS "+bi)
 		}
-		f := func(e string) string { return "coalesce(fsum(" + e + ") FILTER (WHERE " + ok + "), 0)" }
-		sel = append(sel, "count(*) FILTER (WHERE "+ok+")", "count(*) FILTER (WHERE "+ok+" AND "+w+" <> 0)",
-			f(w), f(w+"*("+a+")"), f(w+"*("+a+")*("+a+")"))
+		f := func(e string) string { return "coalesce(fsum(" + e + "), 0)" }
+		outer = append(outer, "count("+ai+")", "count(CASE WHEN "+w+" <> 0 THEN "+ai+" END)",
+			f("CASE WHEN "+ai+" IS NOT NULL THEN "+w+" END"), f(w+"*"+ai), f(w+"*"+ai+"*"+ai))
 		if b != "" {
-			sel = append(sel, f(w+"*("+b+")"), f(w+"*("+b+")*("+b+")"), f(w+"*("+a+")*("+b+")"))
+			outer = append(outer, f(w+"*"+bi), f(w+"*"+bi+"*"+bi), f(w+"*"+ai+"*"+bi))
 		}
 	}
-	var on []string
-	for k, e := range s.keys {
-		on = append(on, fmt.Sprintf("u._k%d = %s", k, e))
-	}
-	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + s.t.From() + " JOIN " + s.units + " u ON " + strings.Join(on, " AND ")
+	q := "SELECT " + strings.Join(inner, ", ") + " FROM " + s.t.From()
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " GROUP BY ALL"
+	q = "SELECT " + strings.Join(outer, ", ") + " FROM (" + q + ") GROUP BY ALL"
 	dom := domainIndex(crossings, by, domainOf)
 	var groups []group
 	err := s.t.Store().QueryArrow(s.ctx, 0, func(rec arrow.RecordBatch) error {
 		var err error
-		groups, err = readGroups(groups, rec, len(by), first, items, dom)
+		groups, err = s.readGroups(groups, rec, len(by), first, items, dom)
 		return err
-	}, q)
+	}, traced(q))
 	if err != nil {
 		return nil, fmt.Errorf("%s: sums: %w", s.t.Path(), err)
 	}
@@ -424,6 +475,28 @@ func (s *Source) Accumulate(d *survey.Design, items []survey.Item, by []string, 
 		return s.replicateSums(d, items, groups, nDom), nil
 	}
 	return s.unitSums(d, items, groups, nDom), nil
+}
+
+// unitKey is the text of row i's unit key, columns from col on (len(s.keys) of them),
+// as unitOf holds it: numbers by their bits (0 and −0 one key), text as it is.
+func unitKey(b *strings.Builder, rec arrow.RecordBatch, col, n, i int) string {
+	b.Reset()
+	for k := range n {
+		switch a := rec.Column(col + k).(type) {
+		case *array.Float64:
+			v := a.Value(i)
+			if v == 0 {
+				v = 0
+			}
+			b.WriteString(strconv.FormatUint(math.Float64bits(v), 16))
+		case *array.Int64:
+			b.WriteString(strconv.FormatUint(math.Float64bits(float64(a.Value(i))), 16))
+		case *array.String:
+			b.WriteString(a.Value(i))
+		}
+		b.WriteByte(0)
+	}
+	return b.String()
 }
 
 // group is one result row: a unit row of the table of units in a domain, and the
@@ -454,9 +527,11 @@ func domainIndex(crossings *survey.Frame, by []string, domainOf []int32) map[str
 	return m
 }
 
-// readGroups appends the groups of one record batch: column 0 the unit, then nBy
+// readGroups appends the groups of one record batch: the unit key's columns, then nBy
 // by-values, then from column first each item's N, NW, W, A, AA (and B, BB, AB).
-func readGroups(out []group, rec arrow.RecordBatch, nBy, first int, items []survey.Item, dom map[string]int32) ([]group, error) {
+func (s *Source) readGroups(out []group, rec arrow.RecordBatch, nBy, first int, items []survey.Item, dom map[string]int32) ([]group, error) {
+	nk := len(s.keys)
+	var kb strings.Builder
 	n := int(rec.NumRows())
 	num := func(c, i int) float64 {
 		switch a := rec.Column(c).(type) {
@@ -470,7 +545,7 @@ func readGroups(out []group, rec arrow.RecordBatch, nBy, first int, items []surv
 	parts := make([]string, nBy)
 	for i := range n {
 		for j := range nBy {
-			switch a := rec.Column(1 + j).(type) {
+			switch a := rec.Column(nk + j).(type) {
 			case *array.Float64:
 				parts[j] = strconv.FormatFloat(a.Value(i), 'g', -1, 64)
 			case *array.String:
@@ -481,7 +556,11 @@ func readGroups(out []group, rec arrow.RecordBatch, nBy, first int, items []surv
 		if !ok {
 			return nil, fmt.Errorf("by-values %q are not among the distinct crossings", parts)
 		}
-		g := group{u: int32(num(0, i)), dom: dd, cells: make([]survey.Cell, len(items))}
+		u, ok := s.unitOf[unitKey(&kb, rec, 0, nk, i)]
+		if !ok {
+			return nil, fmt.Errorf("row %d of the sums: a unit key not among the units", i)
+		}
+		g := group{u: u, dom: dd, cells: make([]survey.Cell, len(items))}
 		c := first
 		for k, it := range items {
 			cell := &g.cells[k]

@@ -19,11 +19,11 @@ import (
 // writeSurvey writes a seeded survey with every design feature the engine has: strata
 // (one of them with a single PSU), PSUs numbered within strata, SSUs, fpc at both
 // stages, weights, eight replicate-weight columns, missing values in the analysis and
-// domain columns, text and numeric domains.
+// domain columns, text and numeric domains, a text column with number-like cells.
 func writeSurvey(t *testing.T) string {
 	rng := rand.New(rand.NewPCG(15, 1))
 	var b strings.Builder
-	b.WriteString("h,psu,ssu,fpc0,fpc1,fpc2,w,y,x,z,g,dom,area")
+	b.WriteString("h,psu,ssu,fpc0,fpc1,fpc2,w,y,x,z,g,dom,area,mix")
 	for r := 1; r <= 8; r++ {
 		fmt.Fprintf(&b, ",rep%d", r)
 	}
@@ -49,8 +49,13 @@ func writeSurvey(t *testing.T) string {
 					}
 					g := []string{"low", "mid", "high", "NA"}[rng.IntN(4)]
 					dom := []string{"a", "b", ""}[rng.IntN(3)]
-					fmt.Fprintf(&b, "s%d,%d,%d,%d,%d,%d,%v,%s,%s,%s,%s,%s,%d", h, p, s, 1000, 2*npsu+3, 10, w,
-						cell(50+20*rng.NormFloat64(), 9), cell(10+rng.Float64(), 15), cell(float64(rng.IntN(2)), 12), g, dom, 1+rng.IntN(3))
+					y, x, z := cell(50+20*rng.NormFloat64(), 9), cell(10+rng.Float64(), 15), cell(float64(rng.IntN(2)), 12)
+					area := 1 + rng.IntN(3)
+					mix := fmt.Sprint(area) // text with number-like cells
+					if area == 3 {
+						mix = "x3"
+					}
+					fmt.Fprintf(&b, "s%d,%d,%d,%d,%d,%d,%v,%s,%s,%s,%s,%s,%d,%s", h, p, s, 1000, 2*npsu+3, 10, w, y, x, z, g, dom, area, mix)
 					for r := 1; r <= 8; r++ {
 						f := 0.0
 						if (p+r)%4 != 0 {
@@ -173,15 +178,7 @@ func TestIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer in.Close()
-	st, err := store.Open(ctx, "", store.Options{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	place, err := load.OpenInPlace(ctx, st, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	place := openInPlace(t, path)
 	frame, err := in.Frame(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -212,9 +209,10 @@ func TestIdentity(t *testing.T) {
 		{Statistic: survey.Prop, Variable: "z"},
 		{Statistic: survey.Prop, Variable: "g"},
 		{Statistic: survey.Prop, Variable: "area", Levels: []string{"2"}},
+		{Statistic: survey.Prop, Variable: "mix", Levels: []string{"1"}},
 	}
 	for _, tc := range designs {
-		for _, by := range [][]string{nil, {"dom"}, {"dom", "area"}} {
+		for _, by := range [][]string{nil, {"dom"}, {"dom", "area"}, {"mix"}} {
 			t.Run(fmt.Sprintf("%s by %v", tc.name, by), func(t *testing.T) {
 				dm, err := survey.NewDesign(frame, tc.spec)
 				if err != nil {
@@ -289,4 +287,51 @@ func TestDesignErrors(t *testing.T) {
 			t.Errorf("%+v: got %v, want %q", tc.spec, err, tc.want)
 		}
 	}
+}
+
+// TestOnePass checks that after Prepare the design and the estimates read the staged
+// columns, never the CSV again: the CSV is parsed once.
+func TestOnePass(t *testing.T) {
+	ctx := context.Background()
+	path := writeSurvey(t)
+	tab := openInPlace(t, path)
+	spec := survey.Spec{Weights: "w", Strata: "h", Clusters: []string{"psu"}, Nest: true, LonelyPSU: survey.LonelyAdjust}
+	if err := Prepare(ctx, tab, spec, []string{"y", "x", "dom", "g"}); err != nil {
+		t.Fatal(err)
+	}
+	var queries []string
+	trace = func(q string) { queries = append(queries, q) }
+	defer func() { trace = nil }()
+	d, src, err := Design(ctx, tab, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := []survey.Request{{Statistic: survey.Mean, Variable: "y"}, {Statistic: survey.Ratio, Variable: "y", Denominator: "x"}, {Statistic: survey.Prop, Variable: "g"}}
+	if _, err := d.EstimateRows(reqs, survey.Options{By: []string{"dom"}}, src); err != nil {
+		t.Fatal(err)
+	}
+	if len(queries) < 3 {
+		t.Fatalf("%d queries traced, want the units, the domains and the sums at least", len(queries))
+	}
+	for _, q := range queries {
+		if strings.Contains(q, "read_csv") {
+			t.Errorf("a query after Prepare reads the CSV: %s", q)
+		}
+	}
+}
+
+// openInPlace reads path in place through a scratch store closed with the test.
+func openInPlace(t testing.TB, path string) *load.Table {
+	t.Helper()
+	st, err := store.Open(context.Background(), "", store.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	tab, err := load.OpenInPlace(context.Background(), st, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tab.Close() })
+	return tab
 }

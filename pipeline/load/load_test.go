@@ -1,0 +1,136 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"socap/pipeline/ingest"
+	"socap/pipeline/store"
+)
+
+// TestInPlaceCSV checks that a CSV read in place is typed as the ingested file is
+// (numbers, blanks, NA, text, text with number-like cells), that its staged columns
+// give the same values and row numbers as the file, and that typing more columns
+// later keeps the expressions handed out before valid.
+func TestInPlaceCSV(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "in.csv")
+	data := "id,num,blank,text,mix,later\n" +
+		"a, 1.5,,x,1,10\n" +
+		"b,NA,,y,2,20\n" +
+		"c,2e3,,NA,x3,30\n" +
+		"d,,NA,z,1.0,40\n"
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, "", store.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	place, err := OpenInPlace(ctx, st, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer place.Close()
+	in, err := Open(ctx, path, ingest.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	cols := []string{"id", "num", "blank", "text", "mix"}
+	want, err := in.Numeric(ctx, cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := place.Numeric(ctx, cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) || fmt.Sprint(want) != "[false true true false false]" {
+		t.Fatalf("typing: in place %v, ingested %v, want [false true true false false]", got, want)
+	}
+	if place.staged == "" {
+		t.Fatal("the CSV was not staged")
+	}
+	values := func(tab *Table, cols []string, numeric []bool) string {
+		var sel []string
+		for k, c := range cols {
+			sel = append(sel, "CAST("+tab.Expr(c, numeric[k])+" AS VARCHAR)")
+		}
+		rows, err := tab.Store().DB().QueryContext(ctx, "SELECT _row, "+strings.Join(sel, ", ")+" FROM "+tab.From()+" ORDER BY _row")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var b strings.Builder
+		for rows.Next() {
+			v := make([]any, len(cols)+1)
+			p := make([]any, len(v))
+			for i := range v {
+				p[i] = &v[i]
+			}
+			if err := rows.Scan(p...); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintln(&b, v...)
+		}
+		return b.String()
+	}
+	before := place.Expr("num", true)
+	if g, w := values(place, cols, got), values(in, cols, want); g != w {
+		t.Errorf("values in place:\n%s\ningested:\n%s", g, w)
+	}
+	// typing a further column stages it beside the others
+	if _, err := place.Numeric(ctx, []string{"later"}); err != nil {
+		t.Fatal(err)
+	}
+	if place.Expr("num", true) != before {
+		t.Errorf("num was %s, is %s after staging more", before, place.Expr("num", true))
+	}
+	if g, w := values(place, []string{"num", "later"}, []bool{true, true}), values(in, []string{"num", "later"}, []bool{true, true}); g != w {
+		t.Errorf("after staging more, in place:\n%s\ningested:\n%s", g, w)
+	}
+	if !strings.Contains(place.Expr("unknown", true), "error(") {
+		t.Errorf("an untyped column gives %s, want an SQL error", place.Expr("unknown", true))
+	}
+	staged := place.staged
+	place.Close()
+	if _, err := os.Stat(staged); !os.IsNotExist(err) {
+		t.Errorf("staged file %s left after Close: %v", staged, err)
+	}
+}
+
+// TestInPlaceParquetRows checks that the row numbers of a hive-partitioned folder of
+// Parquet files, computed from the files' footers, are the rows' order in the scan
+// (what row_number() OVER () gives), 1…n.
+func TestInPlaceParquetRows(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, "", store.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	q := fmt.Sprintf(`COPY (SELECT i, i %% 7 AS g, (i * 37) %% 101 AS y FROM range(5000) r(i)) TO %s (FORMAT parquet, PARTITION_BY (g))`, store.QuoteString(dir))
+	if _, err := st.DB().ExecContext(ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	tab, err := OpenInPlace(ctx, st, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n, bad, distinct, lo, hi int64
+	q = `SELECT count(*), count(*) FILTER (WHERE _row <> rn), count(DISTINCT _row), min(_row), max(_row) FROM
+		(SELECT _row, row_number() OVER () AS rn FROM ` + tab.From() + `)`
+	if err := st.DB().QueryRowContext(ctx, q).Scan(&n, &bad, &distinct, &lo, &hi); err != nil {
+		t.Fatal(err)
+	}
+	if n != 5000 || bad != 0 || distinct != n || lo != 1 || hi != n {
+		t.Errorf("%d rows, %d numbered out of scan order, %d distinct numbers in %d..%d; want 5000, 0, 5000, 1..5000", n, bad, distinct, lo, hi)
+	}
+}
