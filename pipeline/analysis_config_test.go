@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"socap/pipeline/codebook"
+	"socap/pipeline/disclose"
 	"socap/pipeline/yamlschema"
 )
 
@@ -326,5 +327,26 @@ programme: {municipalities: [301, 5014], baseline: 2, follow_up: 4}
 				t.Error(err)
 			}
 		})
+	}
+}
+
+// TestDisclosureRules: a stage's own rules win, then socap.yaml's, then the
+// defaults.
+func TestDisclosureRules(t *testing.T) {
+	own := disclose.Rules{MinN: 5, MinCount: 1, Protection: 0.1}
+	yaml := &Config{Disclosure: Disclosure{MinN: 20, MinCount: 4, Protection: 0.3}}
+	for _, c := range []struct {
+		env      Env
+		override disclose.Rules
+		want     disclose.Rules
+	}{
+		{Env{Config: yaml}, own, own},
+		{Env{Config: yaml}, disclose.Rules{}, disclose.Rules{MinN: 20, MinCount: 4, Protection: 0.3}},
+		{Env{Config: &Config{}}, disclose.Rules{}, disclose.DefaultRules()},
+		{Env{}, disclose.Rules{}, disclose.DefaultRules()},
+	} {
+		if got := c.env.DisclosureRules(c.override); got != c.want {
+			t.Errorf("DisclosureRules(%+v) with %+v: %+v, want %+v", c.override, c.env.Config, got, c.want)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"socap/pipeline/codebook"
+	"socap/pipeline/disclose"
 	"socap/pipeline/store"
 )
 
@@ -133,4 +134,20 @@ func nullIfEmpty(s string) any {
 		return nil
 	}
 	return s
+}
+
+// DisclosureRules are the rules of disclosure control a stage applies:
+// override when set (tests), else socap.yaml's disclosure: section, with
+// disclose.DefaultRules for what it leaves out.
+func (e *Env) DisclosureRules(override disclose.Rules) disclose.Rules {
+	if override != (disclose.Rules{}) {
+		return override
+	}
+	if e.Config != nil {
+		d := e.Config.Disclosure
+		if r := (disclose.Rules{MinN: d.MinN, MinCount: d.MinCount, Protection: d.Protection}); r != (disclose.Rules{}) {
+			return r
+		}
+	}
+	return disclose.DefaultRules()
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"socap/indicators/scale"
+	"socap/indicators/survey"
 	"socap/pipeline/codebook"
 )
 
@@ -127,6 +128,20 @@ func (o Output) Columns() []string {
 		return []string{o.ID, o.Statistic.Num, o.Statistic.Den}
 	}
 	return []string{o.ID}
+}
+
+// Request is the survey engine's request that estimates the output: the
+// mean of its column (svymean), the proportion of a 0/1 column (svyciprop's
+// point estimate) or the ratio of two totals (svyratio).
+func (o Output) Request() survey.Request {
+	st := o.Statistic
+	switch st.Kind {
+	case Proportion:
+		return survey.Request{Statistic: survey.Prop, Variable: st.Column}
+	case Ratio:
+		return survey.Request{Statistic: survey.Ratio, Variable: st.Num, Denominator: st.Den}
+	}
+	return survey.Request{Statistic: survey.Mean, Variable: st.Column}
 }
 
 // ErrUnavailable is wrapped by a module's constructor when the codebook lacks

@@ -101,31 +101,8 @@ func Verdict(lo, hi float64) string {
 	return "similar"
 }
 
-// Request is the engine request that estimates output o (as the estimate
-// stage makes it): svymean, svyciprop's proportion, or svyratio.
-func Request(o indicators.Output) survey.Request {
-	st := o.Statistic
-	switch st.Kind {
-	case indicators.Proportion:
-		return survey.Request{Statistic: survey.Prop, Variable: st.Column}
-	case indicators.Ratio:
-		return survey.Request{Statistic: survey.Ratio, Variable: st.Num, Denominator: st.Den}
-	}
-	return survey.Request{Statistic: survey.Mean, Variable: st.Column}
-}
-
-// Rules are the disclosure rules a stage applies: r when set, else
-// socap.yaml's disclosure: section, else disclose.DefaultRules.
-func Rules(env *pipeline.Env, r disclose.Rules) disclose.Rules {
-	if r == (disclose.Rules{}) && env.Config != nil {
-		d := env.Config.Disclosure
-		r = disclose.Rules{MinN: d.MinN, MinCount: d.MinCount, Protection: d.Protection}
-	}
-	if r == (disclose.Rules{}) {
-		r = disclose.DefaultRules()
-	}
-	return r
-}
+// Rules are env.DisclosureRules(r), for the report until it calls that.
+func Rules(env *pipeline.Env, r disclose.Rules) disclose.Rules { return env.DisclosureRules(r) }
 
 // Outputs are the configured indicators' outputs and the score columns they
 // read.
@@ -148,7 +125,7 @@ func Outputs(env *pipeline.Env) ([]indicators.Output, []string, error) {
 // Run implements pipeline.Stage.
 func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 	cfg := env.Config.Compare.WithDefaults(env.Codebook)
-	rules := Rules(env, s.Rules)
+	rules := env.DisclosureRules(s.Rules)
 	outputs, columns, err := Outputs(env)
 	if err != nil {
 		return err
@@ -321,7 +298,7 @@ func estimateWave(o indicators.Output, w design.Wave, cfg pipeline.Compare) (wav
 			ws.sides = append(ws.sides, side{variable: g.Variable, group: name})
 		}
 	}
-	ds, err := w.Design.EstimateDomains(Request(o), doms)
+	ds, err := w.Design.EstimateDomains(o.Request(), doms)
 	if err != nil {
 		return ws, err
 	}
@@ -487,47 +464,6 @@ func query(ctx context.Context, st *store.Store, q string, args []any, row func(
 	return nil
 }
 
-// Num is a number for a table: NULL when the row is suppressed or the number
-// is not finite.
-func Num(m disclose.Mark, x float64) driver.Value {
-	if !m.Publishable() || math.IsNaN(x) || math.IsInf(x, 0) {
-		return nil
-	}
-	return x
-}
-
-// NullIfEmpty is s, or NULL when s is "".
-func NullIfEmpty(s string) driver.Value {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-// Replace replaces table (columns defs) by rows in one transaction.
-func Replace(ctx context.Context, env *pipeline.Env, table string, defs []string, rows [][]driver.Value) error {
-	err := env.Store.WithConn(ctx, func(c *store.Conn) error {
-		if _, err := c.Exec("DROP TABLE IF EXISTS " + table); err != nil {
-			return err
-		}
-		if _, err := c.Exec("CREATE TABLE " + table + " (" + strings.Join(defs, ", ") + ")"); err != nil {
-			return err
-		}
-		return c.Append(table, func(add func(...driver.Value) error) error {
-			for _, r := range rows {
-				if err := add(r...); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		return fmt.Errorf("write %s: %w", table, err)
-	}
-	return nil
-}
-
 func write(ctx context.Context, env *pipeline.Env, rows []Row) error {
 	defs := []string{"run_id BIGINT", "indicator VARCHAR", "kind VARCHAR", "wave INTEGER", "reference_wave INTEGER",
 		"variable VARCHAR", store.QuoteIdent("group") + " VARCHAR", "reference VARCHAR", "estimate DOUBLE", "reference_estimate DOUBLE",
@@ -540,13 +476,14 @@ func write(ctx context.Context, env *pipeline.Env, rows []Row) error {
 			refWave = int32(r.ReferenceWave)
 		}
 		m, c := r.Mark, r.Diff
-		verdict := NullIfEmpty(Verdict(c.CILow, c.CIHigh))
+		verdict := store.Text(Verdict(c.CILow, c.CIHigh))
 		if !m.Publishable() {
 			verdict = nil
 		}
-		vals[i] = []driver.Value{env.RunID, r.Indicator, r.Kind, int32(r.Wave), refWave, NullIfEmpty(r.Variable), r.Group, r.Reference,
-			Num(m, r.Estimate), Num(m, r.RefEstimate), Num(m, c.Estimate), Num(m, c.SE), Num(m, c.CILow), Num(m, c.CIHigh),
-			Num(m, c.DF), verdict, m.Status.String(), NullIfEmpty(m.Reason)}
+		num := func(x float64) driver.Value { return store.Float(m.Shown(x)) }
+		vals[i] = []driver.Value{env.RunID, r.Indicator, r.Kind, int32(r.Wave), refWave, store.Text(r.Variable), r.Group, r.Reference,
+			num(r.Estimate), num(r.RefEstimate), num(c.Estimate), num(c.SE), num(c.CILow), num(c.CIHigh),
+			num(c.DF), verdict, m.Status.String(), store.Text(m.Reason)}
 	}
-	return Replace(ctx, env, Table, defs, vals)
+	return env.Store.Replace(ctx, store.Table{Name: Table, Columns: defs, Rows: store.RowsOf(vals)})
 }

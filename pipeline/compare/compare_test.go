@@ -144,7 +144,7 @@ func TestCompareExample(t *testing.T) {
 				if c.kind == "group" {
 					b = domainOf(t, w, c.variable.String, c.reference)
 				}
-				ds, err := w.Design.EstimateDomains(compare.Request(o), []survey.Domain{b, a})
+				ds, err := w.Design.EstimateDomains(o.Request(), []survey.Domain{b, a})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -159,7 +159,7 @@ func TestCompareExample(t *testing.T) {
 					if c.variable.Valid {
 						d = domainOf(t, w, c.variable.String, c.group)
 					}
-					ds, err := w.Design.EstimateDomains(compare.Request(o), []survey.Domain{d})
+					ds, err := w.Design.EstimateDomains(o.Request(), []survey.Domain{d})
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -546,7 +546,7 @@ func checkEngine(t *testing.T, outputs []indicators.Output, waves map[int]*wave,
 	matched := 0
 	for w, wv := range waves {
 		for _, o := range outputs {
-			recs, err := wv.design.Estimate([]survey.Request{compare.Request(o)}, survey.Options{By: groupColumns})
+			recs, err := wv.design.Estimate([]survey.Request{o.Request()}, survey.Options{By: groupColumns})
 			if err != nil {
 				t.Fatalf("wave %d: %s: %v", w, o.ID, err)
 			}

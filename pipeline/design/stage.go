@@ -39,26 +39,16 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 		return err
 	}
 	s.waves = len(waves)
-	err = env.Store.WithConn(ctx, func(c *store.Conn) error {
-		if _, err := c.Exec("DROP TABLE IF EXISTS " + Table); err != nil {
-			return err
-		}
-		if _, err := c.Exec("CREATE TABLE " + Table + ` (run_id BIGINT, wave INTEGER, kind VARCHAR, weight VARCHAR, strata VARCHAR,
-			psu VARCHAR, fpc VARCHAR, lonely_psu VARCHAR, "rows" BIGINT, strata_count BIGINT, psu_count BIGINT, df DOUBLE,
-			sum_weights DOUBLE, replicates VARCHAR, calibration VARCHAR, iterations BIGINT, g_min DOUBLE, g_max DOUBLE)`); err != nil {
-			return err
-		}
-		return c.Append(Table, func(add func(...driver.Value) error) error {
-			for _, w := range waves {
-				if err := add(summaryRow(env.RunID, w)...); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	})
+	rows := make([][]driver.Value, len(waves))
+	for i, w := range waves {
+		rows[i] = summaryRow(env.RunID, w)
+	}
+	err = env.Store.Replace(ctx, store.Table{Name: Table, Columns: []string{`run_id BIGINT, wave INTEGER, kind VARCHAR,
+		weight VARCHAR, strata VARCHAR, psu VARCHAR, fpc VARCHAR, lonely_psu VARCHAR, "rows" BIGINT, strata_count BIGINT,
+		psu_count BIGINT, df DOUBLE, sum_weights DOUBLE, replicates VARCHAR, calibration VARCHAR, iterations BIGINT,
+		g_min DOUBLE, g_max DOUBLE`}, Rows: store.RowsOf(rows)})
 	if err != nil {
-		return fmt.Errorf("write %s: %w", Table, err)
+		return err
 	}
 	for _, w := range waves {
 		sum := w.Design.Summary()

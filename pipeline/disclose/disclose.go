@@ -124,6 +124,15 @@ type Mark struct {
 // Publishable reports whether the cell may be shown.
 func (m Mark) Publishable() bool { return m.Status == Published }
 
+// Shown is x as a published table shows it: x when the cell is published,
+// NaN (stored as NULL) when it is suppressed.
+func (m Mark) Shown(x float64) float64 {
+	if !m.Publishable() {
+		return math.NaN()
+	}
+	return x
+}
+
 // Report summarises a disclosure run, for the store and the methods
 // appendix.
 type Report struct {

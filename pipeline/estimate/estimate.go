@@ -25,7 +25,6 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -85,14 +84,7 @@ type cell struct {
 
 // Run implements pipeline.Stage.
 func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
-	rules := s.Rules
-	if rules == (disclose.Rules{}) && env.Config != nil {
-		d := env.Config.Disclosure
-		rules = disclose.Rules{MinN: d.MinN, MinCount: d.MinCount, Protection: d.Protection}
-	}
-	if rules == (disclose.Rules{}) {
-		rules = disclose.DefaultRules()
-	}
+	rules := env.DisclosureRules(s.Rules)
 	s.rows = 0
 	mods, _, err := score.Configured(env)
 	if err != nil {
@@ -116,7 +108,7 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 		s.rows += int64(w.Frame.Rows())
 		for _, o := range outputs {
 			for _, set := range sets {
-				recs, err := w.Design.Estimate([]survey.Request{request(o)}, survey.Options{By: set})
+				recs, err := w.Design.Estimate([]survey.Request{o.Request()}, survey.Options{By: set})
 				if err != nil {
 					return fmt.Errorf("wave %d: %s by %s: %w", w.Wave, o.ID, setName(set), err)
 				}
@@ -160,18 +152,6 @@ func (s *Stage) groupSets(env *pipeline.Env) ([][]string, []string) {
 	}
 	slices.Sort(vars)
 	return sets, slices.Compact(vars)
-}
-
-// request is the engine request that estimates output o.
-func request(o indicators.Output) survey.Request {
-	st := o.Statistic
-	switch st.Kind {
-	case indicators.Proportion:
-		return survey.Request{Statistic: survey.Prop, Variable: st.Column}
-	case indicators.Ratio:
-		return survey.Request{Statistic: survey.Ratio, Variable: st.Num, Denominator: st.Den}
-	}
-	return survey.Request{Statistic: survey.Mean, Variable: st.Column}
 }
 
 // countOnes counts, per group of set (keyed by groupKey), the rows whose
@@ -284,26 +264,14 @@ func write(ctx context.Context, env *pipeline.Env, groupVars []string, cells []c
 	}
 	defs = append(defs, "statistic VARCHAR", "estimate DOUBLE", "se DOUBLE", "ci_low DOUBLE", "ci_high DOUBLE", "df DOUBLE",
 		"deff DOUBLE", "cv DOUBLE", "n BIGINT", "n_shown VARCHAR", "sum_weights DOUBLE", "flags VARCHAR", "status VARCHAR", "reason VARCHAR")
-	err := env.Store.WithConn(ctx, func(c *store.Conn) error {
-		if _, err := c.Exec("DROP TABLE IF EXISTS " + Table); err != nil {
-			return err
-		}
-		if _, err := c.Exec("CREATE TABLE " + Table + " (" + strings.Join(defs, ", ") + ")"); err != nil {
-			return err
-		}
-		return c.Append(Table, func(add func(...driver.Value) error) error {
-			for i, cl := range cells {
-				if err := add(append([]driver.Value{env.RunID}, row(cl, marks[i], groupVars, rules)...)...); err != nil {
-					return err
-				}
+	return env.Store.Replace(ctx, store.Table{Name: Table, Columns: defs, Rows: func(add func(...driver.Value) error) error {
+		for i, cl := range cells {
+			if err := add(append([]driver.Value{env.RunID}, row(cl, marks[i], groupVars, rules)...)...); err != nil {
+				return err
 			}
-			return nil
-		})
-	})
-	if err != nil {
-		return fmt.Errorf("write %s: %w", Table, err)
-	}
-	return nil
+		}
+		return nil
+	}})
 }
 
 // row is a cell's values in the table's column order; a suppressed cell keeps
@@ -318,25 +286,13 @@ func row(c cell, m disclose.Mark, groupVars []string, rules disclose.Rules) []dr
 			v = append(v, nil)
 		}
 	}
-	num := func(x float64) driver.Value {
-		if !m.Publishable() || math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil
-		}
-		return x
-	}
+	num := func(x float64) driver.Value { return store.Float(m.Shown(x)) }
 	var n driver.Value = r.N
 	if !m.Publishable() {
 		n = nil
 	}
 	v = append(v, string(r.Statistic), num(r.Estimate), num(r.SE), num(r.CILow), num(r.CIHigh), r.DF,
 		num(r.Deff), num(r.CV), n, disclose.ShowN(int(r.N), m, rules), num(r.SumWeights), strings.Join(r.Flags, " "),
-		m.Status.String(), nullIfEmpty(m.Reason))
+		m.Status.String(), store.Text(m.Reason))
 	return v
-}
-
-func nullIfEmpty(s string) driver.Value {
-	if s == "" {
-		return nil
-	}
-	return s
 }

@@ -48,6 +48,7 @@ import (
 	"socap/pipeline/compare"
 	"socap/pipeline/design"
 	"socap/pipeline/disclose"
+	"socap/pipeline/store"
 )
 
 // Table is the name of the stage's output table.
@@ -85,7 +86,7 @@ type Effect struct {
 func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 	cfg := env.Config.Programme.WithDefaults(env.Codebook, env.Config.Waves())
 	level := env.Config.Compare.WithDefaults(env.Codebook).Level
-	rules := compare.Rules(env, s.Rules)
+	rules := env.DisclosureRules(s.Rules)
 	marker, text := cfg.Variable, []string{cfg.Variable}
 	if len(cfg.Municipalities) > 0 {
 		marker = env.Config.Compare.WithDefaults(env.Codebook).Areas
@@ -197,7 +198,7 @@ func (ev *evaluation) effect(o indicators.Output, level float64, rules disclose.
 	var sets [2]*survey.DomainSet
 	var parts []disclose.Part
 	for k, w := range ev.waves {
-		ds, err := w.Design.EstimateDomains(compare.Request(o), ev.doms[k])
+		ds, err := w.Design.EstimateDomains(o.Request(), ev.doms[k])
 		if err != nil {
 			return nil, fmt.Errorf("wave %d: %w", w.Wave, err)
 		}
@@ -274,7 +275,7 @@ func (ev *evaluation) panelEffect(o indicators.Output, e *Effect, level float64)
 			doms = append(doms, survey.Domain{Name: d.Name, Rows: rows})
 		}
 	}
-	ds, err := ev.panel.EstimateDomains(compare.Request(o), doms)
+	ds, err := ev.panel.EstimateDomains(o.Request(), doms)
 	if err != nil {
 		return fmt.Errorf("panel: %w", err)
 	}
@@ -340,14 +341,14 @@ func write(ctx context.Context, env *pipeline.Env, effects []Effect) error {
 	rows := make([][]driver.Value, len(effects))
 	for i, e := range effects {
 		m, d := e.Mark, e.DiD
-		num := func(x float64) driver.Value { return compare.Num(m, x) }
-		verdict := compare.NullIfEmpty(compare.Verdict(d.CILow, d.CIHigh))
+		num := func(x float64) driver.Value { return store.Float(m.Shown(x)) }
+		verdict := store.Text(compare.Verdict(d.CILow, d.CIHigh))
 		if !m.Publishable() {
 			verdict = nil
 		}
 		rows[i] = []driver.Value{env.RunID, e.Indicator, int32(e.Baseline), int32(e.FollowUp),
 			num(e.PBase), num(e.PFollow), num(e.CBase), num(e.CFollow), num(e.ChangeP.Estimate), num(e.ChangeC.Estimate),
-			num(d.Estimate), num(d.SE), num(d.CILow), num(d.CIHigh), num(d.DF), verdict, m.Status.String(), compare.NullIfEmpty(m.Reason)}
+			num(d.Estimate), num(d.SE), num(d.CILow), num(d.CIHigh), num(d.DF), verdict, m.Status.String(), store.Text(m.Reason)}
 	}
-	return compare.Replace(ctx, env, Table, defs, rows)
+	return env.Store.Replace(ctx, store.Table{Name: Table, Columns: defs, Rows: store.RowsOf(rows)})
 }

@@ -130,7 +130,7 @@ func TestEvaluateExample(t *testing.T) {
 				for j, v := range codes {
 					p[j], c[j] = v == "1.0" || v == "1", v == "0.0" || v == "0"
 				}
-				ds, err := w.Design.EstimateDomains(compare.Request(o), []survey.Domain{{Name: "c", Rows: c}, {Name: "p", Rows: p}})
+				ds, err := w.Design.EstimateDomains(o.Request(), []survey.Domain{{Name: "c", Rows: c}, {Name: "p", Rows: p}})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -37,6 +37,7 @@ import (
 	"socap/pipeline/compare"
 	"socap/pipeline/design"
 	"socap/pipeline/disclose"
+	"socap/pipeline/store"
 )
 
 // Table is the stage's output table.
@@ -81,7 +82,7 @@ var columns = []string{"job_match", "mentor", "employed", "background", "educati
 
 // Run implements pipeline.Stage.
 func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
-	rules := compare.Rules(env, s.Rules)
+	rules := env.DisclosureRules(s.Rules)
 	s.rows, s.out = 0, nil
 	if missing := missingVariables(env); len(missing) > 0 {
 		fmt.Fprintf(env.Log, "mentoring: skipped, codebook %s has no variable %s\n", env.Codebook.Name, strings.Join(missing, ", "))
@@ -204,13 +205,13 @@ func write(ctx context.Context, env *pipeline.Env, rows []Row) error {
 		"ci_low DOUBLE", "ci_high DOUBLE", "df DOUBLE", "n DOUBLE", "status VARCHAR", "reason VARCHAR"}
 	out := make([][]driver.Value, len(rows))
 	for i, r := range rows {
-		num := func(x float64) driver.Value { return compare.Num(r.Mark, x) }
+		num := func(x float64) driver.Value { return store.Float(r.Mark.Shown(x)) }
 		var mentor driver.Value
 		if r.Mentor >= 0 {
 			mentor = int32(r.Mentor)
 		}
 		out[i] = []driver.Value{env.RunID, int32(r.Wave), r.Kind, mentor, num(r.Estimate), num(r.SE), num(r.CILow), num(r.CIHigh),
-			num(r.DF), num(float64(r.N)), r.Mark.Status.String(), compare.NullIfEmpty(r.Mark.Reason)}
+			num(r.DF), num(float64(r.N)), r.Mark.Status.String(), store.Text(r.Mark.Reason)}
 	}
-	return compare.Replace(ctx, env, Table, defs, out)
+	return env.Store.Replace(ctx, store.Table{Name: Table, Columns: defs, Rows: store.RowsOf(out)})
 }

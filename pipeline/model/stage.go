@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
-	"math"
 	"strings"
 
 	"socap/pipeline"
@@ -62,11 +61,7 @@ type wave struct {
 func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 	s.in, s.out = 0, 0
 	m := env.Config.Models.WithDefaults(env.Codebook)
-	d := env.Config.Disclosure
-	rules := disclose.Rules{MinN: d.MinN, MinCount: d.MinCount, Protection: d.Protection}
-	if rules == (disclose.Rules{}) {
-		rules = disclose.DefaultRules()
-	}
+	rules := env.DisclosureRules(disclose.Rules{})
 	if err := rules.Check(); err != nil {
 		return err
 	}
@@ -171,44 +166,28 @@ func available(ctx context.Context, env *pipeline.Env) (func(string) bool, error
 
 // write replaces the three tables in one transaction.
 func (s *Stage) write(ctx context.Context, env *pipeline.Env, m pipeline.Models, results []wave, rules disclose.Rules) error {
-	tables := []struct {
-		name, defs string
-		rows       func(add func(...driver.Value) error) error
-	}{
-		{ModelsTable, `run_id BIGINT, wave INTEGER, model VARCHAR, formula VARCHAR, family VARCHAR, population VARCHAR,
+	tables := []store.Table{
+		{Name: ModelsTable, Columns: []string{`run_id BIGINT, wave INTEGER, model VARCHAR, formula VARCHAR, family VARCHAR, population VARCHAR,
 			n BIGINT, df_residual DOUBLE, iterations BIGINT, deviance DOUBLE, converged BOOLEAN, status VARCHAR, reason VARCHAR,
-			test_term VARCHAR, test_statistic DOUBLE, test_df INTEGER, test_ddf DOUBLE, test_p DOUBLE`,
-			func(add func(...driver.Value) error) error {
+			test_term VARCHAR, test_statistic DOUBLE, test_df INTEGER, test_ddf DOUBLE, test_p DOUBLE`},
+			Rows: func(add func(...driver.Value) error) error {
 				return modelRows(env.RunID, population(m.Population), results, add)
 			}},
-		{CoefficientsTable, `run_id BIGINT, wave INTEGER, model VARCHAR, term VARCHAR, estimate DOUBLE, se DOUBLE, t DOUBLE,
-			p DOUBLE, ci_low DOUBLE, ci_high DOUBLE`,
-			func(add func(...driver.Value) error) error { return coefficientRows(env.RunID, results, add) }},
-		{EffectsTable, `run_id BIGINT, wave INTEGER, model VARCHAR, variable VARCHAR, term VARCHAR, level VARCHAR, unit VARCHAR,
+		{Name: CoefficientsTable, Columns: []string{`run_id BIGINT, wave INTEGER, model VARCHAR, term VARCHAR, estimate DOUBLE, se DOUBLE, t DOUBLE,
+			p DOUBLE, ci_low DOUBLE, ci_high DOUBLE`},
+			Rows: func(add func(...driver.Value) error) error { return coefficientRows(env.RunID, results, add) }},
+		{Name: EffectsTable, Columns: []string{`run_id BIGINT, wave INTEGER, model VARCHAR, variable VARCHAR, term VARCHAR, level VARCHAR, unit VARCHAR,
 			by_variable VARCHAR, by_group VARCHAR, estimate DOUBLE, se DOUBLE, ci_low DOUBLE, ci_high DOUBLE, df DOUBLE,
-			n BIGINT, n_shown VARCHAR, status VARCHAR, reason VARCHAR`,
-			func(add func(...driver.Value) error) error { return effectRows(env.RunID, results, rules, add) }},
+			n BIGINT, n_shown VARCHAR, status VARCHAR, reason VARCHAR`},
+			Rows: func(add func(...driver.Value) error) error { return effectRows(env.RunID, results, rules, add) }},
 	}
-	err := env.Store.WithConn(ctx, func(c *store.Conn) error {
-		for _, t := range tables {
-			if _, err := c.Exec("DROP TABLE IF EXISTS " + t.name); err != nil {
-				return fmt.Errorf("%s: %w", t.name, err)
-			}
-			if _, err := c.Exec("CREATE TABLE " + t.name + " (" + t.defs + ")"); err != nil {
-				return fmt.Errorf("%s: %w", t.name, err)
-			}
-			if err := c.Append(t.name, func(add func(...driver.Value) error) error {
-				return t.rows(func(v ...driver.Value) error { s.out++; return add(v...) })
-			}); err != nil {
-				return err
-			}
+	for i := range tables {
+		rows := tables[i].Rows
+		tables[i].Rows = func(add func(...driver.Value) error) error {
+			return rows(func(v ...driver.Value) error { s.out++; return add(v...) })
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("write model tables: %w", err)
 	}
-	return nil
+	return env.Store.Replace(ctx, tables...)
 }
 
 // modelRows adds the models table's rows.
@@ -224,14 +203,14 @@ func modelRows(runID int64, pop string, results []wave, add func(...driver.Value
 				continue
 			}
 			g := f.glm
-			head = append(head, int64(g.N), num(g.DFResidual), int64(g.Iterations), num(g.Deviance), true, "ok", nil)
+			head = append(head, int64(g.N), store.Float(g.DFResidual), int64(g.Iterations), store.Float(g.Deviance), true, "ok", nil)
 			if len(f.tests) == 0 {
 				if err := add(append(head, nil, nil, nil, nil, nil)...); err != nil {
 					return err
 				}
 			}
 			for _, t := range f.tests {
-				row := append(head[:len(head):len(head)], strings.Join(t.Terms, " + "), num(t.F), int32(t.DF), num(t.DDF), num(t.P))
+				row := append(head[:len(head):len(head)], strings.Join(t.Terms, " + "), store.Float(t.F), int32(t.DF), store.Float(t.DDF), store.Float(t.P))
 				if err := add(row...); err != nil {
 					return err
 				}
@@ -249,8 +228,8 @@ func coefficientRows(runID int64, results []wave, add func(...driver.Value) erro
 				continue
 			}
 			for _, c := range f.glm.Coef {
-				if err := add(runID, int32(r.wave), f.spec.name, c.Term, num(c.Estimate), num(c.SE), num(c.T),
-					num(c.P), num(c.CILow), num(c.CIHigh)); err != nil {
+				if err := add(runID, int32(r.wave), f.spec.name, c.Term, store.Float(c.Estimate), store.Float(c.SE), store.Float(c.T),
+					store.Float(c.P), store.Float(c.CILow), store.Float(c.CIHigh)); err != nil {
 					return err
 				}
 			}
@@ -299,15 +278,15 @@ func effectRows(runID int64, results []wave, rules disclose.Rules, add func(...d
 				if !e.mark.Publishable() {
 					return nil
 				}
-				return num(x)
+				return store.Float(x)
 			}
 			var n driver.Value = int64(e.n)
 			if !e.mark.Publishable() {
 				n = nil
 			}
-			if err := add(runID, int32(r.wave), e.model, e.variable, e.term, nullIfEmpty(e.level), e.unit, nullIfEmpty(e.by),
-				e.group, shown(e.estimate), shown(e.se), shown(e.low), shown(e.high), num(e.df), n,
-				disclose.ShowN(e.n, e.mark, rules), e.mark.Status.String(), nullIfEmpty(e.mark.Reason)); err != nil {
+			if err := add(runID, int32(r.wave), e.model, e.variable, e.term, store.Text(e.level), e.unit, store.Text(e.by),
+				e.group, shown(e.estimate), shown(e.se), shown(e.low), shown(e.high), store.Float(e.df), n,
+				disclose.ShowN(e.n, e.mark, rules), e.mark.Status.String(), store.Text(e.mark.Reason)); err != nil {
 				return err
 			}
 		}
@@ -321,19 +300,4 @@ func primary(reason string) disclose.Mark {
 		return disclose.Mark{}
 	}
 	return disclose.Mark{Status: disclose.Primary, Reason: reason}
-}
-
-// num is x, NULL when not finite.
-func num(x float64) driver.Value {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return nil
-	}
-	return x
-}
-
-func nullIfEmpty(s string) driver.Value {
-	if s == "" {
-		return nil
-	}
-	return s
 }

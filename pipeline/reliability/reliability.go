@@ -219,11 +219,7 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 	if env.Codebook == nil || env.Config == nil {
 		return fmt.Errorf("needs a codebook and a configuration")
 	}
-	d := env.Config.Disclosure
-	rules := disclose.Rules{MinN: d.MinN, MinCount: d.MinCount, Protection: d.Protection}
-	if rules == (disclose.Rules{}) {
-		rules = disclose.DefaultRules()
-	}
+	rules := env.DisclosureRules(disclose.Rules{})
 	dims, inputs, err := Dimensions(env)
 	if err != nil {
 		return err

@@ -3,8 +3,6 @@ package reliability
 import (
 	"context"
 	"database/sql/driver"
-	"fmt"
-	"math"
 	"slices"
 	"strings"
 
@@ -13,51 +11,19 @@ import (
 	"socap/pipeline/store"
 )
 
-// table is one output table: its column definitions and rows.
-type table struct {
-	name string
-	defs []string
-	rows [][]driver.Value
-}
-
 // write replaces both tables in one transaction.
 func write(ctx context.Context, env *pipeline.Env, groupVars []string, rel []groupRow, inv []modelRow) error {
-	tables := []table{reliabilityTable(env.RunID, groupVars, rel), invarianceTable(env.RunID, inv)}
-	err := env.Store.WithConn(ctx, func(c *store.Conn) error {
-		for _, t := range tables {
-			if _, err := c.Exec("DROP TABLE IF EXISTS " + t.name); err != nil {
-				return err
-			}
-			if _, err := c.Exec("CREATE TABLE " + t.name + " (" + strings.Join(t.defs, ", ") + ")"); err != nil {
-				return err
-			}
-			err := c.Append(t.name, func(add func(...driver.Value) error) error {
-				for _, r := range t.rows {
-					if err := add(r...); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("write %s and %s: %w", Table, InvarianceTable, err)
-	}
-	return nil
+	return env.Store.Replace(ctx, reliabilityTable(env.RunID, groupVars, rel), invarianceTable(env.RunID, inv))
 }
 
-func reliabilityTable(runID int64, groupVars []string, rel []groupRow) table {
-	t := table{name: Table, defs: []string{"run_id BIGINT", "dimension VARCHAR", "wave INTEGER", "group_set VARCHAR"}}
+func reliabilityTable(runID int64, groupVars []string, rel []groupRow) store.Table {
+	t := store.Table{Name: Table, Columns: []string{"run_id BIGINT", "dimension VARCHAR", "wave INTEGER", "group_set VARCHAR"}}
 	for _, v := range groupVars {
-		t.defs = append(t.defs, store.QuoteIdent(v)+" VARCHAR")
+		t.Columns = append(t.Columns, store.QuoteIdent(v)+" VARCHAR")
 	}
-	t.defs = append(t.defs, "items VARCHAR", "n BIGINT", "n_complete BIGINT", "alpha DOUBLE", "alpha_std DOUBLE",
+	t.Columns = append(t.Columns, "items VARCHAR", "n BIGINT", "n_complete BIGINT", "alpha DOUBLE", "alpha_std DOUBLE",
 		"alpha_weighted DOUBLE", "omega DOUBLE", "cfi DOUBLE", "rmsea DOUBLE", "status VARCHAR", "reason VARCHAR")
+	var rows [][]driver.Value
 	for _, r := range rel {
 		v := []driver.Value{runID, r.dimension, int32(r.wave), setName(r.set)}
 		for _, g := range groupVars {
@@ -72,32 +38,34 @@ func reliabilityTable(runID int64, groupVars []string, rel []groupRow) table {
 		if s.Status == disclose.Primary.String() {
 			n, nc = nil, nil
 		}
-		v = append(v, strings.Join(r.items, ","), n, nc, num(s.Alpha), num(s.AlphaStd), num(s.AlphaWeighted),
-			num(s.Omega), num(s.CFI), num(s.RMSEA), s.Status, text(s.Reason))
-		t.rows = append(t.rows, v)
+		v = append(v, strings.Join(r.items, ","), n, nc, store.Float(s.Alpha), store.Float(s.AlphaStd), store.Float(s.AlphaWeighted),
+			store.Float(s.Omega), store.Float(s.CFI), store.Float(s.RMSEA), s.Status, store.Text(s.Reason))
+		rows = append(rows, v)
 	}
+	t.Rows = store.RowsOf(rows)
 	return t
 }
 
-func invarianceTable(runID int64, inv []modelRow) table {
-	t := table{name: InvarianceTable, defs: []string{"run_id BIGINT", "dimension VARCHAR", "wave INTEGER", "variable VARCHAR",
+func invarianceTable(runID int64, inv []modelRow) store.Table {
+	t := store.Table{Name: InvarianceTable, Columns: []string{"run_id BIGINT", "dimension VARCHAR", "wave INTEGER", "variable VARCHAR",
 		"groups VARCHAR", "items VARCHAR", "model VARCHAR", "step INTEGER", "freed VARCHAR", "score_chisq DOUBLE", "free VARCHAR",
 		"n BIGINT", "chisq DOUBLE", "df DOUBLE", "pvalue DOUBLE", "cfi DOUBLE", "tli DOUBLE", "rmsea DOUBLE", "srmr DOUBLE",
 		"delta_chisq DOUBLE", "delta_df DOUBLE", "delta_pvalue DOUBLE", "delta_cfi DOUBLE", "delta_rmsea DOUBLE", "delta_srmr DOUBLE",
 		"holds BOOLEAN", "verdict VARCHAR", "status VARCHAR", "reason VARCHAR"}}
+	var rows [][]driver.Value
 	for _, r := range inv {
 		v := []driver.Value{runID, r.dimension, int32(r.wave), r.variable, strings.Join(r.groups, ","), strings.Join(r.items, ",")}
 		if r.model == "" {
 			v = append(v, make([]driver.Value, 21)...)
-			v = append(v, r.status, text(r.reason))
-			t.rows = append(t.rows, v)
+			v = append(v, r.status, store.Text(r.reason))
+			rows = append(rows, v)
 			continue
 		}
 		f := r.fit
-		v = append(v, r.model, int32(r.step), text(r.freed), num(r.score), text(strings.Join(f.Free, ",")), int64(f.N),
-			num(f.ChiSq), num(f.DF), num(f.PValue), num(f.CFI), num(f.TLI), num(f.RMSEA), num(f.SRMR))
+		v = append(v, r.model, int32(r.step), store.Text(r.freed), store.Float(r.score), store.Text(strings.Join(f.Free, ",")), int64(f.N),
+			store.Float(f.ChiSq), store.Float(f.DF), store.Float(f.PValue), store.Float(f.CFI), store.Float(f.TLI), store.Float(f.RMSEA), store.Float(f.SRMR))
 		if d := f.Delta; d != nil {
-			v = append(v, num(d.ChiSq), num(d.DF), num(d.PValue), num(d.CFI), num(d.RMSEA), num(d.SRMR))
+			v = append(v, store.Float(d.ChiSq), store.Float(d.DF), store.Float(d.PValue), store.Float(d.CFI), store.Float(d.RMSEA), store.Float(d.SRMR))
 		} else {
 			v = append(v, make([]driver.Value, 6)...)
 		}
@@ -105,24 +73,9 @@ func invarianceTable(runID int64, inv []modelRow) table {
 		if f.Holds != nil {
 			holds = *f.Holds
 		}
-		v = append(v, holds, text(r.verdict), r.status, text(r.reason))
-		t.rows = append(t.rows, v)
+		v = append(v, holds, store.Text(r.verdict), r.status, store.Text(r.reason))
+		rows = append(rows, v)
 	}
+	t.Rows = store.RowsOf(rows)
 	return t
-}
-
-// num is x, NULL when it is not a finite number.
-func num(x float64) driver.Value {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return nil
-	}
-	return x
-}
-
-// text is s, NULL when empty.
-func text(s string) driver.Value {
-	if s == "" {
-		return nil
-	}
-	return s
 }

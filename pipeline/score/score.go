@@ -204,35 +204,22 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 	for _, c := range columns {
 		defs = append(defs, store.QuoteIdent(c)+" DOUBLE")
 	}
-	err = env.Store.WithConn(ctx, func(c *store.Conn) error {
-		if _, err := c.Exec("DROP TABLE IF EXISTS " + Table); err != nil {
-			return err
-		}
-		if _, err := c.Exec("CREATE TABLE " + Table + " (" + strings.Join(defs, ", ") + ")"); err != nil {
-			return err
-		}
-		return c.Append(Table, func(appendRow func(values ...driver.Value) error) error {
-			row := make([]driver.Value, 2+len(columns))
-			for i := range n {
-				row[0] = data.wave[i]
-				row[1] = data.id[i]
-				for j, v := range values {
-					if math.IsNaN(v[i]) {
-						row[2+j] = nil
-					} else {
-						row[2+j] = v[i]
-					}
-				}
-				if err := appendRow(row...); err != nil {
-					return err
-				}
+	err = env.Store.Replace(ctx, store.Table{Name: Table, Columns: defs, Rows: func(add func(...driver.Value) error) error {
+		row := make([]driver.Value, 2+len(columns))
+		for i := range n {
+			row[0], row[1] = data.wave[i], data.id[i]
+			for j, v := range values {
+				row[2+j] = store.Float(v[i])
 			}
-			return nil
-		})
-	})
+			if err := add(row...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}})
 	env.Shared.Clear() // what was loaded from respondents and scores is old now
 	if err != nil {
-		return fmt.Errorf("write %s: %w", Table, err)
+		return err
 	}
 	s.respondents, s.rows, s.columns = int64(n), int64(n), columns
 	fmt.Fprintf(logOf(env), "score: %d respondents, %d indicator columns from %d modules\n", n, len(columns), len(inds))
