@@ -336,14 +336,14 @@ func TestDisclosureRules(t *testing.T) {
 	own := disclose.Rules{MinN: 5, MinCount: 1, Protection: 0.1}
 	yaml := &Config{Disclosure: Disclosure{MinN: 20, MinCount: 4, Protection: 0.3}}
 	for _, c := range []struct {
-		env      Env
+		env      *Env
 		override disclose.Rules
 		want     disclose.Rules
 	}{
-		{Env{Config: yaml}, own, own},
-		{Env{Config: yaml}, disclose.Rules{}, disclose.Rules{MinN: 20, MinCount: 4, Protection: 0.3}},
-		{Env{Config: &Config{}}, disclose.Rules{}, disclose.DefaultRules()},
-		{Env{}, disclose.Rules{}, disclose.DefaultRules()},
+		{&Env{Config: yaml}, own, own},
+		{&Env{Config: yaml}, disclose.Rules{}, disclose.Rules{MinN: 20, MinCount: 4, Protection: 0.3}},
+		{&Env{Config: &Config{}}, disclose.Rules{}, disclose.DefaultRules()},
+		{&Env{}, disclose.Rules{}, disclose.DefaultRules()},
 	} {
 		if got := c.env.DisclosureRules(c.override); got != c.want {
 			t.Errorf("DisclosureRules(%+v) with %+v: %+v, want %+v", c.override, c.env.Config, got, c.want)
