@@ -90,7 +90,8 @@ type source struct {
 	names  []string // the table's columns, checked once
 
 	base     string // SELECT of the rows: variables (_v0…), weight (_w), keys (_k0…), _c complete, counts _n, _nw, _npos, _ninf
-	patterns string // table of the complete rows' distinct patterns, "" when there are too many
+	patterns string // table of the rows' distinct patterns, "" when there are too many
+	discrete bool   // every numeric variable is a function of integer columns
 	nvars    int
 	factors  []int    // factor variables
 	num      []bool   // per factor variable: its column is numeric
@@ -216,10 +217,58 @@ func (s *source) prepare(m *survey.Model) error {
 		sel = append(sel, e+" AS _k"+strconv.Itoa(k))
 	}
 	s.nvars = len(m.Vars)
+	discrete, err := s.discreteVars(m)
+	if err != nil {
+		return err
+	}
+	s.discrete = discrete
 	s.base = "SELECT *, 1 AS _n, CAST(_w <> 0 AS BIGINT) AS _nw, CAST(_w > 0 AS BIGINT) AS _npos, CAST(coalesce(_inf, false) AS BIGINT) AS _ninf FROM (" +
 		"SELECT *, " + strings.Join(complete, " AND ") + " AS _c, " + strings.Join(infinite, " OR ") +
 		" AS _inf FROM (SELECT " + strings.Join(sel, ", ") + " FROM " + unordered(s.t.From()) + "))"
 	return nil
+}
+
+// discreteVars reports whether every numeric variable of m reads only columns the
+// file types as integers (so that the rows have few distinct patterns).
+func (s *source) discreteVars(m *survey.Model) (bool, error) {
+	rows, err := s.t.Store().DB().QueryContext(s.ctx, "DESCRIBE SELECT * FROM "+unordered(s.t.From()))
+	if err != nil {
+		return false, fmt.Errorf("glm: %w", err)
+	}
+	defer rows.Close()
+	integer := map[string]bool{}
+	for rows.Next() {
+		var name, typ string
+		var null, key, def, extra any
+		if err := rows.Scan(&name, &typ, &null, &key, &def, &extra); err != nil {
+			return false, fmt.Errorf("glm: %w", err)
+		}
+		switch typ {
+		case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "BOOLEAN":
+			integer[name] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("glm: %w", err)
+	}
+	var cols func(e survey.Expr) bool
+	cols = func(e survey.Expr) bool {
+		if e.Op == "var" {
+			return integer[e.Name]
+		}
+		for _, a := range e.Args {
+			if !cols(a) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, mv := range m.Vars {
+		if !mv.Factor && !cols(mv.Expr) {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // factorSel is the factor variables' columns, for SELECT and GROUP BY.
@@ -242,14 +291,26 @@ func (s *source) Levels(m *survey.Model) ([][]string, error) {
 	for k := range m.Vars {
 		all = append(all, v(k))
 	}
+	rel, distinct := "("+s.base+")", "approx_count_distinct(hash("+strings.Join(all, ", ")+")) FILTER (WHERE _c)"
+	s.patterns = ""
+	if s.discrete {
+		// one pass: the patterns of every row, from which the levels and start sums follow
+		name := fmt.Sprintf("_sqlglm_patterns_%d", patternTables.Add(1))
+		q := "CREATE OR REPLACE TEMP TABLE " + name + " AS SELECT " + strings.Join(all, ", ") +
+			", _c, fsum(_w) AS _w, sum(_n) AS _n, sum(_nw) AS _nw, sum(_npos) AS _npos, sum(_ninf) AS _ninf FROM " + rel + " GROUP BY ALL"
+		if err := s.exec(q); err != nil {
+			return nil, err
+		}
+		s.patterns = name
+		rel, distinct = name, "count(*) FILTER (WHERE _c)"
+	}
 	sel := append(slices.Clone(keys), "bool_or(_c)",
 		"coalesce(sum(_n) FILTER (WHERE _c), 0)", "coalesce(sum(_nw) FILTER (WHERE _c), 0)", "coalesce(sum(_npos) FILTER (WHERE _c), 0)",
 		"coalesce(fsum(_w) FILTER (WHERE _c), 0)", "coalesce(fsum(_w * _v0) FILTER (WHERE _c), 0)",
 		"coalesce(fsum(_v0 * _npos) FILTER (WHERE _c), 0)",
 		"min(_v0) FILTER (WHERE _c)", "max(_v0) FILTER (WHERE _c)",
-		"coalesce(fsum(_w), 0)", "sum(_nw)", "sum(_ninf)",
-		"approx_count_distinct(hash("+strings.Join(all, ", ")+")) FILTER (WHERE _c)")
-	q := "SELECT " + strings.Join(sel, ", ") + " FROM (" + s.base + ")"
+		"coalesce(fsum(_w), 0)", "sum(_nw)", "sum(_ninf)", distinct)
+	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + rel
 	if len(keys) > 0 {
 		q += " GROUP BY ALL ORDER BY ALL"
 	}
@@ -294,8 +355,11 @@ var minPatternRows int64 = 100_000
 // patternTables numbers the tables of patterns.
 var patternTables atomic.Int64
 
-// compress writes the table of patterns when the complete rows have at most a quarter
-// as many distinct values of the variables as rows: a pattern's rows differ only in
+// compress keeps or writes the table of patterns when the complete rows have at most a
+// quarter as many distinct values of the variables as rows (and minPatternRows rows):
+// when every numeric variable reads integer columns the first pass wrote the table of
+// every row's pattern, else the first pass counted the patterns (HyperLogLog) and a
+// second one writes the table of the complete rows'. a pattern's rows differ only in
 // weight, and every IRLS sum is linear in the weight (Σ_i w_i f(x_i, y_i) = Σ_patterns
 // (Σ w) f(x, y)), so the iterations run over the patterns. Register data with integer
 // covariates (ages, codes, scores) typically have a hundred rows per pattern.
@@ -307,13 +371,26 @@ func (s *source) compress(all []string) error {
 			patterns += c.patterns
 		}
 	}
-	s.patterns = ""
-	if n < minPatternRows || patterns > n/4 {
+	keep := n >= minPatternRows && patterns <= n/4
+	switch {
+	case s.patterns != "" && !keep: // the first pass's table does not compress
+		s.close()
+		return nil
+	case s.patterns != "" || !keep:
 		return nil
 	}
 	name := fmt.Sprintf("_sqlglm_patterns_%d", patternTables.Add(1))
 	q := "CREATE OR REPLACE TEMP TABLE " + name + " AS SELECT " + strings.Join(all, ", ") +
 		", fsum(_w) AS _w, sum(_n) AS _n, sum(_nw) AS _nw, sum(_npos) AS _npos, TRUE AS _c FROM (" + s.base + ") WHERE _c GROUP BY ALL"
+	if err := s.exec(q); err != nil {
+		return err
+	}
+	s.patterns = name
+	return nil
+}
+
+// exec runs a statement.
+func (s *source) exec(q string) error {
 	t0 := time.Now()
 	if _, err := s.t.Store().DB().ExecContext(s.ctx, q); err != nil {
 		return fmt.Errorf("glm: %w", err)
@@ -321,7 +398,6 @@ func (s *source) compress(all []string) error {
 	if traceQueries != nil {
 		traceQueries(q, time.Since(t0))
 	}
-	s.patterns = name
 	return nil
 }
 
@@ -329,6 +405,7 @@ func (s *source) compress(all []string) error {
 func (s *source) close() {
 	if s.patterns != "" {
 		_, _ = s.t.Store().DB().ExecContext(context.WithoutCancel(s.ctx), "DROP TABLE IF EXISTS "+s.patterns)
+		s.patterns = ""
 	}
 }
 
