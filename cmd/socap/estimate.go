@@ -267,8 +267,6 @@ func runEstimate(cmd *cobra.Command, path string, opts estimateOptions) error {
 // sqlOK reports whether the duckdb producer computes what opts ask, and if not why.
 func (opts estimateOptions) sqlOK() (bool, string) {
 	switch {
-	case len(opts.quantiles) > 0:
-		return false, "quantiles need the rows in memory"
 	case opts.design.cal.margins != "", len(opts.design.subset) > 0, opts.complete:
 		return false, "--margins, --subset and --complete-cases need the rows in memory"
 	case opts.ciMethod == string(survey.CILikelihood):
@@ -310,6 +308,7 @@ func estimateInPlace(cmd *cobra.Command, path string, opts estimateOptions, spec
 		By:         by,
 		Level:      opts.level,
 		PropCI:     survey.PropCI(opts.ciMethod),
+		Rule:       survey.QuantileRule(opts.qrule),
 		Thresholds: survey.Thresholds{MinN: opts.minN, MaxCV: opts.maxCV, MinDF: opts.minDF},
 	}, src)
 	if err != nil {

@@ -294,13 +294,8 @@ func (d *Design) jobs(rq Request) ([]job, error) {
 			return nil, err
 		}
 		if rq.Statistic == Quantile {
-			if len(rq.Probs) == 0 {
-				return nil, errors.New("no probabilities given")
-			}
-			for _, p := range rq.Probs {
-				if !(p >= 0 && p <= 1) {
-					return nil, fmt.Errorf("probability %v outside [0, 1]", p)
-				}
+			if err := checkProbs(rq.Probs); err != nil {
+				return nil, err
 			}
 		}
 		return one(Item{A: y, Column: rq.Variable}), nil

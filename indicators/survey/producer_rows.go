@@ -26,8 +26,9 @@ type RowSource interface {
 }
 
 // EstimateRows is Estimate with the rows read by src instead of the design's frame:
-// means, totals, ratios and proportions, with the same records. Calibrated designs,
-// likelihood intervals and quantiles need the rows in memory and are refused.
+// means, totals, ratios and proportions, with the same records, and quantiles when src
+// is a QuantileSource. Calibrated designs and likelihood intervals need the rows in
+// memory and are refused.
 func (d *Design) EstimateRows(reqs []Request, opt Options, src RowSource) ([]Record, error) {
 	if err := opt.defaults(); err != nil {
 		return nil, fmt.Errorf("estimate: %w", err)
@@ -57,7 +58,9 @@ func (d *Design) EstimateRows(reqs []Request, opt Options, src RowSource) ([]Rec
 			return nil, fmt.Errorf("estimate %s of %s: %w", rq.Statistic, rq.name(), err)
 		}
 		for _, j := range js {
-			items = append(items, j.item)
+			if j.stat != Quantile {
+				items = append(items, j.item)
+			}
 		}
 		jobs = append(jobs, js...)
 	}
@@ -66,11 +69,17 @@ func (d *Design) EstimateRows(reqs []Request, opt Options, src RowSource) ([]Rec
 		return nil, fmt.Errorf("estimate: %w", err)
 	}
 	var out []Record
-	for k, j := range jobs {
-		if d.SuppliedReplicates() && sums[k].present == nil { // no rows in any domain
-			sums[k].present = make([]bool, sums[k].Domains*len(d.rep.patterns))
+	k := 0
+	for _, j := range jobs {
+		var recs []Record
+		var err error
+		if j.stat == Quantile {
+			recs, err = d.quantileRows(j.rq, src.(QuantileSource), opt.By, crossings, dm, &opt)
+		} else {
+			d.markNoRows(sums[k])
+			recs, err = d.linear(j, sums[k], dm, &opt)
+			k++
 		}
-		recs, err := d.linear(j, sums[k], dm, &opt)
 		if err != nil {
 			return nil, fmt.Errorf("estimate %s of %s: %w", j.rq.Statistic, j.rq.name(), err)
 		}
@@ -99,7 +108,13 @@ func rowJobs(rq Request, src RowSource) ([]job, error) {
 		}
 		return one, numeric(rq.Denominator)
 	case Quantile:
-		return nil, errors.New("quantiles need the rows in memory")
+		if _, ok := src.(QuantileSource); !ok {
+			return nil, errors.New("quantiles need the rows in memory")
+		}
+		if err := checkProbs(rq.Probs); err != nil {
+			return nil, err
+		}
+		return one, numeric(rq.Variable)
 	case Prop:
 		values, err := src.Distinct([]string{rq.Variable})
 		if err != nil {

@@ -26,19 +26,7 @@ func (d *Design) quantiles(rq Request, y []float64, dm *domains, opt *Options) (
 			}
 		}
 	}
-	rule := qruleMath
-	if opt.Rule == QRuleHF7 {
-		rule = qruleHF7
-	}
-	var out []Record
-	for _, p := range rq.Probs {
-		qhat := make([]float64, nDom)
-		for dd := range qhat {
-			qhat[dd] = math.NaN()
-			if len(xs[dd]) > 0 {
-				qhat[dd] = rule(xs[dd], ws[dd], p)
-			}
-		}
+	return d.woodruff(rq, xs, ws, dm, opt, func(qhat []float64) (Item, *Sums, error) {
 		ind := make([]float64, d.n)
 		for i, dd := range dm.code {
 			switch {
@@ -49,7 +37,29 @@ func (d *Design) quantiles(rq Request, y []float64, dm *domains, opt *Options) (
 			}
 		}
 		it := Item{A: ind, Column: rq.Variable, AtMost: qhat}
-		s := opt.Producer.Accumulate(d, []Item{it}, dm.code, nDom)[0]
+		return it, opt.Producer.Accumulate(d, []Item{it}, dm.code, nDom)[0], nil
+	})
+}
+
+// woodruff is quantiles from each domain's sorted values xs[dd] and their weights
+// ws[dd] (rows of non-zero weight; ties may be compressed, see TiedWeights) and sums,
+// which returns the Sums of the indicator 1{y ≤ q̂[domain]} for the estimates q̂.
+func (d *Design) woodruff(rq Request, xs, ws [][]float64, dm *domains, opt *Options, sums func(qhat []float64) (Item, *Sums, error)) ([]Record, error) {
+	nDom := len(dm.labels)
+	rule := opt.Rule.rule()
+	var out []Record
+	for _, p := range rq.Probs {
+		qhat := make([]float64, nDom)
+		for dd := range qhat {
+			qhat[dd] = math.NaN()
+			if len(xs[dd]) > 0 {
+				qhat[dd] = rule(xs[dd], ws[dd], p)
+			}
+		}
+		it, s, err := sums(qhat)
+		if err != nil {
+			return nil, err
+		}
 		var tv *taylor
 		if d.rep == nil {
 			tv = d.newTaylor()
@@ -80,6 +90,38 @@ func (d *Design) quantiles(rq Request, y []float64, dm *domains, opt *Options) (
 		}
 	}
 	return out, nil
+}
+
+// rule is the quantile rule's function of sorted values, their weights and p.
+func (r QuantileRule) rule() func(x, w []float64, p float64) float64 {
+	if r == QRuleHF7 {
+		return qruleHF7
+	}
+	return qruleMath
+}
+
+// TiedWeights gives a domain's distribution to the quantile rules from rows grouped by
+// value, for a source that sums in SQL: per distinct value x[j] (ascending), with
+// weight sum sum[j] over its n[j] rows and last[j] the weight of its last row in row
+// order, the entries (x, sum − last), (x, last) when n > 1 and (x, sum) when n = 1.
+// Both rules give from these the quantile they give from the rows sorted stably:
+// qrule_math reads the running sums C only where a run of ties ends, and whether the
+// first run has more than one row (with no C ≤ p·ΣW it takes the second row's value);
+// qrule_hf7 interpolates over p_k = C_{k−1}/C_{n−2}, constant within a run and linear
+// between a run's last row, at C − last, and the next run's first, at C. Equal up to
+// the rounding of the running sums: with fractional weights a p·ΣW within an ulp of a
+// run's end may pick the next value on one side and not the other.
+func TiedWeights(x, sum []float64, n []int64, last []float64) (xs, ws []float64) {
+	for j := range x {
+		if n[j] > 1 {
+			xs = append(xs, x[j], x[j])
+			ws = append(ws, sum[j]-last[j], last[j])
+		} else {
+			xs = append(xs, x[j])
+			ws = append(ws, sum[j])
+		}
+	}
+	return xs, ws
 }
 
 // domainRows lists, per domain, the rows in it with y not missing, in row order.

@@ -3,16 +3,20 @@
 // rows where they lie (a table of the store, CSV or Parquet files, hive-partitioned
 // folders and globs, read through pipeline/load), so that only the sums enter Go.
 //
-// Two queries do the work. The first groups the rows by their finest sampling unit —
+// Prepare types the columns a run needs in one query (for a CSV read in place, the one
+// pass that stages them into a temporary Parquet file, see load.OpenInPlace). Then
+// two queries do the work. The first groups the rows by their finest sampling unit —
 // the key (stratum, PSU[, SSU…], fpc…), or the row itself for ids=~1 — into a table of
 // units, numbered in order of first appearance; its rows, with the sum of the weights,
 // are the frame survey.NewDesign builds the design on, so that stratum, PSU and fpc
 // structure, lonely-PSU checks and degrees of freedom are the engine's own. The second,
-// one per Estimate call, joins every row to its unit and sums, for every item,
+// one per Estimate call, sums, for every item,
 //
 //	N = count, NW = count(w ≠ 0), W = Σ w, A = Σ w·a, AA = Σ w·a², B = Σ w·b, BB = Σ w·b², AB = Σ w·a·b
 //
-// over the rows with a (and b) not missing, GROUP BY unit, by-variables. A design with
+// over the rows with a (and b) not missing, GROUP BY unit key, by-variables, over a
+// projection that computes each typed value once; the unit keys of its rows are mapped
+// to the units in Go, so that the query needs no join. A design with
 // supplied replicate weights groups the rows by their weight and replicate weights
 // instead: within such a group every weight is constant, so the unweighted Σ a, Σ a²…
 // times the group's weights give the cells and the replicate sums
@@ -20,6 +24,12 @@
 // holds for a design without a weight column (weights 1, or 1/Π n/N from the fpc,
 // constant within a unit). Sums are Kahan–Babuška sums (DuckDB's fsum), so that they
 // do not depend on how DuckDB splits the scan over threads.
+//
+// Quantiles (survey.QuantileSource) take one more query per variable, the weighted
+// distribution GROUP BY by-variables, value (Σ w, count and the last row's weight per
+// distinct value, given to the engine's rules by survey.TiedWeights), and one per
+// probability, the Woodruff indicator 1{y ≤ q̂_domain} summed as above,
+// with the domains' estimates brought to the rows by a LEFT JOIN of a VALUES list.
 package sqlsums
 
 import (
@@ -387,17 +397,18 @@ func (s *Source) Distinct(columns []string) (*survey.Frame, error) {
 }
 
 // itemSQL is the SQL of an item's a and b (b "" without a denominator).
-func (s *Source) itemSQL(it survey.Item) (a, b string, err error) {
-	if it.AtMost != nil {
-		return "", "", fmt.Errorf("%s: quantile steps are not summed in SQL", it.Column)
-	}
+// A quantile's Woodruff item (AtMost) is 1{x ≤ q}, q the SQL of its domain's estimate.
+func (s *Source) itemSQL(it survey.Item, q string) (a, b string, err error) {
 	num, err := s.numeric([]string{it.Column, it.Denominator})
 	if err != nil {
 		return "", "", err
 	}
 	x := s.t.Expr(it.Column, num[0])
 	a = x
-	if it.Level != nil {
+	switch {
+	case it.AtMost != nil:
+		a = "CASE WHEN " + x + " IS NULL OR isnan(" + x + ") THEN NULL WHEN " + x + " <= " + q + " THEN 1.0 ELSE 0.0 END"
+	case it.Level != nil:
 		lit := store.QuoteString(*it.Level)
 		if num[0] {
 			lit = "CAST(" + lit + " AS DOUBLE)"
@@ -438,8 +449,9 @@ func (s *Source) Accumulate(d *survey.Design, items []survey.Item, by []string, 
 		where = append(where, e+" IS NOT NULL")
 	}
 	first := len(outer)
+	qs, join := s.atMost(items, by, numericBy, crossings, domainOf)
 	for i, it := range items {
-		a, b, err := s.itemSQL(it)
+		a, b, err := s.itemSQL(it, qs[i])
 		if err != nil {
 			return nil, err
 		}
@@ -456,7 +468,7 @@ func (s *Source) Accumulate(d *survey.Design, items []survey.Item, by []string, 
 			outer = append(outer, f(w+"*"+bi), f(w+"*"+bi+"*"+bi), f(w+"*"+ai+"*"+bi))
 		}
 	}
-	q := "SELECT " + strings.Join(inner, ", ") + " FROM " + s.t.From()
+	q := "SELECT " + strings.Join(inner, ", ") + " FROM " + s.t.From() + join
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -475,6 +487,218 @@ func (s *Source) Accumulate(d *survey.Design, items []survey.Item, by []string, 
 		return s.replicateSums(d, items, groups, nDom), nil
 	}
 	return s.unitSums(d, items, groups, nDom), nil
+}
+
+// atMost is, per item, the SQL of its domain's quantile estimate for a Woodruff item
+// (AtMost; "" for others), and the join that brings the estimates to the rows: a
+// VALUES list of the crossings' by-values and estimates, LEFT JOINed on the by-values
+// (without by, the one estimate is a literal). A NaN estimate (a domain without rows
+// of non-zero weight) is NULL, so that no row is at most it, as in memory.
+func (s *Source) atMost(items []survey.Item, by []string, numericBy []bool, crossings *survey.Frame, domainOf []int32) ([]string, string) {
+	qs := make([]string, len(items))
+	var cols []string
+	for i, it := range items {
+		if it.AtMost == nil {
+			continue
+		}
+		if len(by) == 0 {
+			qs[i] = number(it.AtMost[0])
+			continue
+		}
+		qs[i] = "_qv._q" + strconv.Itoa(i)
+		cols = append(cols, "_q"+strconv.Itoa(i))
+	}
+	if len(cols) == 0 {
+		return qs, ""
+	}
+	if crossings.Rows() == 0 {
+		for i := range qs {
+			if qs[i] != "" {
+				qs[i] = "CAST(NULL AS DOUBLE)"
+			}
+		}
+		return qs, ""
+	}
+	var rows, on, names []string
+	text := make([][]string, len(by))
+	for j, c := range by {
+		text[j], _ = crossings.Strings(c)
+		names = append(names, "_qd"+strconv.Itoa(j))
+		on = append(on, "_qv._qd"+strconv.Itoa(j)+" = "+s.t.Expr(c, numericBy[j]))
+	}
+	for k := range crossings.Rows() {
+		var row []string
+		for j, c := range by {
+			if numericBy[j] {
+				v, _ := crossings.Float(c)
+				row = append(row, number(v[k]))
+			} else {
+				row = append(row, store.QuoteString(text[j][k]))
+			}
+		}
+		for _, it := range items {
+			if it.AtMost != nil {
+				row = append(row, number(it.AtMost[domainOf[k]]))
+			}
+		}
+		rows = append(rows, "("+strings.Join(row, ", ")+")")
+	}
+	return qs, " LEFT JOIN (VALUES " + strings.Join(rows, ", ") + ") _qv(" + strings.Join(append(names, cols...), ", ") + ") ON " + strings.Join(on, " AND ")
+}
+
+// number is the SQL of a DOUBLE, exactly (shortest round-trip text); NULL for NaN.
+func number(v float64) string {
+	if math.IsNaN(v) {
+		return "CAST(NULL AS DOUBLE)"
+	}
+	return "CAST('" + strconv.FormatFloat(v, 'g', -1, 64) + "' AS DOUBLE)"
+}
+
+// Distribution implements survey.QuantileSource: per domain, the distinct values of
+// column among the rows with a value and a non-zero weight, with their weight sums, row
+// counts and the weight of the last row (by _row), from one GROUP BY by-variables,
+// value — or, when weights are the units' (supplied replicates, weights from the fpc),
+// by-variables, value, unit — and given to the rules by survey.TiedWeights. What enters
+// Go is one row per distinct (domain, value): few for the integer scores of a survey,
+// up to one per row for a continuous variable.
+func (s *Source) Distribution(d *survey.Design, column string, by []string, crossings *survey.Frame, domainOf []int32, nDom int) ([][]float64, [][]float64, error) {
+	num, err := s.numeric(append([]string{column}, by...))
+	if err != nil {
+		return nil, nil, err
+	}
+	inner := []string{s.t.Expr(column, true) + " AS _y", s.weight + " AS _w", "_row"}
+	var keys, where []string
+	for j, c := range by {
+		e := s.t.Expr(c, num[1+j])
+		inner = append(inner, e+" AS _d"+strconv.Itoa(j))
+		keys = append(keys, "_d"+strconv.Itoa(j))
+		where = append(where, e+" IS NOT NULL")
+	}
+	keys = append(keys, "_y")
+	agg := "fsum(_w), count(*), arg_max(_w, _row), max(_row)"
+	cond := "_y IS NOT NULL AND NOT isnan(_y)"
+	if s.scaled {
+		for k, e := range s.keys {
+			inner = append(inner, e+" AS _k"+strconv.Itoa(k))
+			keys = append(keys, "_k"+strconv.Itoa(k))
+		}
+		agg = "count(*), count(*), CAST(NULL AS DOUBLE), max(_row)"
+	} else {
+		cond += " AND _w <> 0"
+	}
+	q := "SELECT " + strings.Join(inner, ", ") + " FROM " + s.t.From()
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q = "SELECT " + strings.Join(keys, ", ") + ", " + agg + " FROM (" + q + ") WHERE " + cond + " GROUP BY ALL"
+	type run struct {
+		dom     int32
+		y       float64
+		sum     float64
+		n       int64
+		last    float64
+		lastRow int64
+	}
+	type key struct {
+		dom int32
+		y   float64
+	}
+	runs := map[key]*run{}
+	dom := domainIndex(crossings, by, domainOf)
+	weights := d.Weights()
+	nBy := len(by)
+	err = s.t.Store().QueryArrow(s.ctx, 0, func(rec arrow.RecordBatch) error {
+		parts := make([]string, nBy)
+		var kb strings.Builder
+		c := nBy + 1 // the aggregates
+		if s.scaled {
+			c += len(s.keys)
+		}
+		for i := range int(rec.NumRows()) {
+			dd, err := domainOfRow(rec, 0, parts, i, dom)
+			if err != nil {
+				return err
+			}
+			y := floatAt(rec, nBy, i)
+			if y == 0 {
+				y = 0 // −0 and 0 are one value
+			}
+			r := run{dom: dd, y: y, sum: floatAt(rec, c, i), n: int64(floatAt(rec, c+1, i)), last: floatAt(rec, c+2, i), lastRow: int64(floatAt(rec, c+3, i))}
+			if s.scaled {
+				u, ok := s.unitOf[unitKey(&kb, rec, nBy+1, len(s.keys), i)]
+				if !ok {
+					return fmt.Errorf("row %d of the distribution: a unit key not among the units", i)
+				}
+				if weights[u] == 0 {
+					continue
+				}
+				r.sum, r.last = float64(r.n)*weights[u], weights[u]
+			}
+			g := runs[key{dd, y}]
+			switch {
+			case g == nil:
+				runs[key{dd, y}] = &r
+			default:
+				g.sum += r.sum
+				g.n += r.n
+				if r.lastRow > g.lastRow {
+					g.last, g.lastRow = r.last, r.lastRow
+				}
+			}
+		}
+		return nil
+	}, traced(q))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: distribution of %s: %w", s.t.Path(), column, err)
+	}
+	byDom := make([][]*run, nDom)
+	for _, r := range runs {
+		byDom[r.dom] = append(byDom[r.dom], r)
+	}
+	xs, ws := make([][]float64, nDom), make([][]float64, nDom)
+	for dd, rs := range byDom {
+		sort.Slice(rs, func(a, b int) bool { return rs[a].y < rs[b].y })
+		x, sum, last := make([]float64, len(rs)), make([]float64, len(rs)), make([]float64, len(rs))
+		n := make([]int64, len(rs))
+		for j, r := range rs {
+			x[j], sum[j], n[j], last[j] = r.y, r.sum, r.n, r.last
+		}
+		xs[dd], ws[dd] = survey.TiedWeights(x, sum, n, last)
+	}
+	return xs, ws, nil
+}
+
+// floatAt is column c of row i as a number (NaN when null).
+func floatAt(rec arrow.RecordBatch, c, i int) float64 {
+	switch a := rec.Column(c).(type) {
+	case *array.Float64:
+		if a.IsValid(i) {
+			return a.Value(i)
+		}
+	case *array.Int64:
+		if a.IsValid(i) {
+			return float64(a.Value(i))
+		}
+	}
+	return math.NaN()
+}
+
+// domainOfRow is the domain of row i's by-values, columns from col on (len(parts) of
+// them), as the crossings' text gives them.
+func domainOfRow(rec arrow.RecordBatch, col int, parts []string, i int, dom map[string]int32) (int32, error) {
+	for j := range parts {
+		switch a := rec.Column(col + j).(type) {
+		case *array.Float64:
+			parts[j] = strconv.FormatFloat(a.Value(i), 'g', -1, 64)
+		case *array.String:
+			parts[j] = a.Value(i)
+		}
+	}
+	dd, ok := dom[strings.Join(parts, "\x00")]
+	if !ok {
+		return 0, fmt.Errorf("by-values %q are not among the distinct crossings", parts)
+	}
+	return dd, nil
 }
 
 // unitKey is the text of row i's unit key, columns from col on (len(s.keys) of them),
@@ -544,17 +768,9 @@ func (s *Source) readGroups(out []group, rec arrow.RecordBatch, nBy, first int, 
 	}
 	parts := make([]string, nBy)
 	for i := range n {
-		for j := range nBy {
-			switch a := rec.Column(nk + j).(type) {
-			case *array.Float64:
-				parts[j] = strconv.FormatFloat(a.Value(i), 'g', -1, 64)
-			case *array.String:
-				parts[j] = a.Value(i)
-			}
-		}
-		dd, ok := dom[strings.Join(parts, "\x00")]
-		if !ok {
-			return nil, fmt.Errorf("by-values %q are not among the distinct crossings", parts)
+		dd, err := domainOfRow(rec, nk, parts, i, dom)
+		if err != nil {
+			return nil, err
 		}
 		u, ok := s.unitOf[unitKey(&kb, rec, 0, nk, i)]
 		if !ok {

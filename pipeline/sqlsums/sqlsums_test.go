@@ -168,8 +168,9 @@ func compareRecords(t *testing.T, mem, rows []survey.Record) {
 
 // TestIdentity checks that the DuckDB producer's Sums, and the records estimated from
 // them, equal the in-memory producer's to 1e-12 relative on every design type, by
-// domains and overall, with missing values in analysis and domain columns; once on the
-// ingested table and once with the CSV read in place.
+// domains and overall, with missing values in analysis and domain columns; quantiles
+// (both rules, a continuous and a tied variable) through Distribution and the Woodruff
+// sums; once on the ingested table and once with the CSV read in place.
 func TestIdentity(t *testing.T) {
 	ctx := context.Background()
 	path := writeSurvey(t)
@@ -210,10 +211,13 @@ func TestIdentity(t *testing.T) {
 		{Statistic: survey.Prop, Variable: "g"},
 		{Statistic: survey.Prop, Variable: "area", Levels: []string{"2"}},
 		{Statistic: survey.Prop, Variable: "mix", Levels: []string{"1"}},
+		{Statistic: survey.Quantile, Variable: "y", Probs: []float64{0.1, 0.5, 0.9}},
+		{Statistic: survey.Quantile, Variable: "area", Probs: []float64{0.25, 0.5}}, // ties
 	}
-	for _, tc := range designs {
+	for i, tc := range designs {
+		rule := []survey.QuantileRule{survey.QRuleMath, survey.QRuleHF7}[i%2]
 		for _, by := range [][]string{nil, {"dom"}, {"dom", "area"}, {"mix"}} {
-			t.Run(fmt.Sprintf("%s by %v", tc.name, by), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s by %v, qrule %s", tc.name, by, rule), func(t *testing.T) {
 				dm, err := survey.NewDesign(frame, tc.spec)
 				if err != nil {
 					t.Fatal(err)
@@ -224,7 +228,7 @@ func TestIdentity(t *testing.T) {
 					}
 				}
 				k := &keep{}
-				want, err := dm.Estimate(reqs, survey.Options{By: by, Producer: k})
+				want, err := dm.Estimate(reqs, survey.Options{By: by, Producer: k, Rule: rule})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -239,7 +243,7 @@ func TestIdentity(t *testing.T) {
 						}
 					}
 					k.rows = nil
-					got, err := ds.EstimateRows(reqs, survey.Options{By: by}, keptSource{src, k})
+					got, err := ds.EstimateRows(reqs, survey.Options{By: by, Rule: rule}, keptSource{src, k})
 					if err != nil {
 						t.Fatal(err)
 					}
