@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"socap/indicators/survey"
+	"socap/pipeline"
 	"socap/pipeline/load"
 	"socap/pipeline/store"
 )
@@ -330,6 +331,9 @@ func trimAll(s []string) []string {
 	return out
 }
 
+// minDuckDB is the least memory the duckdb producer's DuckDB is given.
+const minDuckDB = 128_000_000
+
 // producerFlags choose the producer of the engine's sums (pipeline/load.Choose):
 // columns in memory, or DuckDB sums over the file where it lies.
 type producerFlags struct {
@@ -363,9 +367,14 @@ func (p *producerFlags) choose(cmd *cobra.Command, path string, sqlOK bool, why 
 }
 
 // openInPlace opens path where it lies through a scratch DuckDB bounded by
-// --memory-limit, for the duckdb producer.
+// --memory-limit, for the duckdb producer, but given at least minDuckDB: below that
+// DuckDB cannot hold the buffers of one scan (its aggregates spill; its buffers do not).
 func (p *producerFlags) openInPlace(ctx context.Context, path string) (*load.Table, *store.Store, error) {
-	st, err := store.Open(ctx, "", store.Options{MemoryLimit: p.memoryLimit})
+	limit := p.memoryLimit
+	if n, err := load.MemoryLimit(limit); err == nil && limit != "" && n < minDuckDB {
+		limit = fmt.Sprintf("%dMB", minDuckDB/1_000_000)
+	}
+	st, err := store.Open(ctx, "", store.Options{MemoryLimit: limit})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -375,4 +384,44 @@ func (p *producerFlags) openInPlace(ctx context.Context, path string) (*load.Tab
 		return nil, nil, err
 	}
 	return t, st, nil
+}
+
+// addRun adds --producer and --memory-limit to socap run, whose limit defaults to
+// engine.memory_limit.
+func (p *producerFlags) addRun(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&p.producer, "producer", "auto", "how the sums behind the estimates are computed: memory, duckdb or auto (duckdb when the sources would not fit in --memory-limit); the stages of socap run read the respondents into memory for now, and say so on stderr when duckdb is asked or chosen")
+	f.StringVar(&p.memoryLimit, "memory-limit", "", "memory the data may take, for the choice of producer (default engine.memory_limit, else half the machine's memory)")
+}
+
+// chooseRun picks the producer for socap run's sources (load.ChooseFiles) and says
+// on stderr which: the stages (design, estimate, compare, model) read the respondents
+// from the store into memory, so duckdb, asked or chosen, runs in memory with a note
+// saying so; quiet leaves out the line for memory.
+func (p *producerFlags) chooseRun(cmd *cobra.Command, cfg *pipeline.Config, quiet bool) error {
+	limitText, flag := p.memoryLimit, "--memory-limit"
+	if !cmd.Flags().Changed("memory-limit") && cfg.Engine.MemoryLimit != "" {
+		limitText, flag = cfg.Engine.MemoryLimit, "engine.memory_limit"
+	}
+	limit, err := load.MemoryLimit(limitText)
+	if err != nil {
+		return usageErrorf("%s: %v", flag, err)
+	}
+	var paths []string
+	for _, s := range cfg.Sources {
+		paths = append(paths, cfg.Resolve(s.Path))
+	}
+	c, err := load.ChooseFiles(paths, p.producer, limit, true, "")
+	if err != nil {
+		return usageError{err}
+	}
+	w := cmd.ErrOrStderr()
+	if c.Producer == load.DuckDB {
+		fmt.Fprintf(w, "socap: producer duckdb: %s; not yet for socap run: its stages read the respondents from the store into memory, so this run uses the memory producer (socap estimate --producer duckdb sums a CSV or Parquet file where it lies)\n", c.Reason)
+		return nil
+	}
+	if !quiet {
+		fmt.Fprintf(w, "socap: producer memory: %s\n", c.Reason)
+	}
+	return nil
 }

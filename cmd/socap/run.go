@@ -22,8 +22,9 @@ import (
 )
 
 type runOptions struct {
-	config string
-	quiet  bool
+	config   string
+	quiet    bool
+	producer producerFlags
 }
 
 func newRunCmd() *cobra.Command {
@@ -52,6 +53,7 @@ stdout.`,
 	}
 	cmd.Flags().StringVarP(&opts.config, "config", "c", defaultConfig, "project file")
 	cmd.Flags().BoolVarP(&opts.quiet, "quiet", "q", false, "no progress on stderr")
+	opts.producer.addRun(cmd)
 	return cmd
 }
 
@@ -64,6 +66,9 @@ func runPipeline(cmd *cobra.Command, opts runOptions) error {
 	defer p.Close()
 	if err := p.env.Config.CheckAnalysis(p.env.Codebook); err != nil {
 		return usageError{err}
+	}
+	if err := opts.producer.chooseRun(cmd, p.env.Config, opts.quiet); err != nil {
+		return err
 	}
 	s := newRunStages()
 	if err := pipeline.Run(ctx, p.env, s.all...); err != nil {

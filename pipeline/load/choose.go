@@ -35,13 +35,24 @@ var Growth = map[string]float64{".csv": 3, ".tsv": 3, ".parquet": 10}
 // read in place, sqlOK holds and the file's estimated size in memory,
 // Growth × bytes on disk, exceeds limit bytes; memory otherwise.
 func Choose(path, forced string, limit int64, sqlOK bool, why string) (Choice, error) {
+	return ChooseFiles([]string{path}, forced, limit, sqlOK, why)
+}
+
+// ChooseFiles is Choose for a run over several files (socap run's sources): their
+// estimated sizes in memory add up, and DuckDB needs every one read in place.
+func ChooseFiles(paths []string, forced string, limit int64, sqlOK bool, why string) (Choice, error) {
+	inPlace := len(paths) > 0
+	for _, p := range paths {
+		inPlace = inPlace && InPlace(p)
+	}
 	switch forced {
 	case string(Memory):
 		return Choice{Memory, "as --producer asks"}, nil
 	case string(DuckDB):
-		if !InPlace(path) {
-			_, err := relation(path)
-			return Choice{}, fmt.Errorf("--producer duckdb: %w", err)
+		for _, p := range paths {
+			if _, err := relation(p); err != nil {
+				return Choice{}, fmt.Errorf("--producer duckdb: %w", err)
+			}
 		}
 		if !sqlOK {
 			return Choice{}, fmt.Errorf("--producer duckdb: %s", why)
@@ -51,11 +62,22 @@ func Choose(path, forced string, limit int64, sqlOK bool, why string) (Choice, e
 	default:
 		return Choice{}, fmt.Errorf("--producer %q: want memory, duckdb or auto", forced)
 	}
-	size, err := diskBytes(path)
-	if err != nil || !InPlace(path) {
-		return Choice{Memory, "the file is not read in place"}, nil
+	var est int64
+	for _, p := range paths {
+		size, err := diskBytes(p)
+		if err != nil {
+			inPlace = false
+			break
+		}
+		est += int64(Growth[fileExt(p)] * float64(size))
 	}
-	est := int64(Growth[fileExt(path)] * float64(size))
+	if !inPlace {
+		what := "the file is not read in place"
+		if len(paths) > 1 {
+			what = "not every file is read in place"
+		}
+		return Choice{Memory, what}, nil
+	}
 	switch {
 	case est <= limit:
 		return Choice{Memory, fmt.Sprintf("about %s in memory, within the limit of %s", bytesText(est), bytesText(limit))}, nil
@@ -145,10 +167,13 @@ func halfMemory() int64 {
 	return 2e9
 }
 
-// bytesText writes a size in MB or GB.
+// bytesText writes a size in kB, MB or GB.
 func bytesText(n int64) string {
-	if n >= 1e9 {
+	switch {
+	case n >= 1e9:
 		return fmt.Sprintf("%.1f GB", float64(n)/1e9)
+	case n < 1e6:
+		return fmt.Sprintf("%.0f kB", float64(n)/1e3)
 	}
 	return fmt.Sprintf("%.0f MB", float64(n)/1e6)
 }

@@ -84,3 +84,30 @@ func TestMemoryLimit(t *testing.T) {
 		t.Errorf("default limit %d", got)
 	}
 }
+
+// TestChooseFiles checks a run over several files: sizes add up, and one file not
+// read in place keeps auto in memory and refuses duckdb.
+func TestChooseFiles(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for _, name := range []string{"w1.csv", "w2.csv", "w3.sav"} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, make([]byte, 1000), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	two := int64(2 * Growth[".csv"] * 1000)
+	if c, err := ChooseFiles(paths[:2], "auto", two-1, true, ""); err != nil || c.Producer != DuckDB {
+		t.Errorf("two CSVs over the limit together: %+v, %v; want duckdb", c, err)
+	}
+	if c, err := ChooseFiles(paths[:2], "auto", two, true, ""); err != nil || c.Producer != Memory {
+		t.Errorf("two CSVs within the limit together: %+v, %v; want memory", c, err)
+	}
+	if c, err := ChooseFiles(paths, "auto", 1, true, ""); err != nil || c.Producer != Memory || !strings.Contains(c.Reason, "not every file") {
+		t.Errorf("with an SPSS file: %+v, %v; want memory, not every file read in place", c, err)
+	}
+	if _, err := ChooseFiles(paths, "duckdb", 1, true, ""); err == nil || !strings.Contains(err.Error(), "w3.sav") {
+		t.Errorf("duckdb with an SPSS file: %v; want it refused naming w3.sav", err)
+	}
+}
