@@ -49,8 +49,26 @@ func TestReportCommand(t *testing.T) {
 	if !bytes.Contains(page, []byte(`<html lang="en">`)) || !bytes.Contains(page, []byte("Whole sample")) {
 		t.Error("--lang en: the page is not in English")
 	}
-	if !bytes.Contains(page, []byte("Mentoring: share of employed immigrants in a job matching their qualifications")) {
+	mentor := bytes.Index(page, []byte("Mentoring: share of employed immigrants in a job matching their qualifications"))
+	if mentor < 0 {
 		t.Error("the programme section has no mentoring table (mentor_effects)")
+	}
+	if chart := bytes.Index(page, []byte(`id="fig-programme"`)); chart < 0 || chart > mentor {
+		t.Errorf("the programme chart (at %d) should come before the mentoring table (at %d)", chart, mentor)
+	}
+	researcher, err := os.ReadFile(filepath.Join(dir, "out", "report", "researcher.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Mentoring: share of employed immigrants", `<th scope="col">Estimate</th>`, `<th scope="col">Group set</th>`} {
+		if !bytes.Contains(researcher, []byte(want)) {
+			t.Errorf("--lang en: researcher.html lacks %q", want)
+		}
+	}
+	for _, nb := range []string{`<th scope="col">Estimat</th>`, `<th scope="col">Runde</th>`, `<th scope="col">statistic</th>`} {
+		if bytes.Contains(researcher, []byte(nb)) {
+			t.Errorf("--lang en: researcher.html shows %q", nb)
+		}
 	}
 	for _, bad := range [][]string{{"--municipality", "Atlantis"}, {"--lang", "de"}} {
 		if code, _, stderr := reportCLI(t, append([]string{"-c", cfg, "--quiet"}, bad...)...); code != exitBadUse {

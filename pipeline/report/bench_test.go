@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"socap/pipeline"
@@ -14,7 +15,9 @@ import (
 // BenchmarkNational renders every report of a national store: the project
 // of $SOCAP_BENCH_PROJECT (a socap.yaml whose store socap run has filled,
 // e.g. from socap synth --national --respondents 1000000), into a temporary
-// folder. It reports the largest municipal page and the total size.
+// folder. It reports the time of a whole report run (ns/op), the largest
+// municipal page, the researcher report, the index and the total size, and
+// logs the sizes of the municipal pages (smallest, median, largest).
 //
 //	socap synth --national --respondents 1000000 --format parquet --out norway/
 //	(write norway/socap.yaml with the two waves and codebook: builtin:ilag)
@@ -47,18 +50,31 @@ func BenchmarkNational(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	var total, largest int64
+	var total int64
+	var pages []int64
+	size := map[string]int64{}
 	for _, f := range s.Files() {
 		fi, err := os.Stat(f)
 		if err != nil {
 			b.Fatal(err)
 		}
 		total += fi.Size()
-		if n := filepath.Base(f); n != "researcher.html" && n != "index.html" && n != "sample.html" {
-			largest = max(largest, fi.Size())
+		n := filepath.Base(f)
+		size[n] = fi.Size()
+		if n != "researcher.html" && n != "index.html" && n != "sample.html" {
+			pages = append(pages, fi.Size())
 		}
 	}
+	if len(pages) == 0 {
+		b.Fatal("no municipal pages")
+	}
+	slices.Sort(pages)
+	mb := func(n int64) float64 { return float64(n) / (1 << 20) }
 	b.ReportMetric(float64(len(s.Files())), "files")
-	b.ReportMetric(float64(largest)/(1<<20), "MB/largest-page")
-	b.ReportMetric(float64(total)/(1<<20), "MB/total")
+	b.ReportMetric(mb(pages[len(pages)-1]), "MB/largest-page")
+	b.ReportMetric(mb(size["researcher.html"]), "MB/researcher")
+	b.ReportMetric(mb(size["index.html"]), "MB/index")
+	b.ReportMetric(mb(total), "MB/total")
+	b.Logf("%d municipal pages: %.2f MB smallest, %.2f median, %.2f largest; sample.html %.2f MB, index.html %.2f MB, researcher.html %.2f MB",
+		len(pages), mb(pages[0]), mb(pages[len(pages)/2]), mb(pages[len(pages)-1]), mb(size["sample.html"]), mb(size["index.html"]), mb(size["researcher.html"]))
 }

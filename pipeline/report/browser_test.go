@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -197,6 +198,33 @@ func testBrowser(t *testing.T, env *pipeline.Env, st *Stage) {
 			if name != "index.html" && name != "researcher.html" {
 				checkDimensions(t, s.charts, d, fullBuilder(t, env), name)
 			}
+		})
+	}
+	b := fullBuilder(t, env)
+	dir := filepath.Dir(st.Index())
+	froya := b.places()[slices.IndexFunc(b.places(), func(p place) bool { return p.Name == "Frøya" })]
+	for _, f := range []struct {
+		file      string
+		landscape bool
+		page      func() (*page, error)
+	}{
+		{froya.File, false, func() (*page, error) { return b.plannerPage(froya, nil) }},
+		{"index.html", false, func() (*page, error) {
+			return b.indexPage(b.places(), place{Name: "Hele utvalget", File: "sample.html"})
+		}},
+		{"sample.html", false, func() (*page, error) { return b.plannerPage(place{Name: "Hele utvalget", File: "sample.html"}, nil) }},
+		{"researcher.html", true, func() (*page, error) { return b.researcherPage(nil) }},
+	} {
+		path := filepath.Join(dir, f.file)
+		t.Run("print/"+f.file, func(t *testing.T) {
+			checkPrint(t, browser, path, filepath.Join(shots, strings.TrimSuffix(f.file, ".html")+".pdf"), f.landscape)
+		})
+		t.Run("downloads/"+f.file, func(t *testing.T) {
+			pg, err := f.page()
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkDownloads(t, browser, path, pageTables(pg), pageCharts(pg), b.loc.lang)
 		})
 	}
 }

@@ -209,7 +209,18 @@ func radarChart(id string, axes []string, max float64, ss []series) (map[string]
 			charts.WithAreaStyleOpts(opts.AreaStyle{Opacity: opts.Float(0.12)}),
 			charts.WithRadarChartOpts(opts.RadarChart{Symbol: symbols[i%len(symbols)], SymbolSize: 8}))
 	}
-	return finish(r, nil)
+	return finish(r, func(o map[string]any) {
+		// ECharts draws the axis names light grey: dark enough to read and print
+		if rs, ok := o["radar"].([]any); ok {
+			for _, x := range rs {
+				if m, ok := toMap(x); ok {
+					m["axisName"] = map[string]any{"color": "#222", "fontSize": 13}
+				}
+			}
+		} else if m, ok := toMap(o["radar"]); ok {
+			m["axisName"] = map[string]any{"color": "#222", "fontSize": 13}
+		}
+	})
 }
 
 // heatCell is one cell of a heat map: its colour value on 0..100, the

@@ -191,6 +191,7 @@ func load(ctx context.Context, st *store.Store) (*data, error) {
 	}
 	// The report's own run is still being recorded: only the run that wrote
 	// the estimates is shown, so the same store gives the same report.
+	d.runs.name = "runs"
 	if err := readTable(ctx, db, &d.runs, `SELECT stage, version, config_hash, started_at, finished_at, rows_in, rows_out, status
 		FROM runs WHERE run_id = ? AND stage <> 'report' ORDER BY started_at, stage`, d.runID); err != nil {
 		return nil, err

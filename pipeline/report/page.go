@@ -8,9 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
-	"net/url"
 	"strconv"
-	"strings"
 )
 
 // echartsJS is ECharts 5.6.0 (dist/echarts.min.js of the npm package),
@@ -48,6 +46,7 @@ type page struct {
 	Lang     string
 	Title    string
 	Subtitle string
+	Class    string // the body's class ("researcher": wider on screen)
 	Nav      []link
 	Sections []*section
 	notes    footnotes
@@ -83,6 +82,9 @@ type dataTable struct {
 	// CSV is the file name the table downloads as (no download when "")
 	// and CSVLabel the link's text.
 	CSV, CSVLabel string
+	// breakable: the table may break between rows even when short (the
+	// researcher report's, whose rows may be tall).
+	breakable bool
 }
 
 // cell is one table cell: its text, and for a number not shown the footnote
@@ -98,6 +100,7 @@ type cell struct {
 	Class  string
 	Badge  *badge // a barometer verdict, shown instead of Text
 	Title  string // a tooltip (title attribute)
+	Href   string // a row head that links to another report
 }
 
 // badge is a barometer verdict: a class (better, same, worse, hidden) for
@@ -124,30 +127,22 @@ func (f *footnotes) add(text string) int {
 	return len(f.Texts)
 }
 
-// CSVHref is the table as a data: URL, UTF-8 with a byte-order mark so that
-// Excel reads the letters right; numbers as shown.
-func (t *dataTable) CSVHref() template.URL {
-	var b strings.Builder
-	b.WriteString("\ufeff")
-	line := func(fields []string) {
-		for i, f := range fields {
-			if i > 0 {
-				b.WriteString(";")
-			}
-			b.WriteString(`"` + strings.ReplaceAll(f, `"`, `""`) + `"`)
-		}
-		b.WriteString("\r\n")
-	}
-	line(t.Head)
-	for _, r := range t.Rows {
-		fields := make([]string, len(r))
-		for i, c := range r {
-			fields[i] = c.Text
-		}
-		line(fields)
-	}
-	return template.URL("data:text/csv;charset=utf-8," + url.PathEscape(b.String()))
-}
+// Print layout: a table of more than portraitColumns columns is printed in
+// a smaller font (class wide), and one of more than wholeRows rows may
+// break between rows, its head repeated (class long); others are kept whole
+// on a page. The researcher report is printed landscape. The browser test
+// checks that the tables fit the width of the page and that what is kept
+// whole fits its height.
+const (
+	portraitColumns = 6
+	wholeRows       = 25
+)
+
+// Wide reports whether the table is printed in a smaller font.
+func (t *dataTable) Wide() bool { return len(t.Head) > portraitColumns }
+
+// Long reports whether the table may break across pages (between rows).
+func (t *dataTable) Long() bool { return t.breakable || len(t.Rows) > wholeRows }
 
 // render writes the page.
 func (p *page) render() ([]byte, error) {
@@ -185,7 +180,7 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 <title>{{.P.Title}}</title>
 <style>{{.CSS}}</style>
 </head>
-<body>
+<body{{if .P.Class}} class="{{.P.Class}}"{{end}}>
 <header>
 <h1>{{.P.Title}}</h1>
 <p class="subtitle">{{.P.Subtitle}}</p>
@@ -196,14 +191,16 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 <h2>{{.Title}}</h2>
 {{range .Paras}}<p>{{.}}</p>
 {{end}}{{if .Items}}<ul class="items">{{range .Items}}<li>{{.}}</li>{{end}}</ul>
-{{end}}{{range .Tables}}{{template "table" .}}{{end}}{{range .Figures}}<figure class="chart-block" aria-labelledby="{{.ID}}-title">
+{{end}}{{range .Figures}}<figure class="chart-block" aria-labelledby="{{.ID}}-title">
+<div class="chart-part">
 <h3 id="{{.ID}}-title">{{.Title}}</h3>
 {{if .Caption}}<p class="caption">{{.Caption}}</p>{{end}}
 <div class="chart" id="{{.ID}}" role="img" aria-label="{{.Title}} ({{call $.T "tallene står i tabellen under" "the numbers are in the table below"}})" style="height:{{.Height}}px"></div>
 <div class="downloads"><button type="button" data-png="{{.ID}}" data-file="{{.ID}}.png">{{call $.T "Last ned figuren (PNG)" "Download chart (PNG)"}}</button></div>
+</div>
 {{template "table" .Table}}
 </figure>
-{{end}}</section>
+{{end}}{{range .Tables}}{{template "table" .}}{{end}}</section>
 {{end}}{{if .Notes}}<section id="notes" class="notes"><h2>{{call .T "Merknader" "Notes"}}</h2>
 <p>{{call .T "«:» betyr at tallet ikke vises, for at ingen skal kunne kjennes igjen (Statistisk sentralbyrås symbol)." "“:” means the number is not shown, so that no one can be recognised (Statistics Norway's symbol)."}}</p>
 <ol>{{range $i, $t := .Notes}}<li id="fn-{{inc $i}}">{{$t}}</li>{{end}}</ol></section>
@@ -213,10 +210,11 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 <script>{{.Init}}</script>
 </body>
 </html>
-{{define "table"}}<div class="table-block"><table>
+{{define "table"}}<div class="table-block{{if .Wide}} wide{{end}}{{if .Long}} long{{end}}">
+<div class="scroll"><table>
 {{if .Caption}}<caption>{{.Caption}}</caption>{{end}}
 <thead><tr>{{range .Head}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
-<tbody>{{range .Rows}}<tr>{{range .}}{{if .Head}}<th scope="row">{{.Text}}</th>{{else}}<td{{if .Num}} class="num{{if .Class}} {{.Class}}{{end}}"{{else if .Class}} class="{{.Class}}"{{end}}{{if .Title}} title="{{.Title}}"{{end}}{{if .Key}} data-cell="{{.Key}}" data-status="{{.Status}}"{{end}}>{{with .Badge}}<span class="badge {{.Class}}">{{if .Word}}<span aria-hidden="true">{{.Symbol}}</span> {{.Word}}{{else}}{{.Symbol}}{{end}}</span>{{else}}{{.Text}}{{end}}{{if .Note}}<sup><a href="#fn-{{.Note}}">{{.Note}}</a></sup>{{end}}</td>{{end}}{{end}}</tr>
-{{end}}</tbody></table>
-{{if .CSV}}<p class="downloads"><a download="{{.CSV}}" href="{{.CSVHref}}">{{.CSVLabel}}</a></p>{{end}}</div>
+<tbody>{{range .Rows}}<tr>{{range $c := .}}{{if .Head}}<th scope="row">{{if .Href}}<a href="{{.Href}}">{{.Text}}</a>{{else}}{{.Text}}{{end}}</th>{{else}}<td{{if .Num}} class="num{{if .Class}} {{.Class}}{{end}}"{{else if .Class}} class="{{.Class}}"{{end}}{{if .Title}} title="{{.Title}}"{{end}}{{if .Key}} data-cell="{{.Key}}" data-status="{{.Status}}"{{end}}{{if $c.Badge}} data-csv="{{$c.Text}}"{{end}}>{{with .Badge}}<span class="badge {{.Class}}">{{if .Word}}<span aria-hidden="true">{{.Symbol}}</span> {{.Word}}{{else}}{{.Symbol}}{{end}}</span>{{else}}{{.Text}}{{end}}{{if .Note}}<sup><a href="#fn-{{.Note}}">{{.Note}}</a></sup>{{end}}</td>{{end}}{{end}}</tr>
+{{end}}</tbody></table></div>
+{{if .CSV}}<p class="downloads"><button type="button" data-csv="{{.CSV}}">{{.CSVLabel}}</button></p>{{end}}</div>
 {{end}}`))

@@ -102,6 +102,31 @@ func (b *builder) fmtDiff(o indicators.Output, x float64) string {
 	return b.loc.num(x, decimals(o, false))
 }
 
+// interval is the confidence interval of a difference: "−1,7 til 7,2"
+// ("to" in en), in percentage points for proportions without repeating the
+// unit.
+func (b *builder) interval(o indicators.Output, r record) string {
+	k := 1.0
+	if share(o) {
+		k = 100
+	}
+	d := decimals(o, false)
+	if share(o) {
+		d = 1
+	}
+	return b.loc.num(k*r.num("ci_low"), d) + b.loc.t(" til ", " to ") + b.loc.num(k*r.num("ci_high"), d)
+}
+
+// sentenceValue is an indicator's value in a sentence: a share in per
+// cent, a score with its scale ("47 av 100", "6,6 av 10").
+func (b *builder) sentenceValue(o indicators.Output, x float64) string {
+	v := b.fmtValue(o, x, true)
+	if share(o) {
+		return v
+	}
+	return v + b.loc.t(" av ", " out of ") + b.loc.num(unitMax(o), 0)
+}
+
 // unitText names what an indicator's numbers are.
 func (b *builder) unitText(o indicators.Output) string {
 	if share(o) {
@@ -139,7 +164,7 @@ func (b *builder) ciCell(p *page, o indicators.Output, r record, lo, hi string, 
 		if math.IsNaN(r.num(lo)) {
 			return "–"
 		}
-		return f(o, r.num(lo)) + " – " + f(o, r.num(hi))
+		return f(o, r.num(lo)) + "–" + f(o, r.num(hi))
 	})
 }
 
@@ -239,7 +264,7 @@ func (b *builder) sentence(pg *page, p place, o indicators.Output) template.HTML
 			lbl, template.HTMLEscapeString(b.loc.t("sammenligningen "+who+" vises ikke", "the comparison "+who+" is not shown")),
 			template.HTMLEscapeString(c.str(rowRef)), c.str("status"), disclose.Symbol, n, n))
 	}
-	s := fmt.Sprintf("%s: %s %s, %s %s (%s).", o.Label.In(b.loc.lang), b.fmtValue(o, c.num("estimate"), true), who,
+	s := fmt.Sprintf("%s: %s %s, %s %s (%s).", o.Label.In(b.loc.lang), b.sentenceValue(o, c.num("estimate")), who,
 		b.comparative(c.str("verdict")), ref, b.fmtValue(o, c.num("reference_estimate"), true))
 	return template.HTML(template.HTMLEscapeString(s))
 }
@@ -267,12 +292,12 @@ func (b *builder) barometer(pg *page, p place) error {
 	if p.whole() {
 		here, ref = b.label(b.contrast.Var, b.contrast.Group), b.label(b.contrast.Var, b.contrast.Reference)
 		s.Paras = append(s.Paras, b.loc.t(
-			fmt.Sprintf("Hver indikator for «%s» sammenlignet med «%s» i runde %d. Grønn ▲: bedre, gul ●: omtrent likt (forskjellen kan skyldes tilfeldigheter), rød ▼: dårligere.", here, ref, b.latest),
-			fmt.Sprintf("Each indicator for “%s” against “%s” in wave %d. Green ▲: better, yellow ●: about the same (the difference may be chance), red ▼: worse.", here, ref, b.latest)))
+			fmt.Sprintf("Hver indikator for «%s» sammenlignet med «%s» i runde %d. Grønn ▲: bedre, gul ●: omtrent likt (forskjellen kan skyldes tilfeldigheter), rød ▼: dårligere. I parentes: 95 %% konfidensintervall (KI), området der den sanne forskjellen trolig ligger.", here, ref, b.latest),
+			fmt.Sprintf("Each indicator for “%s” against “%s” in wave %d. Green ▲: better, yellow ●: about the same (the difference may be chance), red ▼: worse. In brackets: the 95%% confidence interval (CI), the range where the true difference probably lies.", here, ref, b.latest)))
 	} else {
 		s.Paras = append(s.Paras, b.loc.t(
-			fmt.Sprintf("Hver indikator i %s sammenlignet med hele utvalget i runde %d. Grønn ▲: bedre, gul ●: omtrent likt (forskjellen kan skyldes tilfeldigheter), rød ▼: dårligere.", here, b.latest),
-			fmt.Sprintf("Each indicator in %s against the whole sample in wave %d. Green ▲: better, yellow ●: about the same (the difference may be chance), red ▼: worse.", here, b.latest)))
+			fmt.Sprintf("Hver indikator i %s sammenlignet med hele utvalget i runde %d. Grønn ▲: bedre, gul ●: omtrent likt (forskjellen kan skyldes tilfeldigheter), rød ▼: dårligere. I parentes: 95 %% konfidensintervall (KI), området der den sanne forskjellen trolig ligger.", here, b.latest),
+			fmt.Sprintf("Each indicator in %s against the whole sample in wave %d. Green ▲: better, yellow ●: about the same (the difference may be chance), red ▼: worse. In brackets: the 95%% confidence interval (CI), the range where the true difference probably lies.", here, b.latest)))
 	}
 	t := &dataTable{Head: []string{b.loc.t("Indikator", "Indicator"), here, ref, b.loc.t("Forskjell (95 % KI)", "Difference (95% CI)"), b.loc.t("Vurdering", "Verdict")},
 		CSV: "barometer.csv", CSVLabel: b.csvLabel()}
@@ -286,7 +311,7 @@ func (b *builder) barometer(pg *page, p place) error {
 				b.numCell(pg, c, "estimate", func(x float64) string { return b.fmtValue(o, x, false) }),
 				b.numCell(pg, c, "reference_estimate", func(x float64) string { return b.fmtValue(o, x, false) }),
 				b.numCell(pg, c, "difference", func(x float64) string {
-					return b.fmtDiff(o, x) + " (" + b.fmtDiff(o, c.num("ci_low")) + " – " + b.fmtDiff(o, c.num("ci_high")) + ")"
+					return b.fmtDiff(o, x) + " (" + b.interval(o, c) + ")"
 				}))
 		}
 		bd := b.verdictBadge(o, c)
@@ -446,7 +471,7 @@ func (b *builder) changeFigure(pg *page, p place) error {
 			row = append(row, cell{Text: ".", Num: true}, cell{Text: "."})
 		} else {
 			row = append(row, b.numCell(pg, c, "difference", func(x float64) string {
-				return b.fmtDiff(o, x) + " (" + b.fmtDiff(o, c.num("ci_low")) + " – " + b.fmtDiff(o, c.num("ci_high")) + ")"
+				return b.fmtDiff(o, x) + " (" + b.interval(o, c) + ")"
 			}))
 			bd := b.verdictBadge(o, c)
 			row = append(row, cell{Text: bd.Symbol + " " + bd.Word, Badge: bd})
@@ -488,7 +513,7 @@ func (b *builder) programmeFigure(pg *page, _ place) error {
 		}
 		diff := func(col string) cell { return b.numCell(pg, r, col, func(x float64) string { return b.fmtDiff(o, x) }) }
 		did := b.numCell(pg, r, "did", func(x float64) string {
-			return b.fmtDiff(o, x) + " (" + b.fmtDiff(o, r.num("ci_low")) + " – " + b.fmtDiff(o, r.num("ci_high")) + ")"
+			return b.fmtDiff(o, x) + " (" + b.interval(o, r) + ")"
 		})
 		bd := b.verdictBadge(o, r)
 		t.Rows = append(t.Rows, []cell{{Text: o.Label.In(b.loc.lang), Head: true}, diff("change_programme"), diff("change_comparison"), did, {Text: bd.Symbol + " " + bd.Word, Badge: bd}})
@@ -552,7 +577,7 @@ func (b *builder) mentorTable(pg *page) *dataTable {
 		t.Rows = append(t.Rows, []cell{{Text: b.loc.int(w), Head: true},
 			b.numCell(pg, rs["share0"], "estimate", pct(rs["share0"])), b.numCell(pg, rs["share1"], "estimate", pct(rs["share1"])),
 			b.numCell(pg, ame, "estimate", func(x float64) string {
-				return b.loc.num(100*x, 1) + " (" + b.loc.num(100*ame.num("ci_low"), 1) + " – " + b.loc.num(100*ame.num("ci_high"), 1) + ")"
+				return b.loc.num(100*x, 1) + " (" + b.loc.num(100*ame.num("ci_low"), 1) + b.loc.t(" til ", " to ") + b.loc.num(100*ame.num("ci_high"), 1) + ")"
 			})})
 	}
 	return t

@@ -268,7 +268,7 @@ func (b *builder) indexPage(places []place, whole place) (*page, error) {
 		t.Head = append(t.Head, o.Label.In(b.loc.lang))
 	}
 	for _, p := range places {
-		row := []cell{{Text: p.Name, Head: true}}
+		row := []cell{{Text: p.Name, Head: true, Href: p.File}}
 		for _, o := range b.outputs {
 			// symbol only, so that the table fits a page; the title says the word
 			bd := b.verdictBadge(o, b.areaComparison(p, o))

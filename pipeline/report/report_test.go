@@ -41,6 +41,7 @@ func TestReport(t *testing.T) {
 	t.Run("offline", func(t *testing.T) { testOffline(t, st) })
 	t.Run("suppressed", func(t *testing.T) { testSuppressed(t, st) })
 	t.Run("sentences", func(t *testing.T) { testSentences(t, env) })
+	t.Run("labels", func(t *testing.T) { testLabels(t, env, st) })
 	t.Run("browser", func(t *testing.T) { testBrowser(t, env, st) })
 }
 
@@ -210,5 +211,70 @@ func testSentences(t *testing.T, env *pipeline.Env) {
 	}
 	if !seen["similar"] || !seen["lower"] {
 		t.Errorf("the example should have similar and lower verdicts: %v", seen)
+	}
+}
+
+// testLabels: every column of the store tables the researcher report shows
+// has a head in both languages, no researcher table head is a store column
+// name where the label differs, group sets read as their variables' labels,
+// and no table of the researcher report has more than maxColumns + 2
+// columns (the estimate tables may have 12).
+func testLabels(t *testing.T, env *pipeline.Env, st *Stage) {
+	b := fullBuilder(t, env)
+	tables := []table{b.d.estimates, b.d.comparisons, b.d.effects, b.d.coefficients, b.d.models, b.d.programme, b.d.designs, b.d.runs}
+	for _, x := range []*table{b.d.reliability, b.d.invariance} {
+		if x != nil {
+			tables = append(tables, *x)
+		}
+	}
+	for _, tb := range tables {
+		for _, c := range showColumns(tb.columns) {
+			if _, ok := columnLabels[c]; !ok && !b.isGroupVar(c) {
+				t.Errorf("%s.%s has no label", tb.name, c)
+			}
+		}
+	}
+	for _, lang := range []string{"nb", "en"} {
+		lb, err := newBuilder(context.Background(), env, lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := lb.groupSetLabel("background+gender")
+		want := lb.varLabel("background") + " × " + lowerFirst(lb.varLabel("gender"))
+		if got != want || strings.Contains(got, "+") {
+			t.Errorf("%s: group set background+gender reads %q, want %q", lang, got, want)
+		}
+		pg, err := lb.researcherPage(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range pg.Sections {
+			for _, dt := range s.Tables {
+				if len(dt.Head) > maxColumns+2 {
+					t.Errorf("%s %s: %d columns", lang, dt.CSV, len(dt.Head))
+				}
+				for _, h := range dt.Head {
+					if l, ok := columnLabels[h]; ok && l.nb != h && l.en != h {
+						t.Errorf("%s %s: column head %q is a store column name", lang, dt.CSV, h)
+					}
+				}
+				for _, r := range dt.Rows {
+					for _, c := range r {
+						if strings.Contains(c.Text, "+") && strings.Contains(c.Text, "background") {
+							t.Errorf("%s %s: raw group set %q", lang, dt.CSV, c.Text)
+						}
+					}
+				}
+			}
+		}
+	}
+	html, err := os.ReadFile(filepath.Join(filepath.Dir(st.Index()), "researcher.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, raw := range []string{"statistic", "estimate", "ci_low", "n_shown", "flags", "group_set"} {
+		if strings.Contains(string(html), `<th scope="col">`+raw+`</th>`) || strings.Contains(string(html), "background+gender") {
+			t.Errorf("researcher.html shows %q", raw)
+		}
 	}
 }

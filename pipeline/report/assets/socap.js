@@ -1,9 +1,35 @@
 // Draws every chart of a socap report from the options in #socap-options
-// (ECharts options as pipeline/report writes them) and wires the PNG
-// download buttons. No network: everything is in the page.
+// (ECharts options as pipeline/report writes them), writes the charts'
+// numbers in the page's language and wires the PNG and CSV download
+// buttons. No network: everything is in the page.
 (function () {
   'use strict';
   var options = JSON.parse(document.getElementById('socap-options').textContent);
+  var en = document.documentElement.lang === 'en';
+
+  // number writes a chart's number as the page does: decimal comma and a
+  // space between thousands in nb, a minus sign.
+  var formats = {};
+  function number(v, dec) {
+    if (typeof v !== 'number' || !isFinite(v)) { return v == null ? '–' : v; }
+    var f = formats[dec] || (formats[dec] = new Intl.NumberFormat(en ? 'en-GB' : 'nb-NO', {maximumFractionDigits: dec}));
+    return f.format(v).replace('-', '\u2212');
+  }
+
+  // localise sets the axes' and tooltips' number format.
+  function localise(o) {
+    ['xAxis', 'yAxis'].forEach(function (k) {
+      [].concat(o[k] || []).forEach(function (a) {
+        if (a.type === 'value') {
+          a.axisLabel = a.axisLabel || {};
+          a.axisLabel.formatter = function (v) { return number(v, 2); };
+        }
+      });
+    });
+    if (o.tooltip) {
+      [].concat(o.tooltip).forEach(function (t) { t.valueFormatter = function (v) { return number(v, 1); }; });
+    }
+  }
 
   // whisker draws a confidence interval over bar i of n in category x,
   // ":" at the baseline when the number is not shown (value 5 is 1), or
@@ -51,6 +77,7 @@
     (o.series || []).forEach(function (s) {
       if (typeof s.renderItem === 'string') { s.renderItem = renderers[s.renderItem]; }
     });
+    localise(o);
     var chart = echarts.init(el, null, {renderer: 'canvas'});
     chart.setOption(o);
     charts.push(chart);
@@ -60,6 +87,7 @@
   window.addEventListener('resize', resize);
   window.addEventListener('beforeprint', resize);
   window.addEventListener('afterprint', resize);
+  if (window.matchMedia) { window.matchMedia('print').addEventListener('change', resize); }
 
   document.querySelectorAll('button[data-png]').forEach(function (b) {
     b.addEventListener('click', function () {
@@ -70,6 +98,37 @@
       document.body.appendChild(a);
       a.click();
       a.remove();
+    });
+  });
+
+  // CSV: the table as shown (a cell's data-csv, else its text without
+  // footnote marks), ";"-separated in nb (Excel with decimal commas reads
+  // it), ","-separated in en, with a byte-order mark for Excel.
+  function cellText(c) {
+    if (c.hasAttribute('data-csv')) { return c.getAttribute('data-csv'); }
+    var copy = c.cloneNode(true);
+    copy.querySelectorAll('sup').forEach(function (s) { s.remove(); });
+    return copy.textContent;
+  }
+  function csv(table) {
+    var sep = en ? ',' : ';';
+    return '\ufeff' + [].map.call(table.querySelectorAll('tr'), function (tr) {
+      return [].map.call(tr.children, function (c) {
+        return '"' + cellText(c).replace(/"/g, '""') + '"';
+      }).join(sep) + '\r\n';
+    }).join('');
+  }
+  document.querySelectorAll('button[data-csv]').forEach(function (b) {
+    b.addEventListener('click', function () {
+      var table = b.closest('.table-block').querySelector('table');
+      var url = URL.createObjectURL(new Blob([csv(table)], {type: 'text/csv;charset=utf-8'}));
+      var a = document.createElement('a');
+      a.href = url;
+      a.download = b.getAttribute('data-csv');
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
     });
   });
 })();
