@@ -561,7 +561,7 @@ func (s *source) workSQL(m *survey.Model, beta []float64, rel string) (string, e
 		case "identity":
 			mu = "_eta"
 		case "logit":
-			mu = "(CASE WHEN _eta < 0 THEN exp(-abs(_eta)) / (1 + exp(-abs(_eta))) ELSE 1 / (1 + exp(-abs(_eta))) END)"
+			mu = "(CASE WHEN _eta < 0 THEN _t / (1 + _t) ELSE 1 / (1 + _t) END)"
 		case "log":
 			mu = "exp(_eta)"
 		}
@@ -577,8 +577,9 @@ func (s *source) workSQL(m *survey.Model, beta []float64, rel string) (string, e
 		vr = "_mu"
 		d = "greatest(_mu, " + eps + ")"
 	}
-	return "SELECT *, " + d + " AS _d, " + vr + " AS _var FROM (SELECT *, " + mu + " AS _mu FROM (SELECT *, " + eta +
-		" AS _eta FROM " + rel + " WHERE _c))", nil
+	// t = exp(−|η|) once a row, for the logit link's μ and deviance
+	return "SELECT *, " + d + " AS _d, " + vr + " AS _var FROM (SELECT *, " + mu + " AS _mu FROM (SELECT *, exp(-abs(_eta)) AS _t FROM (SELECT *, " + eta +
+		" AS _eta FROM " + rel + " WHERE _c)))", nil
 }
 
 // devSQL is the unit deviance times w on a row with w ≠ 0, as survey's estfunRows.
@@ -589,7 +590,7 @@ func devSQL(f survey.Family) string {
 	}
 	switch f {
 	case survey.Binomial, survey.Quasibinomial:
-		return "_w * (CASE WHEN " + y + " = 0 OR " + y + " = 1 THEN 2 * (ln(1 + exp(-abs(_eta))) + (CASE WHEN (" + y +
+		return "_w * (CASE WHEN " + y + " = 0 OR " + y + " = 1 THEN 2 * (ln(1 + _t) + (CASE WHEN (" + y +
 			" = 1) <> (_eta >= 0) THEN abs(_eta) ELSE 0.0 END)) ELSE 2 * (" + ylogy(y, "_mu") + " + " + ylogy("(1 - "+y+")", "(1 - _mu)") + ") END)"
 	case survey.Poisson, survey.Quasipoisson:
 		return "_w * 2 * (" + ylogy(y, "_mu") + " - (" + y + " - _mu))"
