@@ -550,6 +550,9 @@ func orEmpty[T any](v []T, n int64, missing T) []T {
 // names[k], rows in frame order), to the CSV file out.
 func (t *Table) WriteWithColumns(ctx context.Context, out string, names []string, cols [][]float64) error {
 	const added = "_added"
+	if t.csv != "" {
+		return fmt.Errorf("write %s: %s is read in place; open it with Open to write it with columns", out, t.path)
+	}
 	n, err := t.Rows(ctx)
 	if err != nil {
 		return err
