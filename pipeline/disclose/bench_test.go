@@ -146,7 +146,7 @@ func binomial(rng *rand.Rand, n int, p float64) int {
 // survey of 13 municipalities (the size of a municipal survey, where most
 // suppression happens), and reports the information loss.
 func BenchmarkRun(b *testing.B) {
-	for _, c := range []struct{ respondents, municipalities int }{{1_000_000, 13}, {1_000_000, 357}, {5_000, 13}} {
+	for _, c := range []struct{ respondents, municipalities int }{{1_000_000, 13}, {1_000_000, 357}, {200_000, 357}, {5_000, 13}} {
 		b.Run(fmt.Sprintf("respondents=%d/municipalities=%d", c.respondents, c.municipalities), func(b *testing.B) {
 			tables := synthRun(1, c.respondents, c.municipalities)
 			cells := 0
