@@ -238,9 +238,9 @@ type heatCell struct {
 func heatMap(id string, columns, rows []string, cells []heatCell, scaleText [2]string) (map[string]any, error) {
 	h := charts.NewHeatMap()
 	h.SetGlobalOptions(append(common(id),
-		charts.WithXAxisOpts(opts.XAxis{Type: "category", Data: columns, Position: "top", AxisLabel: &opts.AxisLabel{Interval: "0", Rotate: 35}}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "category", Data: rows, Inverse: opts.Bool(true), AxisLabel: &opts.AxisLabel{Interval: "0", Width: 190, Overflow: "break"}}),
-		charts.WithGridOpts(opts.Grid{ContainLabel: opts.Bool(true), Left: "2%", Right: "3%", Top: "4%", Bottom: "12%"}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", Data: columns, Position: "top", AxisLabel: &opts.AxisLabel{Interval: "0", Rotate: 35, FontSize: 11}}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "category", Data: rows, Inverse: opts.Bool(true), AxisLabel: &opts.AxisLabel{Interval: "0", Width: 260, Overflow: "truncate", FontSize: 11}}),
+		charts.WithGridOpts(opts.Grid{ContainLabel: opts.Bool(true), Left: "1%", Right: "2%", Top: "10", Bottom: "50"}),
 		charts.WithVisualMapOpts(opts.VisualMap{Type: "continuous", Min: 0, Max: 100, Calculable: opts.Bool(false),
 			Orient: "horizontal", Left: "center", Bottom: "0", Text: []string{scaleText[1], scaleText[0]},
 			InRange: &opts.VisualMapInRange{Color: []string{"#f7fbff", "#6baed6", "#08306b"}}}))...)

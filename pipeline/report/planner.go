@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -399,12 +400,14 @@ func (b *builder) radarFigure(pg *page, p place) error {
 		name := b.label(b.contrast.Var, g)
 		s := series{Name: name}
 		row := []cell{{Text: name, Head: true}}
-		complete := true
+		complete, shown := true, 0
 		for _, o := range b.dims {
 			r := b.d.estimate(o.ID, b.latest, b.in(p, kv{b.contrast.Var, g})...)
 			pt := b.point(o, r)
 			if pt.Hidden {
 				hidden = append(hidden, name+" – "+o.Label.In(b.loc.lang))
+			} else {
+				shown++
 			}
 			complete = complete && !pt.Hidden && !math.IsNaN(pt.Value)
 			s.Points = append(s.Points, pt)
@@ -412,9 +415,14 @@ func (b *builder) radarFigure(pg *page, p place) error {
 		}
 		// A polygon with a corner missing would be drawn through 0: the
 		// group is left out of the chart and the caption says so.
-		if complete {
+		switch {
+		case complete:
 			ss = append(ss, s)
-		} else {
+		case shown == 0:
+			// every number hidden: said once for the group
+			hidden = slices.DeleteFunc(hidden, func(h string) bool { return strings.HasPrefix(h, name+" – ") })
+			left = append(left, name)
+		default:
 			left = append(left, name)
 		}
 		t.Rows = append(t.Rows, row)
@@ -428,7 +436,7 @@ func (b *builder) radarFigure(pg *page, p place) error {
 		caption += " " + b.loc.t("Vises ikke («:», se tabellen): ", "Not shown (“:”, see the table): ") + strings.Join(hidden, "; ") + "."
 	}
 	if len(left) > 0 {
-		caption += " " + b.loc.t("Ikke tegnet, fordi tall mangler: ", "Not drawn, as numbers are missing: ") + strings.Join(left, ", ") + "."
+		caption += " " + b.loc.t("Ikke tegnet, fordi tallene ikke vises eller mangler («:» eller «.» i tabellen): ", "Not drawn, as its numbers are not shown or missing (“:” or “.” in the table): ") + strings.Join(left, ", ") + "."
 	}
 	pg.Sections = append(pg.Sections, &section{ID: "radar", Title: b.loc.t("Innvandrere og majoriteten", "Immigrants and the majority"),
 		Figures: []*figure{{ID: "fig-radar", Height: 380, option: opt, Table: t, Caption: caption,
@@ -762,17 +770,22 @@ func (b *builder) ameSentences(pg *page) []template.HTML {
 	return out
 }
 
-// heatColumn is one group of the heat map: its name and groups.
+// heatColumn is one group of the heat map: its name, the name without the
+// labels' explanations in brackets (for the chart's axis: "Landgruppe 1 ·
+// Grunnskole · Mann"; the table gives the full name) and its groups.
 type heatColumn struct {
-	name   string
-	groups []kv
+	name, short string
+	groups      []kv
 }
+
+// bracketsRE matches a label's explanation in brackets.
+var bracketsRE = regexp.MustCompile(` \([^()]*\)`)
 
 // heatColumns are the groups of the place among the estimates of the
 // latest wave: the place itself, then every group and crossing, by group
 // set and code.
 func (b *builder) heatColumns(p place) []heatColumn {
-	cols := []heatColumn{{name: p.Name}}
+	cols := []heatColumn{{name: p.Name, short: p.Name}}
 	seen := map[string]bool{}
 	type cand struct {
 		set    string
@@ -821,11 +834,13 @@ func (b *builder) heatColumns(p place) []heatColumn {
 		return 0
 	})
 	for _, c := range cands {
-		var parts []string
+		var parts, short []string
 		for _, g := range c.groups {
-			parts = append(parts, b.label(g.Var, g.Val))
+			l := b.label(g.Var, g.Val)
+			parts = append(parts, l)
+			short = append(short, bracketsRE.ReplaceAllString(l, ""))
 		}
-		cols = append(cols, heatColumn{name: strings.Join(parts, " · "), groups: c.groups})
+		cols = append(cols, heatColumn{name: strings.Join(parts, " · "), short: strings.Join(short, " · "), groups: c.groups})
 	}
 	return cols
 }
@@ -836,7 +851,7 @@ func (b *builder) heatFigure(pg *page, p place) error {
 	cols := b.heatColumns(p)
 	var colNames, rowNames []string
 	for _, c := range cols {
-		colNames = append(colNames, c.name)
+		colNames = append(colNames, c.short)
 	}
 	t := &dataTable{Head: []string{b.loc.t("Gruppe", "Group")}, CSV: "grupper.csv", CSVLabel: b.csvLabel()}
 	for _, o := range b.outputs {
@@ -855,20 +870,22 @@ func (b *builder) heatFigure(pg *page, p place) error {
 			switch {
 			case r == nil:
 			case !r.published():
-				cells = append(cells, heatCell{X: x, Y: y, Label: disclose.Symbol, Hidden: true})
+				cells = append(cells, heatCell{X: y, Y: x, Label: disclose.Symbol, Hidden: true})
 			default:
-				cells = append(cells, heatCell{X: x, Y: y, Colour: r.num("estimate") * 100 / unitMax(o), Label: b.fmtValue(o, r.num("estimate"), true)})
+				cells = append(cells, heatCell{X: y, Y: x, Colour: r.num("estimate") * 100 / unitMax(o), Label: b.fmtValue(o, r.num("estimate"), true)})
 			}
 		}
 	}
 	t.Rows = rows
-	opt, err := heatMap("fig-heatmap", colNames, rowNames, cells, [2]string{b.loc.t("lavt", "low"), b.loc.t("høyt", "high")})
+	// groups down (as in the table: there may be dozens), indicators across
+	opt, err := heatMap("fig-heatmap", rowNames, colNames, cells, [2]string{b.loc.t("lavt", "low"), b.loc.t("høyt", "high")})
 	if err != nil {
 		return err
 	}
-	height := 140 + 34*len(rowNames)
+	// at most 920 px, so that the chart with its title fits an A4 page
+	height := min(220+25*len(colNames), 920)
 	pg.Sections = append(pg.Sections, &section{ID: "groups", Title: b.loc.t("Alle indikatorer etter gruppe", "All indicators by group"),
-		Figures: []*figure{{ID: "fig-heatmap", Height: height + 60, option: opt, Table: t,
+		Figures: []*figure{{ID: "fig-heatmap", Height: height, option: opt, Table: t,
 			Title: b.loc.t(fmt.Sprintf("Indikatorer etter gruppe, runde %d", b.latest), fmt.Sprintf("Indicators by group, wave %d", b.latest)),
 			Caption: b.loc.t("Fargen viser nivået på en felles skala 0–100 (prosent, poeng, eller skala 0–10 ganger ti). Grå med «:»: vises ikke. Tomt: ikke aktuelt for gruppen.",
 				"The colour shows the level on a common 0–100 scale (per cent, points, or the 0–10 scale times ten). Grey with “:”: not shown. Empty: does not apply to the group.")}}})

@@ -22,7 +22,16 @@
 // employment rate by network status with the adjusted average marginal
 // effects, and a heat map of every indicator × group (crossings included).
 // Every chart has its data beneath as an HTML table (its text alternative),
-// a CSV download and a PNG download (ECharts' getDataURL, offline).
+// a CSV download (built in the page from the table, as a blob) and a PNG
+// download (ECharts' getDataURL, offline). The programme section shows its
+// difference-in-differences chart first, then the mentoring table.
+//
+// The researcher report has a table per indicator and group set (the
+// group set named by its variables' codebook labels, "Innvandringsbakgrunn
+// × kjønn"), and the other store tables with heads in the report language;
+// columns empty throughout are left out, a text column with one value is
+// said in the caption, and a table of more than ten columns is split into
+// parts that repeat its key columns.
 //
 // Disclosure: the report reads only what the stages marked. A number whose
 // row is not "published" shows ":" (disclose.Symbol) with a footnote giving
@@ -42,7 +51,11 @@
 // ordered by every column, groups sorted by code, chart ids pinned
 // (fig-dimensions, fig-radar, …), the date is env.Now's, and the runs shown
 // are those of the run that wrote the estimates. Printable: an A4 print
-// stylesheet keeps charts and tables whole; the barometer's verdicts have a
+// stylesheet prints planner pages portrait (tables of many columns in a
+// smaller font) and the researcher report landscape, keeps charts and
+// tables of up to 25 rows whole on a page and breaks longer tables between
+// rows, repeating their heads (the browser test checks that what is kept
+// whole fits a page and every table its width); the barometer's verdicts have a
 // symbol, a word and a border style besides their colour, and chart series
 // have decal patterns, line dashes and symbols, for black-and-white print.
 package report
@@ -258,10 +271,11 @@ func (b *builder) indexPage(places []place, whole place) (*page, error) {
 		Subtitle: fmt.Sprintf("%s · %s %d · %s", b.loc.t("Rapporter om sosial kapital", "Social capital reports"), b.loc.t("Runde", "Wave"), b.latest, b.date)}
 	list := &section{ID: "reports", Title: b.loc.t("Rapporter", "Reports")}
 	list.Items = append(list.Items, linkItem(whole.File, whole.Name), linkItem("researcher.html", b.loc.t("Forskerrapport: alle tabeller og metoder", "Researcher report: all tables and methods")))
+	towns := &section{ID: "areas", Title: b.varLabel(b.area)}
 	for _, p := range places {
-		list.Items = append(list.Items, linkItem(p.File, p.Name))
+		towns.Items = append(towns.Items, linkItem(p.File, p.Name))
 	}
-	pg.Sections = append(pg.Sections, list)
+	pg.Sections = append(pg.Sections, list, towns)
 	t := &dataTable{Head: []string{b.area}, CSV: "oversikt.csv", CSVLabel: b.csvLabel()}
 	t.Head[0] = b.varLabel(b.area)
 	for _, o := range b.outputs {
