@@ -113,28 +113,9 @@ var ErrCollinear = errors.New("collinear predictors")
 // count. Coefficients are tested with t on DFResidual = degf + 1 − p; the intervals
 // are β̂ ± t_{DFResidual, 1−α/2}·SE (confint.svyglm).
 func (d *Design) GLM(formula string, opt GLMOptions) (*GLM, error) {
-	if opt.Family == "" {
-		opt.Family = Gaussian
-	}
-	if opt.Level == 0 {
-		opt.Level = 0.95
-	}
-	if !(opt.Level > 0 && opt.Level < 1) {
-		return nil, fmt.Errorf("glm: confidence level %v: want a number between 0 and 1", opt.Level)
-	}
-	if opt.MaxIter == 0 {
-		opt.MaxIter = 100
-	}
-	if opt.Tol == 0 {
-		opt.Tol = 1e-6
-	}
-	lk, err := opt.Family.link()
+	lk, f, err := opt.prepare(formula)
 	if err != nil {
-		return nil, fmt.Errorf("glm: %w", err)
-	}
-	f, err := ParseFormula(formula)
-	if err != nil {
-		return nil, fmt.Errorf("glm: %w", err)
+		return nil, err
 	}
 	m, err := newModelSpec(f, d.frame, opt.Refs, lk.binary)
 	if err != nil {
@@ -414,4 +395,35 @@ func (g *GLM) replicateFits(opt GLMOptions) error {
 		g.repBeta[r] = fit.beta
 	}
 	return nil
+}
+
+// prepare fills in opt's defaults (gaussian, level 0.95, 100 iterations,
+// tolerance 1e-6 standard errors), checks the level and returns the
+// family's link and the parsed formula: the start of both Design.GLM and
+// Design.GLMSums.
+func (opt *GLMOptions) prepare(formula string) (link, *Formula, error) {
+	if opt.Family == "" {
+		opt.Family = Gaussian
+	}
+	if opt.Level == 0 {
+		opt.Level = 0.95
+	}
+	if !(opt.Level > 0 && opt.Level < 1) {
+		return link{}, nil, fmt.Errorf("glm: confidence level %v: want a number between 0 and 1", opt.Level)
+	}
+	if opt.MaxIter == 0 {
+		opt.MaxIter = 100
+	}
+	if opt.Tol == 0 {
+		opt.Tol = 1e-6
+	}
+	lk, err := opt.Family.link()
+	if err != nil {
+		return link{}, nil, fmt.Errorf("glm: %w", err)
+	}
+	f, err := ParseFormula(formula)
+	if err != nil {
+		return link{}, nil, fmt.Errorf("glm: %w", err)
+	}
+	return lk, f, nil
 }

@@ -154,28 +154,9 @@ func (d *Design) GLMSums(formula string, opt GLMOptions, src GLMSource) (*GLM, e
 	case d.UnitKey() == nil:
 		return nil, errors.New("glm: a design without clusters (every row its own PSU) needs the rows in memory; give the PSU column")
 	}
-	if opt.Family == "" {
-		opt.Family = Gaussian
-	}
-	if opt.Level == 0 {
-		opt.Level = 0.95
-	}
-	if !(opt.Level > 0 && opt.Level < 1) {
-		return nil, fmt.Errorf("glm: confidence level %v: want a number between 0 and 1", opt.Level)
-	}
-	if opt.MaxIter == 0 {
-		opt.MaxIter = 100
-	}
-	if opt.Tol == 0 {
-		opt.Tol = 1e-6
-	}
-	lk, err := opt.Family.link()
+	lk, f, err := opt.prepare(formula)
 	if err != nil {
-		return nil, fmt.Errorf("glm: %w", err)
-	}
-	f, err := ParseFormula(formula)
-	if err != nil {
-		return nil, fmt.Errorf("glm: %w", err)
+		return nil, err
 	}
 	m, model, err := sumsModelSpec(f, opt, src)
 	if err != nil {
