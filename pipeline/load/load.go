@@ -15,8 +15,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -42,6 +44,7 @@ type Table struct {
 	numeric map[string]bool    // typing, once per column
 	csv     string             // a CSV read in place: its read_csv relation (see stage)
 	staged  string             // the staged Parquet file of a CSV read in place, "" before
+	removal *staging           // the staged file, removed when the table is unreachable
 	stage   map[string]int     // staged column → k (see stageColumns)
 	full    map[string]bool    // staged with its whole text, _t<k>
 	pure    map[string]bool    // text whose every cell is no number: _x<k> is its text
@@ -218,13 +221,29 @@ func numberType(t string) bool {
 // read in place.
 func (t *Table) Close() error {
 	if t.staged != "" {
-		os.Remove(t.staged)
+		t.removal.remove()
 		t.staged = ""
 	}
 	if t.owned {
 		return t.st.Close()
 	}
 	return nil
+}
+
+// staging is the path of a staged file, which a table that was not closed leaves to
+// the garbage collector to remove.
+type staging struct {
+	mu   sync.Mutex
+	path string
+}
+
+func (s *staging) remove() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.path != "" {
+		os.Remove(s.path)
+		s.path = ""
+	}
 }
 
 // stageColumns (re)writes the staged Parquet file of a CSV read in place so that it
@@ -284,6 +303,11 @@ func (t *Table) stageColumns(ctx context.Context, cols, full []string) error {
 		os.Remove(t.staged)
 	}
 	t.staged = out
+	if t.removal == nil {
+		t.removal = &staging{}
+		runtime.AddCleanup(t, func(s *staging) { s.remove() }, t.removal)
+	}
+	t.removal.path = out
 	for k, c := range all {
 		t.stage[c] = k
 	}

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"socap/pipeline/ingest"
 	"socap/pipeline/store"
@@ -133,4 +135,40 @@ func TestInPlaceParquetRows(t *testing.T) {
 	if n != 5000 || bad != 0 || distinct != n || lo != 1 || hi != n {
 		t.Errorf("%d rows, %d numbered out of scan order, %d distinct numbers in %d..%d; want 5000, 0, 5000, 1..5000", n, bad, distinct, lo, hi)
 	}
+}
+
+// TestStagedFileCollected checks that the staged file of a table nobody closed is
+// removed once the table is garbage.
+func TestStagedFileCollected(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "in.csv")
+	if err := os.WriteFile(path, []byte("a,b\n1,x\n2,y\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, "", store.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	staged := func() string {
+		tab, err := OpenInPlace(ctx, st, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tab.Numeric(ctx, []string{"a", "b"}); err != nil {
+			t.Fatal(err)
+		}
+		return tab.staged
+	}()
+	if _, err := os.Stat(staged); err != nil {
+		t.Fatalf("staged file: %v", err)
+	}
+	for range 100 {
+		runtime.GC()
+		if _, err := os.Stat(staged); os.IsNotExist(err) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Errorf("staged file %s left after its table became garbage", staged)
 }

@@ -269,15 +269,7 @@ func TestDesignErrors(t *testing.T) {
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(ctx, "", store.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	tab, err := load.OpenInPlace(ctx, st, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tab := openInPlace(t, path)
 	for _, tc := range []struct {
 		spec survey.Spec
 		want string
