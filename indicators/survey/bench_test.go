@@ -143,3 +143,34 @@ func (f *Frame) clone() *Frame {
 	}
 	return g
 }
+
+// BenchmarkAreaContrasts times what the compare stage does per indicator and
+// wave on a national survey: the mean of y0 in the whole sample and in each of
+// 357 strata taken as areas (500,000 rows), and every area's difference from
+// the whole sample with its overlap-aware SE.
+func BenchmarkAreaContrasts(b *testing.B) {
+	f := benchFrame(b, 500_000)
+	d, err := NewDesign(f, Spec{Weights: "w", Strata: "stratum", Clusters: []string{"psu"}, Nest: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	areas, err := d.GroupDomains("stratum")
+	if err != nil {
+		b.Fatal(err)
+	}
+	doms := append([]Domain{{Name: "all"}}, areas...)
+	b.ResetTimer()
+	start := cpuTime()
+	for b.Loop() {
+		ds, err := d.EstimateDomains(mean("y0"), doms)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for k := 1; k < len(doms); k++ {
+			if _, err := ds.Difference(k, 0, 0.95); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+}

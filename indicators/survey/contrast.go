@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-
-	"gonum.org/v1/gonum/mat"
 )
 
 // Domain is a set of rows to estimate in: Rows[i] says whether row i belongs to it; nil
@@ -40,19 +38,55 @@ func (d *Design) GroupDomains(by string) ([]Domain, error) {
 // DomainSet is one statistic estimated in several (possibly overlapping) domains with
 // the joint covariance matrix of those estimates, the input of Contrast.
 type DomainSet struct {
-	Statistic Statistic
-	Variable  string // the analysis column ("num/den" for a ratio)
-	Level     string // the proportion's level, when it has one
-	Names     []string
-	Estimate  []float64
-	// Cov is the covariance matrix of Estimate; the row and column of an empty domain
-	// (no row with a value and a non-zero weight) are NaN, as its estimate is.
-	Cov        *mat.SymDense
+	Statistic  Statistic
+	Variable   string // the analysis column ("num/den" for a ratio)
+	Level      string // the proportion's level, when it has one
+	Names      []string
+	Estimate   []float64
 	N          []int64   // rows with a value and a non-zero weight, per domain
 	SumWeights []float64 // Σ w over those rows
 	// DF is the design degrees of freedom of the whole sample (Design.DF), which
 	// svycontrast's confint(..., df = degf(design)) uses for every contrast.
 	DF float64
+
+	// combination is the design variance of Σ_k c_k θ_k; the covariance matrix is
+	// never formed, so that 357 municipalities cost 357 columns of unit totals, not
+	// a 358×358 matrix of variances.
+	combination func(c []float64) float64
+}
+
+// Cov is the covariance of the estimates of domains j and k (the variance when j ==
+// k), NaN when either domain is empty. Off the diagonal it follows by polarisation,
+//
+//	C_jk = (V(θ_j/s_j + θ_k/s_k) − V(θ_j)/s_j² − V(θ_k)/s_k²)/2 · s_j s_k,  s_j = √V(θ_j),
+//
+// the scaling keeping it accurate whatever the estimates' sizes.
+func (s *DomainSet) Cov(j, k int) float64 {
+	if s.N[j] == 0 || s.N[k] == 0 {
+		return math.NaN()
+	}
+	c := make([]float64, len(s.Estimate))
+	c[j] = 1
+	vj := s.combination(c)
+	if j == k {
+		return vj
+	}
+	c[j] = 0
+	c[k] = 1
+	vk := s.combination(c)
+	sj, sk := scaleOf(vj), scaleOf(vk)
+	c[j], c[k] = 1/sj, 1/sk
+	both := s.combination(c)
+	return (both - vj/(sj*sj) - vk/(sk*sk)) / 2 * sj * sk
+}
+
+// scaleOf is √v, or 1 when that is not a positive finite number.
+func scaleOf(v float64) float64 {
+	s := math.Sqrt(v)
+	if !(s > 0) || math.IsInf(s, 0) {
+		return 1
+	}
+	return s
 }
 
 // ErrEmptyDomain is wrapped when a contrast puts weight on a domain without rows.
@@ -182,33 +216,50 @@ func (d *Design) domainSet(j job, doms []Domain) (*DomainSet, error) {
 			d.repWeights(r, wr)
 			theta[r], _, _ = domainEstimates(j.stat, it, rows, wr)
 		}
-		s.Cov = d.rep.replicateCov(theta, est)
-	} else {
+		s.combination = d.rep.combinationVariance(theta, est)
+		return s, nil
+	}
+	// unit totals of the influence functions, column k for domain k
+	cells := d.unitCells(nil)
+	unit := d.unit[d.finest()]
+	tot := make([]float64, len(cells)*p)
+	influence := func(k int, i int32) float64 {
+		y := it.A[i]
+		switch j.stat {
+		case Ratio:
+			y -= est[k] * it.B[i]
+		case Mean, Prop:
+			y -= est[k]
+		}
+		return d.w[i] * y / den[k]
+	}
+	if len(d.cal) > 0 {
+		// calibration residuals are not zero outside the domain: every row counts
 		x := make([]float64, d.n*p)
 		for k, rs := range rows {
-			if empty[k] {
-				continue
-			}
-			for _, i := range rs {
-				y := it.A[i]
-				switch j.stat {
-				case Ratio:
-					y -= est[k] * it.B[i]
-				case Mean, Prop:
-					y -= est[k]
+			if !empty[k] {
+				for _, i := range rs {
+					x[int(i)*p+k] = influence(k, i)
 				}
-				x[int(i)*p+k] = d.w[i] * y / den[k]
 			}
 		}
-		s.Cov = d.influenceCov(x, p, nil)
-	}
-	for k := range empty {
-		if empty[k] {
-			for l := 0; l < p; l++ {
-				s.Cov.SetSym(k, l, math.NaN())
+		x = d.calResiduals(x, p)
+		for i, u := range unit {
+			t := tot[int(u)*p : int(u+1)*p]
+			for k, v := range x[i*p : (i+1)*p] {
+				t[k] += v
+			}
+		}
+	} else {
+		for k, rs := range rows {
+			if !empty[k] {
+				for _, i := range rs {
+					tot[int(unit[i])*p+k] += influence(k, i)
+				}
 			}
 		}
 	}
+	s.combination = d.totalsVariance(tot, p, cells)
 	return s, nil
 }
 
@@ -217,7 +268,8 @@ type Contrast struct {
 	Estimate, SE, DF, CILow, CIHigh float64
 }
 
-// Contrast returns Σ_k c_k θ_k with variance cᵀ Σ c (Σ = Cov) and the t interval on the
+// Contrast returns Σ_k c_k θ_k with variance cᵀ Σ c (Σ = Cov, computed as the design
+// variance of the combined influence functions, not from the matrix) and the t interval on the
 // design df at the given confidence level: R's svycontrast(stat, c) followed by
 // confint(..., df = degf(design)). Domains with c_k = 0 do not enter, so an empty domain
 // matters only when the contrast uses it (ErrEmptyDomain). A variance that rounding
@@ -229,7 +281,7 @@ func (s *DomainSet) Contrast(c []float64, level float64) (Contrast, error) {
 	if !(level > 0 && level < 1) {
 		return Contrast{}, fmt.Errorf("contrast: confidence level %v: want a number between 0 and 1", level)
 	}
-	var est, v float64
+	var est float64
 	for j, cj := range c {
 		if cj == 0 {
 			continue
@@ -238,13 +290,8 @@ func (s *DomainSet) Contrast(c []float64, level float64) (Contrast, error) {
 			return Contrast{}, fmt.Errorf("contrast: domain %q: %w", s.Names[j], ErrEmptyDomain)
 		}
 		est += cj * s.Estimate[j]
-		for k, ck := range c {
-			if ck != 0 {
-				v += cj * ck * s.Cov.At(j, k)
-			}
-		}
 	}
-	return newContrast(est, math.Max(v, 0), s.DF, level), nil
+	return newContrast(est, math.Max(s.combination(c), 0), s.DF, level), nil
 }
 
 // Difference is the contrast θ_a − θ_b of domains a and b (indices into Names).

@@ -71,13 +71,13 @@ func TestContrastAgainstR(t *testing.T) {
 		var checks []pair
 		switch col("kind") {
 		case "est":
-			checks = []pair{{"estimate", ds.Estimate[a], parseRef(col("estimate"))}, {"se", math.Sqrt(ds.Cov.At(a, a)), parseRef(col("se"))}}
+			checks = []pair{{"estimate", ds.Estimate[a], parseRef(col("estimate"))}, {"se", math.Sqrt(ds.Cov(a, a)), parseRef(col("se"))}}
 		case "cov":
 			b := index(col("b"))
-			got, want := ds.Cov.At(a, b), parseRef(col("estimate"))
-			scale := math.Sqrt(ds.Cov.At(a, a) * ds.Cov.At(b, b))
+			got, want := ds.Cov(a, b), parseRef(col("estimate"))
+			scale := math.Sqrt(ds.Cov(a, a) * ds.Cov(b, b))
 			if scale == 0 { // a domain without variation (every school Yes): cov 0
-				scale = math.Max(math.Max(ds.Cov.At(a, a), ds.Cov.At(b, b)), 1e-300)
+				scale = math.Max(math.Max(ds.Cov(a, a), ds.Cov(b, b)), 1e-300)
 			}
 			if rel := math.Abs(got-want) / scale; rel > relTol {
 				t.Errorf("%s cov(%s, %s): got %.17g, want %.17g (%.2g of the SEs)", key, col("a"), col("b"), got, want, rel)
@@ -202,9 +202,9 @@ func TestEstimateDomainsMatchesEstimate(t *testing.T) {
 				}
 				want := append(whole, recs...)
 				for k, r := range want {
-					if !close(ds.Estimate[k], r.Estimate) || !close(math.Sqrt(ds.Cov.At(k, k)), r.SE) || ds.N[k] != r.N {
+					if !close(ds.Estimate[k], r.Estimate) || !close(math.Sqrt(ds.Cov(k, k)), r.SE) || ds.N[k] != r.N {
 						t.Errorf("%s %s: got %v ± %v (n %d), Estimate gives %v ± %v (n %d)", rq.name(), ds.Names[k],
-							ds.Estimate[k], math.Sqrt(ds.Cov.At(k, k)), ds.N[k], r.Estimate, r.SE, r.N)
+							ds.Estimate[k], math.Sqrt(ds.Cov(k, k)), ds.N[k], r.Estimate, r.SE, r.N)
 					}
 				}
 				if ds.DF != d.DF() {
@@ -216,7 +216,7 @@ func TestEstimateDomainsMatchesEstimate(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				indep := math.Sqrt(ds.Cov.At(0, 0) + ds.Cov.At(1, 1))
+				indep := math.Sqrt(ds.Cov(0, 0) + ds.Cov(1, 1))
 				if close(c.SE, indep) {
 					t.Errorf("%s: p − all has the SE of independent samples (%v); the overlap is ignored", rq.name(), c.SE)
 				}
@@ -256,8 +256,8 @@ func TestContrastErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !math.IsNaN(ds.Estimate[1]) || !math.IsNaN(ds.Cov.At(0, 1)) || ds.N[1] != 0 {
-		t.Errorf("empty domain: estimate %v, cov %v, n %d; want NaN, NaN, 0", ds.Estimate[1], ds.Cov.At(0, 1), ds.N[1])
+	if !math.IsNaN(ds.Estimate[1]) || !math.IsNaN(ds.Cov(0, 1)) || ds.N[1] != 0 {
+		t.Errorf("empty domain: estimate %v, cov %v, n %d; want NaN, NaN, 0", ds.Estimate[1], ds.Cov(0, 1), ds.N[1])
 	}
 	if c, err := ds.Contrast([]float64{1, 0}, 0.95); err != nil || math.IsNaN(c.SE) {
 		t.Errorf("contrast not using the empty domain: %+v, %v", c, err)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -45,18 +47,48 @@ func (d *Design) influenceCov(x []float64, p int, in []bool) *mat.SymDense {
 // totalsCov is influenceCov from the finest-stage unit totals of the influence matrix:
 // tot[u·p+j] is the total of column j over unit u, and cells are unitCells(in).
 func (d *Design) totalsCov(tot []float64, p int, cells []Cell) *mat.SymDense {
+	return polarize(p, pairs(p, d.totalsVariance(tot, p, cells)))
+}
+
+// totalsVariance is the design variance of the combination Σ_j c_j (column j) of the
+// influence matrix whose finest-stage unit totals are tot (as at totalsCov): one
+// svyrecvar of the combined unit totals. Safe for concurrent use.
+func (d *Design) totalsVariance(tot []float64, p int, cells []Cell) func(c []float64) float64 {
 	tv := d.newTaylor()
-	return polarize(p, func(a, b int, ca, cb float64) float64 {
-		for u := range cells {
-			v := ca * tot[u*p+a]
-			if b >= 0 {
-				v += cb * tot[u*p+b]
+	cs := slices.Clone(cells)
+	var mu sync.Mutex
+	return func(c []float64) float64 {
+		var on []int
+		for j, cj := range c {
+			if cj != 0 {
+				on = append(on, j)
 			}
-			cells[u].A = v
 		}
-		tv.load(cells, func(c *Cell) float64 { return c.A })
+		mu.Lock()
+		defer mu.Unlock()
+		for u := range cs {
+			v := 0.0
+			for _, j := range on {
+				v += c[j] * tot[u*p+j]
+			}
+			cs[u].A = v
+		}
+		tv.load(cs, func(c *Cell) float64 { return c.A })
 		return tv.variance()
-	})
+	}
+}
+
+// pairs turns the variance of a combination of p columns into polarize's q.
+func pairs(p int, combination func(c []float64) float64) func(a, b int, ca, cb float64) float64 {
+	c := make([]float64, p)
+	return func(a, b int, ca, cb float64) float64 {
+		clear(c)
+		c[a] = ca
+		if b >= 0 {
+			c[b] += cb
+		}
+		return combination(c)
+	}
 }
 
 // polarize builds a p×p covariance matrix from a variance function q of the linear
@@ -89,21 +121,26 @@ func polarize(p int, q func(a, b int, ca, cb float64) float64) *mat.SymDense {
 // scale · Σ_r rscales_r (θ_r − c)(θ_r − c)ᵀ with c the replicate mean (or est with
 // mse), computed through the engine's scalar replicate variance by polarisation.
 func (rp *replicates) replicateCov(theta [][]float64, est []float64) *mat.SymDense {
-	p := len(est)
-	th := make([]float64, len(theta))
-	return polarize(p, func(a, b int, ca, cb float64) float64 {
-		e := ca * est[a]
-		for r, t := range theta {
-			th[r] = ca * t[a]
-		}
-		if b >= 0 {
-			e += cb * est[b]
+	return polarize(len(est), pairs(len(est), rp.combinationVariance(theta, est)))
+}
+
+// combinationVariance is the replicate variance of Σ_j c_j θ_j: svrVar of the combined
+// replicate estimates Σ_j c_j θ_rj about Σ_j c_j est_j. Safe for concurrent use.
+func (rp *replicates) combinationVariance(theta [][]float64, est []float64) func(c []float64) float64 {
+	return func(c []float64) float64 {
+		th := make([]float64, len(theta))
+		e := 0.0
+		for j, cj := range c {
+			if cj == 0 {
+				continue
+			}
+			e += cj * est[j]
 			for r, t := range theta {
-				th[r] += cb * t[b]
+				th[r] += cj * t[j]
 			}
 		}
 		return rp.variance(th, e)
-	})
+	}
 }
 
 // repWeights fills dst with the analysis weights of replicate r.
