@@ -285,12 +285,6 @@ func (g *GLM) separatedIndicators() error {
 	return nil
 }
 
-func (g *GLM) separationError(beta, prev []float64) error {
-	names := g.moving(beta, prev)
-	return fmt.Errorf("%w: fitted probabilities numerically 0 or 1; the outcome is (nearly) perfectly predicted by %s",
-		ErrSeparation, strings.Join(names, ", "))
-}
-
 // moving names the columns whose standardised coefficients changed most in the last
 // step (at least half the largest change): the direction in which a separated or
 // non-converging fit keeps going.

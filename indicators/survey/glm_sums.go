@@ -297,50 +297,17 @@ func (g *GLM) sumsFit(model *Model, src GLMSource, opt GLMOptions) (*GLM, error)
 			beta[0] = b0
 		}
 	}
-	var prev []float64
-	halvings := 0
-	for iter := 0; ; {
+	fit, err := g.newton(beta, opt, g.movingRaw, func(beta []float64) (passResult, error) {
 		out, err := src.Pass(model, beta, false)
 		if err != nil {
-			return nil, err
+			return passResult{}, err
 		}
-		if !out.Finite {
-			if prev == nil || halvings == 30 {
-				return nil, fmt.Errorf("%w: the fit is not finite after step halving at iteration %d", ErrNoConvergence, iter)
-			}
-			halvings++
-			for j := range beta {
-				beta[j] = (beta[j] + prev[j]) / 2
-			}
-			continue
-		}
-		if beta != nil && g.lk.binary && out.Boundary {
-			return nil, fmt.Errorf("%w: fitted probabilities numerically 0 or 1; the outcome is (nearly) perfectly predicted (the last step moved %s most)",
-				ErrSeparation, strings.Join(g.movingRaw(beta, prev), ", "))
-		}
-		if iter == opt.MaxIter {
-			return nil, fmt.Errorf("%w in %d iterations (the last step was still above %g standard errors)", ErrNoConvergence, opt.MaxIter, opt.Tol)
-		}
-		ainv, err := g.invert(symOf(out.XtWX, p))
-		if err != nil {
-			return nil, err
-		}
-		next := make([]float64, p)
-		mat.NewVecDense(p, next).MulVec(ainv, mat.NewVecDense(p, out.XtWz))
-		iter++
-		if beta != nil {
-			small := true
-			for j := range next {
-				small = small && math.Abs(next[j]-beta[j]) <= opt.Tol*math.Sqrt(ainv.At(j, j))
-			}
-			if small {
-				g.beta, g.Iterations = next, iter
-				break
-			}
-		}
-		prev, beta = beta, next
-		halvings = 0
+		return passResult{finite: out.Finite, boundary: out.Boundary, xtwx: symOf(out.XtWX, p), xtwz: out.XtWz}, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	g.beta, g.Iterations = fit.beta, fit.iter
 	final, err := src.Pass(model, g.beta, true)
 	if err != nil {
 		return nil, err

@@ -27,7 +27,6 @@ type irlsFit struct {
 // more pass). A step to a non-finite fit is halved, up to 30 times. start nil starts
 // from nullStart.
 func (g *GLM) irls(w []float64, start []float64, opt GLMOptions) (*irlsFit, error) {
-	p := len(g.m.names)
 	var eta0, mu0 []float64
 	beta := slices.Clone(start)
 	if start == nil {
@@ -35,10 +34,28 @@ func (g *GLM) irls(w []float64, start []float64, opt GLMOptions) (*irlsFit, erro
 			eta0, mu0 = g.startEta(w)
 		}
 	}
+	return g.newton(beta, opt, g.moving, func(beta []float64) (passResult, error) {
+		out := g.pass(beta, eta0, mu0, w, nil, nil)
+		eta0, mu0 = nil, nil
+		return out, nil
+	})
+}
+
+// newton is the loop of irls, shared by the fit from sums (Design.GLMSums): pass(β)
+// gives XᵀWX and XᵀWz at β (β nil: at mustart) and whether the fit is finite and a
+// binomial probability on the boundary; a step to a non-finite fit is halved, up to 30
+// times; a boundary fit is separation, named by moving (the columns whose coefficients
+// moved most in the last step, as for a fit that does not converge).
+func (g *GLM) newton(beta []float64, opt GLMOptions, moving func(beta, prev []float64) []string,
+	pass func(beta []float64) (passResult, error)) (*irlsFit, error) {
+	p := len(g.m.names)
 	var prev []float64
 	halvings := 0
 	for iter := 0; ; {
-		out := g.pass(beta, eta0, mu0, w, nil, nil)
+		out, err := pass(beta)
+		if err != nil {
+			return nil, err
+		}
 		if !out.finite {
 			if prev == nil || halvings == 30 {
 				return nil, fmt.Errorf("%w: the fit is not finite after step halving at iteration %d", ErrNoConvergence, iter)
@@ -50,11 +67,12 @@ func (g *GLM) irls(w []float64, start []float64, opt GLMOptions) (*irlsFit, erro
 			continue
 		}
 		if beta != nil && g.lk.binary && out.boundary {
-			return nil, g.separationError(beta, prev)
+			return nil, fmt.Errorf("%w: fitted probabilities numerically 0 or 1; the outcome is (nearly) perfectly predicted by %s",
+				ErrSeparation, strings.Join(moving(beta, prev), ", "))
 		}
 		if iter == opt.MaxIter {
 			return nil, fmt.Errorf("%w in %d iterations (the last step was still above %g standard errors); coefficients still moving: %s",
-				ErrNoConvergence, opt.MaxIter, opt.Tol, strings.Join(g.moving(beta, prev), ", "))
+				ErrNoConvergence, opt.MaxIter, opt.Tol, strings.Join(moving(beta, prev), ", "))
 		}
 		ainv, err := g.invert(out.xtwx)
 		if err != nil {
@@ -72,7 +90,7 @@ func (g *GLM) irls(w []float64, start []float64, opt GLMOptions) (*irlsFit, erro
 				return &irlsFit{beta: next, iter: iter}, nil
 			}
 		}
-		prev, beta, eta0, mu0 = beta, next, nil, nil
+		prev, beta = beta, next
 		halvings = 0
 	}
 }
