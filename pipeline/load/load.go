@@ -251,8 +251,9 @@ func (s *staging) remove() {
 // k, and the whole text of the columns full names. Per column k, with r its cell and
 // x = nullif(nullif(trim(r), ”), 'NA') as socap reads a cell:
 //
-//	_n<k> = TRY_CAST(r AS DOUBLE)                (= TRY_CAST(x AS DOUBLE): the cast trims blanks)
-//	_x<k> = CASE WHEN _n<k> IS NULL THEN x END   (the cells that are text, not numbers)
+//	_c<k> = TRY_CAST(r AS DOUBLE)                (= TRY_CAST(x AS DOUBLE): the cast trims blanks)
+//	_n<k> = nullif(_c<k>, NaN)                   (a "nan" cell is missing, as NaN in a Frame)
+//	_x<k> = CASE WHEN _c<k> IS NULL THEN x END   (the cells that are text, not numbers)
 //	_t<k> = x                                    (only for full: text columns with number-like cells)
 //
 // so that count(_x<k>) = 0 types a column numeric without a second pass, and a text
@@ -287,8 +288,8 @@ func (t *Table) stageColumns(ctx context.Context, cols, full []string) error {
 	var inner, outer []string
 	for k, c := range all {
 		text := fmt.Sprintf("nullif(nullif(trim(_r%d), ''), 'NA')", k)
-		inner = append(inner, fmt.Sprintf("TRY_CAST(%s AS DOUBLE) AS _n%d, %s AS _r%d", store.QuoteIdent(c), k, store.QuoteIdent(c), k))
-		outer = append(outer, fmt.Sprintf("_n%d, CASE WHEN _n%d IS NULL THEN %s END AS _x%d", k, k, text, k))
+		inner = append(inner, fmt.Sprintf("TRY_CAST(%s AS DOUBLE) AS _c%d, %s AS _r%d", store.QuoteIdent(c), k, store.QuoteIdent(c), k))
+		outer = append(outer, fmt.Sprintf("nullif(_c%d, %s) AS _n%d, CASE WHEN _c%d IS NULL THEN %s END AS _x%d", k, nan, k, k, text, k))
 		if t.full[c] {
 			outer = append(outer, fmt.Sprintf("%s AS _t%d", text, k))
 		}
@@ -396,8 +397,11 @@ func (t *Table) Rows(ctx context.Context) (int64, error) {
 	return t.rows, nil
 }
 
+// nan is DuckDB's NaN, which equals itself (nullif(x, nan) is NULL for NaN).
+const nan = "CAST('nan' AS DOUBLE)"
+
 // Expr is the SQL of column c as socap reads it: a DOUBLE when numeric, else VARCHAR;
-// NULL when missing.
+// NULL when missing, a NaN too (the engine reads NaN in a Frame as missing).
 //
 // For a CSV read in place Expr needs c typed by Numeric first (which stages it); an
 // untyped column after staging is an SQL error naming it.
@@ -417,10 +421,10 @@ func (t *Table) Expr(c string, numeric bool) string {
 		return "error(" + store.QuoteString(fmt.Sprintf("column %q is numeric: its text was not staged", c)) + ")"
 	}
 	if t.number(c) {
-		return "CAST(" + store.QuoteIdent(c) + " AS DOUBLE)"
+		return "nullif(CAST(" + store.QuoteIdent(c) + " AS DOUBLE), " + nan + ")"
 	}
 	if numeric {
-		return "TRY_CAST(" + t.numberOf(c) + " AS DOUBLE)"
+		return "nullif(TRY_CAST(" + t.numberOf(c) + " AS DOUBLE), " + nan + ")"
 	}
 	return t.textOf(c)
 }

@@ -19,7 +19,8 @@ import (
 // writeSurvey writes a seeded survey with every design feature the engine has: strata
 // (one of them with a single PSU), PSUs numbered within strata, SSUs, fpc at both
 // stages, weights, eight replicate-weight columns, missing values in the analysis and
-// domain columns, text and numeric domains, a text column with number-like cells.
+// domain columns, text and numeric domains, a text column with number-like cells, a
+// "nan" cell.
 func writeSurvey(t *testing.T) string {
 	rng := rand.New(rand.NewPCG(15, 1))
 	var b strings.Builder
@@ -50,6 +51,9 @@ func writeSurvey(t *testing.T) string {
 					g := []string{"low", "mid", "high", "NA"}[rng.IntN(4)]
 					dom := []string{"a", "b", ""}[rng.IntN(3)]
 					y, x, z := cell(50+20*rng.NormFloat64(), 9), cell(10+rng.Float64(), 15), cell(float64(rng.IntN(2)), 12)
+					if h == 2 && p == 1 && s == 1 {
+						y = "nan" // a number that is missing, as NaN in a Frame
+					}
 					area := 1 + rng.IntN(3)
 					mix := fmt.Sprint(area) // text with number-like cells
 					if area == 3 {
