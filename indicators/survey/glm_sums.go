@@ -280,23 +280,7 @@ func (g *GLM) sumsFit(model *Model, src GLMSource, opt GLMOptions) (*GLM, error)
 		}
 	}
 	// the start: the null model's estimate when it exists (nullStart), else mustart
-	var beta []float64
-	if g.m.names[0] == "(Intercept)" {
-		mean := st.SumWY / st.SumW
-		b0 := math.NaN()
-		switch g.Family.kind() {
-		case kindIdentity:
-			b0 = mean
-		case kindLogit:
-			b0 = math.Log(mean / (1 - mean))
-		case kindLog:
-			b0 = math.Log(mean)
-		}
-		if !math.IsNaN(b0) && !math.IsInf(b0, 0) {
-			beta = make([]float64, p)
-			beta[0] = b0
-		}
-	}
+	beta := g.nullStartAt(st.SumWY / st.SumW)
 	fit, err := g.newton(beta, opt, g.movingRaw, func(beta []float64) (passResult, error) {
 		out, err := src.Pass(model, beta, false)
 		if err != nil {

@@ -110,7 +110,14 @@ func (g *GLM) nullStart(w []float64) []float64 {
 		sw += w[r]
 		swy += w[r] * y
 	}
-	mean := swy / sw
+	return g.nullStartAt(swy / sw)
+}
+
+// nullStartAt is nullStart from the weighted mean of the outcome.
+func (g *GLM) nullStartAt(mean float64) []float64 {
+	if g.m.names[0] != "(Intercept)" {
+		return nil
+	}
 	b0 := math.NaN()
 	switch g.Family.kind() {
 	case kindIdentity:
