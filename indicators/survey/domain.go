@@ -8,7 +8,9 @@ import (
 // domains codes every row by its crossing of the by-variables, as svyby: one domain per
 // combination present in the data, ordered by the first variable's levels, then the
 // second's, and so on (levels sorted numerically when all numeric). A row with a
-// missing by-value belongs to no domain (code −1).
+// missing by-value belongs to no domain (code −1), and so does a combination present
+// only in rows of weight zero (the rows a subset left out): svyby enumerates its groups
+// among the rows with non-zero sampling weight.
 type domains struct {
 	code   []int32
 	labels [][]string // per domain, the value of each by-variable
@@ -61,7 +63,39 @@ func (d *Design) domains(by []string) (*domains, error) {
 			dm.code[i] = index(k)
 		}
 	}
+	if d.w != nil {
+		dm.dropWeightless(d.w)
+	}
 	return dm, nil
+}
+
+// dropWeightless removes the domains none of whose rows has a non-zero weight w,
+// unless that is every domain (then Estimate's zero-weight error says so).
+func (dm *domains) dropWeightless(w []float64) {
+	weighted := make([]bool, len(dm.labels))
+	for i, c := range dm.code {
+		if c >= 0 && w[i] != 0 {
+			weighted[c] = true
+		}
+	}
+	next := make([]int32, len(dm.labels))
+	var labels [][]string
+	for k, ok := range weighted {
+		next[k] = -1
+		if ok {
+			next[k] = int32(len(labels))
+			labels = append(labels, dm.labels[k])
+		}
+	}
+	if len(labels) == len(dm.labels) || len(labels) == 0 {
+		return
+	}
+	for i, c := range dm.code {
+		if c >= 0 {
+			dm.code[i] = next[c]
+		}
+	}
+	dm.labels = labels
 }
 
 // byMap returns domain dd's by-values keyed by variable (nil without by-variables).

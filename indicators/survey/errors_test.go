@@ -142,3 +142,38 @@ func TestEstimateErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestEstimateGroupOnlyOutsideSubset: a group whose rows a subset left out
+// (weight zero) is not estimated, as svyby enumerates groups among rows of
+// non-zero weight, instead of failing for its zero sum of weights.
+func TestEstimateGroupOnlyOutsideSubset(t *testing.T) {
+	d, err := NewDesign(smallFrame(t), Spec{Weights: "w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, _ := d.frame.Strings("g")
+	keep := make([]bool, len(codes))
+	for i, c := range codes {
+		keep[i] = c == "v"
+	}
+	s, err := d.Subset(keep, "g = v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := s.Estimate([]Request{mean("y")}, Options{By: []string{"g"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1 || recs[0].By["g"] != "v" {
+		t.Fatalf("records %+v, want the one of g = v", recs)
+	}
+	whole, err := d.Estimate([]Request{mean("y")}, Options{By: []string{"g"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range whole {
+		if r.By["g"] == "v" && (r.Estimate != recs[0].Estimate || r.N != recs[0].N) {
+			t.Errorf("subset g = v: %v (n %v), by g on the whole design: %v (n %v)", recs[0].Estimate, recs[0].N, r.Estimate, r.N)
+		}
+	}
+}
