@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -114,30 +115,18 @@ func (md *model) evalGroup(gp []float64, d *groupData, deriv bool) (f float64, g
 	k := md.k
 	lam, th, nu := gp[:k], gp[k:2*k], gp[2*k:3*k]
 	psi, kap := gp[3*k], gp[3*k+1]
-	sig := mat.NewSymDense(k, nil)
-	for a := range k {
-		for b := 0; b <= a; b++ {
-			v := psi * lam[a] * lam[b]
-			if a == b {
-				v += th[a]
-			}
-			sig.SetSym(a, b, v)
-		}
-	}
-	var ch mat.Cholesky
-	if !ch.Factorize(sig) {
-		return math.Inf(1), nil, nil
-	}
-	var pinv mat.SymDense
-	if err := ch.InverseTo(&pinv); err != nil {
-		return math.Inf(1), nil, nil
-	}
-	p := make([]float64, k*k)
+	sig := make([]float64, k*k)
 	for a := range k {
 		for b := range k {
-			p[a*k+b] = pinv.At(a, b)
+			sig[a*k+b] = psi * lam[a] * lam[b]
 		}
+		sig[a*k+a] += th[a]
 	}
+	l, logDet, ok := cholesky(sig, k)
+	if !ok {
+		return math.Inf(1), nil, nil
+	}
+	p := cholInverse(l, k)
 	dm := make([]float64, k) // m − μ
 	for a := range k {
 		dm[a] = d.mean[a] - nu[a] - kap*lam[a]
@@ -150,7 +139,7 @@ func (md *model) evalGroup(gp []float64, d *groupData, deriv bool) (f float64, g
 			trSP += d.cov[a*k+b] * p[b*k+a]
 		}
 	}
-	f = ch.LogDet() + trSP - d.logDetS - float64(k) + dPd
+	f = logDet + trSP - d.logDetS - float64(k) + dPd
 	if !deriv {
 		return f, nil, nil
 	}
@@ -342,15 +331,78 @@ func (md *model) lineSearch(theta, step, next []float64, f, dec float64) bool {
 
 // solveSym solves the symmetric positive definite system A x = b.
 func solveSym(a, b []float64, n int) ([]float64, bool) {
-	var ch mat.Cholesky
-	if !ch.Factorize(mat.NewSymDense(n, append([]float64(nil), a...))) {
+	l, _, ok := cholesky(a, n)
+	if !ok {
 		return nil, false
 	}
-	var x mat.VecDense
-	if err := ch.SolveVecTo(&x, mat.NewVecDense(n, append([]float64(nil), b...))); err != nil {
-		return nil, false
+	x := slices.Clone(b)
+	for i := range n { // L y = b
+		for j := range i {
+			x[i] -= l[i*n+j] * x[j]
+		}
+		x[i] /= l[i*n+i]
 	}
-	return x.RawVector().Data, true
+	for i := n - 1; i >= 0; i-- { // Lᵀ x = y
+		for j := i + 1; j < n; j++ {
+			x[i] -= l[j*n+i] * x[j]
+		}
+		x[i] /= l[i*n+i]
+	}
+	return x, true
+}
+
+// cholesky is the lower-triangular L with A = L Lᵀ of the symmetric n×n matrix a
+// (row major; its lower triangle is read) and log det A = 2 Σ log L_ii, or false when
+// A is not numerically positive definite. The small systems of a one-factor model
+// (one row and column per item) are factored here rather than by mat.Cholesky, whose
+// condition estimate per factorisation cost more than the fit itself.
+func cholesky(a []float64, n int) (l []float64, logDet float64, ok bool) {
+	l = make([]float64, n*n)
+	for i := range n {
+		for j := 0; j <= i; j++ {
+			v := a[i*n+j]
+			for m := range j {
+				v -= l[i*n+m] * l[j*n+m]
+			}
+			if i == j {
+				if !(v > 0) || math.IsInf(v, 0) {
+					return nil, 0, false
+				}
+				l[i*n+i] = math.Sqrt(v)
+				logDet += math.Log(v)
+				continue
+			}
+			l[i*n+j] = v / l[j*n+j]
+		}
+	}
+	return l, logDet, true
+}
+
+// cholInverse is A⁻¹ (n×n, row major) from A's Cholesky factor l: L⁻¹ by forward
+// substitution, then A⁻¹ = L⁻ᵀ L⁻¹.
+func cholInverse(l []float64, n int) []float64 {
+	li := make([]float64, n*n)
+	for j := range n {
+		li[j*n+j] = 1 / l[j*n+j]
+		for i := j + 1; i < n; i++ {
+			v := 0.0
+			for m := j; m < i; m++ {
+				v -= l[i*n+m] * li[m*n+j]
+			}
+			li[i*n+j] = v / l[i*n+i]
+		}
+	}
+	inv := make([]float64, n*n)
+	for a := range n {
+		for b := 0; b <= a; b++ {
+			v := 0.0
+			for m := a; m < n; m++ {
+				v += li[m*n+a] * li[m*n+b]
+			}
+			inv[a*n+b], inv[b*n+a] = v, v
+		}
+	}
+	return inv
 }
 
 // fixSign makes the loadings sum positive (with std.lv the model cannot tell λ from
