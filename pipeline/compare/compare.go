@@ -101,9 +101,6 @@ func Verdict(lo, hi float64) string {
 	return "similar"
 }
 
-// Rules are env.DisclosureRules(r), for the report until it calls that.
-func Rules(env *pipeline.Env, r disclose.Rules) disclose.Rules { return env.DisclosureRules(r) }
-
 // Outputs are the configured indicators' outputs and the score columns they
 // read.
 func Outputs(env *pipeline.Env) ([]indicators.Output, []string, error) {

@@ -73,7 +73,6 @@ import (
 
 	"socap/indicators/core"
 	"socap/pipeline"
-	"socap/pipeline/compare"
 	"socap/pipeline/disclose"
 	"socap/pipeline/score"
 )
@@ -197,7 +196,7 @@ func newBuilder(ctx context.Context, env *pipeline.Env, lang string) (*builder, 
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{d: d, loc: newLocale(lang), cb: env.Codebook, project: env.Config.Project, rules: compare.Rules(env, zeroRules)}
+	b := &builder{d: d, loc: newLocale(lang), cb: env.Codebook, project: env.Config.Project, rules: env.DisclosureRules(disclose.Rules{})}
 	b.date = b.loc.date(now())
 	present := map[string]bool{}
 	for _, r := range d.estimates.rows {
@@ -301,6 +300,3 @@ func (b *builder) indexPage(places []place, whole place) (*page, error) {
 func linkItem(href, text string) template.HTML {
 	return template.HTML(`<a href="` + template.HTMLEscapeString(href) + `">` + template.HTMLEscapeString(text) + `</a>`)
 }
-
-// zeroRules asks compare.Rules for socap.yaml's rules.
-var zeroRules = disclose.Rules{}
