@@ -398,10 +398,16 @@ func (b *builder) recordTable(pg *page, cols []string, rows []record, sp spec) *
 		_, hasStatus := r["status"]
 		hidden := hasStatus && !r.published()
 		var row []cell
+		noted := false
 		for _, c := range cols {
 			switch {
+			case hidden && (numeric[c] || c == "verdict") && noted:
+				// the row's reason is footnoted at its first ":" (tens of
+				// thousands of hidden rows in a national store)
+				row = append(row, cell{Text: disclose.Symbol, Num: true})
 			case hidden && (numeric[c] || c == "verdict"):
 				row = append(row, b.hiddenCell(pg, r))
+				noted = true
 			case c == ciCol:
 				if math.IsNaN(r.num("ci_low")) {
 					row = append(row, cell{Text: "–", Num: true})
