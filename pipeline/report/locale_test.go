@@ -1,6 +1,8 @@
 package report
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -27,6 +29,23 @@ func TestLocale(t *testing.T) {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
 		}
+	}
+}
+
+func TestSigned(t *testing.T) {
+	b := &builder{loc: newLocale("nb")}
+	for x, want := range map[float64]string{0.02: "0,02", -0.004: "−0,004", 0.0001: "0,000", 1.26: "1,3", 0: "0,0"} {
+		if got := b.signed(x, 1); got != want {
+			t.Errorf("signed(%v) = %q, want %q", x, got, want)
+		}
+	}
+}
+
+func TestCollateNB(t *testing.T) {
+	names := []string{"Øygarden", "Åfjord", "Aukra", "Ærøy", "Zeta", "Ålesund", "Bø"}
+	slices.SortFunc(names, func(a, b string) int { return strings.Compare(collateNB(a), collateNB(b)) })
+	if got := strings.Join(names, " "); got != "Aukra Bø Zeta Ærøy Øygarden Åfjord Ålesund" {
+		t.Errorf("sorted %s", got)
 	}
 }
 

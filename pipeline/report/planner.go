@@ -115,7 +115,17 @@ func (b *builder) interval(o indicators.Output, r record) string {
 	if share(o) {
 		d = 1
 	}
-	return b.loc.num(k*r.num("ci_low"), d) + b.loc.t(" til ", " to ") + b.loc.num(k*r.num("ci_high"), d)
+	return b.signed(k*r.num("ci_low"), d) + b.loc.t(" til ", " to ") + b.signed(k*r.num("ci_high"), d)
+}
+
+// signed writes an interval's end with up to two more decimals when it
+// would otherwise read as 0 ("0,03", not "0,0", beside a verdict that says
+// the interval lies above 0).
+func (b *builder) signed(x float64, dec int) string {
+	for extra := 0; extra < 2 && x != 0 && math.Abs(x) < 0.5*math.Pow(10, -float64(dec)); extra++ {
+		dec++
+	}
+	return b.loc.num(x, dec)
 }
 
 // sentenceValue is an indicator's value in a sentence: a share in per

@@ -271,7 +271,10 @@ func (b *builder) indexPage(places []place, whole place) (*page, error) {
 	list := &section{ID: "reports", Title: b.loc.t("Rapporter", "Reports")}
 	list.Items = append(list.Items, linkItem(whole.File, whole.Name), linkItem("researcher.html", b.loc.t("Forskerrapport: alle tabeller og metoder", "Researcher report: all tables and methods")))
 	towns := &section{ID: "areas", Title: b.varLabel(b.area)}
-	for _, p := range places {
+	// alphabetically, as a planner looks for a name (the table below keeps code order)
+	byName := slices.Clone(places)
+	slices.SortStableFunc(byName, func(x, y place) int { return strings.Compare(collateNB(x.Name), collateNB(y.Name)) })
+	for _, p := range byName {
 		towns.Items = append(towns.Items, linkItem(p.File, p.Name))
 	}
 	pg.Sections = append(pg.Sections, list, towns)
@@ -294,6 +297,12 @@ func (b *builder) indexPage(places []place, whole place) (*page, error) {
 			fmt.Sprintf("Each municipality against the whole sample in wave %d: ▲ better, ● about the same, ▼ worse, : not shown.", b.latest))},
 		Tables: []*dataTable{t}})
 	return pg, nil
+}
+
+// collateNB is a sort key for Norwegian names: æ, ø and å after z, accents
+// ignored ("Åfjord" after "Øygarden", "Porsáŋgu" with "Porsanger").
+func collateNB(s string) string {
+	return strings.NewReplacer("æ", "{", "ø", "|", "å", "}", "á", "a", "č", "c", "š", "s", "ŋ", "n", "đ", "d", "ŧ", "t", "ž", "z").Replace(strings.ToLower(s))
 }
 
 // linkItem is a list item linking to a page.
