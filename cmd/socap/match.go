@@ -108,6 +108,17 @@ func runMatch(cmd *cobra.Command, opts matchOptions) error {
 		if o.Travel, err = match.ReadTravel(o.TravelFile, fr); err != nil {
 			return err
 		}
+		known := map[string]bool{}
+		for _, p := range newcomers {
+			known[p.Municipality] = true
+		}
+		for _, p := range mentors {
+			known[p.Municipality] = true
+		}
+		if unnamed := o.Travel.Unnamed(known); len(unnamed) > 0 {
+			fmt.Fprintf(cmd.ErrOrStderr(), "socap: warning: %s names municipalities no newcomer or mentor lives in (spelt differently?): %s\n",
+				o.TravelFile, strings.Join(unnamed, ", "))
+		}
 	}
 	res := match.Match(newcomers, mentors, o)
 	tables := matchTables(res)

@@ -161,6 +161,14 @@ func TestMatchBadInput(t *testing.T) {
 	if want := filepath.Join(dir, "travel.csv") + `: row 2, column minutes: minutes "lang"`; code != exitBadUse || !strings.Contains(stderr, want) {
 		t.Errorf("bad travel table: exit %d, %q; want %d with %q", code, stderr, exitBadUse, want)
 	}
+	// A travel table naming a municipality no one lives in runs, with a warning.
+	if err := os.WriteFile(filepath.Join(dir, "travel.csv"), []byte("from,to,minutes\nHerøy,Sande,30\nHeroy,Ulstein,20\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = matchCLI(t, sampleNewcomers, sampleMentors, "-c", filepath.Join(dir, "match.yaml"), "--out", filepath.Join(dir, "p.csv"))
+	if code != 0 || !strings.Contains(stderr, "no newcomer or mentor lives in (spelt differently?): Heroy\n") {
+		t.Errorf("travel table with Heroy: exit %d, %q; want 0 and a warning naming Heroy", code, stderr)
+	}
 	for _, args := range [][]string{
 		{sampleNewcomers, sampleMentors},
 		{sampleNewcomers, sampleMentors, "--out", filepath.Join(dir, "p.txt")},

@@ -172,3 +172,20 @@ func regions(o Options, munis []string) [][]string {
 	}
 	return out
 }
+
+// Unnamed are the municipalities the table names that are not in known (the
+// newcomers' and mentors' municipalities), sorted: rows about them change
+// nothing, which is worth a warning, since a spelling differing from the
+// people files ("Heroy" for "Herøy") would lose a pair silently.
+func (t *Travel) Unnamed(known map[string]bool) []string {
+	var out []string
+	for key := range t.minutes {
+		for _, m := range key {
+			if !known[m] && !slices.Contains(out, m) {
+				out = append(out, m)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}

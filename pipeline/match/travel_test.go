@@ -167,3 +167,16 @@ func TestLoadConfigTravel(t *testing.T) {
 		}
 	}
 }
+
+// TestTravelUnnamed lists, once and sorted, the municipalities of the table
+// that no person lives in.
+func TestTravelUnnamed(t *testing.T) {
+	tr := travelTable(t, "Herøy|Sande|30", "Heroy|Ulstein|20", "Sande|Vanylven|45")
+	got := tr.Unnamed(map[string]bool{"Herøy": true, "Sande": true, "Ulstein": true})
+	if strings.Join(got, ",") != "Heroy,Vanylven" {
+		t.Errorf("unnamed %q, want [Heroy Vanylven]", got)
+	}
+	if got := tr.Unnamed(map[string]bool{"Herøy": true, "Heroy": true, "Sande": true, "Ulstein": true, "Vanylven": true}); len(got) != 0 {
+		t.Errorf("unnamed %q, want none", got)
+	}
+}
