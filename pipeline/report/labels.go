@@ -138,6 +138,9 @@ var valueLabels = map[string]map[string]text{
 	},
 	"model": {
 		"rate": {"andel sysselsatte", "employment rate"}, "adjusted": {"justert (AME)", "adjusted (AME)"},
+		"heterogeneity":       {"heterogenitet etter opprinnelse", "heterogeneity by origin"},
+		"dimensions_employed": {"dimensjonene og sysselsetting", "the dimensions and employment"},
+		"dimensions_qol":      {"dimensjonene og livskvalitet", "the dimensions and quality of life"},
 	},
 	"holds": {"true": {"ja", "yes"}, "false": {"nei", "no"}},
 	// reliability flags of an estimate (indicators/survey), with the default thresholds
@@ -193,4 +196,13 @@ func lowerFirst(s string) string {
 		return s
 	}
 	return string(unicode.ToLower(r)) + s[n:]
+}
+
+// upperFirst capitalises the first letter, for a label that begins a title.
+func upperFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
 }

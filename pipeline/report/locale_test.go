@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"socap/pipeline/model"
 )
 
 func TestLocale(t *testing.T) {
@@ -59,5 +61,20 @@ func TestSlugAndCodes(t *testing.T) {
 		if got := canonCode(in); got != want {
 			t.Errorf("canonCode(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestModelLabels: every model name the model stage writes has a label in
+// both languages, so forest-plot titles and tables never show a code.
+func TestModelLabels(t *testing.T) {
+	names := []string{model.Adjusted, model.Heterogeneity, model.Rate, model.DimensionsPrefix + "employed", model.DimensionsPrefix + model.QoL}
+	for _, n := range names {
+		l, ok := valueLabels["model"][n]
+		if !ok || l.nb == "" || l.en == "" || l.nb == n || l.en == n {
+			t.Errorf("model %q: label %+v", n, l)
+		}
+	}
+	if got := upperFirst("dimensjonene og sysselsetting"); got != "Dimensjonene og sysselsetting" {
+		t.Errorf("upperFirst: %q", got)
 	}
 }

@@ -561,7 +561,7 @@ func (b *builder) coefficientSection(pg *page) error {
 		t := b.tables(pg, all, spec{cols: cols, keys: []string{"term"}})[0]
 		t.CSV = fmt.Sprintf("coefficients-%s-%d.csv", f.model, f.wave)
 		s.Figures = append(s.Figures, &figure{ID: id, Height: 120 + 26*len(terms), option: opt, Table: t,
-			Title: fmt.Sprintf("%s, %s %d", f.model, b.loc.t("runde", "wave"), f.wave)})
+			Title: fmt.Sprintf("%s, %s %d", upperFirst(b.valueLabel("model", f.model)), b.loc.t("runde", "wave"), f.wave)})
 	}
 	pg.Sections = append(pg.Sections, s)
 	return nil
