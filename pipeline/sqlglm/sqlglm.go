@@ -177,19 +177,6 @@ func (s *source) sqlExpr(e survey.Expr) string {
 	panic("sqlglm: expression " + e.Op + " " + e.Name) // the engine parses no other
 }
 
-// rowNumbered is how load.Table numbers the rows of a file read in place.
-const rowNumbered = "(SELECT row_number() OVER () AS _row, * FROM "
-
-// unordered is the relation from without its row numbers when they come from a
-// window over the rows, which keeps DuckDB from scanning in parallel: a GLM's sums do
-// not depend on the rows' order.
-func unordered(from string) string {
-	if rel, ok := strings.CutPrefix(from, rowNumbered); ok && strings.HasSuffix(rel, ")") {
-		return rel[:len(rel)-1]
-	}
-	return from
-}
-
 func v(k int) string { return "_v" + strconv.Itoa(k) }
 
 // prepare writes the base relation of m's variables.
@@ -224,14 +211,14 @@ func (s *source) prepare(m *survey.Model) error {
 	s.discrete = discrete
 	s.base = "SELECT *, 1 AS _n, CAST(_w <> 0 AS BIGINT) AS _nw, CAST(_w > 0 AS BIGINT) AS _npos, CAST(coalesce(_inf, false) AS BIGINT) AS _ninf FROM (" +
 		"SELECT *, " + strings.Join(complete, " AND ") + " AS _c, " + strings.Join(infinite, " OR ") +
-		" AS _inf FROM (SELECT " + strings.Join(sel, ", ") + " FROM " + unordered(s.t.From()) + "))"
+		" AS _inf FROM (SELECT " + strings.Join(sel, ", ") + " FROM " + s.t.From() + "))"
 	return nil
 }
 
 // discreteVars reports whether every numeric variable of m reads only columns the
 // file types as integers (so that the rows have few distinct patterns).
 func (s *source) discreteVars(m *survey.Model) (bool, error) {
-	rows, err := s.t.Store().DB().QueryContext(s.ctx, "DESCRIBE SELECT * FROM "+unordered(s.t.From()))
+	rows, err := s.t.Store().DB().QueryContext(s.ctx, "DESCRIBE SELECT * FROM "+s.t.From())
 	if err != nil {
 		return false, fmt.Errorf("glm: %w", err)
 	}
