@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -314,12 +315,10 @@ func estimateInPlace(cmd *cobra.Command, path string, opts estimateOptions, spec
 	if err != nil {
 		return requestError(path, err)
 	}
-	rows, err := tab.Rows(ctx)
+	summary, err := tableSummary(ctx, tab, design)
 	if err != nil {
 		return err
 	}
-	summary := design.Summary()
-	summary.Rows = int(rows)
 	explainFlags(cmd.ErrOrStderr(), records, design.IsReplicate(), opts.ciMethod)
 	return writeEstimates(cmd.OutOrStdout(), opts.format, labelMode, fileLabels{}, summary, by, records)
 }
@@ -470,4 +469,16 @@ func optionalFloat(p *float64) any {
 		return ""
 	}
 	return *p
+}
+
+// tableSummary is the design's summary with the rows of the file read in place
+// (the design from sums counts units, not rows).
+func tableSummary(ctx context.Context, tab *load.Table, design *survey.Design) (survey.Summary, error) {
+	rows, err := tab.Rows(ctx)
+	if err != nil {
+		return survey.Summary{}, err
+	}
+	summary := design.Summary()
+	summary.Rows = int(rows)
+	return summary, nil
 }

@@ -236,12 +236,10 @@ func glmInPlace(cmd *cobra.Command, path string, opts glmOptions, spec survey.Sp
 	if err != nil {
 		return requestError(path, err)
 	}
-	rows, err := tab.Rows(ctx)
+	summary, err := tableSummary(ctx, tab, design)
 	if err != nil {
 		return err
 	}
-	summary := design.Summary()
-	summary.Rows = int(rows)
 	res := glmResult{
 		Design: summary,
 		Model: glmModel{Formula: opts.formula, Family: string(fit.Family), N: fit.N, LeftOut: int(fit.WeightedRows) - fit.N, DFResidual: fit.DFResidual,
