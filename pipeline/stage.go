@@ -30,6 +30,11 @@ type Env struct {
 	// RunID identifies the current run in the runs table; Run sets it, and
 	// stages key their output rows by it.
 	RunID int64
+	// Producer is the producer of the engine's sums that socap run chose
+	// (pipeline/load.Choose): "duckdb" has the estimate stage sum the store's
+	// tables in DuckDB (pipeline/sqlsums); "" or "memory" reads the
+	// respondents into memory, as every other stage does.
+	Producer string
 	// Shared holds what stages of one run share instead of reading it again
 	// (the respondents as pipeline/design loaded them); Run empties it when
 	// it starts, and a stage that rewrites what a value was built from

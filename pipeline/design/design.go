@@ -19,6 +19,7 @@ package design
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -29,6 +30,7 @@ import (
 
 	"socap/indicators/survey"
 	"socap/pipeline"
+	"socap/pipeline/load"
 	"socap/pipeline/store"
 )
 
@@ -103,6 +105,60 @@ func Load(ctx context.Context, env *pipeline.Env, numeric, text []string) ([]Wav
 	return waves, nil
 }
 
+// InStore is one wave's respondents as a relation of the store, for the duckdb
+// producer (pipeline/sqlsums), and the design to build on it.
+type InStore struct {
+	Wave  int
+	Table *load.Table
+	// Spec is the wave's design, its replicate weights (when it has them) the columns
+	// of respondents the pattern matches, as Load reads them.
+	Spec survey.Spec
+}
+
+// ErrCalibrated is returned by Tables for a design that calibrates: its weights are
+// computed in Go (survey.Design.Calibrate) and are not in the store.
+var ErrCalibrated = errors.New("the design calibrates to population margins (design: calibrate), which the design stage computes in memory and does not store")
+
+// Tables is Load for the duckdb producer: per wave in ascending order, the rows Load
+// would read — the respondents left joined with the scores, the numeric and text
+// columns and the design's, typed and named as Load types and names them, rows
+// numbered (_row) in Load's order, by id — as a relation of the store that nothing
+// reads until a query asks (load.InStore), with the wave's design. A calibrated design
+// is refused with ErrCalibrated.
+func Tables(ctx context.Context, env *pipeline.Env, numeric, text []string) ([]InStore, error) {
+	cfg := env.Config.Design.WithDefaults(env.Codebook)
+	if cfg.Calibrate != nil {
+		return nil, ErrCalibrated
+	}
+	p, err := newPlan(ctx, env, cfg, numeric, text, true)
+	if err != nil {
+		return nil, err
+	}
+	spec := Spec(cfg)
+	if spec.Replicates != nil {
+		r := *spec.Replicates
+		r.Pattern, r.Columns = "", p.reps
+		spec.Replicates = &r
+	}
+	rows, err := env.Store.DB().QueryContext(ctx, "SELECT DISTINCT CAST(wave AS BIGINT) FROM respondents ORDER BY 1")
+	if err != nil {
+		return nil, fmt.Errorf("waves of respondents: %w", err)
+	}
+	defer rows.Close()
+	var out []InStore
+	for rows.Next() {
+		var w int
+		if err := rows.Scan(&w); err != nil {
+			return nil, fmt.Errorf("waves of respondents: %w", err)
+		}
+		from := fmt.Sprintf("(SELECT row_number() OVER (ORDER BY r.%s) AS _row, %s FROM %s WHERE r.wave = %d)",
+			store.QuoteIdent(p.id), strings.Join(p.selects(), ", "), p.from(), w)
+		t := load.InStore(env.Store, fmt.Sprintf("respondents of wave %d", w), from, p.numeric, p.text)
+		out = append(out, InStore{Wave: w, Table: t, Spec: spec})
+	}
+	return out, rows.Err()
+}
+
 // missingFrom are the names of want not in have.
 func missingFrom(want, have []string) []string {
 	return slices.DeleteFunc(unique(want), func(c string) bool { return slices.Contains(have, c) })
@@ -128,6 +184,7 @@ type plan struct {
 	text     []string
 	inScores map[string]bool
 	hasScore bool
+	reps     []string // the replicate-weight columns, with withDesign
 }
 
 // newPlan plans reading numeric and text columns and, with withDesign, the
@@ -163,11 +220,10 @@ func newPlan(ctx context.Context, env *pipeline.Env, cfg pipeline.Design, numeri
 	}
 	if withDesign {
 		if cfg.Replicates != nil {
-			reps, err := matching(respCols, cfg.Replicates.Columns)
-			if err != nil {
+			if p.reps, err = matching(respCols, cfg.Replicates.Columns); err != nil {
 				return nil, err
 			}
-			numeric = slices.Concat(numeric, reps)
+			numeric = slices.Concat(numeric, p.reps)
 		}
 		if p.margins != nil {
 			text = slices.Concat(text, p.margins.Variables())
@@ -209,20 +265,32 @@ type waveColumns struct {
 	txt  [][]string
 }
 
-// read runs one query ordered by wave and id and splits it by wave.
-func (p *plan) read(ctx context.Context, st *store.Store) ([]*waveColumns, error) {
-	sel := []string{"CAST(r.wave AS BIGINT)"}
+// selects are the SQL of the plan's columns, numbers as DOUBLE and text as VARCHAR,
+// each named by its column.
+func (p *plan) selects() []string {
+	var sel []string
 	for _, c := range p.numeric {
-		sel = append(sel, "CAST("+p.source(c)+" AS DOUBLE)")
+		sel = append(sel, "CAST("+p.source(c)+" AS DOUBLE) AS "+store.QuoteIdent(c))
 	}
 	for _, c := range p.text {
-		sel = append(sel, "CAST("+p.source(c)+" AS VARCHAR)")
+		sel = append(sel, "CAST("+p.source(c)+" AS VARCHAR) AS "+store.QuoteIdent(c))
 	}
-	from := "respondents r"
+	return sel
+}
+
+// from is the relation the plan reads: the respondents, left joined with the scores
+// when there are scores.
+func (p *plan) from() string {
 	if p.hasScore {
-		from += " LEFT JOIN scores s USING (wave, " + store.QuoteIdent(p.id) + ")"
+		return "respondents r LEFT JOIN scores s USING (wave, " + store.QuoteIdent(p.id) + ")"
 	}
-	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + from + " ORDER BY r.wave, r." + store.QuoteIdent(p.id)
+	return "respondents r"
+}
+
+// read runs one query ordered by wave and id and splits it by wave.
+func (p *plan) read(ctx context.Context, st *store.Store) ([]*waveColumns, error) {
+	sel := slices.Concat([]string{"CAST(r.wave AS BIGINT)"}, p.selects())
+	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + p.from() + " ORDER BY r.wave, r." + store.QuoteIdent(p.id)
 	var out []*waveColumns
 	err := st.QueryArrow(ctx, 0, func(b arrow.RecordBatch) error {
 		waves := b.Column(0).(*array.Int64)

@@ -19,11 +19,21 @@
 // n, sum_weights, flags, and the disclosure status and reason. A
 // suppressed cell keeps no number: estimate, se, the interval, deff, cv,
 // n and sum_weights are NULL and n_shown says "under 10".
+//
+// With env.Producer "duckdb" (socap run --producer duckdb, or data over
+// engine.memory_limit) the respondents stay in the store: each wave's design
+// and the sums behind every estimate come from GROUP BY queries over the
+// respondents joined with the scores (pipeline/sqlsums over design.Tables),
+// as do the counts of respondents with an attribute that disclosure control
+// needs, with the same numbers as in memory. A design that calibrates falls
+// back to memory, and the log says why.
 package estimate
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -35,7 +45,9 @@ import (
 	"socap/pipeline"
 	"socap/pipeline/design"
 	"socap/pipeline/disclose"
+	"socap/pipeline/load"
 	"socap/pipeline/score"
+	"socap/pipeline/sqlsums"
 	"socap/pipeline/store"
 )
 
@@ -91,33 +103,42 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 		return err
 	}
 	var outputs []indicators.Output
-	var columns []string
+	var columns, props []string
 	for _, m := range mods {
 		outputs = append(outputs, m.Outputs()...)
 		for _, o := range m.Outputs() {
 			columns = append(columns, o.Columns()...)
+			if o.Statistic.Kind == indicators.Proportion && !slices.Contains(props, o.Statistic.Column) {
+				props = append(props, o.Statistic.Column)
+			}
 		}
 	}
 	sets, groupVars := s.groupSets(env)
-	waves, err := design.Load(ctx, env, columns, groupVars)
+	waves, err := s.waves(ctx, env, columns, groupVars)
 	if err != nil {
 		return err
 	}
 	var cells []cell
 	for _, w := range waves {
-		s.rows += int64(w.Frame.Rows())
+		s.rows += w.rows
+		attr := make([]map[string]map[string]int, len(sets)) // set → column → group → count
+		for k, set := range sets {
+			if attr[k], err = w.ones(props, set); err != nil {
+				return fmt.Errorf("wave %d: attribute counts by %s: %w", w.wave, setName(set), err)
+			}
+		}
 		for _, o := range outputs {
-			for _, set := range sets {
-				recs, err := w.Design.Estimate([]survey.Request{o.Request()}, survey.Options{By: set})
+			for k, set := range sets {
+				recs, err := w.estimate(o.Request(), set)
 				if err != nil {
-					return fmt.Errorf("wave %d: %s by %s: %w", w.Wave, o.ID, setName(set), err)
+					return fmt.Errorf("wave %d: %s by %s: %w", w.wave, o.ID, setName(set), err)
 				}
-				var attr map[string]int
+				var ones map[string]int
 				if o.Statistic.Kind == indicators.Proportion {
-					attr = countOnes(w.Frame, o.Statistic.Column, set)
+					ones = attr[k][o.Statistic.Column]
 				}
 				for _, r := range recs {
-					cells = append(cells, cell{output: o, wave: w.Wave, set: set, rec: r, nAttr: attr[groupKey(set, r.By)]})
+					cells = append(cells, cell{output: o, wave: w.wave, set: set, rec: r, nAttr: ones[groupKey(set, r.By)]})
 				}
 			}
 		}
@@ -139,6 +160,84 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 	return nil
 }
 
+// wave is one wave's estimates as either producer makes them.
+type wave struct {
+	wave int
+	rows int64
+	// estimate makes req's records overall (set nil) or by set.
+	estimate func(req survey.Request, set []string) ([]survey.Record, error)
+	// ones counts, per column and group of set (keyed by groupKey), the rows
+	// whose column is 1: the respondents with the attribute, which
+	// disclosure control needs.
+	ones func(columns, set []string) (map[string]map[string]int, error)
+}
+
+// waves are the waves' designs over the respondents: with env.Producer
+// "duckdb" relations of the store summed in DuckDB (design.Tables,
+// pipeline/sqlsums), so that only sums enter Go — unless the design
+// calibrates, whose weights only the in-memory design has, which the log
+// says; otherwise the frames design.Load reads into memory.
+func (s *Stage) waves(ctx context.Context, env *pipeline.Env, columns, groupVars []string) ([]wave, error) {
+	if env.Producer == "duckdb" {
+		tables, err := design.Tables(ctx, env, columns, groupVars)
+		if err == nil {
+			return inStore(ctx, tables, columns, groupVars)
+		}
+		if !errors.Is(err, design.ErrCalibrated) {
+			return nil, err
+		}
+		fmt.Fprintf(env.Log, "estimate: producer duckdb: %v; the estimates are made in memory\n", err)
+	}
+	loaded, err := design.Load(ctx, env, columns, groupVars)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]wave, len(loaded))
+	for k, w := range loaded {
+		out[k] = wave{wave: w.Wave, rows: int64(w.Frame.Rows()),
+			estimate: func(req survey.Request, set []string) ([]survey.Record, error) {
+				return w.Design.Estimate([]survey.Request{req}, survey.Options{By: set})
+			},
+			ones: func(columns, set []string) (map[string]map[string]int, error) {
+				out := map[string]map[string]int{}
+				for _, c := range columns {
+					out[c] = countOnes(w.Frame, c, set)
+				}
+				return out, nil
+			}}
+	}
+	return out, nil
+}
+
+// inStore builds each wave's design on its relation of the store
+// (sqlsums.Design: one GROUP BY into the table of units) and estimates
+// from sums that DuckDB groups by unit and domain.
+func inStore(ctx context.Context, tables []design.InStore, columns, groupVars []string) ([]wave, error) {
+	out := make([]wave, len(tables))
+	for k, tw := range tables {
+		t := tw.Table
+		if err := sqlsums.Prepare(ctx, t, tw.Spec, slices.Concat(columns, groupVars)); err != nil {
+			return nil, err
+		}
+		d, src, err := sqlsums.Design(ctx, t, tw.Spec)
+		if err != nil {
+			return nil, fmt.Errorf("wave %d: %w", tw.Wave, err)
+		}
+		n, err := t.Rows(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = wave{wave: tw.Wave, rows: n,
+			estimate: func(req survey.Request, set []string) ([]survey.Record, error) {
+				return d.EstimateRows([]survey.Request{req}, survey.Options{By: set}, src)
+			},
+			ones: func(columns, set []string) (map[string]map[string]int, error) {
+				return countOnesSQL(ctx, t, columns, set)
+			}}
+	}
+	return out, nil
+}
+
 // groupSets are the sets to estimate and every grouping variable they use,
 // sorted.
 func (s *Stage) groupSets(env *pipeline.Env) ([][]string, []string) {
@@ -155,8 +254,7 @@ func (s *Stage) groupSets(env *pipeline.Env) ([][]string, []string) {
 }
 
 // countOnes counts, per group of set (keyed by groupKey), the rows whose
-// column is 1: the respondents with the attribute, which disclosure control
-// needs. One pass over the rows per group set.
+// column is 1 (see wave.ones). One pass over the rows.
 func countOnes(frame *survey.Frame, column string, set []string) map[string]int {
 	y, err := frame.Float(column)
 	if err != nil {
@@ -180,6 +278,53 @@ func countOnes(frame *survey.Frame, column string, set []string) map[string]int 
 		counts[groupKey(set, by)]++
 	}
 	return counts
+}
+
+// countOnesSQL is countOnes for every column at once, by one GROUP BY over
+// t's rows; the by-values are text, as t types the group variables.
+func countOnesSQL(ctx context.Context, t *load.Table, columns, set []string) (map[string]map[string]int, error) {
+	out := map[string]map[string]int{}
+	if len(columns) == 0 {
+		return out, nil
+	}
+	var sel []string
+	for _, v := range set {
+		sel = append(sel, t.Expr(v, false))
+	}
+	for _, c := range columns {
+		sel = append(sel, "count(*) FILTER (WHERE "+t.Expr(c, true)+" = 1)")
+		out[c] = map[string]int{}
+	}
+	rows, err := t.Store().DB().QueryContext(ctx, "SELECT "+strings.Join(sel, ", ")+" FROM "+t.From()+" GROUP BY ALL")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", t.Path(), err)
+	}
+	defer rows.Close()
+	vals := make([]sql.NullString, len(set))
+	counts := make([]int, len(columns))
+	dest := make([]any, 0, len(set)+len(columns))
+	for j := range vals {
+		dest = append(dest, &vals[j])
+	}
+	for j := range counts {
+		dest = append(dest, &counts[j])
+	}
+	by := make(map[string]string, len(set))
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("%s: %w", t.Path(), err)
+		}
+		for j, v := range set {
+			by[v] = vals[j].String
+		}
+		key := groupKey(set, by)
+		for j, c := range columns {
+			if counts[j] > 0 {
+				out[c][key] += counts[j]
+			}
+		}
+	}
+	return out, rows.Err()
 }
 
 // groupKey identifies a group of set by its values.

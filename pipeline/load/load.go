@@ -48,6 +48,7 @@ type Table struct {
 	stage   map[string]int     // staged column → k (see stageColumns)
 	full    map[string]bool    // staged with its whole text, _t<k>
 	pure    map[string]bool    // text whose every cell is no number: _x<k> is its text
+	stored  bool               // a relation of the store (InStore): text is missing only when NULL or ""
 }
 
 type column struct {
@@ -206,6 +207,24 @@ func OpenInPlace(ctx context.Context, st *store.Store, path string) (*Table, err
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return t, nil
+}
+
+// InStore is a relation of st as a Table, for pipeline/sqlsums over the store's own
+// tables: from is its SQL, with the column _row numbering the rows 1, 2, …, and the
+// columns numeric (DOUBLE) and text (VARCHAR), typed as given rather than by their
+// values, so that a text code such as 0301 stays text, as pipeline/design reads it
+// into memory. Its text is as stored: missing when NULL or "" (not trimmed, "NA" a
+// value), as in a survey.Frame. name names the rows in errors.
+func InStore(st *store.Store, name, from string, numeric, text []string) *Table {
+	t := &Table{path: name, st: st, from: from, decimal: ".", rows: -1, numeric: map[string]bool{}, stored: true}
+	for _, c := range numeric {
+		t.cols = append(t.cols, column{name: c, number: true})
+	}
+	for _, c := range text {
+		t.cols = append(t.cols, column{name: c})
+		t.numeric[c] = false
+	}
+	return t
 }
 
 // numberType reports whether a DuckDB type is numeric.
@@ -434,8 +453,12 @@ func (t *Table) number(c string) bool {
 	return i >= 0 && t.cols[i].number
 }
 
-// textOf is the SQL for column c's text, NULL when empty or "NA".
+// textOf is the SQL for column c's text, NULL when empty or "NA" (only when empty in
+// a relation of the store).
 func (t *Table) textOf(c string) string {
+	if t.stored {
+		return "nullif(" + store.QuoteIdent(c) + ", '')"
+	}
 	return "nullif(nullif(trim(" + store.QuoteIdent(c) + "), ''), 'NA')"
 }
 

@@ -57,7 +57,7 @@ type Source struct {
 	ctx      context.Context
 	t        *load.Table
 	spec     survey.Spec
-	units    string   // table of units in t's store
+	units    string   // table of units in t's store, while Design builds the design
 	keys     []string // unit key: the rows' expressions, the units' columns k0, k1, …
 	weight   string   // the rows' weight expression ("1" when scaled)
 	scaled   bool     // sums unweighted, times the unit's weights (see package doc)
@@ -189,6 +189,8 @@ SELECT %s, min(_row) AS _first, fsum(%s) AS _w, min(%s) AS _wmin, count(*) - cou
 	if _, err := t.Store().DB().ExecContext(ctx, traced(q)); err != nil {
 		return nil, nil, fmt.Errorf("%s: design: %w", t.Path(), err)
 	}
+	// Only Design reads the table of units: a project's store is left as it was.
+	defer t.Store().DB().ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+s.units)
 	if err := s.check(keyCols); err != nil {
 		return nil, nil, err
 	}

@@ -1,0 +1,166 @@
+package estimate_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"os"
+	"strings"
+	"testing"
+
+	"socap/pipeline"
+	"socap/pipeline/estimate"
+	"socap/pipeline/example/exampletest"
+	"socap/pipeline/score"
+)
+
+// TestProducersAgree runs the estimate stage on the built-in example with
+// the memory producer and with the duckdb producer and requires every row
+// of the estimates table to be the same: numbers within 1e-12 relative,
+// text (group values, n shown, flags, disclosure status and reason) and
+// NULLs equal.
+func TestProducersAgree(t *testing.T) {
+	ctx := context.Background()
+	env := exampletest.Env(t)
+	if err := pipeline.Run(ctx, env, &score.Stage{}); err != nil {
+		t.Fatal(err)
+	}
+	cols, memory := estimates(t, env, "memory")
+	if strings.Contains(logOf(env), "in memory") {
+		t.Fatalf("the memory run says it fell back:\n%s", logOf(env))
+	}
+	_, duck := estimates(t, env, "duckdb")
+	if strings.Contains(logOf(env), "made in memory") {
+		t.Fatalf("the duckdb run fell back to memory:\n%s", logOf(env))
+	}
+	if _, ok := env.Shared.Get("design.Load"); ok {
+		t.Fatal("the duckdb run read the respondents into memory (design.Load)")
+	}
+	compareRows(t, cols, memory, duck)
+}
+
+// TestCalibratedFallsBack: a design that calibrates needs the calibrated
+// weights, which the duckdb path does not have; the stage says so and
+// estimates in memory, with the memory producer's numbers.
+func TestCalibratedFallsBack(t *testing.T) {
+	ctx := context.Background()
+	env := exampletest.Env(t)
+	all, err := os.ReadFile(env.Config.Resolve("data/margins.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string // the margins without gender, which some respondents leave unanswered
+	for _, line := range strings.Split(strings.TrimSpace(string(all)), "\n") {
+		if v, _, _ := strings.Cut(line, ","); v == "variable" || v == "municipality" || v == "age_group" {
+			kept = append(kept, line)
+		}
+	}
+	if err := os.WriteFile(env.Config.Resolve("data/margins_area_age.csv"), []byte(strings.Join(kept, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env.Config.Design.Calibrate = &pipeline.Calibrate{Margins: "data/margins_area_age.csv", Method: "rake"}
+	if err := pipeline.Run(ctx, env, &score.Stage{}); err != nil {
+		t.Fatal(err)
+	}
+	cols, memory := estimates(t, env, "memory")
+	_, duck := estimates(t, env, "duckdb")
+	if log := logOf(env); !strings.Contains(log, "estimate: producer duckdb: the design calibrates") || !strings.Contains(log, "the estimates are made in memory") {
+		t.Fatalf("the log does not say why the duckdb producer was not used:\n%s", log)
+	}
+	compareRows(t, cols, memory, duck)
+}
+
+// logOf is the stages' log so far, and empties it.
+func logOf(env *pipeline.Env) string {
+	b := env.Log.(*strings.Builder)
+	s := b.String()
+	b.Reset()
+	return s
+}
+
+// estimates runs the estimate stage with producer and reads the estimates
+// table in a fixed order: its columns but run_id, and every value as text
+// (numbers at full precision).
+func estimates(t *testing.T, env *pipeline.Env, producer string) ([]string, [][]sql.NullString) {
+	t.Helper()
+	ctx := context.Background()
+	env.Producer = producer
+	if err := pipeline.Run(ctx, env, &estimate.Stage{}); err != nil {
+		t.Fatalf("producer %s: %v", producer, err)
+	}
+	rows, err := env.Store.DB().QueryContext(ctx, `SELECT * EXCLUDE (run_id) FROM estimates ORDER BY ALL`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]sql.NullString
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		for k := range vals {
+			vals[k] = new(any)
+		}
+		if err := rows.Scan(vals...); err != nil {
+			t.Fatal(err)
+		}
+		row := make([]sql.NullString, len(cols))
+		for k, v := range vals {
+			switch x := (*v.(*any)).(type) {
+			case nil:
+			case float64:
+				row[k] = sql.NullString{String: fmt.Sprintf("%.17g", x), Valid: true}
+			default:
+				row[k] = sql.NullString{String: fmt.Sprint(x), Valid: true}
+			}
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) == 0 {
+		t.Fatalf("producer %s: no estimates", producer)
+	}
+	return cols, out
+}
+
+// compareRows requires want and got to hold the same rows: values that read
+// as numbers within 1e-12 relative, others equal.
+func compareRows(t *testing.T, cols []string, want, got [][]sql.NullString) {
+	t.Helper()
+	if len(want) != len(got) {
+		t.Fatalf("%d estimates in memory, %d with duckdb", len(want), len(got))
+	}
+	bad := 0
+	for i := range want {
+		for k := range want[i] {
+			if same(want[i][k], got[i][k]) {
+				continue
+			}
+			if bad++; bad <= 10 {
+				t.Errorf("row %d, %s: memory %v, duckdb %v\n  memory row %v", i, cols[k], want[i][k], got[i][k], want[i])
+			}
+		}
+	}
+}
+
+func same(a, b sql.NullString) bool {
+	if a.Valid != b.Valid {
+		return false
+	}
+	if a == b {
+		return true
+	}
+	var x, y float64
+	if _, err := fmt.Sscan(a.String, &x); err != nil {
+		return false
+	}
+	if _, err := fmt.Sscan(b.String, &y); err != nil {
+		return false
+	}
+	return math.Abs(x-y) <= 1e-12*math.Max(math.Abs(x), math.Abs(y))
+}
