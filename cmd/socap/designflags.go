@@ -390,15 +390,19 @@ func (p *producerFlags) openInPlace(ctx context.Context, path string) (*load.Tab
 // engine.memory_limit.
 func (p *producerFlags) addRun(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&p.producer, "producer", "auto", "how the sums behind the estimates are computed: memory, duckdb or auto (duckdb when the sources would not fit in --memory-limit); the stages of socap run read the respondents into memory for now, and say so on stderr when duckdb is asked or chosen")
+	f.StringVar(&p.producer, "producer", "auto", "how the sums behind the estimates are computed: memory, duckdb or auto (duckdb when the sources would not fit in --memory-limit); duckdb has the estimate stage sum in DuckDB, while the other stages read the respondents into memory, as stderr then says")
 	f.StringVar(&p.memoryLimit, "memory-limit", "", "memory the data may take, for the choice of producer (default engine.memory_limit, else half the machine's memory)")
 }
 
-// chooseRun picks the producer for socap run's sources (load.ChooseFiles) and says
-// on stderr which: the stages (design, estimate, compare, model) read the respondents
-// from the store into memory, so duckdb, asked or chosen, runs in memory with a note
-// saying so; quiet leaves out the line for memory.
-func (p *producerFlags) chooseRun(cmd *cobra.Command, cfg *pipeline.Config, quiet bool) error {
+// chooseRun picks the producer for socap run's sources (load.ChooseFiles), sets it
+// on env for the stages (pipeline.Env.Producer) and says on stderr which, and what
+// it changes: with duckdb the estimate stage sums the store's tables in DuckDB
+// (pipeline/estimate), while the design, score, reliability, compare, model,
+// evaluate and mentoring stages still read the respondents into memory — and a
+// design that calibrates keeps the estimate stage in memory too. quiet leaves out
+// the line for memory.
+func (p *producerFlags) chooseRun(cmd *cobra.Command, env *pipeline.Env, quiet bool) error {
+	cfg := env.Config
 	limitText, flag := p.memoryLimit, "--memory-limit"
 	if !cmd.Flags().Changed("memory-limit") && cfg.Engine.MemoryLimit != "" {
 		limitText, flag = cfg.Engine.MemoryLimit, "engine.memory_limit"
@@ -415,12 +419,15 @@ func (p *producerFlags) chooseRun(cmd *cobra.Command, cfg *pipeline.Config, quie
 	if err != nil {
 		return usageError{err}
 	}
+	env.Producer = string(c.Producer)
 	w := cmd.ErrOrStderr()
-	if c.Producer == load.DuckDB {
-		fmt.Fprintf(w, "socap: producer duckdb: %s; not yet for socap run: its stages read the respondents from the store into memory, so this run uses the memory producer (socap estimate --producer duckdb sums a CSV or Parquet file where it lies)\n", c.Reason)
-		return nil
-	}
-	if !quiet {
+	const others = "the design, score, reliability, compare, model, evaluate and mentoring stages"
+	switch {
+	case c.Producer == load.DuckDB && cfg.Design.Calibrate != nil:
+		fmt.Fprintf(w, "socap: producer duckdb: %s; but design: calibrate computes the calibrated weights in memory and the store does not hold them, so the estimate stage, like %s, reads the respondents into memory\n", c.Reason, others)
+	case c.Producer == load.DuckDB:
+		fmt.Fprintf(w, "socap: producer duckdb: %s; the estimate stage sums in DuckDB (each wave's design, the estimates' sums and the disclosure counts by GROUP BY over the store's respondents and scores); %s still read the respondents into memory\n", c.Reason, others)
+	case !quiet:
 		fmt.Fprintf(w, "socap: producer memory: %s\n", c.Reason)
 	}
 	return nil

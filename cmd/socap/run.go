@@ -67,7 +67,7 @@ func runPipeline(cmd *cobra.Command, opts runOptions) error {
 	if err := p.env.Config.CheckAnalysis(p.env.Codebook); err != nil {
 		return usageError{err}
 	}
-	if err := opts.producer.chooseRun(cmd, p.env.Config, opts.quiet); err != nil {
+	if err := opts.producer.chooseRun(cmd, p.env, opts.quiet); err != nil {
 		return err
 	}
 	s := newRunStages()
