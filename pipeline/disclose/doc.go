@@ -70,8 +70,8 @@
 // below) over the suppressed cells of the cell's neighbourhood (the
 // sub-table its cubes span), every other cell taken as known, decides.
 // That attacker is stronger than the real one, and suppressing more only
-// widens intervals, so a cell found protected stays protected. Up to six
-// cubes are tried.
+// widens intervals, so a cell found protected stays protected. Up to 100
+// cubes are tried (see maxRounds for why so many).
 //
 // A cell the search could not prove (its neighbourhood is too small a
 // view, or no cube has room: cells where nearly everyone has the
