@@ -147,7 +147,7 @@ func runGLM(cmd *cobra.Command, path string, opts glmOptions) error {
 		return err
 	}
 	if producer == load.DuckDB {
-		return glmInPlace(cmd, path, opts, spec, family, refs, ratio, labelMode)
+		return glmInPlace(cmd, path, opts, spec, formula, family, refs, ratio, labelMode)
 	}
 	var load []string // nil loads every column: replicate weights are found by pattern
 	if spec.Replicates == nil {
@@ -199,21 +199,24 @@ func runGLM(cmd *cobra.Command, path string, opts glmOptions) error {
 }
 
 // sqlOK reports whether the duckdb producer fits what opts ask (pipeline/sqlglm),
-// and if not why.
+// and if not why, naming the feature and the producer that fits it.
 func (opts glmOptions) sqlOK(spec survey.Spec) (bool, string) {
+	const memory = " fitted only from rows in memory: --producer memory fits it"
 	switch {
 	case len(opts.margins) > 0 || opts.marginsBy != "":
-		return false, "marginal effects need the rows in memory"
-	case opts.design.cal.margins != "", len(opts.design.subset) > 0:
-		return false, "--cal-margins and --subset need the rows in memory"
-	case spec.Replicates != nil || opts.design.toReps != "":
-		return false, "replicate designs refit the model per replicate, in memory"
-	case len(spec.Clusters) == 0:
-		return false, "a design without --psu (every row its own PSU) needs the rows in memory"
+		return false, "marginal effects (--margins, --margins-by) are" + memory
+	case opts.design.cal.margins != "":
+		return false, "a calibrated design (--cal-margins) is" + memory
+	case len(opts.design.subset) > 0:
+		return false, "a subset (--subset) is" + memory
+	case opts.design.toReps != "":
+		return false, "replicate weights converted from the design (--to-replicates) are" + memory
+	case spec.Replicates == nil && len(spec.Clusters) == 0:
+		return false, "a design without --psu (every row its own PSU) is" + memory
 	case spec.Weights == "" && len(spec.FPC) > 0:
-		return false, "weights from the fpc need the rows in memory; give --weight"
+		return false, "weights from the fpc (no --weight) are" + memory
 	case opts.input.keepUserMissing:
-		return false, "--keep-user-missing reads SPSS files, which are not read in place"
+		return false, "--keep-user-missing reads SPSS files, which are not read in place: --producer memory reads them"
 	}
 	return true, ""
 }
@@ -221,13 +224,17 @@ func (opts glmOptions) sqlOK(spec survey.Spec) (bool, string) {
 // glmInPlace is runGLM with the duckdb producer: the design from the file's units
 // (pipeline/sqlsums) and the fit from SQL aggregates (pipeline/sqlglm), both
 // computed where the file lies.
-func glmInPlace(cmd *cobra.Command, path string, opts glmOptions, spec survey.Spec, family survey.Family, refs map[string]string, ratio, labelMode string) error {
+func glmInPlace(cmd *cobra.Command, path string, opts glmOptions, spec survey.Spec, formula *survey.Formula, family survey.Family, refs map[string]string, ratio, labelMode string) error {
 	ctx := cmd.Context()
 	tab, st, err := opts.producer.openInPlace(ctx, path)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	// the design's and the model's columns typed together: a CSV is staged once
+	if err := sqlsums.Prepare(ctx, tab, spec, formula.Columns()); err != nil {
+		return usageError{err}
+	}
 	design, _, err := sqlsums.Design(ctx, tab, spec)
 	if err != nil {
 		return usageError{err}

@@ -3,9 +3,11 @@ package survey
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -122,6 +124,22 @@ type GLMSource interface {
 	// Pass computes the cross-products at β (β nil: at R's mustart, see GLM's
 	// startEta, with m.MeanWeight), and with final the deviance and unit scores.
 	Pass(m *Model, beta []float64, final bool) (*GLMPass, error)
+	// ReplicatePass is Pass (not final) for several replicate fits at once, on a
+	// design with supplied replicate weights: element k holds the cross-products at
+	// betas[k] with the analysis weights of replicate reps[k] (in the order of
+	// Design.ReplicateColumns) in place of the sampling weights.
+	ReplicatePass(m *Model, reps []int, betas [][]float64) ([]*GLMPass, error)
+}
+
+// ReplicateColumns names the supplied replicate-weight columns of d in the order of
+// its replicates, and whether they multiply the sampling weights (svrepdesign's
+// combined.weights=FALSE) rather than being the analysis weights; nil for designs
+// without supplied replicate weights.
+func (d *Design) ReplicateColumns() (columns []string, multipliers bool) {
+	if d.rep == nil || d.rep.cols == nil {
+		return nil, false
+	}
+	return slices.Clone(d.rep.names), d.spec.Replicates.Multipliers
 }
 
 // UnitKey names the design columns whose values identify a finest-stage sampling
@@ -140,18 +158,21 @@ func (d *Design) UnitKey() []string {
 }
 
 // GLMSums is Design.GLM with the rows read by src: the same coefficients, design-based
-// covariance (A⁻¹BA⁻¹, B = svyrecvar of the unit totals of the estimating functions),
-// degrees of freedom (PSUs minus strata among complete rows of non-zero weight, + 1 − p)
-// and deviance, from one src.Pass per IRLS iteration and a final one at β̂. Replicate
-// and calibrated designs, designs without clusters and a text response are refused;
-// the fit has no fitted values and no marginal effects (they need the rows).
+// covariance (A⁻¹BA⁻¹, B = svyrecvar of the unit totals of the estimating functions;
+// on a design with supplied replicate weights svrVar of the replicate fits, see
+// sumsReplicateFits), degrees of freedom (PSUs minus strata among complete rows of
+// non-zero weight, or the replicate design's degf, + 1 − p) and deviance, from one
+// src.Pass per IRLS iteration and a final one at β̂. Calibrated designs, replicate
+// weights converted from a linearisation design, designs without clusters and a text
+// response are refused; the fit has no fitted values and no marginal effects (they
+// need the rows).
 func (d *Design) GLMSums(formula string, opt GLMOptions, src GLMSource) (*GLM, error) {
 	switch {
-	case d.rep != nil:
-		return nil, errors.New("glm: replicate designs need the rows in memory")
+	case d.rep != nil && d.rep.cols == nil:
+		return nil, errors.New("glm: replicate weights converted from a linearisation design need the rows in memory")
 	case len(d.cal) > 0:
 		return nil, errors.New("glm: a calibrated design needs its rows in memory")
-	case d.UnitKey() == nil:
+	case d.rep == nil && d.UnitKey() == nil:
 		return nil, errors.New("glm: a design without clusters (every row its own PSU) needs the rows in memory; give the PSU column")
 	}
 	lk, f, err := opt.prepare(formula)
@@ -300,16 +321,25 @@ func (g *GLM) sumsFit(model *Model, src GLMSource, opt GLMOptions) (*GLM, error)
 	if g.ainv, err = g.invert(symOf(final.XtWX, p)); err != nil {
 		return nil, err
 	}
-	cells, tot, err := d.unitScores(final.Units, p)
-	if err != nil {
-		return nil, err
-	}
-	g.Cov = sandwich(g.ainv, d.totalsCov(tot, p, cells))
-	df := d.spec.DF
-	if df <= 0 {
-		tv := d.newTaylor()
-		tv.load(cells, func(*Cell) float64 { return 0 })
-		df = tv.df()
+	var df float64
+	if d.rep != nil {
+		if err := g.sumsReplicateFits(model, src, opt); err != nil {
+			return nil, err
+		}
+		g.Cov = d.rep.replicateCov(g.repBeta, g.beta)
+		df = d.DF()
+	} else {
+		cells, tot, err := d.unitScores(final.Units, p)
+		if err != nil {
+			return nil, err
+		}
+		g.Cov = sandwich(g.ainv, d.totalsCov(tot, p, cells))
+		df = d.spec.DF
+		if df <= 0 {
+			tv := d.newTaylor()
+			tv.load(cells, func(*Cell) float64 { return 0 })
+			df = tv.df()
+		}
 	}
 	g.DFResidual = df + 1 - float64(p)
 	g.Coef = make([]Coefficient, p)
@@ -321,6 +351,110 @@ func (g *GLM) sumsFit(model *Model, src GLMSource, opt GLMOptions) (*GLM, error)
 		g.Coef[j] = c
 	}
 	return g, nil
+}
+
+// sumsReplicateFits is replicateFits from sums: every replicate's model is refitted by
+// newton from β̂ with the replicate's analysis weights (svyglm.svyrep.design refits
+// with start = coef(full fit); the variance is then svrVar of the replicate
+// coefficients). The fits run concurrently and a passBatch gathers their passes, so
+// that each round of iterations is one src.ReplicatePass for every replicate still
+// iterating. A failing replicate's error is the first in replicate order, as in memory.
+func (g *GLM) sumsReplicateFits(model *Model, src GLMSource, opt GLMOptions) error {
+	R := g.d.rep.r
+	p := len(g.beta)
+	b := &passBatch{active: R, pending: map[int][]float64{}, done: map[int]batchResult{},
+		run: func(reps []int, betas [][]float64) ([]*GLMPass, error) { return src.ReplicatePass(model, reps, betas) }}
+	b.cond = sync.NewCond(&b.mu)
+	g.repBeta = make([][]float64, R)
+	errs := make([]error, R)
+	var wg sync.WaitGroup
+	for r := range R {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer b.leave()
+			fit, err := g.newton(slices.Clone(g.beta), opt, g.movingRaw, func(beta []float64) (passResult, error) {
+				out, err := b.pass(r, beta)
+				if err != nil {
+					return passResult{}, err
+				}
+				return passResult{finite: out.Finite, boundary: out.Boundary, xtwx: symOf(out.XtWX, p), xtwz: out.XtWz}, nil
+			})
+			if err != nil {
+				errs[r] = fmt.Errorf("replicate %d: %w", r+1, err)
+				return
+			}
+			g.repBeta[r] = fit.beta
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// passBatch gathers the passes of concurrent fits into one call of run: a round runs,
+// in the goroutine that completes it, once every fit still active waits for its pass.
+type passBatch struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	active  int                 // fits not finished
+	pending map[int][]float64   // fit → the β of its pass, this round
+	done    map[int]batchResult // fit → its pass, until it takes it
+	run     func(reps []int, betas [][]float64) ([]*GLMPass, error)
+}
+
+type batchResult struct {
+	out *GLMPass
+	err error
+}
+
+// pass is fit r's pass at β: it waits for the round.
+func (b *passBatch) pass(r int, beta []float64) (*GLMPass, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.pending[r] = beta
+	b.flush()
+	for {
+		if res, ok := b.done[r]; ok {
+			delete(b.done, r)
+			return res.out, res.err
+		}
+		b.cond.Wait()
+	}
+}
+
+// leave marks a fit finished.
+func (b *passBatch) leave() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.active--
+	b.flush()
+}
+
+// flush runs the round when every active fit waits (b.mu held).
+func (b *passBatch) flush() {
+	if len(b.pending) == 0 || len(b.pending) < b.active {
+		return
+	}
+	reps := slices.Sorted(maps.Keys(b.pending))
+	betas := make([][]float64, len(reps))
+	for k, r := range reps {
+		betas[k] = b.pending[r]
+	}
+	outs, err := b.run(reps, betas)
+	for k, r := range reps {
+		res := batchResult{err: err}
+		if err == nil {
+			res.out = outs[k]
+		}
+		b.done[r] = res
+	}
+	clear(b.pending)
+	b.cond.Broadcast()
 }
 
 // movingRaw is moving without the columns' standard deviations (which need the rows):

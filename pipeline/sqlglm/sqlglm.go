@@ -69,6 +69,17 @@ func Fit(ctx context.Context, t *load.Table, d *survey.Design, spec survey.Spec,
 		}
 		s.keys = append(s.keys, t.Expr(c, num[0]))
 	}
+	reps, multipliers := d.ReplicateColumns()
+	for _, c := range reps {
+		if _, err := t.Numeric(ctx, []string{c}); err != nil {
+			return nil, err
+		}
+		e := t.Expr(c, true)
+		if multipliers {
+			e = "(" + e + " * " + s.weight + ")"
+		}
+		s.reps = append(s.reps, e)
+	}
 	fit, err := d.GLMSums(formula, opt, s)
 	s.close()
 	if err != nil {
@@ -87,9 +98,10 @@ type source struct {
 	t      *load.Table
 	weight string   // SQL of the row's weight
 	keys   []string // SQL of the unit key columns
+	reps   []string // SQL of the replicates' analysis weights (supplied replicate weights)
 	names  []string // the table's columns, checked once
 
-	base     string // SELECT of the rows: variables (_v0…), weight (_w), keys (_k0…), _c complete, counts _n, _nw, _npos, _ninf
+	base     string // SELECT of the rows: variables (_v0…), weight (_w), keys (_k0…), replicate weights (_r0…), _c complete, counts _n, _nw, _npos, _ninf
 	patterns string // table of the rows' distinct patterns, "" when there are too many
 	discrete bool   // every numeric variable is a function of integer columns
 	nvars    int
@@ -202,6 +214,9 @@ func (s *source) prepare(m *survey.Model) error {
 	}
 	for k, e := range s.keys {
 		sel = append(sel, e+" AS _k"+strconv.Itoa(k))
+	}
+	for k, e := range s.reps {
+		sel = append(sel, e+" AS _r"+strconv.Itoa(k))
 	}
 	s.nvars = len(m.Vars)
 	discrete, err := s.discreteVars(m)
@@ -511,8 +526,9 @@ func (s *source) colSQL(m *survey.Model, j int) string {
 const eps = "2.220446049250313e-16"
 
 // workSQL is the SELECT list computing η (_eta), μ (_mu), μ'(η) (_d) and V(μ) (_var)
-// at β, or at R's mustart for β nil, as survey's pass and startEta do.
-func (s *source) workSQL(m *survey.Model, beta []float64, rel string) (string, error) {
+// at the coefficients whose SQL is coef, or at R's mustart for coef nil, as survey's
+// pass and startEta do.
+func (s *source) workSQL(m *survey.Model, coef []string, rel string) (string, error) {
 	y := v(0)
 	kind := ""
 	switch m.Family {
@@ -526,7 +542,7 @@ func (s *source) workSQL(m *survey.Model, beta []float64, rel string) (string, e
 		return "", fmt.Errorf("family %q has no SQL", m.Family)
 	}
 	var eta, mu string
-	if beta == nil {
+	if coef == nil {
 		switch kind {
 		case "identity":
 			eta, mu = y, y
@@ -540,8 +556,8 @@ func (s *source) workSQL(m *survey.Model, beta []float64, rel string) (string, e
 		}
 	} else {
 		terms := []string{"0.0"}
-		for j, b := range beta {
-			terms = append(terms, "CAST("+strconv.FormatFloat(b, 'g', -1, 64)+" AS DOUBLE) * "+s.colSQL(m, j))
+		for j, b := range coef {
+			terms = append(terms, b+" * "+s.colSQL(m, j))
 		}
 		eta = strings.Join(terms, " + ")
 		switch kind {
@@ -589,22 +605,74 @@ func devSQL(f survey.Family) string {
 // the final pass is two queries: XᵀWX and the deviance over the patterns, the unit
 // scores over the rows.
 func (s *source) Pass(m *survey.Model, beta []float64, final bool) (*survey.GLMPass, error) {
-	p := len(m.Cols)
-	out := &survey.GLMPass{XtWX: make([]float64, p*p), XtWz: make([]float64, p), Finite: true}
+	out := []*survey.GLMPass{newPass(len(m.Cols))}
+	var coef []string
+	for _, b := range beta {
+		coef = append(coef, literal(b))
+	}
 	rows := "(" + s.base + ")"
 	if s.patterns == "" || beta == nil { // R's mustart is not linear in the weight
-		return out, s.pass(m, beta, rows, true, final, final, out)
+		return out[0], s.pass(m, query{rel: rows, coef: coef, cross: true, dev: final, units: final}, out)
 	}
-	if err := s.pass(m, beta, s.patterns, true, final, false, out); err != nil || !final {
-		return out, err
+	if err := s.pass(m, query{rel: s.patterns, coef: coef, cross: true, dev: final}, out); err != nil || !final {
+		return out[0], err
 	}
-	return out, s.pass(m, beta, rows, false, false, true, out)
+	return out[0], s.pass(m, query{rel: rows, coef: coef, units: true}, out)
 }
 
-// pass runs one query over rel at β, adding to out XᵀWX, XᵀWz and the checks (with
-// cross), the deviance (with dev) and the units' scores and counts (with units).
-func (s *source) pass(m *survey.Model, beta []float64, rel string, cross, dev, units bool, out *survey.GLMPass) error {
-	work, err := s.workSQL(m, beta, rel)
+// ReplicatePass implements survey.GLMSource: one query over the complete rows, each
+// unnested into one row per replicate of the batch (_rep, its position in reps) with
+// the replicate's analysis weight as _w and its coefficients as _b0…, grouped by
+// replicate and cell, so that every replicate's XᵀWX and XᵀWz come from one scan
+// (svyglm.svyrep.design's refits, one IRLS iteration each).
+func (s *source) ReplicatePass(m *survey.Model, reps []int, betas [][]float64) ([]*survey.GLMPass, error) {
+	p := len(m.Cols)
+	out := make([]*survey.GLMPass, len(reps))
+	pos, w := make([]string, len(reps)), make([]string, len(reps))
+	for k, r := range reps {
+		out[k] = newPass(p)
+		pos[k], w[k] = strconv.Itoa(k), "_r"+strconv.Itoa(r)
+	}
+	unnest := func(list []string, as string) string { return "unnest([" + strings.Join(list, ", ") + "]) AS " + as }
+	sel := []string{unnest(pos, "_rep"), unnest(w, "_wrep")}
+	coef := make([]string, p)
+	for j := range coef {
+		coef[j] = "_b" + strconv.Itoa(j)
+		lits := make([]string, len(reps))
+		for k, b := range betas {
+			lits[k] = literal(b[j])
+		}
+		sel = append(sel, unnest(lits, coef[j]))
+	}
+	rel := "(SELECT * EXCLUDE (_w, _nw, _wrep), _wrep AS _w, CAST(_wrep <> 0 AS BIGINT) AS _nw FROM (SELECT *, " +
+		strings.Join(sel, ", ") + " FROM (" + s.base + ") WHERE _c))"
+	return out, s.pass(m, query{rel: rel, coef: coef, byRep: true, cross: true}, out)
+}
+
+// newPass is an empty pass of p columns.
+func newPass(p int) *survey.GLMPass {
+	return &survey.GLMPass{XtWX: make([]float64, p*p), XtWz: make([]float64, p), Finite: true}
+}
+
+// literal is the SQL of a DOUBLE, exactly.
+func literal(b float64) string {
+	return "CAST(" + strconv.FormatFloat(b, 'g', -1, 64) + " AS DOUBLE)"
+}
+
+// query is one query of a pass: over the rows (or patterns) rel at the coefficients
+// whose SQL is coef (nil: R's mustart), it sums XᵀWX, XᵀWz and the checks (with
+// cross), the deviance (with dev) and the units' scores and counts (with units); with
+// byRep rel has a column _rep and the sums of its rows go to out[_rep].
+type query struct {
+	rel                      string
+	coef                     []string
+	byRep, cross, dev, units bool
+}
+
+// pass runs one query, adding its sums to out.
+func (s *source) pass(m *survey.Model, qs query, outs []*survey.GLMPass) error {
+	cross, dev, units := qs.cross, qs.dev, qs.units
+	work, err := s.workSQL(m, qs.coef, qs.rel)
 	if err != nil {
 		return err
 	}
@@ -615,7 +683,12 @@ func (s *source) pass(m *survey.Model, beta []float64, rel string, cross, dev, u
 		}
 		return " * " + s.mons[a]
 	}
-	keys := s.factorSel()
+	var keys []string
+	if qs.byRep {
+		keys = append(keys, "_rep")
+	}
+	first := len(keys) // the factors' columns
+	keys = append(keys, s.factorSel()...)
 	if units {
 		for k := range s.keys {
 			keys = append(keys, "_k"+strconv.Itoa(k))
@@ -657,16 +730,20 @@ func (s *source) pass(m *survey.Model, beta []float64, rel string, cross, dev, u
 	}
 	p := len(m.Cols)
 	nf := len(s.factors)
-	index := map[string]int{}
-	for u, us := range out.Units {
+	index := map[string]int{} // units: only without byRep
+	for u, us := range outs[0].Units {
 		index[strings.Join(us.Key, "\x00")] = u
 	}
 	sab := make([]float64, r*r)
 	ta := make([]float64, r)
 	return s.query(q, func(rec arrow.RecordBatch, i int) {
-		vals := make([]string, len(keys))
-		for k := range keys {
-			vals[k] = text(rec.Column(k), i)
+		out := outs[0]
+		if qs.byRep {
+			out = outs[integer(rec.Column(0), i)]
+		}
+		vals := make([]string, len(keys)-first)
+		for k := range vals {
+			vals[k] = text(rec.Column(first+k), i)
 		}
 		c := len(keys)
 		on := s.on(m, vals[:nf])

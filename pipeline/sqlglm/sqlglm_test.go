@@ -20,11 +20,21 @@ import (
 // writeData writes a seeded survey: strata (text), PSUs numbered within strata, SSUs,
 // fpc at both stages, unequal weights (some zero), a numeric and a text factor, a
 // numeric factor with a level that only occurs on incomplete rows, missing values in
-// every analysis column, and binary, continuous and count outcomes that depend on them.
+// every analysis column, and binary, continuous and count outcomes that depend on them;
+// then stratified jackknife replicates, one per PSU, as analysis weights (rw1…) and as
+// multipliers of w (rm1…).
 func writeData(t *testing.T) string {
 	rng := rand.New(rand.NewPCG(42, 7))
 	var b strings.Builder
-	b.WriteString("h,psu,gpsu,ssu,fpc0,fpc1,w,x,age,edu,region,emp,inc,kids\n")
+	const reps = 21 // PSUs
+	b.WriteString("h,psu,gpsu,ssu,fpc0,fpc1,w,x,age,edu,region,emp,inc,kids")
+	for _, c := range []string{"rw", "rm"} {
+		for r := range reps {
+			fmt.Fprintf(&b, ",%s%d", c, r+1)
+		}
+	}
+	b.WriteString("\n")
+	first := 0 // the stratum's first replicate
 	cell := func(v float64, missing int) string {
 		if rng.IntN(missing) == 0 {
 			return ""
@@ -58,11 +68,29 @@ func writeData(t *testing.T) string {
 					if edu == 9 {
 						empCell = ""
 					}
-					fmt.Fprintf(&b, "s%d,%d,%d,%d,%d,%d,%v,%s,%s,%d,%s,%s,%s,%v\n", h, p, 10*h+p, s, 4*npsu, 5, w,
+					fmt.Fprintf(&b, "s%d,%d,%d,%d,%d,%d,%v,%s,%s,%d,%s,%s,%s,%v", h, p, 10*h+p, s, 4*npsu, 5, w,
 						cell(x, 20), cell(age, 25), edu, region, empCell, cell(inc, 18), kids)
+					mult := make([]float64, reps)
+					for r := range mult {
+						switch {
+						case r == first+p-1:
+						case r >= first && r < first+npsu:
+							mult[r] = float64(npsu) / float64(npsu-1)
+						default:
+							mult[r] = 1
+						}
+					}
+					for _, m := range mult {
+						fmt.Fprintf(&b, ",%v", m*w)
+					}
+					for _, m := range mult {
+						fmt.Fprintf(&b, ",%v", m)
+					}
+					b.WriteString("\n")
 				}
 			}
 		}
+		first += npsu
 	}
 	path := filepath.Join(t.TempDir(), "data.csv")
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
@@ -93,6 +121,9 @@ func TestIdentity(t *testing.T) {
 		"psu only":         {Weights: "w", Clusters: []string{"gpsu"}},
 		"strata+psu+fpc":   {Weights: "w", Strata: "h", Clusters: []string{"psu"}, FPC: []string{"fpc0"}, Nest: true},
 		"two stages + fpc": {Weights: "w", Strata: "h", Clusters: []string{"psu", "ssu"}, FPC: []string{"fpc0", "fpc1"}, Nest: true},
+		"JK1 replicates":   {Weights: "w", Replicates: &survey.ReplicateSpec{Pattern: "^rw", Type: survey.JK1}},
+		"bootstrap multipliers, mse": {Weights: "w", Replicates: &survey.ReplicateSpec{Pattern: "^rm",
+			Type: survey.Bootstrap, Multipliers: true, MSE: true}},
 	}
 	models := []struct {
 		formula string
@@ -129,11 +160,26 @@ func TestIdentity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// the columns typed (the CSV staged) once, as socap glm does
+		var columns []string
+		for _, m := range models {
+			f, err := survey.ParseFormula(m.formula)
+			if err != nil {
+				t.Fatal(err)
+			}
+			columns = append(columns, f.Columns()...)
+		}
+		if err := sqlsums.Prepare(ctx, tab, specs["two stages + fpc"], columns); err != nil {
+			t.Fatal(err)
+		}
 		frame, err := tab.Frame(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for name, spec := range specs {
+			if k == 1 && spec.Replicates != nil {
+				continue // the replicates' passes read the rows, not the patterns
+			}
 			mem, err := survey.NewDesign(frame, spec)
 			if err != nil {
 				t.Fatal(name, err)
@@ -145,11 +191,14 @@ func TestIdentity(t *testing.T) {
 			for _, m := range models {
 				opt := survey.GLMOptions{Family: m.family, Refs: m.refs}
 				want, err := mem.GLM(m.formula, opt)
-				if err != nil {
-					t.Fatalf("%s, %s in memory: %v", name, m.formula, err)
+				got, gotErr := Fit(ctx, tab, d, spec, m.formula, opt)
+				if err != nil { // a replicate's fit that fails (a level absent) fails from SQL too
+					if gotErr == nil || gotErr.Error() != err.Error() {
+						t.Errorf("%s, %s: in memory %v, from SQL %v", name, m.formula, err, gotErr)
+					}
+					continue
 				}
-				got, err := Fit(ctx, tab, d, spec, m.formula, opt)
-				if err != nil {
+				if err := gotErr; err != nil {
 					t.Fatalf("%s, %s, %s from SQL: %v", filepath.Ext(path), name, m.formula, err)
 				}
 				where := fmt.Sprintf("%s, %s, %s", filepath.Ext(path), name, m.formula)
