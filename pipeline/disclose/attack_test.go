@@ -275,6 +275,48 @@ func TestRunSurvey5000(t *testing.T) {
 		rep.Totals.Cells, rep.Totals.Primary, rep.Totals.Secondary, 100*rep.Totals.CellShare, 100*rep.Totals.PopulationShare)
 }
 
+// TestRunNational protects the first two tables of BenchmarkRun's
+// national run with few respondents (200,000 over 357 municipalities:
+// thousands of linked suppressed cells, too many for one exact program)
+// and audits them: Apply must report no cell unprotected, and Audit, from
+// the marks alone, must prove every sensitive cell protected. With six
+// cubes per cell, the second table had 21 cells Apply could not protect.
+func TestRunNational(t *testing.T) {
+	if testing.Short() {
+		t.Skip("national tables")
+	}
+	tables := synthRun(1, 200_000, 357)[:2]
+	rules := DefaultRules()
+	marked, rep, err := Apply(tables, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Unprotected != 0 {
+		t.Errorf("%d cells unprotected: %v", rep.Unprotected, rep.UnprotectedCells[:min(5, len(rep.UnprotectedCells))])
+	}
+	audit, err := Audit(tables, marked, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(audit) != rep.Totals.Primary || len(audit) < 1000 {
+		t.Errorf("audit of %d cells, %d primary", len(audit), rep.Totals.Primary)
+	}
+	inexact := 0
+	for _, e := range audit {
+		if !e.Exact {
+			inexact++
+		}
+		if !e.Protected || e.Err != nil {
+			t.Errorf("%s: %s not proved protected (%v): sw %.6g in [%.6g, %.6g], total %.6g in [%.6g, %.6g]",
+				tableLabel(&tables[e.Table]), e.Label, e.Err, e.SumWeights, e.SumWeightsLow, e.SumWeightsHigh, e.Total, e.TotalLow, e.TotalHigh)
+		}
+	}
+	if inexact == 0 {
+		t.Error("no linked set was too large for one program: the test no longer exercises the partial audits")
+	}
+	t.Logf("%d primary, %d secondary, %d audited over part of their linked set", rep.Totals.Primary, rep.Totals.Secondary, inexact)
+}
+
 // attack checks every sensitive cell of tab under marks with the
 // independent attacker and against Audit, and returns how many there are.
 func attack(t *testing.T, name string, tab Table, marks []Mark, rules Rules) (sensitive int) {

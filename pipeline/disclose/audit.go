@@ -23,7 +23,7 @@ type Exposure struct {
 	Published bool
 	Protected bool
 	// Exact is false when the cell's linked suppressed cells were too many
-	// for one program and only the nearest were taken as unknown: the
+	// for one program and only part of them were taken as unknown: the
 	// intervals are then narrower than a real attacker's (a cell found
 	// protected is protected).
 	Exact bool
@@ -35,23 +35,6 @@ type Exposure struct {
 // auditExact bounds the unknowns of one audit program (the tableau is
 // dense: 400 unknowns are 1,200 columns and about as many rows).
 const auditExact = 400
-
-// nearest lists the k suppressed cells of comp nearest s: fewest
-// coordinates different, then in table order.
-func (tb *tableState) nearest(s int32, comp []int32, k int) []int32 {
-	dist := func(c int32) int {
-		n := 0
-		for d, x := range tb.cells[c].coords {
-			if x != tb.cells[s].coords[d] {
-				n++
-			}
-		}
-		return n
-	}
-	out := append([]int32(nil), comp...)
-	sort.SliceStable(out, func(a, b int) bool { return dist(out[a]) < dist(out[b]) })
-	return out[:k]
-}
 
 // Audit attacks marked tables as an intruder who knows every published
 // cell, the additive relations of each table (a group set's cells add up
@@ -75,8 +58,13 @@ func (tb *tableState) nearest(s int32, comp []int32, k int) []int32 {
 // rules, and a sensitive cell marked publishable is reported unprotected.
 // Its programs cover the whole connected set of suppressed cells (exact,
 // but slower than Apply's search, which checks neighbourhoods) up to 400
-// cells; beyond that, the 400 nearest in the table (Exposure.Exact is
-// false).
+// cells. A larger set (national tables: a crossing with 357
+// municipalities links thousands of suppressed cells) is attacked over
+// parts of it, every other cell taken as known (Exposure.Exact is false;
+// the intervals are then narrower than a real attacker's, so a cell found
+// protected is protected): first growing neighbourhoods of the cell
+// (auditLocal), then the 400 cells the repair of Apply would take in
+// (breadth).
 func Audit(tables []Table, marked [][]Mark, rules Rules) ([]Exposure, error) {
 	if err := rules.Check(); err != nil {
 		return nil, err
@@ -110,6 +98,73 @@ func Audit(tables []Table, marked [][]Mark, rules Rules) ([]Exposure, error) {
 		return out[a].Cell < out[b].Cell
 	})
 	return out, nil
+}
+
+// auditLocal attacks s over the suppressed cells of growing
+// neighbourhoods: per variable s's own level, the total, the levels of
+// the first cube (of the cheapest maxRounds) that certifies s's
+// protection, if any, and levels where
+// the cell next to s (that level instead of s's) is suppressed, those of
+// fewest respondents first — the levels the cubes of Apply's search use,
+// as a cube's corners next to s are suppressed; for a variable not in s's
+// group set, its levels in order — 1, 2, 4, … levels more per
+// variable each time, while the unknowns stay within auditExact. It
+// reports the exposure of the first neighbourhood that protects s, and
+// false when none does.
+func (tb *tableState) auditLocal(s int32) (Exposure, bool) {
+	cs := &tb.cells[s]
+	area := make([][]int32, len(tb.dims))
+	cand := make([][]int32, len(tb.dims))
+	for d := range tb.dims {
+		area[d] = []int32{cs.coords[d]}
+		if cs.coords[d] != tb.total[d] {
+			area[d] = append(area[d], tb.total[d])
+		}
+		n := map[int32]int{}
+		for l := int32(0); l < tb.total[d]; l++ {
+			if cs.coords[d] == tb.total[d] {
+				cand[d] = append(cand[d], l) // a unit of the cubes: every level
+			} else if c, ok := tb.neighbour(s, d, l); ok && l != cs.coords[d] && tb.suppressed(c) {
+				cand[d] = append(cand[d], l)
+				n[l] = tb.cells[c].n
+			}
+		}
+		sort.SliceStable(cand[d], func(a, b int) bool { return n[cand[d][a]] < n[cand[d][b]] })
+	}
+	tried := map[string]bool{}
+	for round := 0; round < maxRounds; round++ {
+		cube, _, ok := tb.bestCube(s, tried)
+		if !ok {
+			break
+		}
+		if tb.certifies(s, cube) {
+			tb.widen(area, s, cube)
+			break
+		}
+		tried[tb.canonicalKey(cube)] = true
+	}
+	for step := 1; ; step *= 2 {
+		grew := false
+		for d := range cand {
+			k := min(step, len(cand[d]))
+			area[d] = append(area[d], cand[d][:k]...)
+			cand[d] = cand[d][k:]
+			grew = grew || k > 0
+		}
+		var unk []int32
+		for _, c := range tb.areaCells(area) {
+			if tb.suppressed(c) {
+				unk = append(unk, c)
+			}
+		}
+		if !grew || len(unk) > auditExact {
+			return Exposure{}, false
+		}
+		m := tb.newLP(unk)
+		if tb.exposure(m, s, true).Protected {
+			return tb.exposure(m, s, false), true
+		}
+	}
 }
 
 func (tb *tableState) audit(sens []int32) []Exposure {
@@ -164,8 +219,12 @@ func (tb *tableState) audit(sens []int32) []Exposure {
 				m = tb.newLP(comp[root])
 				models[root] = m
 			}
+		} else if e, ok := tb.auditLocal(s); ok {
+			e.Cell, e.Label = cs.in, cs.label
+			out = append(out, e)
+			continue
 		} else {
-			m = tb.newLP(tb.nearest(s, comp[root], auditExact))
+			m = tb.newLP(tb.breadth(s, auditExact))
 		}
 		e := tb.exposure(m, s, false)
 		e.Cell, e.Label, e.Exact = cs.in, cs.label, exact

@@ -103,8 +103,11 @@
 //
 // Audit(tables, marked, rules) is the attacker as a reusable check: for
 // every cell the primary rule makes sensitive it solves the same programs
-// over the whole connected set of suppressed cells (exact up to 400 cells,
-// else the 400 nearest) and reports the intervals (Exposure) and whether
+// over the whole connected set of suppressed cells (exact up to 400 cells;
+// a larger set, as national tables have, over parts of it: the
+// neighbourhoods a cube and the cell's suppressed neighbours span, then the
+// repair's breadth-first 400, every other cell known, so that what it
+// proves protected is) and reports the intervals (Exposure) and whether
 // they are wide enough; it does not trust the marks. The tests also attack
 // with an LP written apart from the package (unknowns: the finest cells;
 // solved by gonum).

@@ -94,16 +94,22 @@ func (tb *tableState) protect(s int32) bool {
 				tb.cells[c].status, tb.cells[c].reason = Secondary, "secondary: protects "+cs.label
 			}
 		})
-		for d, o := range cube {
-			if o.diff || cs.coords[d] == tb.total[d] {
-				area[d] = addLevel(area[d], o.lvl)
-			}
-		}
+		tb.widen(area, s, cube)
 		if tb.certifies(s, cube) || tb.safe(s, area) {
 			return true
 		}
 	}
 	return false
+}
+
+// widen adds to s's area the levels the cube moves: those of its
+// differences, and of its units in variables not in s's group set.
+func (tb *tableState) widen(area [][]int32, s int32, cube []cubeOpt) {
+	for d, o := range cube {
+		if o.diff || tb.cells[s].coords[d] == tb.total[d] {
+			area[d] = addLevel(area[d], o.lvl)
+		}
+	}
 }
 
 func addLevel(ls []int32, l int32) []int32 {

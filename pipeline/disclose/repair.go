@@ -8,24 +8,18 @@ import "sort"
 // around it, and while the attacker can still narrow it, the published
 // cell next to that set with the fewest respondents is suppressed too.
 
-// repairExact is how many unknowns the repair's program takes in from
-// cells already suppressed before it prefers suppressing a published
-// neighbour: as many as Audit takes, so that the repair's attacker is
-// Audit's (it still grows past this when nothing else is left).
-const repairExact = auditExact
-
 // repairMax bounds the attacker's unknowns in one repair: a dense program
 // over thousands of unknowns (a cell of a national table surrounded by
 // thousands of suppressed cells) takes minutes to solve. A cell not proved
 // protected within repairMax unknowns is reported unprotected (Report.
 // Unprotected), though an attacker who does not know the cells outside U
 // learns less than the program assumes.
-const repairMax = repairExact
+const repairMax = auditExact
 
 // repair protects s, which the search left exposed, and reports whether
 // it succeeded. U, the attacker's unknowns, starts as s and grows by
 // breadth: the suppressed cells that share a relation with a cell of U
-// are taken in (nearest first, up to repairExact), then the audit runs;
+// are taken in (ring by ring, up to repairMax), then the audit runs;
 // while s is exposed, the published cells sharing a relation with U of
 // least n (ties in canonical order) are suppressed and taken in: one after
 // the first audit, then twice as many after each further one, so that a
@@ -44,21 +38,11 @@ func (tb *tableState) repair(s int32) bool {
 	unk := []int32{s}
 	step := 1
 	for {
-		supp, pub := tb.frontier(unk, inU)
-		if len(supp) > 0 && (len(unk) < repairExact || len(pub) == 0) && len(unk) < repairMax {
-			if len(pub) > 0 {
-				supp = supp[:min(len(supp), repairExact-len(unk))]
-			}
-			supp = supp[:min(len(supp), repairMax-len(unk))]
-			for _, c := range supp {
-				inU[c] = true
-			}
-			unk = append(unk, supp...)
-			continue
-		}
+		unk = tb.takeIn(unk, inU, repairMax)
 		if tb.exposure(tb.newLP(unk), s, true).Protected {
 			return true
 		}
+		_, pub := tb.frontier(unk, inU)
 		if len(pub) == 0 || len(unk) >= repairMax {
 			return false
 		}
@@ -70,6 +54,30 @@ func (tb *tableState) repair(s int32) bool {
 		}
 		step *= 2
 	}
+}
+
+// takeIn adds to U, by breadth, the suppressed cells that share a
+// relation with a cell of U, in canonical order within each ring, until
+// U holds max cells or no suppressed cell is next to it.
+func (tb *tableState) takeIn(unk []int32, inU map[int32]bool, max int) []int32 {
+	for len(unk) < max {
+		supp, _ := tb.frontier(unk, inU)
+		if len(supp) == 0 {
+			break
+		}
+		supp = supp[:min(len(supp), max-len(unk))]
+		for _, c := range supp {
+			inU[c] = true
+		}
+		unk = append(unk, supp...)
+	}
+	return unk
+}
+
+// breadth is the repair's first U for s: s and the suppressed cells
+// linked to it, by breadth, up to max.
+func (tb *tableState) breadth(s int32, max int) []int32 {
+	return tb.takeIn([]int32{s}, map[int32]bool{s: true}, max)
 }
 
 // frontier lists the valid cells outside U that share a relation with a
