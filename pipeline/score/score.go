@@ -172,50 +172,41 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 	}
 	slices.Sort(inputs)
 
-	data, err := readRespondents(ctx, env.Store, idVar.Name, inputs)
-	if err != nil {
-		return fmt.Errorf("read respondents: %w", err)
-	}
-	n := len(data.wave)
-
 	var columns []string
-	var values [][]float64
 	for _, ind := range inds {
-		out, err := ind.Compute(data.cols)
-		if err != nil {
-			return fmt.Errorf("module %s: %w", ind.Module(), err)
-		}
 		for _, o := range ind.Outputs() {
 			for _, c := range o.Columns() {
-				v, ok := out[c]
-				if !ok || len(v) != n {
-					return fmt.Errorf("module %s: column %s has %d values, want %d", ind.Module(), c, len(v), n)
-				}
 				if c == idVar.Name || c == "wave" || slices.Contains(columns, c) {
 					return fmt.Errorf("module %s: column %s is already in %s", ind.Module(), c, Table)
 				}
 				columns = append(columns, c)
-				values = append(values, v)
 			}
 		}
 	}
-
 	defs := []string{"wave INTEGER", store.QuoteIdent(idVar.Name) + " VARCHAR"}
 	for _, c := range columns {
 		defs = append(defs, store.QuoteIdent(c)+" DOUBLE")
 	}
+	n := 0
 	err = env.Store.Replace(ctx, store.Table{Name: Table, Columns: defs, Rows: func(add func(...driver.Value) error) error {
 		row := make([]driver.Value, 2+len(columns))
-		for i := range n {
-			row[0], row[1] = data.wave[i], data.id[i]
-			for j, v := range values {
-				row[2+j] = store.Float(v[i])
-			}
-			if err := add(row...); err != nil {
+		return readRespondents(ctx, env.Store, idVar.Name, inputs, func(data *respondentData) error {
+			values, err := compute(inds, data, n)
+			if err != nil {
 				return err
 			}
-		}
-		return nil
+			for i := range data.wave {
+				row[0], row[1] = data.wave[i], data.id[i]
+				for j, v := range values {
+					row[2+j] = store.Float(v[i])
+				}
+				if err := add(row...); err != nil {
+					return err
+				}
+			}
+			n += len(data.wave)
+			return nil
+		})
 	}})
 	env.Shared.Clear() // what was loaded from respondents and scores is old now
 	if err != nil {
@@ -226,6 +217,30 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 	return nil
 }
 
+// compute runs every indicator on one batch of respondents, the first of
+// which is respondent first+1 in reading order, and returns the output
+// columns in table order.
+func compute(inds []indicators.Indicator, data *respondentData, first int) ([][]float64, error) {
+	n := len(data.wave)
+	var values [][]float64
+	for _, ind := range inds {
+		out, err := ind.Compute(data.cols)
+		if err != nil {
+			return nil, fmt.Errorf("module %s, respondents %d–%d in reading order (source, row), counting from the first of them: %w", ind.Module(), first+1, first+n, err)
+		}
+		for _, o := range ind.Outputs() {
+			for _, c := range o.Columns() {
+				v, ok := out[c]
+				if !ok || len(v) != n {
+					return nil, fmt.Errorf("module %s: column %s has %d values, want %d", ind.Module(), c, len(v), n)
+				}
+				values = append(values, v)
+			}
+		}
+	}
+	return values, nil
+}
+
 // logOf is env.Log, or io.Discard when there is none.
 func logOf(env *pipeline.Env) io.Writer {
 	if env.Log == nil {
@@ -234,31 +249,32 @@ func logOf(env *pipeline.Env) io.Writer {
 	return env.Log
 }
 
-// respondentData are respondents' wave, id and the inputs (NaN missing), in
-// reading order.
+// respondentData are a batch of respondents' wave, id and the inputs (NaN
+// missing), in reading order.
 type respondentData struct {
 	wave []int32
 	id   []any // string or nil
 	cols map[string][]float64
 }
 
+// batchRows is how many respondents the stage scores at a time: memory
+// stays that of one batch, whatever the number of respondents (every
+// module's Compute works row by row).
+var batchRows = store.DefaultBatchRows
+
 // readRespondents reads wave, the id and the input columns of respondents,
-// ordered by source_id and _row.
-func readRespondents(ctx context.Context, st *store.Store, id string, inputs []string) (*respondentData, error) {
+// ordered by source_id and _row, and gives them to fn a batch at a time.
+func readRespondents(ctx context.Context, st *store.Store, id string, inputs []string, fn func(*respondentData) error) error {
 	sel := []string{"wave", store.QuoteIdent(id)}
 	for _, in := range inputs {
 		sel = append(sel, store.QuoteIdent(in))
 	}
-	d := &respondentData{cols: make(map[string][]float64, len(inputs))}
 	q := "SELECT " + strings.Join(sel, ", ") + " FROM respondents ORDER BY source_id, _row"
-	err := st.QueryArrow(ctx, 0, func(rec arrow.RecordBatch) error {
+	return st.QueryArrow(ctx, batchRows, func(rec arrow.RecordBatch) error {
 		rows := int(rec.NumRows())
-		switch w := rec.Column(0).(type) {
-		case *array.Int64:
-			for i := range rows {
-				d.wave = append(d.wave, int32(w.Value(i)))
-			}
-		default:
+		d := &respondentData{wave: make([]int32, rows), id: make([]any, rows), cols: make(map[string][]float64, len(inputs))}
+		w, ok := rec.Column(0).(*array.Int64)
+		if !ok {
 			return fmt.Errorf("wave is %s", rec.Column(0).DataType())
 		}
 		ids, ok := rec.Column(1).(*array.String)
@@ -266,10 +282,9 @@ func readRespondents(ctx context.Context, st *store.Store, id string, inputs []s
 			return fmt.Errorf("%s is %s, want text", id, rec.Column(1).DataType())
 		}
 		for i := range rows {
-			if ids.IsNull(i) {
-				d.id = append(d.id, nil)
-			} else {
-				d.id = append(d.id, ids.Value(i))
+			d.wave[i] = int32(w.Value(i))
+			if !ids.IsNull(i) {
+				d.id[i] = ids.Value(i)
 			}
 		}
 		for j, in := range inputs {
@@ -277,25 +292,16 @@ func readRespondents(ctx context.Context, st *store.Store, id string, inputs []s
 			if !ok {
 				return fmt.Errorf("%s is %s, want DOUBLE", in, rec.Column(2+j).DataType())
 			}
-			vals := d.cols[in]
+			vals := make([]float64, rows)
 			for i := range rows {
 				if col.IsNull(i) {
-					vals = append(vals, math.NaN())
+					vals[i] = math.NaN()
 				} else {
-					vals = append(vals, col.Value(i))
+					vals[i] = col.Value(i)
 				}
 			}
 			d.cols[in] = vals
 		}
-		return nil
+		return fn(d)
 	}, q)
-	if err != nil {
-		return nil, err
-	}
-	for _, in := range inputs {
-		if d.cols[in] == nil {
-			d.cols[in] = []float64{}
-		}
-	}
-	return d, nil
 }

@@ -263,3 +263,33 @@ func TestUnavailableModuleSkipped(t *testing.T) {
 		t.Errorf("log = %q", log)
 	}
 }
+
+// TestBatchesGiveSameTable scores the example 97 respondents at a time
+// (the last batch shorter): the table equals the one scored in one batch,
+// row for row, and its rows keep respondents' reading order.
+func TestBatchesGiveSameTable(t *testing.T) {
+	env := exampletest.Env(t)
+	ctx := context.Background()
+	db := env.Store.DB()
+	if err := new(Stage).Run(ctx, env); err != nil {
+		t.Fatal(err)
+	}
+	whole := snapshot(t, db)
+	defer func(n int) { batchRows = n }(batchRows)
+	batchRows = 97
+	if err := new(Stage).Run(ctx, env); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(whole) - 1; n <= batchRows || n%batchRows == 0 {
+		t.Fatalf("%d respondents do not test a short last batch of %d", n, batchRows)
+	}
+	if batched := snapshot(t, db); !reflect.DeepEqual(whole, batched) {
+		t.Fatalf("scored in batches: %d rows, differ from the %d scored at once", len(batched), len(whole))
+	}
+	order := `SELECT count(*) FROM (SELECT s.wave, s.id, row_number() OVER () AS k FROM scores s) s
+		JOIN (SELECT wave, id, row_number() OVER (ORDER BY source_id, _row) AS k FROM respondents) r
+		ON s.wave = r.wave AND s.id = r.id AND s.k = r.k`
+	if got := count(t, db, order); got != int64(len(whole)-1) {
+		t.Errorf("%d of %d scores rows in respondents' reading order", got, len(whole)-1)
+	}
+}
