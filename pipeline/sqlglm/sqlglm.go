@@ -20,6 +20,13 @@
 // deviance Σ w d(y, μ). The number of monomials r is at most the number of numeric
 // columns plus one, so a pass computes r(r+1)/2 + r sums per cell rather than p(p+1)/2
 // per row. Sums are DuckDB's fsum (Kahan–Babuška), summed in Go in cell order.
+//
+// A design with supplied replicate weights refits the model with every replicate's
+// analysis weights w_r, by Newton's method from β̂ (svyglm.svyrep.design refits with
+// start = coef(full fit)); survey.Design.GLMSums runs the fits in lockstep, and each
+// round of their iterations is one query (ReplicatePass) whose SELECT computes every
+// replicate still iterating side by side, R (r(r+1)/2 + r) sums per cell. The
+// covariance is svrVar of the replicate coefficients, the engine's.
 package sqlglm
 
 import (
@@ -525,10 +532,20 @@ func (s *source) colSQL(m *survey.Model, j int) string {
 
 const eps = "2.220446049250313e-16"
 
-// workSQL is the SELECT list computing η (_eta), μ (_mu), μ'(η) (_d) and V(μ) (_var)
-// at the coefficients whose SQL is coef, or at R's mustart for coef nil, as survey's
-// pass and startEta do.
-func (s *source) workSQL(m *survey.Model, coef []string, rel string) (string, error) {
+// fit is one fit's part of a pass: its coefficients' SQL (nil: R's mustart), its
+// weight column, whether a row has weight and the suffix of its working quantities'
+// names.
+type fit struct {
+	coef             []string
+	w, nonzero, name string // nonzero: the SQL that the row has weight
+}
+
+// workSQL is the projection of rel's complete rows computing, for every fit, η
+// (_eta), μ (_mu), μ'(η) (_d), V(μ) (_var), then the working response _z and weight
+// _ww (and with scores the score scalar _s), each name with the fit's suffix, as
+// survey's pass, startEta and estfunRows do; the model-matrix columns (_x0…) are
+// computed once a row, before the fits.
+func (s *source) workSQL(m *survey.Model, fits []fit, rel string, scores bool) (string, error) {
 	y := v(0)
 	kind := ""
 	switch m.Family {
@@ -541,48 +558,68 @@ func (s *source) workSQL(m *survey.Model, coef []string, rel string) (string, er
 	default:
 		return "", fmt.Errorf("family %q has no SQL", m.Family)
 	}
-	var eta, mu string
-	if coef == nil {
+	x := make([]string, len(m.Cols))
+	for j := range x {
+		x[j] = s.colSQL(m, j) + " AS _x" + strconv.Itoa(j)
+	}
+	levels := [][]string{x, nil, nil, nil, nil, nil}
+	for _, f := range fits {
+		n := func(name string) string { return name + f.name }
+		var eta, mu string
+		if f.coef == nil {
+			switch kind {
+			case "identity":
+				eta, mu = y, y
+			case "logit":
+				pw := "(" + f.w + " / " + strconv.FormatFloat(m.MeanWeight, 'g', -1, 64) + ")"
+				mu = "((" + pw + " * " + y + " + 0.5) / (" + pw + " + 1))"
+				eta = "ln(" + mu + " / (1 - " + mu + "))"
+			case "log":
+				mu = "(" + y + " + 0.1)"
+				eta = "ln(" + mu + ")"
+			}
+		} else {
+			terms := []string{"0.0"}
+			for j, b := range f.coef {
+				terms = append(terms, b+" * _x"+strconv.Itoa(j))
+			}
+			eta = strings.Join(terms, " + ")
+			switch kind {
+			case "identity":
+				mu = n("_eta")
+			case "logit":
+				mu = "(CASE WHEN " + n("_eta") + " < 0 THEN " + n("_t") + " / (1 + " + n("_t") + ") ELSE 1 / (1 + " + n("_t") + ") END)"
+			case "log":
+				mu = "exp(" + n("_eta") + ")"
+			}
+		}
+		var d, vr string
 		switch kind {
 		case "identity":
-			eta, mu = y, y
+			d, vr = "1.0", "1.0"
 		case "logit":
-			pw := "(_w / " + strconv.FormatFloat(m.MeanWeight, 'g', -1, 64) + ")"
-			mu = "((" + pw + " * " + y + " + 0.5) / (" + pw + " + 1))"
-			eta = "ln(" + mu + " / (1 - " + mu + "))"
+			vr = "(" + n("_mu") + " * (1 - " + n("_mu") + "))"
+			d = "greatest(" + vr + ", " + eps + ")"
 		case "log":
-			mu = "(" + y + " + 0.1)"
-			eta = "ln(" + mu + ")"
+			vr = n("_mu")
+			d = "greatest(" + n("_mu") + ", " + eps + ")"
 		}
-	} else {
-		terms := []string{"0.0"}
-		for j, b := range coef {
-			terms = append(terms, b+" * "+s.colSQL(m, j))
-		}
-		eta = strings.Join(terms, " + ")
-		switch kind {
-		case "identity":
-			mu = "_eta"
-		case "logit":
-			mu = "(CASE WHEN _eta < 0 THEN _t / (1 + _t) ELSE 1 / (1 + _t) END)"
-		case "log":
-			mu = "exp(_eta)"
+		// t = exp(−|η|) once a row, for the logit link's μ and deviance
+		levels[1] = append(levels[1], eta+" AS "+n("_eta"))
+		levels[2] = append(levels[2], "exp(-abs("+n("_eta")+")) AS "+n("_t"))
+		levels[3] = append(levels[3], mu+" AS "+n("_mu"))
+		levels[4] = append(levels[4], d+" AS "+n("_d"), vr+" AS "+n("_var"))
+		levels[5] = append(levels[5], n("_eta")+" + ("+y+" - "+n("_mu")+") / "+n("_d")+" AS "+n("_z"),
+			f.w+" * "+n("_d")+" * "+n("_d")+" / "+n("_var")+" AS "+n("_ww"))
+		if scores {
+			levels[5] = append(levels[5], f.w+" * ("+y+" - "+n("_mu")+") * "+n("_d")+" / "+n("_var")+" AS "+n("_s"))
 		}
 	}
-	var d, vr string
-	switch kind {
-	case "identity":
-		d, vr = "1.0", "1.0"
-	case "logit":
-		vr = "(_mu * (1 - _mu))"
-		d = "greatest(" + vr + ", " + eps + ")"
-	case "log":
-		vr = "_mu"
-		d = "greatest(_mu, " + eps + ")"
+	q := "SELECT * FROM " + rel + " WHERE _c"
+	for _, l := range levels {
+		q = "SELECT *, " + strings.Join(l, ", ") + " FROM (" + q + ")"
 	}
-	// t = exp(−|η|) once a row, for the logit link's μ and deviance
-	return "SELECT *, " + d + " AS _d, " + vr + " AS _var FROM (SELECT *, " + mu + " AS _mu FROM (SELECT *, exp(-abs(_eta)) AS _t FROM (SELECT *, " + eta +
-		" AS _eta FROM " + rel + " WHERE _c)))", nil
+	return q, nil
 }
 
 // devSQL is the unit deviance times w on a row with w ≠ 0, as survey's estfunRows.
@@ -606,47 +643,40 @@ func devSQL(f survey.Family) string {
 // scores over the rows.
 func (s *source) Pass(m *survey.Model, beta []float64, final bool) (*survey.GLMPass, error) {
 	out := []*survey.GLMPass{newPass(len(m.Cols))}
-	var coef []string
+	f := fit{w: "_w", nonzero: "_nw > 0"}
 	for _, b := range beta {
-		coef = append(coef, literal(b))
+		f.coef = append(f.coef, literal(b))
 	}
+	fits := []fit{f}
 	rows := "(" + s.base + ")"
 	if s.patterns == "" || beta == nil { // R's mustart is not linear in the weight
-		return out[0], s.pass(m, query{rel: rows, coef: coef, cross: true, dev: final, units: final}, out)
+		return out[0], s.pass(m, query{rel: rows, fits: fits, cross: true, dev: final, units: final}, out)
 	}
-	if err := s.pass(m, query{rel: s.patterns, coef: coef, cross: true, dev: final}, out); err != nil || !final {
+	if err := s.pass(m, query{rel: s.patterns, fits: fits, cross: true, dev: final}, out); err != nil || !final {
 		return out[0], err
 	}
-	return out[0], s.pass(m, query{rel: rows, coef: coef, units: true}, out)
+	return out[0], s.pass(m, query{rel: rows, fits: fits, units: true}, out)
 }
 
-// ReplicatePass implements survey.GLMSource: one query over the complete rows, each
-// unnested into one row per replicate of the batch (_rep, its position in reps) with
-// the replicate's analysis weight as _w and its coefficients as _b0…, grouped by
-// replicate and cell, so that every replicate's XᵀWX and XᵀWz come from one scan
-// (svyglm.svyrep.design's refits, one IRLS iteration each).
+// ReplicatePass implements survey.GLMSource: one query over the complete rows
+// computes every replicate's XᵀWX and XᵀWz side by side, each replicate's working
+// quantities from its coefficients and weight column (_r…) with its own suffix
+// (svyglm.svyrep.design's refits, one IRLS iteration each), so that a round of the
+// replicates' iterations is one scan. Unnesting the rows into one row per replicate
+// and grouping by replicate instead took 1.7 times as long (100,000 rows, 80
+// replicates, 14 coefficients: 10.3 s against 6.2 s a round under load).
 func (s *source) ReplicatePass(m *survey.Model, reps []int, betas [][]float64) ([]*survey.GLMPass, error) {
-	p := len(m.Cols)
 	out := make([]*survey.GLMPass, len(reps))
-	pos, w := make([]string, len(reps)), make([]string, len(reps))
+	fits := make([]fit, len(reps))
 	for k, r := range reps {
-		out[k] = newPass(p)
-		pos[k], w[k] = strconv.Itoa(k), "_r"+strconv.Itoa(r)
-	}
-	unnest := func(list []string, as string) string { return "unnest([" + strings.Join(list, ", ") + "]) AS " + as }
-	sel := []string{unnest(pos, "_rep"), unnest(w, "_wrep")}
-	coef := make([]string, p)
-	for j := range coef {
-		coef[j] = "_b" + strconv.Itoa(j)
-		lits := make([]string, len(reps))
-		for k, b := range betas {
-			lits[k] = literal(b[j])
+		out[k] = newPass(len(m.Cols))
+		w := "_r" + strconv.Itoa(r)
+		fits[k] = fit{w: w, nonzero: w + " <> 0", name: "_" + strconv.Itoa(k)}
+		for _, b := range betas[k] {
+			fits[k].coef = append(fits[k].coef, literal(b))
 		}
-		sel = append(sel, unnest(lits, coef[j]))
 	}
-	rel := "(SELECT * EXCLUDE (_w, _nw, _wrep), _wrep AS _w, CAST(_wrep <> 0 AS BIGINT) AS _nw FROM (SELECT *, " +
-		strings.Join(sel, ", ") + " FROM (" + s.base + ") WHERE _c))"
-	return out, s.pass(m, query{rel: rel, coef: coef, byRep: true, cross: true}, out)
+	return out, s.pass(m, query{rel: "(" + s.base + ")", fits: fits, cross: true}, out)
 }
 
 // newPass is an empty pass of p columns.
@@ -659,20 +689,21 @@ func literal(b float64) string {
 	return "CAST(" + strconv.FormatFloat(b, 'g', -1, 64) + " AS DOUBLE)"
 }
 
-// query is one query of a pass: over the rows (or patterns) rel at the coefficients
-// whose SQL is coef (nil: R's mustart), it sums XᵀWX, XᵀWz and the checks (with
-// cross), the deviance (with dev) and the units' scores and counts (with units); with
-// byRep rel has a column _rep and the sums of its rows go to out[_rep].
+// query is one query of a pass over the rows (or patterns) rel: for each fit k it
+// sums XᵀWX, XᵀWz and the checks into out[k] (with cross); for the first fit, the
+// deviance (with dev) and the units' scores and counts (with units).
 type query struct {
-	rel                      string
-	coef                     []string
-	byRep, cross, dev, units bool
+	rel               string
+	fits              []fit
+	cross, dev, units bool
 }
 
-// pass runs one query, adding its sums to out.
+// pass runs one query, adding its sums to out. A fit is not finite when some XᵀWz
+// sum is not: every row's W·z times a finite monomial enters one, so a non-finite W
+// or z on any row makes it NaN or infinite (as the engine's check Σ (0·z + 0·W)).
 func (s *source) pass(m *survey.Model, qs query, outs []*survey.GLMPass) error {
 	cross, dev, units := qs.cross, qs.dev, qs.units
-	work, err := s.workSQL(m, qs.coef, qs.rel)
+	work, err := s.workSQL(m, qs.fits, qs.rel, units)
 	if err != nil {
 		return err
 	}
@@ -683,32 +714,28 @@ func (s *source) pass(m *survey.Model, qs query, outs []*survey.GLMPass) error {
 		}
 		return " * " + s.mons[a]
 	}
-	var keys []string
-	if qs.byRep {
-		keys = append(keys, "_rep")
-	}
-	first := len(keys) // the factors' columns
-	keys = append(keys, s.factorSel()...)
+	keys := s.factorSel()
 	if units {
 		for k := range s.keys {
 			keys = append(keys, "_k"+strconv.Itoa(k))
 		}
 	}
 	sel := slices.Clone(keys)
+	binomial := m.Family == survey.Binomial || m.Family == survey.Quasibinomial
 	if cross {
-		for a := range r {
-			for b := a; b < r; b++ {
-				sel = append(sel, "fsum(_ww"+mon(a)+mon(b)+")")
+		for _, f := range qs.fits {
+			for a := range r {
+				for b := a; b < r; b++ {
+					sel = append(sel, "fsum(_ww"+f.name+mon(a)+mon(b)+")")
+				}
 			}
-		}
-		for a := range r {
-			sel = append(sel, "fsum(_ww"+mon(a)+" * _z)")
-		}
-		sel = append(sel, "count(*) FILTER (WHERE NOT coalesce(isfinite(_z) AND isfinite(_ww), false))")
-		if m.Family == survey.Binomial || m.Family == survey.Quasibinomial {
-			sel = append(sel, "count(*) FILTER (WHERE _nw > 0 AND (_mu < 1e-10 OR _mu > 1 - 1e-10))")
-		} else {
-			sel = append(sel, "0")
+			for a := range r {
+				sel = append(sel, "fsum(_ww"+f.name+mon(a)+" * _z"+f.name+")")
+			}
+			if binomial {
+				mu := "_mu" + f.name
+				sel = append(sel, "count(*) FILTER (WHERE "+f.nonzero+" AND ("+mu+" < 1e-10 OR "+mu+" > 1 - 1e-10))")
+			}
 		}
 	}
 	if dev {
@@ -720,34 +747,30 @@ func (s *source) pass(m *survey.Model, qs query, outs []*survey.GLMPass) error {
 		}
 		sel = append(sel, "sum(_n)", "sum(_nw)")
 	}
-	inner := "SELECT *, _eta + (" + v(0) + " - _mu) / _d AS _z, _w * _d * _d / _var AS _ww"
-	if units {
-		inner += ", _w * (" + v(0) + " - _mu) * _d / _var AS _s"
-	}
-	q := "SELECT " + strings.Join(sel, ", ") + " FROM (" + inner + " FROM (" + work + "))"
+	q := "SELECT " + strings.Join(sel, ", ") + " FROM (" + work + ")"
 	if len(keys) > 0 {
 		q += " GROUP BY ALL ORDER BY ALL"
 	}
 	p := len(m.Cols)
 	nf := len(s.factors)
-	index := map[string]int{} // units: only without byRep
+	index := map[string]int{}
 	for u, us := range outs[0].Units {
 		index[strings.Join(us.Key, "\x00")] = u
 	}
 	sab := make([]float64, r*r)
 	ta := make([]float64, r)
 	return s.query(q, func(rec arrow.RecordBatch, i int) {
-		out := outs[0]
-		if qs.byRep {
-			out = outs[integer(rec.Column(0), i)]
-		}
-		vals := make([]string, len(keys)-first)
-		for k := range vals {
-			vals[k] = text(rec.Column(first+k), i)
+		vals := make([]string, len(keys))
+		for k := range keys {
+			vals[k] = text(rec.Column(k), i)
 		}
 		c := len(keys)
 		on := s.on(m, vals[:nf])
-		if cross {
+		for k := range qs.fits {
+			if !cross {
+				break
+			}
+			out := outs[k]
 			for a := range r {
 				for b := a; b < r; b++ {
 					sab[a*r+b] = number(rec.Column(c), i)
@@ -757,15 +780,17 @@ func (s *source) pass(m *survey.Model, qs query, outs []*survey.GLMPass) error {
 			}
 			for a := range r {
 				ta[a] = number(rec.Column(c), i)
+				if math.IsNaN(ta[a]) || math.IsInf(ta[a], 0) {
+					out.Finite = false
+				}
 				c++
 			}
-			if integer(rec.Column(c), i) > 0 {
-				out.Finite = false
+			if binomial {
+				if integer(rec.Column(c), i) > 0 {
+					out.Boundary = true
+				}
+				c++
 			}
-			if integer(rec.Column(c+1), i) > 0 {
-				out.Boundary = true
-			}
-			c += 2
 			for j := range p {
 				if !on[j] {
 					continue
@@ -778,6 +803,7 @@ func (s *source) pass(m *survey.Model, qs query, outs []*survey.GLMPass) error {
 				out.XtWz[j] += ta[s.monOf[j]]
 			}
 		}
+		out := outs[0]
 		if dev {
 			out.Dev += number(rec.Column(c), i)
 			c++
