@@ -114,30 +114,43 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 		}
 	}
 	sets, groupVars := s.groupSets(env)
-	waves, err := s.waves(ctx, env, columns, groupVars)
+	waves, drop, err := s.waves(ctx, env, columns, groupVars)
 	if err != nil {
 		return err
+	}
+	defer drop()
+	var reqs []survey.Request // each once: outputs may share one
+	for _, o := range outputs {
+		if r := o.Request(); !slices.ContainsFunc(reqs, func(q survey.Request) bool { return requestKey(q) == requestKey(r) }) {
+			reqs = append(reqs, r)
+		}
 	}
 	var cells []cell
 	for _, w := range waves {
 		s.rows += w.rows
-		attr := make([]map[string]map[string]int, len(sets)) // set → column → group → count
+		recs := make([]map[string][]survey.Record, len(sets)) // set → request → records
+		attr := make([]map[string]map[string]int, len(sets))  // set → column → group → count
 		for k, set := range sets {
+			all, err := w.estimate(reqs, set)
+			if err != nil {
+				return fmt.Errorf("wave %d: by %s: %w", w.wave, setName(set), err)
+			}
+			recs[k] = map[string][]survey.Record{}
+			for _, r := range all {
+				key := recordKey(r.Statistic, r.Variable)
+				recs[k][key] = append(recs[k][key], r)
+			}
 			if attr[k], err = w.ones(props, set); err != nil {
 				return fmt.Errorf("wave %d: attribute counts by %s: %w", w.wave, setName(set), err)
 			}
 		}
 		for _, o := range outputs {
 			for k, set := range sets {
-				recs, err := w.estimate(o.Request(), set)
-				if err != nil {
-					return fmt.Errorf("wave %d: %s by %s: %w", w.wave, o.ID, setName(set), err)
-				}
 				var ones map[string]int
 				if o.Statistic.Kind == indicators.Proportion {
 					ones = attr[k][o.Statistic.Column]
 				}
-				for _, r := range recs {
+				for _, r := range recs[k][requestKey(o.Request())] {
 					cells = append(cells, cell{output: o, wave: w.wave, set: set, rec: r, nAttr: ones[groupKey(set, r.By)]})
 				}
 			}
@@ -160,43 +173,68 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 	return nil
 }
 
+// recordKey identifies the request of a record by its statistic and
+// variable ("num/den" for a ratio), as requestKey names a request.
+func recordKey(st survey.Statistic, variable string) string { return string(st) + "\x00" + variable }
+
+func requestKey(r survey.Request) string {
+	if r.Statistic == survey.Ratio {
+		return recordKey(r.Statistic, r.Variable+"/"+r.Denominator)
+	}
+	return recordKey(r.Statistic, r.Variable)
+}
+
 // wave is one wave's estimates as either producer makes them.
 type wave struct {
 	wave int
 	rows int64
-	// estimate makes req's records overall (set nil) or by set.
-	estimate func(req survey.Request, set []string) ([]survey.Record, error)
+	// estimate makes the records of reqs overall (set nil) or by set, in
+	// request order: with the duckdb producer one GROUP BY sums every request.
+	estimate func(reqs []survey.Request, set []string) ([]survey.Record, error)
 	// ones counts, per column and group of set (keyed by groupKey), the rows
 	// whose column is 1: the respondents with the attribute, which
 	// disclosure control needs.
 	ones func(columns, set []string) (map[string]map[string]int, error)
 }
 
-// waves are the waves' designs over the respondents: with env.Producer
-// "duckdb" relations of the store summed in DuckDB (design.Tables,
-// pipeline/sqlsums), so that only sums enter Go — unless the design
-// calibrates, whose weights only the in-memory design has, which the log
-// says; otherwise the frames design.Load reads into memory.
-func (s *Stage) waves(ctx context.Context, env *pipeline.Env, columns, groupVars []string) ([]wave, error) {
+// waves are the waves' designs over the respondents, and what removes
+// what they leave in the store: with env.Producer "duckdb" tables of the
+// store summed in DuckDB (design.Tables, pipeline/sqlsums), so that only
+// sums enter Go — unless the design calibrates, whose weights only the
+// in-memory design has, which the log says; otherwise the frames
+// design.Load reads into memory.
+func (s *Stage) waves(ctx context.Context, env *pipeline.Env, columns, groupVars []string) ([]wave, func(), error) {
 	if env.Producer == "duckdb" {
 		tables, err := design.Tables(ctx, env, columns, groupVars)
 		if err == nil {
-			return inStore(ctx, tables, columns, groupVars)
+			drop := func() {
+				for _, t := range tables {
+					if err := t.Drop(context.WithoutCancel(ctx)); err != nil {
+						fmt.Fprintf(env.Log, "estimate: warning: %v\n", err)
+					}
+				}
+			}
+			waves, err := inStore(ctx, tables, columns, groupVars)
+			if err != nil {
+				drop()
+				return nil, nil, err
+			}
+			return waves, drop, nil
 		}
 		if !errors.Is(err, design.ErrCalibrated) {
-			return nil, err
+			return nil, nil, err
 		}
 		fmt.Fprintf(env.Log, "estimate: producer duckdb: %v; the estimates are made in memory\n", err)
 	}
 	loaded, err := design.Load(ctx, env, columns, groupVars)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := make([]wave, len(loaded))
 	for k, w := range loaded {
 		out[k] = wave{wave: w.Wave, rows: int64(w.Frame.Rows()),
-			estimate: func(req survey.Request, set []string) ([]survey.Record, error) {
-				return w.Design.Estimate([]survey.Request{req}, survey.Options{By: set})
+			estimate: func(reqs []survey.Request, set []string) ([]survey.Record, error) {
+				return w.Design.Estimate(reqs, survey.Options{By: set})
 			},
 			ones: func(columns, set []string) (map[string]map[string]int, error) {
 				out := map[string]map[string]int{}
@@ -206,10 +244,10 @@ func (s *Stage) waves(ctx context.Context, env *pipeline.Env, columns, groupVars
 				return out, nil
 			}}
 	}
-	return out, nil
+	return out, func() {}, nil
 }
 
-// inStore builds each wave's design on its relation of the store
+// inStore builds each wave's design on its table of the store
 // (sqlsums.Design: one GROUP BY into the table of units) and estimates
 // from sums that DuckDB groups by unit and domain.
 func inStore(ctx context.Context, tables []design.InStore, columns, groupVars []string) ([]wave, error) {
@@ -228,8 +266,8 @@ func inStore(ctx context.Context, tables []design.InStore, columns, groupVars []
 			return nil, err
 		}
 		out[k] = wave{wave: tw.Wave, rows: n,
-			estimate: func(req survey.Request, set []string) ([]survey.Record, error) {
-				return d.EstimateRows([]survey.Request{req}, survey.Options{By: set}, src)
+			estimate: func(reqs []survey.Request, set []string) ([]survey.Record, error) {
+				return d.EstimateRows(reqs, survey.Options{By: set}, src)
 			},
 			ones: func(columns, set []string) (map[string]map[string]int, error) {
 				return countOnesSQL(ctx, t, columns, set)

@@ -37,6 +37,12 @@ func TestProducersAgree(t *testing.T) {
 	if _, ok := env.Shared.Get("design.Load"); ok {
 		t.Fatal("the duckdb run read the respondents into memory (design.Load)")
 	}
+	var left string
+	err := env.Store.DB().QueryRowContext(ctx, `SELECT coalesce(string_agg(table_name, ', '), '') FROM information_schema.tables
+		WHERE table_name LIKE '\_design\_rows\_%' ESCAPE '\' OR table_name LIKE '\_sqlsums\_%' ESCAPE '\'`).Scan(&left)
+	if err != nil || left != "" {
+		t.Errorf("the duckdb run left scratch tables in the store: %q (%v)", left, err)
+	}
 	compareRows(t, cols, memory, duck)
 }
 
