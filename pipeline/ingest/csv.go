@@ -223,6 +223,22 @@ func (p *prepared) csvDelimiter(sample []byte) (byte, error) {
 	return detectDelimiter(sample), nil
 }
 
+// CSVDialect is the delimiter and decimal separator ingest detects for the
+// CSV file at path (a .tsv file's delimiter is a tab) from its first 64 KiB,
+// for readers of the file other than ingest (pipeline/load reads CSV files
+// in place), so that they read it as ingest would.
+func CSVDialect(path string) (delimiter byte, decimal string, err error) {
+	sample, err := readSample(path)
+	if err != nil {
+		return 0, "", err
+	}
+	delimiter = detectDelimiter(sample)
+	if strings.HasSuffix(strings.ToLower(path), ".tsv") {
+		delimiter = '\t'
+	}
+	return delimiter, detectDecimal(sample, delimiter), nil
+}
+
 // delimiters are the candidates detection tries, in order of preference
 // when they score the same.
 var delimiters = []byte{',', ';', '\t', '|'}

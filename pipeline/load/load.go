@@ -194,6 +194,12 @@ func OpenInPlace(ctx context.Context, st *store.Store, path string) (*Table, err
 		from: "(SELECT " + rowExpr + " AS _row, * FROM " + rel + ")"}
 	if csv {
 		t.csv, t.stage, t.full, t.pure = rel, map[string]int{}, map[string]bool{}, map[string]bool{}
+		if !strings.ContainsAny(path, "*?[") {
+			// "1,5" is a number in a file with decimal commas, as ingest reads it
+			if _, t.decimal, err = ingest.CSVDialect(path); err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+		}
 	}
 	for rows.Next() {
 		var name, typ string
@@ -270,7 +276,9 @@ func (s *staging) remove() {
 // k, and the whole text of the columns full names. Per column k, with r its cell and
 // x = nullif(nullif(trim(r), ”), 'NA') as socap reads a cell:
 //
-//	_c<k> = TRY_CAST(r AS DOUBLE)                (= TRY_CAST(x AS DOUBLE): the cast trims blanks)
+//	_c<k> = TRY_CAST(r AS DOUBLE)                (= TRY_CAST(x AS DOUBLE): the cast trims blanks;
+//	                                              r with its decimal commas made points in a
+//	                                              file that has them, see ingest.CSVDialect)
 //	_n<k> = nullif(_c<k>, NaN)                   (a "nan" cell is missing, as NaN in a Frame)
 //	_x<k> = CASE WHEN _c<k> IS NULL THEN x END   (the cells that are text, not numbers)
 //	_t<k> = x                                    (only for full: text columns with number-like cells)
@@ -307,7 +315,11 @@ func (t *Table) stageColumns(ctx context.Context, cols, full []string) error {
 	var inner, outer []string
 	for k, c := range all {
 		text := fmt.Sprintf("nullif(nullif(trim(_r%d), ''), 'NA')", k)
-		inner = append(inner, fmt.Sprintf("TRY_CAST(%s AS DOUBLE) AS _c%d, %s AS _r%d", store.QuoteIdent(c), k, store.QuoteIdent(c), k))
+		number := store.QuoteIdent(c)
+		if t.decimal == "," {
+			number = "replace(" + number + ", ',', '.')"
+		}
+		inner = append(inner, fmt.Sprintf("TRY_CAST(%s AS DOUBLE) AS _c%d, %s AS _r%d", number, k, store.QuoteIdent(c), k))
 		outer = append(outer, fmt.Sprintf("nullif(_c%d, %s) AS _n%d, CASE WHEN _c%d IS NULL THEN %s END AS _x%d", k, nan, k, k, text, k))
 		if t.full[c] {
 			outer = append(outer, fmt.Sprintf("%s AS _t%d", text, k))

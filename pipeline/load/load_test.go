@@ -17,15 +17,23 @@ import (
 // TestInPlaceCSV checks that a CSV read in place is typed as the ingested file is
 // (numbers, blanks, NA, text, text with number-like cells), that its staged columns
 // give the same values and row numbers as the file, and that typing more columns
-// later keeps the expressions handed out before valid.
+// later keeps the expressions handed out before valid; for a file with commas and
+// for one with semicolons and decimal commas (as Norwegian spreadsheets save them).
 func TestInPlaceCSV(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "in.csv")
-	data := "id,num,blank,text,mix,later\n" +
+	comma := "id,num,blank,text,mix,later\n" +
 		"a, 1.5,,x,1,10\n" +
 		"b,NA,,y,2,20\n" +
 		"c,2e3,,NA,x3,30\n" +
 		"d,,NA,z,1.0,40\n"
+	decimalComma := strings.NewReplacer(".", ",", ",", ";").Replace(comma)
+	for name, data := range map[string]string{"comma": comma, "decimal comma": decimalComma} {
+		t.Run(name, func(t *testing.T) { checkInPlaceCSV(t, data) })
+	}
+}
+
+func checkInPlaceCSV(t *testing.T, data string) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "in.csv")
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}
