@@ -246,7 +246,13 @@ func runEstimate(cmd *cobra.Command, path string, opts estimateOptions) error {
 	}
 	stderr := cmd.ErrOrStderr()
 	opts.design.warnCalibratedWeight(stderr)
-	warnManyGroups(stderr, frame, by)
+	levels := make([]int64, len(by))
+	for k, b := range by {
+		if _, values, err := frame.Codes(b); err == nil {
+			levels[k] = int64(len(values))
+		}
+	}
+	warnManyGroups(stderr, int64(frame.Rows()), by, levels)
 	records, err := design.Estimate(reqs, survey.Options{
 		By:         by,
 		Level:      opts.level,
@@ -257,10 +263,7 @@ func runEstimate(cmd *cobra.Command, path string, opts estimateOptions) error {
 	if err != nil {
 		return requestError(path, err)
 	}
-	if n := rowsWithoutGroup(frame, by); n > 0 {
-		fmt.Fprintf(stderr, "socap: note: %d of %d rows of %s have no value of %s and are in no group; they still count for the standard errors (out of domain, as in R's svyby)\n",
-			n, frame.Rows(), path, strings.Join(by, " or "))
-	}
+	noteNoGroup(stderr, path, int64(rowsWithoutGroup(frame, by)), int64(frame.Rows()), by)
 	explainFlags(stderr, records, design.IsReplicate(), opts.ciMethod)
 	return writeEstimates(cmd.OutOrStdout(), opts.format, labelMode, labels, design.Summary(), by, records)
 }
@@ -319,7 +322,16 @@ func estimateInPlace(cmd *cobra.Command, path string, opts estimateOptions, spec
 	if err != nil {
 		return err
 	}
-	explainFlags(cmd.ErrOrStderr(), records, design.IsReplicate(), opts.ciMethod)
+	stderr := cmd.ErrOrStderr()
+	if len(by) > 0 {
+		rows, noGroup, levels, err := tab.Groups(ctx, by)
+		if err != nil {
+			return err
+		}
+		warnManyGroups(stderr, rows, by, levels)
+		noteNoGroup(stderr, path, noGroup, rows, by)
+	}
+	explainFlags(stderr, records, design.IsReplicate(), opts.ciMethod)
 	return writeEstimates(cmd.OutOrStdout(), opts.format, labelMode, fileLabels{}, summary, by, records)
 }
 
@@ -346,16 +358,21 @@ func requestError(path string, err error) error {
 
 // warnManyGroups warns when a --by column has more groups than a tenth of the
 // rows (--by idno): such groups are too small to estimate anything.
-func warnManyGroups(w io.Writer, frame *survey.Frame, by []string) {
-	for _, b := range by {
-		_, values, err := frame.Codes(b)
-		if err != nil || frame.Rows() == 0 {
-			continue
-		}
-		if len(values) > frame.Rows()/10 && len(values) > 1 {
+func warnManyGroups(w io.Writer, rows int64, by []string, levels []int64) {
+	for k, b := range by {
+		if n := levels[k]; rows > 0 && n > rows/10 && n > 1 {
 			fmt.Fprintf(w, "socap: warning: --by %s has %d groups for %d rows (%.1f rows a group): is it an identifier? Estimates of such small groups are unreliable\n",
-				b, len(values), frame.Rows(), float64(frame.Rows())/float64(len(values)))
+				b, n, rows, float64(rows)/float64(n))
 		}
+	}
+}
+
+// noteNoGroup says on stderr how many rows have no value of a by-variable,
+// so that rows left out of every group are never left out without a word.
+func noteNoGroup(w io.Writer, path string, noGroup, rows int64, by []string) {
+	if noGroup > 0 {
+		fmt.Fprintf(w, "socap: note: %d of %d rows of %s have no value of %s and are in no group; they still count for the standard errors (out of domain, as in R's svyby)\n",
+			noGroup, rows, path, strings.Join(by, " or "))
 	}
 }
 

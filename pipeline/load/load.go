@@ -428,6 +428,32 @@ func (t *Table) Rows(ctx context.Context) (int64, error) {
 	return t.rows, nil
 }
 
+// Groups counts, for by-variables, what the engine's domains make of them
+// (as survey.Frame.Codes codes them, a missing value in no group): the rows, the
+// rows with no value of some variable of by (in no group), and each variable's
+// distinct values. One query over the rows.
+func (t *Table) Groups(ctx context.Context, by []string) (rows, noGroup int64, levels []int64, err error) {
+	numeric, err := t.Numeric(ctx, by)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	sel := []string{"count(*)", "count(*) FILTER (WHERE false"}
+	for k, c := range by {
+		sel[1] += " OR " + t.Expr(c, numeric[k]) + " IS NULL"
+		sel = append(sel, "count(DISTINCT "+t.Expr(c, numeric[k])+")")
+	}
+	sel[1] += ")"
+	levels = make([]int64, len(by))
+	dest := []any{&rows, &noGroup}
+	for k := range levels {
+		dest = append(dest, &levels[k])
+	}
+	if err := t.st.DB().QueryRowContext(ctx, "SELECT "+strings.Join(sel, ", ")+" FROM "+t.from).Scan(dest...); err != nil {
+		return 0, 0, nil, fmt.Errorf("%s: %w", t.path, err)
+	}
+	return rows, noGroup, levels, nil
+}
+
 // nan is DuckDB's NaN, which equals itself (nullif(x, nan) is NULL for NaN).
 const nan = "CAST('nan' AS DOUBLE)"
 
