@@ -17,6 +17,7 @@
 //	}})                                                   // POMP 0–100, NaN when too few answered
 //
 //	ms, err := scale.Accumulate(items, weights, group, G) // one pass: moments per group
+//	                                                      // (or NewAccumulator + Add per batch)
 //	a, err := scale.AlphaOf(ms[g])                        // psych::alpha(x) of group g
 //	o, err := scale.OmegaOf(ms[g])                        // lavaan cfa(std.lv=TRUE): omega, loadings, fit
 //	inv, err := scale.Invariance(ms, scale.InvarianceOptions{})  // configural, metric, scalar

@@ -55,43 +55,92 @@ func newMoments(names []string, shift []float64) *Moments {
 // counting nowhere (outside a subpopulation); group[i] in 0..groups−1 is the group of
 // respondent i, −1 for none (nil: everyone in group 0 of 1).
 func Accumulate(names []string, items [][]float64, weights []float64, group []int32, groups int) ([]*Moments, error) {
-	k := len(items)
-	if len(names) != k {
-		return nil, fmt.Errorf("scale: %d names for %d items", len(names), k)
-	}
-	if k < 2 {
-		return nil, fmt.Errorf("scale: %d item(s); a scale needs at least two", k)
-	}
-	n := len(items[0])
-	for j := range items {
-		if len(items[j]) != n {
-			return nil, fmt.Errorf("scale: item %s has %d rows, item %s %d", names[j], len(items[j]), names[0], n)
-		}
-	}
-	if weights != nil && len(weights) != n {
-		return nil, fmt.Errorf("scale: %d weights for %d respondents", len(weights), n)
+	a, err := NewAccumulator(names)
+	if err != nil {
+		return nil, err
 	}
 	if group == nil {
 		groups = 1
-	} else if len(group) != n {
-		return nil, fmt.Errorf("scale: %d group codes for %d respondents", len(group), n)
 	}
 	if groups < 1 {
 		return nil, fmt.Errorf("scale: %d groups", groups)
 	}
-	shift := make([]float64, k)
+	if err := a.Add(items, weights, group, groups); err != nil {
+		return nil, err
+	}
+	ms := a.Moments()
+	for g, m := range ms {
+		m.Group = fmt.Sprint(g)
+	}
+	if group == nil {
+		ms[0].Group = "all"
+	}
+	return ms, nil
+}
+
+// An Accumulator gathers the Moments of groups over respondents given a batch at a
+// time (Add), so that a stage reading the respondents in batches never holds them
+// all: the Moments equal, bit for bit, those Accumulate gathers from all the batches
+// at once (the same sums in the same order, each item's shift its first answer).
+type Accumulator struct {
+	names []string
+	shift []float64
+	seen  []bool
+	ms    []*Moments
+	rows  int // respondents added, for errors
+}
+
+// NewAccumulator is an Accumulator for the items names (at least two).
+func NewAccumulator(names []string) (*Accumulator, error) {
+	if len(names) < 2 {
+		return nil, fmt.Errorf("scale: %d item(s); a scale needs at least two", len(names))
+	}
+	k := len(names)
+	return &Accumulator{names: names, shift: make([]float64, k), seen: make([]bool, k)}, nil
+}
+
+// Moments are the groups' Moments so far, by group code (groups never added to
+// have none: every count 0).
+func (a *Accumulator) Moments() []*Moments { return a.ms }
+
+// Add gathers a batch: items, weights and group as for Accumulate (nil group:
+// everyone in group 0), group codes the same groups in every batch; groups is at
+// least one more than the largest code, and the Accumulator grows to it.
+func (a *Accumulator) Add(items [][]float64, weights []float64, group []int32, groups int) error {
+	k, names := len(a.names), a.names
+	if len(items) != k {
+		return fmt.Errorf("scale: %d items for %d names", len(items), k)
+	}
+	n := len(items[0])
 	for j := range items {
+		if len(items[j]) != n {
+			return fmt.Errorf("scale: item %s has %d rows, item %s %d", names[j], len(items[j]), names[0], n)
+		}
+	}
+	if weights != nil && len(weights) != n {
+		return fmt.Errorf("scale: %d weights for %d respondents", len(weights), n)
+	}
+	if group == nil {
+		groups = max(groups, 1)
+	} else if len(group) != n {
+		return fmt.Errorf("scale: %d group codes for %d respondents", len(group), n)
+	}
+	for len(a.ms) < groups {
+		a.ms = append(a.ms, newMoments(names, a.shift))
+	}
+	for j := range items {
+		if a.seen[j] {
+			continue
+		}
 		for _, x := range items[j] {
 			if !math.IsNaN(x) {
-				shift[j] = x
+				a.shift[j], a.seen[j] = x, true
 				break
 			}
 		}
 	}
-	ms := make([]*Moments, groups)
-	for g := range ms {
-		ms[g] = newMoments(names, shift)
-	}
+	shift, first := a.shift, a.rows
+	a.rows += n
 	x := make([]float64, k)
 	present := make([]int, 0, k)
 	for i := range n {
@@ -102,7 +151,7 @@ func Accumulate(names []string, items [][]float64, weights []float64, group []in
 				continue
 			}
 			if g >= groups {
-				return nil, fmt.Errorf("scale: respondent %d: group code %d outside 0..%d", i+1, g, groups-1)
+				return fmt.Errorf("scale: respondent %d: group code %d outside 0..%d", first+i+1, g, groups-1)
 			}
 		}
 		w := 1.0
@@ -112,16 +161,16 @@ func Accumulate(names []string, items [][]float64, weights []float64, group []in
 				continue
 			}
 			if !(w > 0) || math.IsInf(w, 0) {
-				return nil, fmt.Errorf("scale: respondent %d: weight %v, want a finite number ≥ 0", i+1, w)
+				return fmt.Errorf("scale: respondent %d: weight %v, want a finite number ≥ 0", first+i+1, w)
 			}
 		}
-		m := ms[g]
+		m := a.ms[g]
 		present = present[:0]
 		rowSum := 0.0
 		for j := range k {
 			v := items[j][i]
 			if math.IsInf(v, 0) {
-				return nil, fmt.Errorf("scale: respondent %d: item %s is infinite", i+1, names[j])
+				return fmt.Errorf("scale: respondent %d: item %s is infinite", first+i+1, names[j])
 			}
 			if !math.IsNaN(v) {
 				present = append(present, j)
@@ -162,13 +211,7 @@ func Accumulate(names []string, items [][]float64, weights []float64, group []in
 			}
 		}
 	}
-	for g, m := range ms {
-		m.Group = fmt.Sprint(g)
-	}
-	if group == nil {
-		ms[0].Group = "all"
-	}
-	return ms, nil
+	return nil
 }
 
 // PairwiseCov is R's cov(x, use = "pairwise"): C[a*k+b] over the respondents
