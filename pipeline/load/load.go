@@ -562,65 +562,127 @@ func (t *Table) Frame(ctx context.Context, names []string) (*survey.Frame, error
 	if names == nil {
 		names = all
 	}
-	var cols []string
-	for _, name := range names {
-		if !slices.Contains(cols, name) {
-			cols = append(cols, name)
-		}
-	}
-	fr := survey.NewFrame()
+	cols := distinct(names)
 	if len(cols) == 0 {
-		return fr, nil
+		return survey.NewFrame(), nil
 	}
 	numeric, err := t.Numeric(ctx, cols)
 	if err != nil {
 		return nil, err
 	}
-	exprs := make([]string, len(cols))
-	for k, c := range cols {
-		exprs[k] = t.Expr(c, numeric[k]) + " AS " + store.QuoteIdent(c)
-	}
-	nums := make([][]float64, len(cols))
-	texts := make([][]string, len(cols))
-	err = t.st.QueryArrow(ctx, 0, func(rec arrow.RecordBatch) error {
+	var nums [][]float64
+	var texts [][]string
+	err = t.scan(ctx, cols, numeric, 0, func(n [][]float64, s [][]string) error {
+		if nums == nil {
+			nums, texts = n, s
+			return nil
+		}
 		for k := range cols {
-			switch a := rec.Column(k).(type) {
-			case *array.Float64:
-				for i := range a.Len() {
-					x := math.NaN()
-					if a.IsValid(i) {
-						x = a.Value(i)
-					}
-					nums[k] = append(nums[k], x)
-				}
-			case *array.String:
-				for i := range a.Len() {
-					texts[k] = append(texts[k], a.Value(i)) // "" when null
-				}
-			default:
-				return fmt.Errorf("column %s: unexpected %s", cols[k], a.DataType())
-			}
+			nums[k], texts[k] = append(nums[k], n[k]...), append(texts[k], s[k]...)
 		}
 		return nil
-	}, `SELECT `+strings.Join(exprs, ", ")+` FROM `+t.from+` ORDER BY _row`)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", t.path, err)
+		return nil, err
 	}
 	n, err := t.Rows(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return t.frameOf(cols, numeric, nums, texts, n)
+}
+
+// Batches is Frame a batch of rows at a time: fn gets the columns names of batchRows
+// rows (the last batch fewer), in row order, as a Frame typed as Frame types them;
+// no batch when there are no rows. Memory is one batch's, whatever the rows.
+func (t *Table) Batches(ctx context.Context, names []string, batchRows int, fn func(*survey.Frame) error) error {
+	cols := distinct(names)
+	numeric, err := t.Numeric(ctx, cols)
+	if err != nil {
+		return err
+	}
+	return t.scan(ctx, cols, numeric, batchRows, func(nums [][]float64, texts [][]string) error {
+		fr, err := t.frameOf(cols, numeric, nums, texts, 0)
+		if err != nil {
+			return err
+		}
+		return fn(fr)
+	})
+}
+
+// scan reads the columns cols (typed numeric) in row order, batchRows at a time (0:
+// store.DefaultBatchRows), giving fn each batch's numbers (NaN missing) and texts
+// ("" missing) by column.
+func (t *Table) scan(ctx context.Context, cols []string, numeric []bool, batchRows int, fn func(nums [][]float64, texts [][]string) error) error {
+	exprs := make([]string, len(cols))
 	for k, c := range cols {
+		exprs[k] = t.Expr(c, numeric[k]) + " AS " + store.QuoteIdent(c)
+	}
+	err := t.st.QueryArrow(ctx, batchRows, func(rec arrow.RecordBatch) error {
+		nums := make([][]float64, len(cols))
+		texts := make([][]string, len(cols))
+		for k := range cols {
+			switch a := rec.Column(k).(type) {
+			case *array.Float64:
+				nums[k] = make([]float64, a.Len())
+				for i := range a.Len() {
+					nums[k][i] = math.NaN()
+					if a.IsValid(i) {
+						nums[k][i] = a.Value(i)
+					}
+				}
+			case *array.String:
+				texts[k] = make([]string, a.Len())
+				for i := range a.Len() {
+					texts[k][i] = a.Value(i) // "" when null
+				}
+			default:
+				return fmt.Errorf("column %s: unexpected %s", cols[k], a.DataType())
+			}
+		}
+		return fn(nums, texts)
+	}, `SELECT `+strings.Join(exprs, ", ")+` FROM `+t.from+` ORDER BY _row`)
+	if err != nil {
+		return fmt.Errorf("%s: %w", t.path, err)
+	}
+	return nil
+}
+
+// frameOf makes the Frame of columns read by scan; a column without values (no rows
+// were read) gets n missing values.
+func (t *Table) frameOf(cols []string, numeric []bool, nums [][]float64, texts [][]string, n int64) (*survey.Frame, error) {
+	fr := survey.NewFrame()
+	for k, c := range cols {
+		var err error
 		if numeric[k] {
-			err = fr.AddFloat(c, orEmpty(nums[k], n, math.NaN()))
+			err = fr.AddFloat(c, orEmpty(at(nums, k), n, math.NaN()))
 		} else {
-			err = fr.AddString(c, orEmpty(texts[k], n, ""))
+			err = fr.AddString(c, orEmpty(at(texts, k), n, ""))
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: column %s: %w", t.path, c, err)
 		}
 	}
 	return fr, nil
+}
+
+// distinct is names without repeats, in order.
+func distinct(names []string) []string {
+	var out []string
+	for _, name := range names {
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// at is v[k], nil when v is.
+func at[T any](v [][]T, k int) []T {
+	if v == nil {
+		return nil
+	}
+	return v[k]
 }
 
 // orEmpty is v, or n copies of missing when no rows were read.

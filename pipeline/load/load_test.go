@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"socap/indicators/survey"
 	"socap/pipeline/ingest"
 	"socap/pipeline/store"
 )
@@ -179,4 +180,60 @@ func TestStagedFileCollected(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Errorf("staged file %s left after its table became garbage", staged)
+}
+
+// TestBatches reads a CSV in place 3 rows at a time: the batches, end to end, are
+// the columns Frame reads at once, typed alike, and the last batch is short.
+func TestBatches(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "in.csv")
+	data := "id,x,g\n"
+	for i := range 9 {
+		data += fmt.Sprintf("r%d,%d.5,%c\n", i, i, 'a'+rune(i%3))
+	}
+	data += "r9,NA,\n"
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, "", store.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tab, err := OpenInPlace(ctx, st, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tab.Close()
+	cols := []string{"x", "g", "id", "x"}
+	whole, err := tab.Frame(ctx, cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var x []float64
+	var g, id []string
+	var sizes []int
+	err = tab.Batches(ctx, cols, 3, func(f *survey.Frame) error {
+		sizes = append(sizes, f.Rows())
+		if !f.IsNumeric("x") || f.IsNumeric("g") {
+			t.Errorf("batch typed x numeric %v, g numeric %v", f.IsNumeric("x"), f.IsNumeric("g"))
+		}
+		bx, _ := f.Float("x")
+		bg, _ := f.Strings("g")
+		bid, _ := f.Strings("id")
+		x, g, id = append(x, bx...), append(g, bg...), append(id, bid...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wx, _ := whole.Float("x")
+	wg, _ := whole.Strings("g")
+	wid, _ := whole.Strings("id")
+	if fmt.Sprint(sizes) != "[3 3 3 1]" {
+		t.Errorf("batch sizes %v, want [3 3 3 1]", sizes)
+	}
+	if fmt.Sprint(x) != fmt.Sprint(wx) || fmt.Sprint(g) != fmt.Sprint(wg) || fmt.Sprint(id) != fmt.Sprint(wid) || len(x) != 10 {
+		t.Errorf("batches x %v g %q id %v\nframe   x %v g %q id %v", x, g, id, wx, wg, wid)
+	}
 }
