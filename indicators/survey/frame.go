@@ -378,6 +378,11 @@ func codes(v []string) (code []int32, labels []string) {
 	return code, labels
 }
 
+// SortLabels sorts group labels as Codes orders a column's levels: numerically when
+// every label is a number, else as text. Code that gathers groups batch by batch
+// uses it to put them in the order Codes gives all the rows at once.
+func SortLabels(labels []string) { sortLabels(labels) }
+
 // sortLabels sorts numerically when every label is a number (so "2" < "10", as R sorts
 // the levels of a numeric factor), otherwise as strings.
 func sortLabels(labels []string) {

@@ -99,6 +99,7 @@ package reliability
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -239,11 +240,44 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 	if invVar != "" && !slices.Contains(text, invVar) {
 		text = append(text, invVar)
 	}
-	waves, err := design.Load(ctx, env, inputs, text)
-	if err != nil {
+	s.rows = 0
+	var rel []groupRow
+	var inv []modelRow
+	waves := -1
+	if env.Producer == "duckdb" {
+		rel, inv, waves, err = s.batched(ctx, env, dims, inputs, text, sets, invVar, rules)
+		if errors.Is(err, design.ErrCalibrated) || errors.Is(err, errNoWeightColumn) {
+			if env.Log != nil {
+				fmt.Fprintf(env.Log, "reliability: producer duckdb: %v; this stage reads the respondents into memory\n", err)
+			}
+			s.rows, rel, inv, waves = 0, nil, nil, -1
+		} else if err != nil {
+			return err
+		}
+	}
+	if waves < 0 {
+		if rel, inv, waves, err = s.inMemory(ctx, env, dims, inputs, text, sets, invVar, rules); err != nil {
+			return err
+		}
+	}
+	estimateAll(rel, rules)
+	if err := write(ctx, env, groupVars, rel, inv); err != nil {
 		return err
 	}
-	s.rows = 0
+	s.out = int64(len(rel) + len(inv))
+	if env.Log != nil {
+		fmt.Fprintln(env.Log, summary(dims, waves, rel, inv, invVar))
+	}
+	return nil
+}
+
+// inMemory computes the reliability groups and invariance models of every wave
+// from the respondents as design.Load reads them, and the number of waves.
+func (s *Stage) inMemory(ctx context.Context, env *pipeline.Env, dims []Dimension, inputs, text []string, sets [][]string, invVar string, rules disclose.Rules) ([]groupRow, []modelRow, int, error) {
+	waves, err := design.Load(ctx, env, inputs, text)
+	if err != nil {
+		return nil, nil, 0, err
+	}
 	var rel []groupRow
 	var inv []modelRow
 	for _, w := range waves {
@@ -251,13 +285,13 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 		for _, dim := range dims {
 			items, err := dim.ItemColumns(w.Frame, inputs)
 			if err != nil {
-				return fmt.Errorf("wave %d: %w", w.Wave, err)
+				return nil, nil, 0, fmt.Errorf("wave %d: %w", w.Wave, err)
 			}
 			weights := w.Design.Weights()
 			for _, set := range sets {
 				ms, values, err := accumulate(w.Frame, dim, items, weights, set)
 				if err != nil {
-					return fmt.Errorf("wave %d: %s by %s: %w", w.Wave, dim.ID, setName(set), err)
+					return nil, nil, 0, fmt.Errorf("wave %d: %s by %s: %w", w.Wave, dim.ID, setName(set), err)
 				}
 				for g, m := range ms {
 					rel = append(rel, groupRow{dimension: dim.ID, wave: w.Wave, set: set, values: values[g], items: dim.Names(), moments: m})
@@ -268,20 +302,12 @@ func (s *Stage) Run(ctx context.Context, env *pipeline.Env) error {
 			}
 			ms, values, err := accumulate(w.Frame, dim, items, nil, []string{invVar})
 			if err != nil {
-				return fmt.Errorf("wave %d: %s invariance across %s: %w", w.Wave, dim.ID, invVar, err)
+				return nil, nil, 0, fmt.Errorf("wave %d: %s invariance across %s: %w", w.Wave, dim.ID, invVar, err)
 			}
 			inv = append(inv, invarianceRows(dim, w.Wave, invVar, ms, values, rules)...)
 		}
 	}
-	estimateAll(rel, rules)
-	if err := write(ctx, env, groupVars, rel, inv); err != nil {
-		return err
-	}
-	s.out = int64(len(rel) + len(inv))
-	if env.Log != nil {
-		fmt.Fprintln(env.Log, summary(dims, len(waves), rel, inv, invVar))
-	}
-	return nil
+	return rel, inv, len(waves), nil
 }
 
 // accumulate gathers the Moments of every group of set (scale.Accumulate),
