@@ -426,7 +426,7 @@ func (p *producerFlags) chooseRun(cmd *cobra.Command, env *pipeline.Env, quiet b
 	case c.Producer == load.DuckDB && cfg.Design.Calibrate != nil:
 		fmt.Fprintf(w, "socap: producer duckdb: %s; but design: calibrate computes the calibrated weights in memory and the store does not hold them, so the estimate stage, like %s, reads the respondents into memory\n", c.Reason, others)
 	case c.Producer == load.DuckDB:
-		fmt.Fprintf(w, "socap: producer duckdb: %s; the estimate stage sums in DuckDB (each wave's design, the estimates' sums and the disclosure counts by GROUP BY over the store's respondents and scores); %s still read the respondents into memory\n", c.Reason, others)
+		fmt.Fprintf(w, "socap: producer duckdb: %s; the estimate stage sums in DuckDB (each wave's design, the estimates' sums and the disclosure counts by GROUP BY over the respondents and scores in the store); %s still read the respondents into memory\n", c.Reason, others)
 	case !quiet:
 		fmt.Fprintf(w, "socap: producer memory: %s\n", c.Reason)
 	}

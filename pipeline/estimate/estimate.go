@@ -22,9 +22,9 @@
 //
 // With env.Producer "duckdb" (socap run --producer duckdb, or data over
 // engine.memory_limit) the respondents stay in the store: each wave's design
-// and the sums behind every estimate come from GROUP BY queries over the
-// respondents joined with the scores (pipeline/sqlsums over design.Tables),
-// as do the counts of respondents with an attribute that disclosure control
+// and the sums behind every estimate come from GROUP BY queries over each
+// wave's respondents joined with the scores, copied once into a scratch
+// table of the store (pipeline/sqlsums over design.Tables), as do the counts of respondents with an attribute that disclosure control
 // needs, with the same numbers as in memory. A design that calibrates falls
 // back to memory, and the log says why.
 package estimate
