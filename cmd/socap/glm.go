@@ -211,8 +211,6 @@ func (opts glmOptions) sqlOK(spec survey.Spec) (bool, string) {
 		return false, "a subset (--subset) is" + memory
 	case opts.design.toReps != "":
 		return false, "replicate weights converted from the design (--to-replicates) are" + memory
-	case spec.Replicates == nil && len(spec.Clusters) == 0:
-		return false, "a design without --psu (every row its own PSU) is" + memory
 	case spec.Weights == "" && len(spec.FPC) > 0:
 		return false, "weights from the fpc (no --weight) are" + memory
 	case opts.input.keepUserMissing:

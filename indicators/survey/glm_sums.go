@@ -104,11 +104,15 @@ type GLMPass struct {
 	Units []UnitScores
 }
 
-// UnitScores are a sampling unit's sums in a GLM's final pass.
+// UnitScores are a sampling unit's sums in a GLM's final pass. On a design whose every
+// row is its own PSU (Design.RowStrata) they are a stratum's instead: Key is the
+// strata column's value (empty without strata) and UU holds Σ_i U_i U_iᵀ over its
+// complete rows (p×p, row major).
 type UnitScores struct {
 	Key   []string
 	N, NW int64
 	U     []float64
+	UU    []float64
 }
 
 // GLMSource computes a GLM's sums over rows it reads itself.
@@ -131,6 +135,13 @@ type GLMSource interface {
 	ReplicatePass(m *Model, reps []int, betas [][]float64) ([]*GLMPass, error)
 }
 
+// RowStrata reports whether every row of d is its own PSU (R's ids=~1, no replicate
+// weights), and its strata column ("" for one stratum): the final pass then sums the
+// estimating functions' moments by stratum (UnitScores).
+func (d *Design) RowStrata() (column string, ok bool) {
+	return d.spec.Strata, d.rep == nil && len(d.spec.Clusters) == 0
+}
+
 // ReplicateColumns names the supplied replicate-weight columns of d in the order of
 // its replicates, and whether they multiply the sampling weights (svrepdesign's
 // combined.weights=FALSE) rather than being the analysis weights; nil for designs
@@ -144,8 +155,8 @@ func (d *Design) ReplicateColumns() (columns []string, multipliers bool) {
 
 // UnitKey names the design columns whose values identify a finest-stage sampling
 // unit of d (stratum, then the clusters of each stage), for GLMPass.Units. It is nil
-// for designs whose units are not given by columns (every row its own PSU, replicate
-// weights).
+// for designs whose units are not given by columns (every row its own PSU, see
+// RowStrata; replicate weights).
 func (d *Design) UnitKey() []string {
 	if d.rep != nil || len(d.spec.Clusters) == 0 {
 		return nil
@@ -162,18 +173,17 @@ func (d *Design) UnitKey() []string {
 // on a design with supplied replicate weights svrVar of the replicate fits, see
 // sumsReplicateFits), degrees of freedom (PSUs minus strata among complete rows of
 // non-zero weight, or the replicate design's degf, + 1 − p) and deviance, from one
-// src.Pass per IRLS iteration and a final one at β̂. Calibrated designs, replicate
-// weights converted from a linearisation design, designs without clusters and a text
-// response are refused; the fit has no fitted values and no marginal effects (they
-// need the rows).
+// src.Pass per IRLS iteration and a final one at β̂; on a design whose every row is
+// its own PSU, B from the strata's moments of the estimating functions (rowPSUCov).
+// Calibrated designs, replicate weights converted from a linearisation design and a
+// text response are refused; the fit has no fitted values and no marginal effects
+// (they need the rows).
 func (d *Design) GLMSums(formula string, opt GLMOptions, src GLMSource) (*GLM, error) {
 	switch {
 	case d.rep != nil && d.rep.cols == nil:
 		return nil, errors.New("glm: replicate weights converted from a linearisation design need the rows in memory")
 	case len(d.cal) > 0:
 		return nil, errors.New("glm: a calibrated design needs its rows in memory")
-	case d.rep == nil && d.UnitKey() == nil:
-		return nil, errors.New("glm: a design without clusters (every row its own PSU) needs the rows in memory; give the PSU column")
 	}
 	lk, f, err := opt.prepare(formula)
 	if err != nil {
@@ -328,6 +338,12 @@ func (g *GLM) sumsFit(model *Model, src GLMSource, opt GLMOptions) (*GLM, error)
 		}
 		g.Cov = d.rep.replicateCov(g.repBeta, g.beta)
 		df = d.DF()
+	} else if _, rows := d.RowStrata(); rows {
+		b, rdf, err := d.rowPSUCov(final.Units, p)
+		if err != nil {
+			return nil, err
+		}
+		g.Cov, df = sandwich(g.ainv, b), rdf
 	} else {
 		cells, tot, err := d.unitScores(final.Units, p)
 		if err != nil {
@@ -474,6 +490,90 @@ func (g *GLM) movingRaw(beta, prev []float64) []string {
 		}
 	}
 	return out
+}
+
+// rowPSUCov is B of V(β̂) = A⁻¹BA⁻¹ on a design whose every row is its own PSU, from
+// the strata's moments of the estimating functions (strata: UnitScores by stratum,
+// with UU), as svyrecvar's one-stage formula with n_h the rows of stratum h in the
+// design, m_h of them complete (U_i = 0 on the others) and f_h = 1 − n_h/N_h:
+//
+//	B = Σ_h f_h n_h/(n_h−1) (Σ_i U_i U_iᵀ − T_h T_hᵀ/n_h),  T_h = Σ_i U_i,
+//
+// which is Σ_i (U_i − T_h/n_h)(U_i − T_h/n_h)ᵀ over the n_h rows, with the lonely-PSU
+// rules of taylor.onestrat: a stratum of one row adds f_h U Uᵀ (adjust: centred at
+// zero), nothing (remove, certainty), or is left out with the others' sum scaled by
+// strata present over strata used (average); with AdjustDomainLonely a stratum with
+// one complete row of several is centred at zero (adjust) or left out (average). The
+// degrees of freedom are the complete rows of non-zero weight minus the strata that
+// have them (degf), or the design's override.
+func (d *Design) rowPSUCov(strata []UnitScores, p int) (*mat.SymDense, float64, error) {
+	code := map[string]int32{"": 0}
+	if col := d.spec.Strata; col != "" {
+		vals, err := d.frame.Strings(col)
+		if err != nil {
+			return nil, 0, err
+		}
+		for i, v := range vals {
+			code[v] = d.parent[0][d.unit[0][i]]
+		}
+	}
+	rule, domainLonely := d.spec.LonelyPSU, d.spec.AdjustDomainLonely
+	b := make([]float64, p*p)
+	present, used := 0, 0
+	var rows, withRows int64
+	for _, st := range strata {
+		if st.N == 0 {
+			continue
+		}
+		h, ok := code[strings.Join(st.Key, "\x00")]
+		if !ok {
+			return nil, 0, fmt.Errorf("glm: stratum %q of the sums is not a stratum of the design", st.Key)
+		}
+		if st.NW > 0 {
+			rows += st.NW
+			withRows++
+		}
+		present++
+		n, f := float64(len(d.children[0][h])), d.fpcF[0][h]
+		lonelyRow := n > 1 && st.N == 1 && domainLonely
+		switch {
+		case f < certaintyTol:
+			used++
+			continue
+		case (n == 1 || lonelyRow) && rule == LonelyAverage:
+			continue
+		case n == 1 && rule != LonelyAdjust:
+			used++
+			continue
+		}
+		used++
+		centred := !(n == 1 || lonelyRow && rule == LonelyAdjust) // else about zero
+		scale := f
+		if n > 1 {
+			scale *= n / (n - 1)
+		}
+		for j := range p {
+			for k := range p {
+				ss := st.UU[j*p+k]
+				if centred {
+					ss -= st.U[j] * st.U[k] / n
+				}
+				b[j*p+k] += scale * ss
+			}
+		}
+	}
+	rescale := float64(present) / float64(used)
+	out := mat.NewSymDense(p, nil)
+	for j := range p {
+		for k := 0; k <= j; k++ {
+			out.SetSym(j, k, rescale*(b[j*p+k]+b[k*p+j])/2)
+		}
+	}
+	df := float64(rows - withRows)
+	if d.spec.DF > 0 {
+		df = d.spec.DF
+	}
+	return out, df, nil
 }
 
 // symOf is the p×p row-major matrix a as a SymDense (its lower triangle).

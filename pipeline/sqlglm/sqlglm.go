@@ -17,9 +17,12 @@
 // at β̂ groups by finest sampling unit and cell and adds Σ s·M_a with
 // s = w (y − μ) μ'(η)/V(μ), the unit totals of the estimating functions U_i = s_i x_i
 // whose design covariance B gives V(β̂) = A⁻¹BA⁻¹ (Binder 1983; svyglm), and the
-// deviance Σ w d(y, μ). The number of monomials r is at most the number of numeric
-// columns plus one, so a pass computes r(r+1)/2 + r sums per cell rather than p(p+1)/2
-// per row. Sums are DuckDB's fsum (Kahan–Babuška), summed in Go in cell order.
+// deviance Σ w d(y, μ). On a design whose every row is its own PSU (ids=~1) the
+// final pass groups by stratum and cell instead and adds Σ s²·M_a·M_b, so that
+// B comes from the strata's moments Σ U_i and Σ U_i U_iᵀ (survey.Design.RowStrata)
+// rather than from one unit total per row. The number of monomials r is at most the
+// number of numeric columns plus one, so a pass computes r(r+1)/2 + r sums per cell
+// rather than p(p+1)/2 per row. Sums are DuckDB's fsum (Kahan–Babuška), summed in Go in cell order.
 //
 // A design with supplied replicate weights refits the model with every replicate's
 // analysis weights w_r, by Newton's method from β̂ (svyglm.svyrep.design refits with
@@ -69,7 +72,13 @@ func Fit(ctx context.Context, t *load.Table, d *survey.Design, spec survey.Spec,
 		}
 		s.weight = t.Expr(spec.Weights, num[0])
 	}
-	for _, c := range d.UnitKey() {
+	keyCols := d.UnitKey()
+	strata, rowPSU := d.RowStrata()
+	if rowPSU && strata != "" {
+		keyCols = []string{strata}
+	}
+	s.moments = rowPSU
+	for _, c := range keyCols {
 		num, err := t.Numeric(ctx, []string{c})
 		if err != nil {
 			return nil, err
@@ -101,12 +110,13 @@ func Fit(ctx context.Context, t *load.Table, d *survey.Design, spec survey.Spec,
 
 // source is a survey.GLMSource over a load.Table.
 type source struct {
-	ctx    context.Context
-	t      *load.Table
-	weight string   // SQL of the row's weight
-	keys   []string // SQL of the unit key columns
-	reps   []string // SQL of the replicates' analysis weights (supplied replicate weights)
-	names  []string // the table's columns, checked once
+	ctx     context.Context
+	t       *load.Table
+	weight  string   // SQL of the row's weight
+	keys    []string // SQL of the unit key columns (the stratum's, with moments)
+	moments bool     // every row its own PSU: the final pass sums Σ U Uᵀ by stratum
+	reps    []string // SQL of the replicates' analysis weights (supplied replicate weights)
+	names   []string // the table's columns, checked once
 
 	base     string // SELECT of the rows: variables (_v0…), weight (_w), keys (_k0…), replicate weights (_r0…), _c complete, counts _n, _nw, _npos, _ninf
 	patterns string // table of the rows' distinct patterns, "" when there are too many
@@ -746,6 +756,13 @@ func (s *source) pass(m *survey.Model, qs query, outs []*survey.GLMPass) error {
 			sel = append(sel, "fsum(_s"+mon(a)+")")
 		}
 		sel = append(sel, "sum(_n)", "sum(_nw)")
+		if s.moments {
+			for a := range r {
+				for b := a; b < r; b++ {
+					sel = append(sel, "fsum(_s * _s"+mon(a)+mon(b)+")")
+				}
+			}
+		}
 	}
 	q := "SELECT " + strings.Join(sel, ", ") + " FROM (" + work + ")"
 	if len(keys) > 0 {
@@ -759,6 +776,26 @@ func (s *source) pass(m *survey.Model, qs query, outs []*survey.GLMPass) error {
 	}
 	sab := make([]float64, r*r)
 	ta := make([]float64, r)
+	// pairs reads the sums of the r(r+1)/2 pairs of monomials from column c on into sab
+	// and adds them to the p×p matrix dst where both columns are on; it returns the
+	// next column
+	pairs := func(rec arrow.RecordBatch, i, c int, on []bool, dst []float64) int {
+		for a := range r {
+			for b := a; b < r; b++ {
+				sab[a*r+b] = number(rec.Column(c), i)
+				sab[b*r+a] = sab[a*r+b]
+				c++
+			}
+		}
+		for j := range p {
+			for k := range p {
+				if on[j] && on[k] {
+					dst[j*p+k] += sab[s.monOf[j]*r+s.monOf[k]]
+				}
+			}
+		}
+		return c
+	}
 	return s.query(q, func(rec arrow.RecordBatch, i int) {
 		vals := make([]string, len(keys))
 		for k := range keys {
@@ -771,13 +808,7 @@ func (s *source) pass(m *survey.Model, qs query, outs []*survey.GLMPass) error {
 				break
 			}
 			out := outs[k]
-			for a := range r {
-				for b := a; b < r; b++ {
-					sab[a*r+b] = number(rec.Column(c), i)
-					sab[b*r+a] = sab[a*r+b]
-					c++
-				}
-			}
+			c = pairs(rec, i, c, on, out.XtWX)
 			for a := range r {
 				ta[a] = number(rec.Column(c), i)
 				if math.IsNaN(ta[a]) || math.IsInf(ta[a], 0) {
@@ -792,15 +823,9 @@ func (s *source) pass(m *survey.Model, qs query, outs []*survey.GLMPass) error {
 				c++
 			}
 			for j := range p {
-				if !on[j] {
-					continue
+				if on[j] {
+					out.XtWz[j] += ta[s.monOf[j]]
 				}
-				for k := range p {
-					if on[k] {
-						out.XtWX[j*p+k] += sab[s.monOf[j]*r+s.monOf[k]]
-					}
-				}
-				out.XtWz[j] += ta[s.monOf[j]]
 			}
 		}
 		out := outs[0]
@@ -818,6 +843,9 @@ func (s *source) pass(m *survey.Model, qs query, outs []*survey.GLMPass) error {
 			u = len(out.Units)
 			index[id] = u
 			out.Units = append(out.Units, survey.UnitScores{Key: key, U: make([]float64, p)})
+			if s.moments {
+				out.Units[u].UU = make([]float64, p*p)
+			}
 		}
 		us := &out.Units[u]
 		for j := range p {
@@ -828,6 +856,9 @@ func (s *source) pass(m *survey.Model, qs query, outs []*survey.GLMPass) error {
 		c += r
 		us.N += integer(rec.Column(c), i)
 		us.NW += integer(rec.Column(c+1), i)
+		if s.moments {
+			pairs(rec, i, c+2, on, us.UU)
+		}
 	})
 }
 

@@ -22,12 +22,13 @@ import (
 // numeric factor with a level that only occurs on incomplete rows, missing values in
 // every analysis column, and binary, continuous and count outcomes that depend on them;
 // then stratified jackknife replicates, one per PSU, as analysis weights (rw1…) and as
-// multipliers of w (rm1…).
+// multipliers of w (rm1…); for designs whose every row is its own PSU, sampling
+// fractions frac by stratum and strata h2, h but for one complete row alone in s0.
 func writeData(t *testing.T) string {
 	rng := rand.New(rand.NewPCG(42, 7))
 	var b strings.Builder
 	const reps = 21 // PSUs
-	b.WriteString("h,psu,gpsu,ssu,fpc0,fpc1,w,x,age,edu,region,emp,inc,kids")
+	b.WriteString("h,h2,frac,psu,gpsu,ssu,fpc0,fpc1,w,x,age,edu,region,emp,inc,kids")
 	for _, c := range []string{"rw", "rm"} {
 		for r := range reps {
 			fmt.Fprintf(&b, ",%s%d", c, r+1)
@@ -35,6 +36,7 @@ func writeData(t *testing.T) string {
 	}
 	b.WriteString("\n")
 	first := 0 // the stratum's first replicate
+	lonely := false
 	cell := func(v float64, missing int) string {
 		if rng.IntN(missing) == 0 {
 			return ""
@@ -68,8 +70,13 @@ func writeData(t *testing.T) string {
 					if edu == 9 {
 						empCell = ""
 					}
-					fmt.Fprintf(&b, "s%d,%d,%d,%d,%d,%d,%v,%s,%s,%d,%s,%s,%s,%v", h, p, 10*h+p, s, 4*npsu, 5, w,
-						cell(x, 20), cell(age, 25), edu, region, empCell, cell(inc, 18), kids)
+					xc, ac, ic := cell(x, 20), cell(age, 25), cell(inc, 18)
+					h2 := fmt.Sprintf("s%d", h)
+					if !lonely && w > 0 && xc != "" && ac != "" && ic != "" && empCell != "" {
+						h2, lonely = "s0", true
+					}
+					fmt.Fprintf(&b, "s%d,%s,%v,%d,%d,%d,%d,%d,%v,%s,%s,%d,%s,%s,%s,%v", h, h2, 0.05*float64(h), p, 10*h+p, s, 4*npsu, 5, w,
+						xc, ac, edu, region, empCell, ic, kids)
 					mult := make([]float64, reps)
 					for r := range mult {
 						switch {
@@ -124,6 +131,14 @@ func TestIdentity(t *testing.T) {
 		"JK1 replicates":   {Weights: "w", Replicates: &survey.ReplicateSpec{Pattern: "^rw", Type: survey.JK1}},
 		"bootstrap multipliers, mse": {Weights: "w", Replicates: &survey.ReplicateSpec{Pattern: "^rm",
 			Type: survey.Bootstrap, Multipliers: true, MSE: true}},
+		// every row its own PSU (ids=~1)
+		"rows in strata":       {Weights: "w", Strata: "h"},
+		"rows, one stratum":    {Weights: "w"},
+		"rows, strata, fpc":    {Weights: "w", Strata: "h", FPC: []string{"frac"}},
+		"rows, lonely adjust":  {Weights: "w", Strata: "h2", LonelyPSU: survey.LonelyAdjust},
+		"rows, lonely average": {Weights: "w", Strata: "h2", FPC: []string{"frac"}, LonelyPSU: survey.LonelyAverage},
+		"rows, lonely remove":  {Weights: "w", Strata: "h2", LonelyPSU: survey.LonelyRemove},
+		"rows, df override":    {Weights: "w", Strata: "h", DF: 30},
 	}
 	models := []struct {
 		formula string
@@ -177,8 +192,8 @@ func TestIdentity(t *testing.T) {
 			t.Fatal(err)
 		}
 		for name, spec := range specs {
-			if k == 1 && spec.Replicates != nil {
-				continue // the replicates' passes read the rows, not the patterns
+			if k == 1 && (spec.Replicates != nil || (len(spec.Clusters) == 0 && name != "rows in strata")) {
+				continue // the replicates' passes read the rows, not the patterns; one rows-as-PSUs design suffices
 			}
 			mem, err := survey.NewDesign(frame, spec)
 			if err != nil {
@@ -241,7 +256,10 @@ func compareFits(t *testing.T, where string, want, got *survey.GLM) {
 		}
 		close(c.Term+" estimate", c.Estimate, g.Estimate)
 		close(c.Term+" se", c.SE, g.SE)
-		close(c.Term+" p", c.P, g.P)
+		// a p-value's relative error is about t² times the SE's (d log p/dt ≈ −t)
+		if a, b := c.P, g.P; !(math.Abs(a-b) <= 1e-10*(1+c.T*c.T)*a) && !(a == b) {
+			t.Errorf("%s: %s p: memory %.17g, SQL %.17g (relative %.2g, t %.3g)", where, c.Term, a, b, math.Abs(a-b)/a, c.T)
+		}
 		for k := range want.Coef {
 			// covariances relative to the product of the SEs (they can be near zero)
 			a, b := want.Cov.At(j, k), got.Cov.At(j, k)
