@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -327,3 +328,120 @@ func TestSubset(t *testing.T) {
 
 // testcsvLines splits CSV output into its lines.
 func testcsvLines(s string) []string { return strings.Split(strings.TrimSpace(s), "\n") }
+
+// TestGLMInPlaceMatchesR fits with --producer duckdb (pipeline/sqlglm) the designs it
+// takes beyond clusters and compares the standard errors with R's svyglm
+// (testdata/reference/glm.csv): apiclus1's JK1 replicate weights, written as columns
+// rw1… (as.svrepdesign(clus1, "JK1"): replicate j drops district j and scales the
+// others by n/(n−1), scale (n−1)/n·(1 − n/N)), and the lonely-PSU designs whose every
+// row is its own PSU (svydesign(ids = ~1, strata = ~stype) with one high school).
+func TestGLMInPlaceMatchesR(t *testing.T) {
+	dir := t.TempDir()
+	clus := testcsv.Read(t, shareddata.Path(t, "api/apiclus1.csv"))
+	col := func(name string) int { return slices.Index(clus[0], name) }
+	dnum, pw := col("dnum"), col("pw")
+	var districts []string
+	for _, r := range clus[1:] {
+		if !slices.Contains(districts, r[dnum]) {
+			districts = append(districts, r[dnum])
+		}
+	}
+	n := float64(len(districts))
+	rows := [][]string{clus[0]}
+	for j := range districts {
+		rows[0] = append(rows[0], fmt.Sprintf("rw%d", j+1))
+	}
+	for _, r := range clus[1:] {
+		w, _ := strconv.ParseFloat(r[pw], 64)
+		for _, d := range districts {
+			f := n / (n - 1)
+			if d == r[dnum] {
+				f = 0
+			}
+			r = append(r, strconv.FormatFloat(w*f, 'g', -1, 64))
+		}
+		rows = append(rows, r)
+	}
+	reps := filepath.Join(dir, "clus1_jk1.csv")
+	writeCSV(t, reps, rows)
+	scale := strconv.FormatFloat((n-1)/n*(1-n/757), 'g', -1, 64) // apiclus1's fpc: 757 districts
+	strat := testcsv.Read(t, shareddata.Path(t, "api/apistrat.csv"))
+	stype, snum := slices.Index(strat[0], "stype"), slices.Index(strat[0], "snum")
+	first := -1 // the high school kept
+	for _, r := range strat[1:] {
+		if v := atoi(r[snum]); r[stype] == "H" && (first < 0 || v < first) {
+			first = v
+		}
+	}
+	lonely := [][]string{strat[0]}
+	for _, r := range strat[1:] {
+		if r[stype] != "H" || atoi(r[snum]) == first {
+			lonely = append(lonely, r)
+		}
+	}
+	lonelyCSV := filepath.Join(dir, "lonely.csv")
+	writeCSV(t, lonelyCSV, lonely)
+	type fitCase struct {
+		ref, file, formula, family string
+		design                     []string
+	}
+	repDesign := []string{"--weight", "pw", "--repweights", "^rw", "--reptype", "JK1", "--scale", scale}
+	cases := []fitCase{
+		{"clus1_jk1_gaussian", reps, "api00 ~ ell * meals + mobility", "gaussian", repDesign},
+		{"clus1_jk1_quasipoisson", reps, "enroll ~ meals + stype + log(api99)", "quasipoisson", repDesign},
+	}
+	for _, rule := range []string{"adjust", "average", "remove", "certainty"} {
+		cases = append(cases, fitCase{"lonely_" + rule + "_gaussian", lonelyCSV, "api00 ~ ell + meals", "gaussian",
+			[]string{"--weight", "pw", "--strata", "stype", "--lonely-psu", rule}})
+	}
+	for _, c := range cases {
+		args := append([]string{"glm", c.file, "--producer", "duckdb", "--formula", c.formula, "--family", c.family, "--format", "json"}, c.design...)
+		code, stdout, stderr := runCLI(t, args...)
+		if code != exitOK {
+			t.Fatalf("%s: exit %d: %s", c.ref, code, stderr)
+		}
+		var res struct {
+			Coefficients []struct {
+				Term     string  `json:"term"`
+				Estimate float64 `json:"estimate"`
+				SE       float64 `json:"se"`
+			} `json:"coefficients"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string][2]float64{}
+		for _, r := range rRows(t, "glm.csv", func(r []string) bool { return r[0] == c.ref && r[1] == "coef" }) {
+			est, _ := strconv.ParseFloat(r[4], 64)
+			se, _ := strconv.ParseFloat(r[5], 64)
+			want[r[2]] = [2]float64{est, se}
+		}
+		if len(want) == 0 || len(res.Coefficients) != len(want) {
+			t.Fatalf("%s: %d coefficients, R has %d", c.ref, len(res.Coefficients), len(want))
+		}
+		for _, g := range res.Coefficients {
+			w := want[g.Term]
+			if math.Abs(g.Estimate-w[0]) > 1e-7*math.Abs(w[0]) || math.Abs(g.SE-w[1]) > 1e-7*w[1] {
+				t.Errorf("%s, %s: %v ± %v, R %v ± %v", c.ref, g.Term, g.Estimate, g.SE, w[0], w[1])
+			}
+		}
+	}
+}
+
+func atoi(s string) int {
+	v, _ := strconv.Atoi(s)
+	return v
+}
+
+// writeCSV writes rows to path as CSV.
+func writeCSV(t *testing.T, path string, rows [][]string) {
+	t.Helper()
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	if err := w.WriteAll(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

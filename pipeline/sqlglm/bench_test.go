@@ -81,7 +81,8 @@ func BenchmarkPanelGLM(b *testing.B) {
 // replicate weights (JK1 over 80 groups of PSUs) to $SOCAP_REPLICATE_ROWS rows
 // (default 100,000) of a Parquet file read in place: the one at $SOCAP_REPLICATE_FILE
 // when it exists, else one written there (or to a temporary folder) first. It logs
-// every query's time.
+// every query's time and the peak resident memory (VmHWM) of the design and of the
+// fit, the peak reset between them (/proc/self/clear_refs).
 func BenchmarkReplicateGLM(b *testing.B) {
 	ctx := context.Background()
 	rows := 100_000
@@ -114,21 +115,43 @@ func BenchmarkReplicateGLM(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		peakRSS(b) // the writing's
 		t0 := time.Now()
 		d, _, err := sqlsums.Design(ctx, tab, spec)
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Logf("%8.2fs  design (sqlsums.Design)", time.Since(t0).Seconds())
+		b.Logf("%8.2fs  design (sqlsums.Design), peak RSS %s", time.Since(t0).Seconds(), peakRSS(b))
+		t0 = time.Now()
 		fit, err := Fit(ctx, tab, d, spec, formula, survey.GLMOptions{Family: survey.Binomial})
 		if err != nil {
 			b.Fatal(err)
 		}
+		b.Logf("%8.2fs  fit, peak RSS %s", time.Since(t0).Seconds(), peakRSS(b))
 		if len(fit.Coef) != 14 {
 			b.Fatalf("%d coefficients, want 14", len(fit.Coef))
 		}
 		st.Close()
 	}
+}
+
+// peakRSS is the process's peak resident memory since the last call, from
+// /proc/self/status, and resets it.
+func peakRSS(b *testing.B) string {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
+	peak := "unknown"
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			peak = strings.TrimSpace(v)
+		}
+	}
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		b.Logf("peak RSS not reset: %v", err)
+	}
+	return peak
 }
 
 // writeReplicateData writes rows of a logistic model's data to a Parquet file at path:
